@@ -1,0 +1,3 @@
+module github.com/unikgen/unikgen
+
+go 1.26
