@@ -1,0 +1,5 @@
+package hw
+
+import "unsafe"
+
+func unsafePtr(p *uint64) unsafe.Pointer { return unsafe.Pointer(p) }
