@@ -1,0 +1,145 @@
+#include "textflag.h"
+
+// The PVH entry point. Xen and QEMU jump here in 32-bit protected mode with paging off and EBX
+// holding the physical address of struct hvm_start_info (xen/include/public/arch-x86/hvm/
+// start_info.h; docs/misc/pvh.pandoc). There is no stack, GDT or IDT to rely on.
+//
+// The Go assembler only emits 64-bit encodings, but instructions without a REX prefix decode the
+// same in 32-bit mode. So the 32-bit part uses only 32-bit registers below R8, no RIP-relative
+// operands (in 32-bit mode their displacement reads as an absolute address) and hand-encoded
+// control-register moves. Absolute addresses come from the getPC trick: CALL getPC puts the
+// address of the following LEAL in AX; that LEAL is 6 bytes and, in 32-bit mode, loads its own
+// rel32, so the target is AX+6+rel32.
+//
+// The 32-bit part identity-maps the low 4 GiB with 2 MiB pages, loads a GDT with a 64-bit code
+// segment, enables long mode and far-returns into start64.
+
+#define KSTACK 0x10000
+#define STACKS_SIZE 0x1C000
+
+TEXT ·pvhEntry(SB),NOSPLIT|NOFRAME,$0
+	CLI
+	CLD
+	MOVL	BX, SI			// hvm_start_info
+	MOVL	$0x7000, SP		// scratch stack in conventional memory, for getPC only
+	CALL	·getPC(SB)
+	LEAL	·bootTables(SB), BX
+	ADDL	AX, BX
+	ADDL	$6, BX
+	ADDL	$0xFFF, BX
+	ANDL	$-4096, BX		// BX = page-aligned tables: PML4, PDPT, PD0-PD3, GDT
+
+	MOVL	BX, DI
+	XORL	AX, AX
+	MOVL	$(7*1024), CX
+	REP;	STOSL
+
+	LEAL	0x1003(BX), AX
+	MOVL	AX, 0(BX)		// PML4[0] -> PDPT
+	LEAL	0x2003(BX), AX
+	MOVL	AX, 0x1000(BX)		// PDPT[0..3] -> PD0..PD3
+	LEAL	0x3003(BX), AX
+	MOVL	AX, 0x1008(BX)
+	LEAL	0x4003(BX), AX
+	MOVL	AX, 0x1010(BX)
+	LEAL	0x5003(BX), AX
+	MOVL	AX, 0x1018(BX)
+	LEAL	0x2000(BX), DI
+	MOVL	$0x83, AX		// present, writable, 2 MiB page
+	MOVL	$2048, CX
+fill:
+	MOVL	AX, 0(DI)
+	ADDL	$0x200000, AX
+	ADDL	$8, DI
+	DECL	CX
+	JNZ	fill
+
+	MOVL	$0x0000FFFF, 0x6008(BX)	// 0x08: 64-bit code
+	MOVL	$0x00AF9A00, 0x600C(BX)
+	MOVL	$0x0000FFFF, 0x6010(BX)	// 0x10: data
+	MOVL	$0x00CF9200, 0x6014(BX)
+	MOVW	$23, 0x6020(BX)		// GDTR: limit, base
+	LEAL	0x6000(BX), AX
+	MOVL	AX, 0x6022(BX)
+	LEAL	0x6020(BX), AX
+	LGDT	(AX)
+
+	BYTE $0x0F; BYTE $0x20; BYTE $0xE0	// MOVL CR4, AX
+	ORL	$0x20, AX			// PAE
+	BYTE $0x0F; BYTE $0x22; BYTE $0xE0	// MOVL AX, CR4
+	BYTE $0x0F; BYTE $0x22; BYTE $0xDB	// MOVL BX, CR3
+	MOVL	$0xC0000080, CX
+	RDMSR
+	ORL	$0x901, AX			// EFER.LME | NXE | SCE
+	WRMSR
+	BYTE $0x0F; BYTE $0x20; BYTE $0xC0	// MOVL CR0, AX
+	ORL	$-2147483647, AX		// PG | PE (0x80000001)
+	BYTE $0x0F; BYTE $0x22; BYTE $0xC0	// MOVL AX, CR0
+
+	CALL	·getPC(SB)
+	LEAL	·start64(SB), CX
+	ADDL	AX, CX
+	ADDL	$6, CX
+	PUSHQ	$0x08
+	PUSHQ	CX
+	BYTE $0xCB				// RETFL: into 64-bit code at start64
+
+TEXT ·getPC(SB),NOSPLIT|NOFRAME,$0
+	MOVL	0(SP), AX
+	RET
+
+// start64 runs in 64-bit mode on the boot tables. It sets the data segments, enables SSE, switches
+// to the kernel stack, gives Go a g (fakeG, reached through FS like a thread's TLS) and calls
+// bootMain.
+TEXT ·start64(SB),NOSPLIT|NOFRAME,$0
+	MOVL	$0x10, AX
+	BYTE $0x8E; BYTE $0xD8			// MOVW AX, DS
+	BYTE $0x8E; BYTE $0xC0			// MOVW AX, ES
+	BYTE $0x8E; BYTE $0xD0			// MOVW AX, SS
+	XORL	AX, AX
+	BYTE $0x8E; BYTE $0xE0			// MOVW AX, FS
+	BYTE $0x8E; BYTE $0xE8			// MOVW AX, GS
+	MOVL	SI, SI				// zero-extend the start_info address
+	MOVQ	SI, ·startInfo(SB)
+
+	MOVQ	CR0, AX
+	ANDQ	$~4, AX				// clear EM
+	ORQ	$0x22, AX			// MP | NE
+	MOVQ	AX, CR0
+	MOVQ	CR4, AX
+	ORQ	$0x600, AX			// OSFXSR | OSXMMEXCPT
+	MOVQ	AX, CR4
+	BYTE $0xDB; BYTE $0xE3			// FNINIT
+
+	LEAQ	·stacks(SB), AX
+	LEAQ	KSTACK(AX), SP
+	LEAQ	·fakeG(SB), BX
+	MOVQ	AX, 0(BX)			// g.stack.lo
+	LEAQ	STACKS_SIZE(AX), CX
+	MOVQ	CX, 8(BX)			// g.stack.hi
+	LEAQ	1024(AX), CX
+	MOVQ	CX, 16(BX)			// g.stackguard0
+	MOVQ	CX, 24(BX)			// g.stackguard1
+	LEAQ	·ktls(SB), CX
+	MOVQ	BX, 0(CX)			// -8(FS) = &fakeG
+	ADDQ	$8, CX
+	MOVQ	CX, ·kernelFS(SB)
+	MOVQ	CX, AX
+	MOVQ	CX, DX
+	SHRQ	$32, DX
+	MOVL	$0xC0000100, CX
+	WRMSR
+	CALL	·bootMain(SB)
+hang:
+	CLI
+	HLT
+	JMP	hang
+
+// func rt0PC() uintptr
+TEXT ·rt0PC(SB),NOSPLIT,$0-8
+	LEAQ	_rt0_amd64_linux(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// Page tables and GDT built by pvhEntry: 7 pages, plus slack to align them.
+GLOBL ·bootTables(SB), NOPTR, $0x8000

@@ -1,0 +1,97 @@
+package boot
+
+import (
+	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/mm"
+	"github.com/unikgen/unikgen/runtime/platform"
+	"github.com/unikgen/unikgen/runtime/sys"
+)
+
+// Auxiliary vector keys (include/uapi/linux/auxvec.h).
+const (
+	atNull   = 0
+	atPagesz = 6
+	atClktck = 17
+	atRandom = 25
+	atExecfn = 31
+)
+
+// buildProcessStack maps the main thread's stack and lays it out as Linux does for a new
+// process: argc, argv[], NULL, envp[], NULL, auxv pairs, then the strings. It returns the initial
+// stack pointer.
+func buildProcessStack(info *bootInfo) uintptr {
+	base := mm.Mmap(0, userStack, 3, 0x22) // PROT_READ|WRITE, MAP_PRIVATE|ANONYMOUS
+	if base < 0 {
+		platform.Fatal("cannot map the main thread's stack")
+	}
+	top := uintptr(base) + userStack
+	const strArea = 16 << 10
+	if !mm.Prefault(top-strArea-8192, strArea+8192) {
+		platform.Fatal("out of memory for the main thread's stack")
+	}
+
+	cmd := info.cmdline[:info.ncmdline]
+	words, n := splitCmdline(cmd)
+	env, args := splitEnv(cmd, words[:n])
+
+	// Strings, from the top down.
+	p := top
+	putString := func(b []byte) uintptr {
+		if p-uintptr(len(b))-1 < top-strArea {
+			platform.Fatal("kernel command line too long")
+		}
+		p -= uintptr(len(b)) + 1
+		copy(arch.Bytes(p, uintptr(len(b))), b)
+		*(*byte)(arch.Ptr(p + uintptr(len(b)))) = 0
+		return p
+	}
+	var argv, envp [maxWords + 1]uintptr
+	argc := 0
+	argv[argc] = putString([]byte(programName))
+	argc++
+	for _, w := range args {
+		argv[argc] = putString(cmd[w.start:w.end])
+		argc++
+	}
+	envc := 0
+	for _, w := range env {
+		envp[envc] = putString(cmd[w.start:w.end])
+		envc++
+	}
+	p &^= 15
+	p -= 16
+	random := p
+	if !sys.Random(arch.Bytes(random, 16)) {
+		// The runtime seeds its hash functions from AT_RANDOM; without a hardware generator the
+		// best there is, is the TSC. (getrandom, used by crypto/rand, fails closed instead.)
+		*arch.U64(random) = arch.Rdtsc()
+		*arch.U64(random + 8) = arch.Rdtsc() * 0x9E3779B97F4A7C15
+	}
+
+	// The vectors.
+	words64 := 1 + argc + 1 + envc + 1 + 2*4
+	sp := (p - uintptr(words64)*8) &^ 15
+	q := sp
+	put := func(v uintptr) {
+		*arch.U64(q) = uint64(v)
+		q += 8
+	}
+	put(uintptr(argc))
+	for i := 0; i < argc; i++ {
+		put(argv[i])
+	}
+	put(0)
+	for i := 0; i < envc; i++ {
+		put(envp[i])
+	}
+	put(0)
+	put(atPagesz)
+	put(mm.PageSize)
+	put(atClktck)
+	put(100)
+	put(atRandom)
+	put(random)
+	put(atNull)
+	put(0)
+	return sp
+}

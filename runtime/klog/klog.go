@@ -1,0 +1,92 @@
+// Package klog prints kernel messages: fatal errors, fault reports and debug traces of the library
+// OS. It formats without allocating, so it works from any kernel context, including trap handlers
+// and the boot path before the Go runtime has started.
+//
+// Output goes to the console sink the platform installs with SetSink (the UART on QEMU, the PV
+// console on Xen). Until a sink is installed, output is kept in a small buffer and replayed.
+package klog
+
+// Sink writes console bytes. It is installed once during boot.
+type Sink func(b []byte)
+
+var (
+	sink     Sink
+	early    [4096]byte
+	earlyLen int
+)
+
+// SetSink installs the console sink and replays what was printed before it.
+func SetSink(s Sink) {
+	sink = s
+	if earlyLen > 0 {
+		s(early[:earlyLen])
+		earlyLen = 0
+	}
+}
+
+// Write sends b to the console.
+func Write(b []byte) {
+	if sink != nil {
+		sink(b)
+		return
+	}
+	earlyLen += copy(early[earlyLen:], b)
+}
+
+// Print writes s.
+func Print(s string) {
+	var buf [128]byte
+	for len(s) > 0 {
+		n := copy(buf[:], s)
+		Write(buf[:n])
+		s = s[n:]
+	}
+}
+
+// Hex writes v as 0x followed by hexadecimal digits.
+func Hex(v uint64) {
+	var buf [18]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = "0123456789abcdef"[v&15]
+		v >>= 4
+		if v == 0 {
+			break
+		}
+	}
+	i--
+	buf[i] = 'x'
+	i--
+	buf[i] = '0'
+	Write(buf[i:])
+}
+
+// Dec writes v in decimal.
+func Dec(v int64) {
+	var buf [20]byte
+	Write(FormatDec(buf[:], v))
+}
+
+// FormatDec formats v in decimal into buf (at least 20 bytes) and returns the used tail.
+func FormatDec(buf []byte, v int64) []byte {
+	neg := v < 0
+	u := uint64(v)
+	if neg {
+		u = uint64(-v)
+	}
+	i := len(buf)
+	for {
+		i--
+		buf[i] = byte('0' + u%10)
+		u /= 10
+		if u == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		buf[i] = '-'
+	}
+	return buf[i:]
+}

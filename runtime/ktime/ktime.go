@@ -1,0 +1,138 @@
+// Package ktime keeps time for the library OS: a monotonic clock from the TSC (calibrated against
+// the PIT on PC-like machines, or taken from the platform, e.g. Xen's pvclock), the wall clock
+// read once at boot, and the one-shot local APIC timer that wakes the scheduler.
+//
+// Reference: Intel SDM Vol. 3A §17.17 (time-stamp counter), §10.5.4 (APIC timer); Intel 8254
+// Programmable Interval Timer datasheet (mode 0, channel 2 gate on port 0x61).
+package ktime
+
+import (
+	"math/bits"
+
+	"github.com/unikgen/unikgen/runtime/arch"
+)
+
+var (
+	tscBase  uint64 // TSC at boot: monotonic time 0
+	tscMult  uint64 // ns = (tsc - tscBase) * tscMult >> 32
+	tscHz    uint64
+	wallBase int64 // wall-clock ns at monotonic time 0
+
+	// platformNanotime, when set, replaces the TSC clock (Xen pvclock).
+	platformNanotime func() int64
+)
+
+// SetTSCHz sets the TSC frequency and makes now monotonic time 0.
+func SetTSCHz(hz uint64) {
+	tscHz = hz
+	tscMult = (uint64(1e9) << 32) / hz
+	tscBase = arch.Rdtsc()
+}
+
+// TSCHz returns the calibrated TSC frequency.
+func TSCHz() uint64 { return tscHz }
+
+// UsePlatformClock makes f the monotonic clock (ns since an arbitrary origin, never decreasing).
+func UsePlatformClock(f func() int64) { platformNanotime = f }
+
+// Nanotime returns monotonic nanoseconds since boot.
+func Nanotime() int64 {
+	if platformNanotime != nil {
+		return platformNanotime()
+	}
+	hi, lo := bits.Mul64(arch.Rdtsc()-tscBase, tscMult)
+	return int64(hi<<32 | lo>>32)
+}
+
+// SetWallClock records that the wall clock reads wallNs (ns since the Unix epoch) now.
+func SetWallClock(wallNs int64) { wallBase = wallNs - Nanotime() }
+
+// Walltime returns ns since the Unix epoch.
+func Walltime() int64 { return wallBase + Nanotime() }
+
+// PIT (8254) ports and its input clock.
+const (
+	pitHz      = 1193182
+	pitCh2     = 0x42
+	pitCommand = 0x43
+	pitGate    = 0x61
+)
+
+// CalibrateTSC measures the TSC frequency against PIT channel 2 over about 10 ms. It returns 0
+// when no PIT answers (a Xen PVH guest has none).
+func CalibrateTSC() uint64 {
+	const ms = 10
+	const count = pitHz * ms / 1000
+	g := arch.Inb(pitGate)
+	arch.Outb(pitGate, g&^0x02|0x01) // speaker off, gate on
+	arch.Outb(pitCommand, 0xB0)      // channel 2, lobyte/hibyte, mode 0, binary
+	arch.Outb(pitCh2, count&0xff)
+	arch.Outb(pitCh2, count>>8)
+	// Restart the count: drop and raise the gate.
+	g = arch.Inb(pitGate)
+	arch.Outb(pitGate, g&^0x01)
+	arch.Outb(pitGate, g|0x01)
+	t0 := arch.Rdtsc()
+	for i := 0; arch.Inb(pitGate)&0x20 == 0; i++ {
+		if i > 50_000_000 {
+			return 0
+		}
+	}
+	t1 := arch.Rdtsc()
+	if t1 <= t0 {
+		return 0
+	}
+	return (t1 - t0) * 1000 / ms
+}
+
+// CMOS real-time clock (MC146818) ports and registers.
+const (
+	cmosIndex = 0x70
+	cmosData  = 0x71
+)
+
+func cmos(reg uint8) uint8 {
+	arch.Outb(cmosIndex, reg)
+	return arch.Inb(cmosData)
+}
+
+// ReadRTC returns the CMOS clock as seconds since the Unix epoch, or false when there is none.
+func ReadRTC() (int64, bool) {
+	for i := 0; cmos(0x0A)&0x80 != 0; i++ { // update in progress
+		if i > 1_000_000 {
+			return 0, false
+		}
+	}
+	sec, min, hour := cmos(0x00), cmos(0x02), cmos(0x04)
+	day, mon, year, cent := cmos(0x07), cmos(0x08), cmos(0x09), cmos(0x32)
+	if sec == 0xff && min == 0xff {
+		return 0, false
+	}
+	b := cmos(0x0B)
+	if b&0x04 == 0 { // BCD
+		bcd := func(v uint8) uint8 { return v&0x0f + v>>4*10 }
+		sec, min, day, mon, year, cent = bcd(sec), bcd(min), bcd(day), bcd(mon), bcd(year), bcd(cent)
+		hour = bcd(hour&0x7f) | hour&0x80
+	}
+	if b&0x02 == 0 && hour&0x80 != 0 { // 12-hour clock, PM
+		hour = (hour&0x7f)%12 + 12
+	}
+	y := int64(year) + 100*int64(cent)
+	if cent == 0 {
+		y = 2000 + int64(year)
+	}
+	return daysFromCivil(y, int64(mon), int64(day))*86400 + int64(hour)*3600 + int64(min)*60 + int64(sec), true
+}
+
+// daysFromCivil converts a proleptic Gregorian date to days since 1970-01-01.
+func daysFromCivil(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}

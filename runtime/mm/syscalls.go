@@ -1,0 +1,203 @@
+package mm
+
+import "github.com/unikgen/unikgen/runtime/arch"
+
+// Linux constants (include/uapi/asm-generic/mman-common.h, errno-base.h).
+const (
+	mapShared         = 0x01
+	mapPrivate        = 0x02
+	mapFixed          = 0x10
+	mapAnonymous      = 0x20
+	mapFixedNoreplace = 0x100000
+
+	madvDontneed = 4
+	madvFree     = 8
+	madvRemove   = 9
+
+	eNOMEM  = 12
+	eEXIST  = 17
+	eINVAL  = 22
+	eNODEV  = 19
+	eACCESS = 13
+)
+
+// Mmap implements mmap(2) for anonymous mappings. It returns the address or a negative errno.
+func Mmap(addr, length uintptr, prot, flags int) int64 {
+	if length == 0 || addr&(PageSize-1) != 0 && flags&(mapFixed|mapFixedNoreplace) != 0 {
+		return -eINVAL
+	}
+	if flags&mapAnonymous == 0 {
+		return -eNODEV // no files to map
+	}
+	if flags&(mapShared|mapPrivate) == 0 {
+		return -eINVAL
+	}
+	length = alignUp(length)
+	if length > userMax-userMin {
+		return -eNOMEM
+	}
+	prot &= protAccess
+	if flags&(mapFixed|mapFixedNoreplace) != 0 {
+		if addr < userMin || addr+length > userMax || addr+length < addr {
+			return -eNOMEM
+		}
+		if flags&mapFixedNoreplace != 0 && overlaps(addr, addr+length) {
+			return -eEXIST
+		}
+		if !removeAreas(addr, addr+length) || !insertArea(addr, addr+length, prot) {
+			return -eNOMEM
+		}
+		return int64(addr)
+	}
+	addr &^= PageSize - 1
+	if addr < userMin || addr+length > userMax || addr+length < addr || overlaps(addr, addr+length) {
+		var ok bool
+		if addr, ok = findFree(length); !ok {
+			return -eNOMEM
+		}
+	}
+	if !insertArea(addr, addr+length, prot) {
+		return -eNOMEM
+	}
+	return int64(addr)
+}
+
+// Munmap implements munmap(2).
+func Munmap(addr, length uintptr) int64 {
+	if addr&(PageSize-1) != 0 || length == 0 {
+		return -eINVAL
+	}
+	end := addr + alignUp(length)
+	if addr < userMin || end > userMax || end < addr {
+		return -eINVAL
+	}
+	if !removeAreas(addr, end) {
+		return -eNOMEM
+	}
+	return 0
+}
+
+// Mprotect implements mprotect(2).
+func Mprotect(addr, length uintptr, prot int) int64 {
+	if addr&(PageSize-1) != 0 {
+		return -eINVAL
+	}
+	end := addr + alignUp(length)
+	if addr < userMin || end > userMax || end < addr {
+		return -eNOMEM
+	}
+	prot &= protAccess
+	// Every page of the range must be mapped.
+	for a := addr; a < end; {
+		i, in := find(a)
+		if !in {
+			return -eNOMEM
+		}
+		a = vmas[i].end
+	}
+	protectPages(addr, end, prot)
+	// Re-describe the range: cut it out and put it back with the new protection, piece by piece.
+	if !splitAt(addr) || !splitAt(end) {
+		return -eNOMEM
+	}
+	for i, _ := find(addr); i < nvma && vmas[i].start < end; i++ {
+		vmas[i].prot = prot
+	}
+	return 0
+}
+
+// splitAt makes addr an area boundary if an area spans it.
+func splitAt(addr uintptr) bool {
+	i, in := find(addr)
+	if !in || vmas[i].start == addr {
+		return true
+	}
+	if nvma == maxVMAs {
+		return false
+	}
+	copy(vmas[i+2:nvma+1], vmas[i+1:nvma])
+	nvma++
+	vmas[i+1] = vma{addr, vmas[i].end, vmas[i].prot}
+	vmas[i].end = addr
+	return true
+}
+
+// Madvise implements madvise(2): MADV_DONTNEED, MADV_FREE and MADV_REMOVE give the pages back
+// (they read as zero when next touched); other advice is accepted and ignored.
+func Madvise(addr, length uintptr, advice int) int64 {
+	if addr&(PageSize-1) != 0 {
+		return -eINVAL
+	}
+	end := addr + alignUp(length)
+	if end < addr {
+		return -eINVAL
+	}
+	switch advice {
+	case madvDontneed, madvFree, madvRemove:
+		if addr >= userMin && end <= userMax {
+			unmapPages(addr, end)
+		}
+	}
+	return 0
+}
+
+// FaultResult says how a page fault was resolved.
+type FaultResult int
+
+const (
+	FaultMapped    FaultResult = iota // a page was mapped; retry the access
+	FaultNoMapping                    // no mapping at the address: SIGSEGV, SEGV_MAPERR
+	FaultAccess                       // the mapping forbids the access: SIGSEGV, SEGV_ACCERR
+	FaultNoMemory                     // no free frame left
+)
+
+// HandleFault resolves a page fault at addr; write is set for a write access.
+func HandleFault(addr uintptr, write bool) FaultResult {
+	if addr < userMin || addr >= userMax {
+		return FaultNoMapping
+	}
+	i, in := find(addr)
+	if !in {
+		return FaultNoMapping
+	}
+	prot := vmas[i].prot
+	if prot == 0 || write && prot&protWrite == 0 {
+		return FaultAccess
+	}
+	e := walk(addr, true)
+	if e == nil {
+		return FaultNoMemory
+	}
+	flags := uint64(ptePresent)
+	if prot&protWrite != 0 {
+		flags |= pteWrite
+	}
+	switch {
+	case *e&ptePresent != 0:
+		// Present already: a stale TLB entry after a protection change, or a racing fault.
+		arch.Invlpg(addr &^ (PageSize - 1))
+		if write && *e&pteWrite == 0 {
+			return FaultAccess
+		}
+		return FaultMapped
+	case *e&pteProtNone != 0:
+		*e = *e&pteAddrMask | flags
+	default:
+		pa, ok := AllocFrame()
+		if !ok {
+			return FaultNoMemory
+		}
+		*e = uint64(pa) | flags
+	}
+	return FaultMapped
+}
+
+// Prefault maps the pages of [addr, addr+length) so that kernel code can fill them.
+func Prefault(addr, length uintptr) bool {
+	for a := addr &^ (PageSize - 1); a < addr+length; a += PageSize {
+		if HandleFault(a, true) != FaultMapped {
+			return false
+		}
+	}
+	return true
+}

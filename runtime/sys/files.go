@@ -1,0 +1,80 @@
+package sys
+
+import (
+	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/fd"
+	"github.com/unikgen/unikgen/runtime/sched"
+)
+
+// Read implements read(2).
+func Read(r *sched.Regs) int64 { return fd.Read(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX)) }
+
+// Write implements write(2).
+func Write(r *sched.Regs) int64 { return fd.Write(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX)) }
+
+// Writev implements writev(2).
+func Writev(r *sched.Regs) int64 { return fd.Writev(int(r.RDI), uintptr(r.RSI), int(r.RDX)) }
+
+// Close implements close(2).
+func Close(r *sched.Regs) int64 { return fd.Close(int(r.RDI)) }
+
+// Fcntl implements fcntl(2).
+func Fcntl(r *sched.Regs) int64 { return fd.Fcntl(int(r.RDI), int(r.RSI), uintptr(r.RDX)) }
+
+// Ioctl implements ioctl(2).
+func Ioctl(r *sched.Regs) int64 { return fd.Ioctl(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX)) }
+
+// Fstat implements fstat(2).
+func Fstat(r *sched.Regs) int64 { return fd.Fstat(int(r.RDI), uintptr(r.RSI)) }
+
+// Newfstatat implements newfstatat(2) for AT_EMPTY_PATH on an open descriptor; there are no
+// files to name.
+func Newfstatat(r *sched.Regs) int64 {
+	const atEmptyPath = 0x1000
+	if r.R10&atEmptyPath != 0 && *(*byte)(arch.Ptr(uintptr(r.RSI))) == 0 {
+		return fd.Fstat(int(r.RDI), uintptr(r.RDX))
+	}
+	return -eNOENT
+}
+
+// NoFile answers calls that name a file (open, openat, access, readlink, stat...): there is no
+// file system, so every path is missing. The Go runtime and standard library probe /proc, /sys and
+// /etc this way and fall back on ENOENT.
+func NoFile(r *sched.Regs) int64 { return -eNOENT }
+
+// Pread64 implements pread64(2): no descriptor here is seekable.
+func Pread64(r *sched.Regs) int64 {
+	if fd.Fcntl(int(r.RDI), 1, 0) < 0 {
+		return -eBADF
+	}
+	return -eSPIPE
+}
+
+// Getcwd reports the root directory.
+func Getcwd(r *sched.Regs) int64 {
+	if r.RSI < 2 {
+		return -eRANGE
+	}
+	b := arch.Bytes(uintptr(r.RDI), 2)
+	b[0], b[1] = '/', 0
+	return 2
+}
+
+// Eventfd2 implements eventfd2(2).
+func Eventfd2(r *sched.Regs) int64 { return fd.Eventfd2(uint(r.RDI), int(r.RSI)) }
+
+// EpollCreate1 implements epoll_create1(2).
+func EpollCreate1(r *sched.Regs) int64 { return fd.EpollCreate1(int(r.RDI)) }
+
+// EpollCtl implements epoll_ctl(2).
+func EpollCtl(r *sched.Regs) int64 {
+	return fd.EpollCtl(int(r.RDI), int(r.RSI), int(r.RDX), uintptr(r.R10))
+}
+
+// EpollPwait implements epoll_pwait(2) and epoll_wait(2).
+func EpollPwait(r *sched.Regs) int64 {
+	return fd.EpollPwait(int(r.RDI), uintptr(r.RSI), int(int32(r.RDX)), int(int32(r.R10)))
+}
+
+// Socket refuses every socket: this kernel has no network stack.
+func Socket(r *sched.Regs) int64 { return -eAFNOSUPPORT }

@@ -1,0 +1,26 @@
+// Package sysno lists the x86-64 Linux system calls: numbers and names. It is pure data shared
+// by the library OS (runtime/sys) and the analyser, which reports reachable calls by name.
+//
+// Reference: Linux arch/x86/entry/syscalls/syscall_64.tbl (common and 64 entries, up to 462).
+package sysno
+
+// Max is one more than the highest system-call number listed.
+const Max = len(names)
+
+// Name returns the name of system call nr, or "" when nr is not a known x86-64 call.
+func Name(nr int) string {
+	if nr < 0 || nr >= len(names) {
+		return ""
+	}
+	return names[nr]
+}
+
+// Number returns the number of the system call called name.
+func Number(name string) (int, bool) {
+	for i, n := range names {
+		if n == name && n != "" {
+			return i, true
+		}
+	}
+	return 0, false
+}

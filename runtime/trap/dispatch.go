@@ -1,0 +1,246 @@
+package trap
+
+import (
+	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/klog"
+	"github.com/unikgen/unikgen/runtime/ktime"
+	"github.com/unikgen/unikgen/runtime/mm"
+	"github.com/unikgen/unikgen/runtime/platform"
+	"github.com/unikgen/unikgen/runtime/sched"
+	"github.com/unikgen/unikgen/runtime/signal"
+	"github.com/unikgen/unikgen/runtime/sys"
+)
+
+// Exception vectors (Intel SDM Vol. 3A table 6-1).
+const (
+	excDivide     = 0
+	excDebug      = 1
+	excNMI        = 2
+	excBreakpoint = 3
+	excOverflow   = 4
+	excBound      = 5
+	excInvalidOp  = 6
+	excNoDevice   = 7
+	excDouble     = 8
+	excGP         = 13
+	excPage       = 14
+	excX87        = 16
+	excAlign      = 17
+	excMachine    = 18
+	excSIMD       = 19
+)
+
+var excNames = [...]string{
+	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range exceeded",
+	"invalid opcode", "device not available", "double fault", "coprocessor segment overrun",
+	"invalid TSS", "segment not present", "stack fault", "general protection fault", "page fault",
+	"reserved", "x87 floating-point error", "alignment check", "machine check", "SIMD floating-point error",
+}
+
+// syscallTrap handles a SYSCALL from the running thread.
+func syscallTrap() {
+	sys.Dispatch(sched.Current())
+}
+
+// userTrap handles an interrupt or exception taken in program code.
+func userTrap() {
+	t := sched.CurrentThread()
+	v := t.Regs.Vector
+	switch {
+	case v == timerVector:
+		ktime.TimerFired()
+		sched.Tick(ktime.Nanotime())
+	case v == ktime.SpuriousVector:
+	case v < 32:
+		exception(t, v)
+	default:
+		if h := irqHandlers[v]; h != nil {
+			h()
+		}
+	}
+}
+
+// exception turns a CPU exception in program code into a signal, as Linux does.
+func exception(t *sched.Thread, v uint64) {
+	r := &t.Regs
+	sig, code, addr := signal.SIGSEGV, signal.SI_KERNEL, uint64(0)
+	switch v {
+	case excPage:
+		cr2 := arch.ReadCR2()
+		switch mm.HandleFault(cr2, r.Err&2 != 0) {
+		case mm.FaultMapped:
+			return
+		case mm.FaultNoMemory:
+			outOfMemory(cr2, r.RIP)
+		case mm.FaultAccess:
+			code = signal.SEGV_ACCERR
+		default:
+			code = signal.SEGV_MAPERR
+		}
+		addr = uint64(cr2)
+	case excDivide:
+		sig, code, addr = signal.SIGFPE, signal.FPE_INTDIV, r.RIP
+	case excX87, excSIMD:
+		sig, code, addr = signal.SIGFPE, 0, r.RIP
+	case excInvalidOp:
+		sig, code, addr = signal.SIGILL, signal.ILL_ILLOPN, r.RIP
+	case excDebug, excBreakpoint:
+		sig, code = signal.SIGTRAP, signal.TRAP_BRKPT
+	case excAlign:
+		sig = signal.SIGBUS
+	case excGP, excOverflow, excBound:
+	default:
+		kernelFault(r, "exception in program code")
+	}
+	if !signal.Fault(sig, code, addr, v) {
+		killed(sig, addr, r.RIP)
+	}
+}
+
+// kernelTrap handles an interrupt or exception taken while the kernel runs: a demand-paging
+// fault on program memory the kernel touched, or an interrupt while the CPU idles.
+func kernelTrap(frame uintptr) {
+	r := (*sched.Regs)(arch.Ptr(frame))
+	v := r.Vector
+	switch {
+	case v == timerVector:
+		ktime.TimerFired()
+		sched.Expire(ktime.Nanotime())
+		return
+	case v == ktime.SpuriousVector:
+		return
+	case v == excPage:
+		cr2 := arch.ReadCR2()
+		switch mm.HandleFault(cr2, r.Err&2 != 0) {
+		case mm.FaultMapped:
+			return
+		case mm.FaultNoMemory:
+			outOfMemory(cr2, r.RIP)
+		}
+		klog.Print("unexpected fault address ")
+		klog.Hex(uint64(cr2))
+		klog.Print("\n")
+		kernelFault(r, "page fault in kernel")
+	case v < 32:
+		kernelFault(r, "exception in kernel")
+	}
+	if h := irqHandlers[v]; h != nil {
+		h()
+	}
+}
+
+// prepareResume picks the thread to return to and prepares its state: it re-executes a syscall
+// that was woken for a retry and delivers pending signals.
+func prepareResume() {
+	for {
+		sched.Schedule()
+		i := sched.Current()
+		t := sched.T(i)
+		if t.Restart {
+			sys.Dispatch(i)
+			if t.State != sched.Running {
+				continue
+			}
+		}
+		if sig := signal.Deliverable(i); sig != 0 {
+			if signal.Fatal(sig) {
+				killed(sig, 0, t.Regs.RIP)
+			}
+			signal.Deliver(i, sig)
+		}
+		break
+	}
+	setCurrent()
+}
+
+var sigNames = [...]string{4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL",
+	11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM"}
+
+// killed ends the program the way Linux ends a process whose signal has its default action:
+// with status 128+sig.
+func killed(sig int, addr, pc uint64) {
+	klog.Print("unikgen: program killed by signal ")
+	if sig < len(sigNames) && sigNames[sig] != "" {
+		klog.Print(sigNames[sig])
+	} else {
+		klog.Dec(int64(sig))
+	}
+	if addr != 0 {
+		klog.Print(" (fault address ")
+		klog.Hex(addr)
+		klog.Print(")")
+	}
+	klog.Print(" at pc ")
+	klog.Hex(pc)
+	klog.Print("\n")
+	platform.Exit(128 + sig)
+}
+
+func outOfMemory(addr uintptr, pc uint64) {
+	used, total := mm.Stats()
+	klog.Print("unikgen: out of memory: ")
+	klog.Dec(int64(used))
+	klog.Print(" of ")
+	klog.Dec(int64(total))
+	klog.Print(" pages in use; page fault at ")
+	klog.Hex(uint64(addr))
+	klog.Print(", pc ")
+	klog.Hex(pc)
+	klog.Print("\n")
+	platform.Fatal("out of memory")
+}
+
+// kernelFault reports a fault the kernel cannot recover from, with the registers and the frame
+// pointer chain, and ends the machine.
+func kernelFault(r *sched.Regs, what string) {
+	klog.Print("unikgen: ")
+	klog.Print(what)
+	klog.Print(": ")
+	if r.Vector < uint64(len(excNames)) {
+		klog.Print(excNames[r.Vector])
+	} else {
+		klog.Print("vector ")
+		klog.Dec(int64(r.Vector))
+	}
+	klog.Print(" (error code ")
+	klog.Hex(r.Err)
+	klog.Print(")\n")
+	reg := func(name string, v uint64) {
+		klog.Print(name)
+		klog.Hex(v)
+		klog.Print("\n")
+	}
+	reg("pc  ", r.RIP)
+	reg("sp  ", r.RSP)
+	reg("cr2 ", uint64(arch.ReadCR2()))
+	reg("rax ", r.RAX)
+	reg("rbx ", r.RBX)
+	reg("rcx ", r.RCX)
+	reg("rdx ", r.RDX)
+	reg("rdi ", r.RDI)
+	reg("rsi ", r.RSI)
+	reg("rbp ", r.RBP)
+	klog.Print("stack trace (return addresses; resolve with go tool addr2line):\n\t")
+	klog.Hex(r.RIP)
+	klog.Print("\n")
+	bp := uintptr(r.RBP)
+	for n := 0; n < 32 && bp >= mm.PageSize && bp&7 == 0; n++ {
+		if _, ok := mm.Translate(bp); !ok {
+			break
+		}
+		ret := *arch.U64(bp + 8)
+		if ret == 0 {
+			break
+		}
+		klog.Print("\t")
+		klog.Hex(ret)
+		klog.Print("\n")
+		next := uintptr(*arch.U64(bp))
+		if next <= bp {
+			break
+		}
+		bp = next
+	}
+	platform.Fatal(what)
+}
+

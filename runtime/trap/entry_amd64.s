@@ -1,0 +1,132 @@
+#include "textflag.h"
+
+// Kernel entry and exit. Program code and the kernel both run in ring 0 in one address space;
+// "user" below means program code (the Go runtime and the application), "kernel" the library OS.
+//
+// Every entry from user code saves the thread's registers into its sched.Regs (curRegs) and its
+// x87/SSE state into its FX area (curFX), switches to the kernel stack and to the kernel's FS base
+// (whose -8(FS) slot holds the kernel's g), and calls Go. Every exit goes through resumeUser, which
+// lets Go pick the thread to run, then restores that thread's state and IRETQs into it, using the
+// saved Regs block itself as the IRETQ frame. The kernel runs with interrupts disabled; kdepth is
+// non-zero while it runs, so a trap taken inside the kernel (a demand-paging fault on program memory,
+// or an interrupt while idle) is handled on its IST stack and returns straight to the kernel.
+
+#define MSR_FS_BASE 0xC0000100
+#define REGS_VECTOR 120
+#define REGS_RIP 136
+#define REGS_CS 144
+#define REGS_RFLAGS 152
+#define REGS_RSP 160
+#define REGS_SS 168
+
+#define PUSH_GPRS \
+	PUSHQ	AX; PUSHQ	BX; PUSHQ	CX; PUSHQ	DX; \
+	PUSHQ	SI; PUSHQ	DI; PUSHQ	BP; PUSHQ	R8; \
+	PUSHQ	R9; PUSHQ	R10; PUSHQ	R11; PUSHQ	R12; \
+	PUSHQ	R13; PUSHQ	R14; PUSHQ	R15
+
+#define POP_GPRS \
+	POPQ	R15; POPQ	R14; POPQ	R13; POPQ	R12; \
+	POPQ	R11; POPQ	R10; POPQ	R9; POPQ	R8; \
+	POPQ	BP; POPQ	DI; POPQ	SI; POPQ	DX; \
+	POPQ	CX; POPQ	BX; POPQ	AX
+
+#define KERNEL_FS \
+	MOVL	$MSR_FS_BASE, CX; \
+	MOVQ	·kernelFS(SB), AX; \
+	MOVQ	AX, DX; \
+	SHRQ	$32, DX; \
+	WRMSR
+
+// syscallEntry is the target of SYSCALL (MSR_LSTAR). RCX holds the return address, R11 the
+// caller's RFLAGS; RFLAGS.IF is clear (MSR_FMASK). SP is still the caller's stack.
+TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	SP, ·scratchSP(SB)
+	MOVQ	·curRegs(SB), SP
+	ADDQ	$REGS_VECTOR, SP
+	PUSH_GPRS
+	MOVQ	CX, REGS_RIP(SP)
+	MOVQ	$0x08, REGS_CS(SP)
+	MOVQ	R11, REGS_RFLAGS(SP)
+	MOVQ	·scratchSP(SB), AX
+	MOVQ	AX, REGS_RSP(SP)
+	MOVQ	$0x10, REGS_SS(SP)
+	MOVQ	$0x100, REGS_VECTOR(SP)
+	MOVQ	·curFX(SB), AX
+	FXSAVE64	(AX)
+	MOVQ	·kstackTop(SB), SP
+	MOVQ	$1, ·kdepth(SB)
+	CLD
+	KERNEL_FS
+	CALL	·syscallTrap(SB)
+	JMP	·resumeUser(SB)
+
+// alltraps is the common entry of the interrupt and exception stubs (vectors_amd64.s). The stack
+// (an IST stack) holds: vector, error code, RIP, CS, RFLAGS, RSP, SS.
+TEXT ·alltraps(SB),NOSPLIT|NOFRAME,$0
+	PUSH_GPRS
+	CLD
+	CMPQ	·kdepth(SB), $0
+	JNE	nested
+	// From user code: move the frame into the thread's Regs.
+	MOVQ	SP, SI
+	MOVQ	·curRegs(SB), DI
+	MOVQ	$22, CX
+	REP;	MOVSQ
+	MOVQ	·curFX(SB), AX
+	FXSAVE64	(AX)
+	MOVQ	·kstackTop(SB), SP
+	MOVQ	$1, ·kdepth(SB)
+	KERNEL_FS
+	CALL	·userTrap(SB)
+	JMP	·resumeUser(SB)
+nested:
+	// Inside the kernel: handle on this stack, keep the kernel's SSE state, return to it.
+	MOVQ	SP, BX
+	SUBQ	$528, SP
+	ANDQ	$~15, SP
+	MOVQ	BX, 8(SP)
+	MOVQ	BX, 0(SP)
+	LEAQ	16(SP), AX
+	FXSAVE64	(AX)
+	CALL	·kernelTrap(SB)
+	LEAQ	16(SP), AX
+	FXRSTOR64	(AX)
+	MOVQ	8(SP), SP
+	POP_GPRS
+	ADDQ	$16, SP
+	IRETQ
+
+// resumeUser returns to user code: Go (prepareResume) chooses the thread, then its state is
+// restored and IRETQ pops RIP, CS, RFLAGS, RSP and SS from the end of its Regs.
+TEXT ·resumeUser(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	·kstackTop(SB), SP
+	CALL	·prepareResume(SB)
+	MOVQ	$0, ·kdepth(SB)
+	MOVL	$MSR_FS_BASE, CX
+	MOVQ	·curFS(SB), AX
+	MOVQ	AX, DX
+	SHRQ	$32, DX
+	WRMSR
+	MOVQ	·curFX(SB), AX
+	FXRSTOR64	(AX)
+	MOVQ	·curRegs(SB), SP
+	POP_GPRS
+	ADDQ	$16, SP
+	IRETQ
+
+// func syscallEntryPC() uintptr
+TEXT ·syscallEntryPC(SB),NOSPLIT,$0-8
+	LEAQ	·syscallEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func vectorTable() uintptr
+TEXT ·vectorTable(SB),NOSPLIT,$0-8
+	LEAQ	·vectors(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func enterUser()
+TEXT ·enterUser(SB),NOSPLIT|NOFRAME,$0
+	JMP	·resumeUser(SB)

@@ -1,0 +1,132 @@
+// Package trap owns the x86-64 descriptor tables and every way into the kernel: the SYSCALL entry
+// for the Linux system calls of the program, and the interrupt and exception vectors. It saves
+// and restores thread state (entry_amd64.s), dispatches to the system-call table, to demand
+// paging, to signal delivery and to the scheduler, and reports kernel faults.
+//
+// Reference: Intel SDM Vol. 3A §6.14 (64-bit IDT, IST), §7.7 (64-bit TSS), §5.8.8 (SYSCALL,
+// IA32_STAR/LSTAR/FMASK); AMD64 APM Vol. 2 §6.1.1.
+package trap
+
+import (
+	"unsafe"
+
+	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/ktime"
+	"github.com/unikgen/unikgen/runtime/sched"
+)
+
+// Segment selectors of the kernel GDT.
+const (
+	selCode = 0x08
+	selData = 0x10
+	selTSS  = 0x18
+)
+
+// IST slots.
+const (
+	istIRQ    = 1 // interrupts and most exceptions
+	istDouble = 2 // double fault, NMI, machine check
+	istPage   = 3 // page faults
+)
+
+// Read by the assembly.
+var (
+	curRegs   uintptr // &sched.Thread.Regs of the running thread
+	curFX     uintptr // its FX area
+	curFS     uintptr // its FS base
+	kdepth    uintptr // non-zero while the kernel runs
+	kstackTop uintptr // top of the kernel stack
+	kernelFS  uintptr // FS base while the kernel runs
+	scratchSP uintptr // user SP during the first instructions of syscallEntry
+)
+
+var (
+	gdt  [6]uint64
+	tss  [13]uint64 // 104 bytes; IST1 at byte 36
+	idt  [512]uint64
+	desc [2]uint64 // scratch for LGDT/LIDT
+)
+
+// Handler is an interrupt handler for a device or platform vector.
+type Handler func()
+
+var irqHandlers [256]Handler
+
+// SetHandler installs h for interrupt vector v. Call during boot only.
+func SetHandler(v int, h Handler) { irqHandlers[v] = h }
+
+// Stacks gives the kernel's stacks: the kernel stack top and one IST stack top per IST slot.
+type Stacks struct {
+	Kernel, IRQ, Double, Page uintptr
+}
+
+// Init loads the GDT, TSS and IDT, and programs SYSCALL. fs is the kernel's FS base.
+func Init(st Stacks, fs uintptr) {
+	kstackTop = st.Kernel
+	kernelFS = fs
+
+	setTSSWord := func(off int, v uint64) {
+		*(*uint64)(unsafe.Add(unsafe.Pointer(&tss), off)) = v
+	}
+	setTSSWord(36, uint64(st.IRQ))
+	setTSSWord(44, uint64(st.Double))
+	setTSSWord(52, uint64(st.Page))
+	*(*uint16)(unsafe.Add(unsafe.Pointer(&tss), 102)) = 104 // no I/O permission bitmap
+
+	gdt[1] = 0x00AF9A000000FFFF // 64-bit code, DPL 0
+	gdt[2] = 0x00CF92000000FFFF // data
+	base := uint64(uintptr(unsafe.Pointer(&tss)))
+	gdt[3] = 103 | (base&0xFFFFFF)<<16 | 0x89<<40 | (base>>24&0xFF)<<56
+	gdt[4] = base >> 32
+	loadTable(arch.Lgdt, uintptr(unsafe.Pointer(&gdt)), len(gdt)*8)
+	arch.Ltr(selTSS)
+
+	vectors := vectorTable()
+	for v := 0; v < 256; v++ {
+		handler := *arch.U64(vectors + uintptr(v)*8)
+		ist := uint64(istIRQ)
+		switch v {
+		case 2, 8, 18:
+			ist = istDouble
+		case 14:
+			ist = istPage
+		}
+		idt[2*v] = handler&0xFFFF | selCode<<16 | ist<<32 | 0x8E<<40 | (handler>>16&0xFFFF)<<48
+		idt[2*v+1] = handler >> 32
+	}
+	loadTable(arch.Lidt, uintptr(unsafe.Pointer(&idt)), len(idt)*8)
+
+	arch.Wrmsr(arch.MSR_EFER, arch.Rdmsr(arch.MSR_EFER)|arch.EFER_SCE)
+	arch.Wrmsr(arch.MSR_STAR, selCode<<32|selCode<<48)
+	arch.Wrmsr(arch.MSR_LSTAR, uint64(syscallEntryPC()))
+	arch.Wrmsr(arch.MSR_FMASK, 1<<8|1<<9|1<<10|1<<18) // TF IF DF AC
+}
+
+func loadTable(load func(uintptr), base uintptr, size int) {
+	p := uintptr(unsafe.Pointer(&desc))
+	*(*uint16)(arch.Ptr(p)) = uint16(size - 1)
+	*(*uint64)(arch.Ptr(p + 2)) = uint64(base)
+	load(p)
+}
+
+// EnterUser starts running threads; the first is the one that sched.Start selected.
+func EnterUser() {
+	enterUser()
+}
+
+// setCurrent points the assembly at the running thread.
+func setCurrent() {
+	i := sched.Current()
+	t := sched.T(i)
+	curRegs = uintptr(unsafe.Pointer(&t.Regs))
+	curFX = sched.FXArea(i)
+	curFS = uintptr(t.FSBase)
+}
+
+// Implemented in entry_amd64.s.
+func syscallEntryPC() uintptr
+func vectorTable() uintptr
+func enterUser()
+
+// Timer is the local APIC timer vector.
+const timerVector = ktime.TimerVector
