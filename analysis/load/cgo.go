@@ -5,8 +5,8 @@ package load
 import (
 	"go/build"
 	"go/parser"
-	"path/filepath"
 	"go/token"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"

@@ -104,7 +104,7 @@ func imageEnd() uintptr {
 		if *arch.U32(ph) != 1 { // PT_LOAD
 			continue
 		}
-		if e := uintptr(*arch.U64(ph+16) + *arch.U64(ph+40)); e > end { // p_vaddr + p_memsz
+		if e := uintptr(*arch.U64(ph + 16) + *arch.U64(ph + 40)); e > end { // p_vaddr + p_memsz
 			end = e
 		}
 	}

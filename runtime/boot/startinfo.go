@@ -50,7 +50,7 @@ func readStartInfo(p uintptr) bootInfo {
 			b.ncmdline++
 		}
 	}
-	if *arch.U32(p+siOffVersion) >= 1 {
+	if *arch.U32(p + siOffVersion) >= 1 {
 		m := uintptr(*arch.U64(p + siOffMemmap))
 		n := int(*arch.U32(p + siOffMemEntries))
 		for i := 0; i < n && b.nmem < maxMemEntries && m != 0; i++ {

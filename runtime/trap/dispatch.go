@@ -243,4 +243,3 @@ func kernelFault(r *sched.Regs, what string) {
 	}
 	platform.Fatal(what)
 }
-
