@@ -15,7 +15,6 @@ package boot
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
 	"github.com/unikgen/unikgen/runtime/fd"
-	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/mm"
 	"github.com/unikgen/unikgen/runtime/platform"
@@ -52,7 +51,7 @@ func rt0PC() uintptr
 // bootMain brings the machine up and enters the Go runtime. It never returns.
 func bootMain() {
 	info := readStartInfo(startInfo)
-	bootPlatform()
+	initPlatform()
 
 	mm.Reserve(imageBase, imageEnd())
 	if info.nmem == 0 {
@@ -75,7 +74,7 @@ func bootMain() {
 		Page:   base + kernelStack + 3*istStack,
 	}, kernelFS)
 
-	bootTime()
+	initClock()
 	ktime.InitTimer()
 	fd.Init()
 	sys.Install(syscallTable())
@@ -109,20 +108,4 @@ func imageEnd() uintptr {
 		}
 	}
 	return end
-}
-
-// bootTime calibrates the clock and reads the wall-clock time.
-func bootTime() {
-	if platformClock() {
-		return
-	}
-	hz := ktime.CalibrateTSC()
-	if hz == 0 {
-		klog.Print("unikgen: no PIT to calibrate the TSC; assuming 1 GHz\n")
-		hz = 1e9
-	}
-	ktime.SetTSCHz(hz)
-	if sec, ok := ktime.ReadRTC(); ok {
-		ktime.SetWallClock(sec * 1e9)
-	}
 }

@@ -1,0 +1,67 @@
+// Package qemu is the library OS's platform for QEMU and KVM PC-like machines (microvm, q35, pc):
+// the console is the 16550 UART at COM1, time comes from the TSC calibrated against the 8254 PIT
+// and the CMOS real-time clock, and the machine ends through QEMU's isa-debug-exit device, after
+// the exact status has been written to the isa-debugcon port (docs/internals.md).
+package qemu
+
+import (
+	"github.com/unikgen/unikgen/drivers/uart16550"
+	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/klog"
+	"github.com/unikgen/unikgen/runtime/ktime"
+	"github.com/unikgen/unikgen/runtime/platform"
+)
+
+// Init brings up the UART console and installs the QEMU platform operations.
+func Init() {
+	uart16550.Init(uart16550.COM1)
+	klog.SetSink(console)
+	platform.Install(platform.Ops{Name: "qemu", Exit: exit})
+}
+
+// InitClock calibrates the TSC against the PIT and reads the wall clock from the CMOS RTC.
+func InitClock() {
+	hz := ktime.CalibrateTSC()
+	if hz == 0 {
+		klog.Print("unikgen: no PIT to calibrate the TSC; assuming 1 GHz\n")
+		hz = 1e9
+	}
+	ktime.SetTSCHz(hz)
+	if sec, ok := ktime.ReadRTC(); ok {
+		ktime.SetWallClock(sec * 1e9)
+	}
+}
+
+// QEMU devices used for the exit status (docs/internals.md, "Exit status on QEMU").
+const (
+	debugconPort  = 0x402 // isa-debugcon: the exact status, in decimal
+	debugExitPort = 0xf4  // isa-debug-exit: QEMU exits with (value << 1) | 1
+)
+
+func console(b []byte) { uart16550.Write(uart16550.COM1, b) }
+
+// exit reports status on the debug console, then ends QEMU through isa-debug-exit. If that
+// device is missing, it says so and resets the machine.
+func exit(status int) {
+	var buf [24]byte
+	s := klog.FormatDec(buf[:20], int64(status))
+	for _, c := range s {
+		arch.Outb(debugconPort, c)
+	}
+	arch.Outb(debugconPort, '\n')
+	arch.Outl(debugExitPort, uint32(status))
+	klog.Print("unikgen: exit status ")
+	klog.Dec(int64(status))
+	klog.Print(" (no isa-debug-exit device at port 0xf4; resetting)\n")
+	tripleFault()
+}
+
+// tripleFault resets the machine: with an empty IDT, the breakpoint becomes a triple fault
+// (QEMU with -no-reboot then exits).
+func tripleFault() {
+	arch.Lidt(arch.Addr(nullIDT[:]))
+	arch.Breakpoint()
+	arch.HaltForever()
+}
+
+var nullIDT [10]byte
