@@ -39,9 +39,6 @@ var (
 	ktls      [2]uintptr
 )
 
-// programName is os.Args[0]; unikgen build sets it with -X.
-var programName = "unikgen"
-
 // Implemented in entry_amd64.s.
 func pvhEntry()
 func getPC()
@@ -78,6 +75,7 @@ func bootMain() {
 	ktime.InitTimer()
 	fd.Init()
 	sys.Install(syscallTable())
+	sys.Debug = DebugSyscalls
 
 	var regs sched.Regs
 	regs.RIP = uint64(rt0PC())

@@ -11,8 +11,17 @@ import (
 	"github.com/unikgen/unikgen/runtime/sys"
 )
 
-// Target is the platform this kernel was built for: "qemu", "xen", or "any" (chosen at boot).
-const Target = "any"
+// Configure-time settings.
+const (
+	// Target is the platform this kernel was built for: "qemu", "xen", or "any" (chosen at boot).
+	Target = "any"
+	// ProgramName is os.Args[0].
+	ProgramName = "unikgen"
+	// DefaultCmdline is used when the boot command line is empty.
+	DefaultCmdline = ""
+	// DebugSyscalls makes a system call without a handler print its name once.
+	DebugSyscalls = false
+)
 
 // syscallTable returns the system-call dispatch table of this kernel.
 func syscallTable() sys.Table { return sys.Generic }

@@ -30,6 +30,9 @@ func buildProcessStack(info *bootInfo) uintptr {
 		platform.Fatal("out of memory for the main thread's stack")
 	}
 
+	if info.ncmdline == 0 {
+		info.ncmdline = copy(info.cmdline[:len(info.cmdline)-1], DefaultCmdline)
+	}
 	cmd := info.cmdline[:info.ncmdline]
 	words, n := splitCmdline(cmd)
 	env, args := splitEnv(cmd, words[:n])
@@ -47,7 +50,7 @@ func buildProcessStack(info *bootInfo) uintptr {
 	}
 	var argv, envp [maxWords + 1]uintptr
 	argc := 0
-	argv[argc] = putString([]byte(programName))
+	argv[argc] = putString([]byte(ProgramName))
 	argc++
 	for _, w := range args {
 		argv[argc] = putString(cmd[w.start:w.end])
