@@ -13,6 +13,10 @@ var (
 	sink     Sink
 	early    [4096]byte
 	earlyLen int
+	// fmtBuf holds formatted text on its way to the sink. A buffer on the stack would escape
+	// (the sink is called indirectly) and so be allocated: not possible in kernel context. The
+	// kernel runs on one CPU with interrupts off, so one buffer suffices.
+	fmtBuf [128]byte
 )
 
 // SetSink installs the console sink and replays what was printed before it.
@@ -35,17 +39,16 @@ func Write(b []byte) {
 
 // Print writes s.
 func Print(s string) {
-	var buf [128]byte
 	for len(s) > 0 {
-		n := copy(buf[:], s)
-		Write(buf[:n])
+		n := copy(fmtBuf[:], s)
+		Write(fmtBuf[:n])
 		s = s[n:]
 	}
 }
 
 // Hex writes v as 0x followed by hexadecimal digits.
 func Hex(v uint64) {
-	var buf [18]byte
+	buf := fmtBuf[:18]
 	i := len(buf)
 	for {
 		i--
@@ -64,8 +67,7 @@ func Hex(v uint64) {
 
 // Dec writes v in decimal.
 func Dec(v int64) {
-	var buf [20]byte
-	Write(FormatDec(buf[:], v))
+	Write(FormatDec(fmtBuf[:20], v))
 }
 
 // FormatDec formats v in decimal into buf (at least 20 bytes) and returns the used tail.

@@ -40,8 +40,9 @@ const (
 
 func console(b []byte) { uart16550.Write(uart16550.COM1, b) }
 
-// exit reports status on the debug console, then ends QEMU through isa-debug-exit. If that
-// device is missing, it says so and resets the machine.
+// exit reports status on the debug console, then ends QEMU through isa-debug-exit. QEMU shuts
+// down shortly after the write, not at once, so the CPU waits. If the device is missing, it says so
+// and resets the machine.
 func exit(status int) {
 	var buf [24]byte
 	s := klog.FormatDec(buf[:20], int64(status))
@@ -50,6 +51,10 @@ func exit(status int) {
 	}
 	arch.Outb(debugconPort, '\n')
 	arch.Outl(debugExitPort, uint32(status))
+	t0 := ktime.Nanotime()
+	for i := 0; i < 1e8 && (t0 == 0 || ktime.Nanotime()-t0 < 2e9); i++ {
+		arch.Pause()
+	}
 	klog.Print("unikgen: exit status ")
 	klog.Dec(int64(status))
 	klog.Print(" (no isa-debug-exit device at port 0xf4; resetting)\n")
