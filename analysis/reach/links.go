@@ -1,0 +1,190 @@
+// This file adds the edges that SSA cannot see: //go:linkname and assembly.
+
+package reach
+
+import (
+	"go/token"
+	"go/types"
+	"sort"
+	"strings"
+
+	"github.com/unikgen/unikgen/analysis/load"
+	"golang.org/x/tools/go/ssa"
+)
+
+// asmClosure is what an assembly symbol reaches through assembly-only
+// symbols: Go functions and constant system calls.
+type asmClosure struct {
+	funcs    []*ssa.Function
+	syscalls []int
+}
+
+// setupLinks indexes the linkname directives and the assembly functions.
+func (r *rta) setupLinks() {
+	r.pushes = map[string]*ssa.Function{}
+	r.pulls = map[*ssa.Function]string{}
+	r.asmFuncs = map[string]*load.AsmFunc{}
+	r.asmMemo = map[string]*asmClosure{}
+	r.byName = map[string]*ssa.Function{}
+	for _, ln := range r.opts.Linknames {
+		if ln.Remote == "" {
+			continue
+		}
+		f := r.funcBySym(ln.Pkg + "." + ln.Local)
+		if f == nil {
+			continue
+		}
+		if f.Blocks != nil {
+			r.pushes[ln.Remote] = f
+		} else {
+			r.pulls[f] = ln.Remote
+		}
+	}
+	for i := range r.opts.Asm {
+		a := &r.opts.Asm[i]
+		r.asmFuncs[a.Pkg+"."+a.Name] = a
+	}
+	if r.opts.NoRuntimeRoots {
+		return
+	}
+	// The runtime's assembly-only symbols (rt0_go, the signal trampolines,
+	// ...) are roots.
+	var syms []string
+	for sym, a := range r.asmFuncs {
+		if (a.Pkg == "runtime" || strings.HasPrefix(a.Pkg, "internal/runtime/")) && r.funcBySym(sym) == nil {
+			syms = append(syms, sym)
+		}
+	}
+	sort.Strings(syms)
+	seen := map[*ssa.Function]bool{}
+	sc := map[int]bool{}
+	for _, sym := range syms {
+		c := r.asmClosureOf(sym)
+		for _, f := range c.funcs {
+			if !seen[f] {
+				seen[f] = true
+				r.asmRoots = append(r.asmRoots, f)
+			}
+		}
+		for _, n := range c.syscalls {
+			sc[n] = true
+		}
+	}
+	for n := range sc {
+		r.res.RuntimeAsm = append(r.res.RuntimeAsm, n)
+	}
+	sort.Ints(r.res.RuntimeAsm)
+}
+
+// funcBySym returns the package-level function or method declared under
+// a linker symbol such as "runtime.nanotime1" or "net.(*conn).Read".
+func (r *rta) funcBySym(sym string) *ssa.Function {
+	if f, ok := r.byName[sym]; ok {
+		return f
+	}
+	var f *ssa.Function
+	pkgPath, name := load.SplitSymbol(sym)
+	if p := r.prog.ImportedPackage(pkgPath); p != nil {
+		if recv, meth, ok := strings.Cut(name, "."); ok {
+			ptr := strings.HasPrefix(recv, "(*")
+			recv = strings.TrimSuffix(strings.TrimPrefix(recv, "(*"), ")")
+			if t, ok := p.Members[recv].(*ssa.Type); ok {
+				T := t.Type()
+				if ptr {
+					T = types.NewPointer(T)
+				}
+				if r.prog.MethodSets.MethodSet(T).Lookup(p.Pkg, meth) != nil {
+					f = r.prog.LookupMethod(T, p.Pkg, meth)
+				}
+			}
+		} else if fn, ok := p.Members[name].(*ssa.Function); ok {
+			f = fn
+		}
+	}
+	r.byName[sym] = f
+	return f
+}
+
+// asmClosureOf returns the Go functions and system calls reachable from the
+// assembly of sym through assembly-only symbols.
+func (r *rta) asmClosureOf(sym string) *asmClosure {
+	if c, ok := r.asmMemo[sym]; ok {
+		return c
+	}
+	c := &asmClosure{}
+	r.asmMemo[sym] = c // breaks cycles
+	a := r.asmFuncs[sym]
+	if a == nil {
+		return c
+	}
+	seenF := map[*ssa.Function]bool{}
+	seenS := map[int]bool{}
+	add := func(fs []*ssa.Function, ss []int) {
+		for _, f := range fs {
+			if !seenF[f] {
+				seenF[f] = true
+				c.funcs = append(c.funcs, f)
+			}
+		}
+		for _, n := range ss {
+			if !seenS[n] {
+				seenS[n] = true
+				c.syscalls = append(c.syscalls, n)
+			}
+		}
+	}
+	add(nil, a.Syscalls)
+	for _, ref := range a.Refs {
+		if ref == sym {
+			continue
+		}
+		if f := r.funcBySym(ref); f != nil {
+			add([]*ssa.Function{f}, nil)
+		} else if r.asmFuncs[ref] != nil {
+			sub := r.asmClosureOf(ref)
+			add(sub.funcs, sub.syscalls)
+		}
+	}
+	return c
+}
+
+// visitBodyless adds the edges of a function without an SSA body: to the body
+// linked under its symbol, and to what its assembly refers to.
+func (r *rta) visitBodyless(f *ssa.Function) {
+	if f.Pkg == nil || f.Signature.Recv() != nil && f.Synthetic != "" {
+		return
+	}
+	own := f.Pkg.Pkg.Path() + "." + f.Name()
+	sym := own
+	if s, ok := r.pulls[f]; ok {
+		sym = s
+	}
+	pos := f.Pos()
+	if g := r.pushes[sym]; g != nil && g != f {
+		r.edge(f, nil, g, Linkname, pos)
+	} else if sym != own {
+		if g := r.funcBySym(sym); g != nil && g != f && g.Blocks != nil {
+			r.edge(f, nil, g, Linkname, pos)
+		}
+	}
+	for _, s := range []string{own, sym} {
+		if r.asmFuncs[s] == nil {
+			continue
+		}
+		c := r.asmClosureOf(s)
+		for _, g := range c.funcs {
+			if g != f {
+				r.edge(f, nil, g, Asm, asmPos(r.asmFuncs[s]))
+			}
+		}
+		if len(c.syscalls) > 0 {
+			r.res.AsmSyscalls[f] = append(r.res.AsmSyscalls[f], c.syscalls...)
+		}
+		if s == sym {
+			break
+		}
+	}
+}
+
+// asmPos returns no position: assembly files are not in the FileSet.
+func asmPos(*load.AsmFunc) token.Pos { return token.NoPos }

@@ -1,0 +1,174 @@
+// This file implements the whole-program check.
+
+package unsupported
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/unikgen/unikgen/analysis/load"
+	"github.com/unikgen/unikgen/analysis/reach"
+	"github.com/unikgen/unikgen/analysis/syscalls"
+)
+
+// A Diagnostic is one reachable use of an unsupported API.
+type Diagnostic struct {
+	// Pos is the file:line:col of the call in the user's module.
+	Pos string `json:"pos"`
+	// Category is the Table category; API the unsupported function that
+	// the call reaches first.
+	Category string `json:"category"`
+	API      string `json:"api"`
+	Message  string `json:"message"`
+	// Path is a shortest call path from a root through the call to API.
+	Path reach.Path `json:"path,omitempty"`
+}
+
+// String formats d as go vet does, with the path indented below.
+func (d Diagnostic) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", d.Pos, d.Message)
+	for i, s := range d.Path {
+		b.WriteString("\n\t")
+		if i > 0 {
+			fmt.Fprintf(&b, "--%s--> ", s.Kind)
+		}
+		b.WriteString(s.Func)
+		if s.Pos != "" {
+			fmt.Fprintf(&b, " (%s)", s.Pos)
+		}
+	}
+	return b.String()
+}
+
+// Check reports the reachable uses of unsupported APIs. module is the user's
+// module path ("" = the main package only is user code); sites are the
+// program's system call sites; cgo the ignored cgo files.
+func Check(res *reach.Result, g *reach.Graph, sites []syscalls.Site, module string, cgo []load.CgoUse) []Diagnostic {
+	isUser := func(id int32) bool {
+		p := g.Pkg(id)
+		if module == "" {
+			return false
+		}
+		return p == module || strings.HasPrefix(p, module+"/")
+	}
+	var out []Diagnostic
+	seen := map[string]bool{} // one diagnostic per call, for the first category
+	for _, cat := range Table {
+		if cat.Name == "cgo" {
+			continue
+		}
+		targets := map[int32]bool{}
+		for _, sym := range cat.Funcs {
+			if f := reach.Func(res.Prog, sym); f != nil {
+				if id, ok := g.ID(f); ok {
+					targets[id] = true
+				}
+			}
+		}
+		nrs := map[int]bool{}
+		for _, n := range cat.Sysnrs {
+			if nr, ok := syscalls.Number(n); ok {
+				nrs[nr] = true
+			}
+		}
+		for _, s := range sites {
+			if nrs[s.Nr] && !s.InRuntime() {
+				if id, ok := g.ID(s.Caller); ok {
+					targets[id] = true
+				}
+			}
+		}
+		if len(targets) == 0 {
+			continue
+		}
+		isTarget := func(n int32) bool { return targets[n] }
+		reaching := g.Reaching(isTarget)
+		found := false
+		for u := int32(0); int(u) < g.Len(); u++ {
+			if !isUser(u) || !reaching[u] {
+				continue
+			}
+			for _, e := range g.Out(u) {
+				if !e.Kind.IsPrecise() || !reaching[e.To] || (isUser(e.To) && !targets[e.To]) {
+					continue
+				}
+				pos := g.Position(e.Pos)
+				if pos == "" || seen[pos] {
+					continue
+				}
+				head := g.PrecisePathTo(func(n int32) bool { return n == u })
+				if head == nil {
+					continue // reachable from the runtime only
+				}
+				tail := g.PathFrom(e.To, isTarget)
+				path := append(head, reach.Step{Func: g.Name(e.To), Kind: e.Kind.String(), Pos: pos})
+				if len(tail) > 1 {
+					path = append(path, tail[1:]...)
+				}
+				seen[pos] = true
+				found = true
+				out = append(out, diag(cat, pos, g.Name(e.To), path, targets, g))
+			}
+		}
+		if !found {
+			// No call in the user's module: blame the last call on the path.
+			if p := g.PrecisePathTo(isTarget); p != nil {
+				pos := ""
+				for _, s := range p {
+					if s.Pos != "" {
+						pos = s.Pos
+					}
+				}
+				callee := p[len(p)-1].Func
+				out = append(out, diag(cat, pos, callee, p, targets, g))
+			}
+		}
+	}
+	for _, c := range cgo {
+		cat := category("cgo")
+		d := Diagnostic{
+			Pos:      c.Pos.String(),
+			Category: cat.Name,
+			API:      `import "C"`,
+			Message:  fmt.Sprintf("package %s uses cgo, which a unikernel cannot do: this file is left out of the CGO_ENABLED=0 build", c.Pkg),
+		}
+		if ids := pkgNodes(g, c.Pkg); len(ids) > 0 {
+			d.Path = g.PathTo(func(n int32) bool { return ids[n] })
+		}
+		out = append(out, d)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Pos != out[j].Pos {
+			return out[i].Pos < out[j].Pos
+		}
+		return out[i].Category < out[j].Category
+	})
+	return out
+}
+
+func pkgNodes(g *reach.Graph, pkg string) map[int32]bool {
+	ids := map[int32]bool{}
+	for id := int32(0); int(id) < g.Len(); id++ {
+		if g.Pkg(id) == pkg {
+			ids[id] = true
+		}
+	}
+	return ids
+}
+
+func diag(cat Category, pos, callee string, path reach.Path, targets map[int32]bool, g *reach.Graph) Diagnostic {
+	api := callee
+	for _, s := range path {
+		if id, ok := g.Lookup(s.Func); ok && targets[id] {
+			api = s.Func
+			break
+		}
+	}
+	msg := fmt.Sprintf("call of %s reaches %s: %s is not possible in a unikernel", callee, api, cat.What)
+	if api == callee {
+		msg = fmt.Sprintf("call of %s: %s is not possible in a unikernel", callee, cat.What)
+	}
+	return Diagnostic{Pos: pos, Category: cat.Name, API: api, Message: msg, Path: path}
+}
