@@ -7,7 +7,9 @@
 package boot
 
 import (
+	"github.com/unikgen/unikgen/runtime/platform"
 	"github.com/unikgen/unikgen/runtime/platform/qemu"
+	"github.com/unikgen/unikgen/runtime/platform/xen"
 	"github.com/unikgen/unikgen/runtime/sys"
 )
 
@@ -27,7 +29,18 @@ const (
 func syscallTable() sys.Table { return sys.Generic }
 
 // initPlatform brings up the console and installs the platform operations.
-func initPlatform() { qemu.Init() }
+func initPlatform() {
+	if xen.Init() {
+		return
+	}
+	qemu.Init()
+}
 
 // initClock sets up the monotonic and wall clocks.
-func initClock() { qemu.InitClock() }
+func initClock() {
+	if platform.Name() == "xen" {
+		xen.InitClock()
+		return
+	}
+	qemu.InitClock()
+}

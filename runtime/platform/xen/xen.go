@@ -1,0 +1,72 @@
+// Package xen is the library OS's platform for a Xen PVH domain: hypercalls through the hypercall
+// page, shared_info, event channels delivered as an interrupt vector, the PV console for the
+// program's output, pvclock for time, and SCHEDOP_shutdown to end the domain. The program's exit
+// status is written to the domain's xenstore key data/exit-status before the shutdown, so the host
+// can read it (docs/internals.md, "Exit status on Xen").
+//
+// Reference: xen/include/public (xen.h, hvm/params.h, sched.h, io/console.h, io/xs_wire.h), Xen 4.17;
+// the drivers in drivers/xen.
+package xen
+
+import (
+	"github.com/unikgen/unikgen/drivers/xen/console"
+	"github.com/unikgen/unikgen/drivers/xen/evtchn"
+	"github.com/unikgen/unikgen/drivers/xen/hypercall"
+	"github.com/unikgen/unikgen/drivers/xen/pvclock"
+	"github.com/unikgen/unikgen/drivers/xen/sharedinfo"
+	"github.com/unikgen/unikgen/runtime/klog"
+	"github.com/unikgen/unikgen/runtime/ktime"
+	"github.com/unikgen/unikgen/runtime/platform"
+	"github.com/unikgen/unikgen/runtime/trap"
+)
+
+// UpcallVector is the interrupt vector Xen raises for event channels (HVM_PARAM_CALLBACK_IRQ,
+// delivery type vector; it needs no EOI).
+const UpcallVector = 0xF3
+
+// Detect reports whether the machine is a Xen domain.
+func Detect() bool {
+	_, ok := hypercall.Detect()
+	return ok
+}
+
+// Init sets up hypercalls, shared_info, event-channel upcalls and the PV console, and installs
+// the Xen platform operations. It returns false when the machine is not Xen.
+func Init() bool {
+	if !hypercall.Init() {
+		return false
+	}
+	if rc := sharedinfo.Init(); rc != 0 {
+		platform.Install(platform.Ops{Name: "xen", Exit: exit, Crash: crash})
+		platform.Fatal("cannot map shared_info")
+	}
+	trap.SetHandler(UpcallVector, evtchn.HandleUpcall)
+	evtchn.EnableUpcall(UpcallVector)
+	console.Init()
+	klog.SetSink(consoleWrite)
+	platform.Install(platform.Ops{Name: "xen", Exit: exit, Crash: crash})
+	return true
+}
+
+// InitClock makes Xen's pvclock the monotonic clock and reads the wall clock from shared_info.
+func InitClock() {
+	ktime.UsePlatformClock(pvclock.Nanotime)
+	sec, nsec := pvclock.WallClock()
+	ktime.SetWallClock(sec*1e9 + nsec)
+}
+
+func consoleWrite(b []byte) { console.Write(b) }
+
+// exit records the status for the host and powers the domain off.
+func exit(status int) {
+	console.Flush()
+	writeExitStatus(status)
+	hypercall.SchedShutdown(hypercall.SHUTDOWN_poweroff)
+}
+
+// crash ends the domain as crashed, after a fatal kernel error.
+func crash() {
+	console.Flush()
+	writeExitStatus(2)
+	hypercall.SchedShutdown(hypercall.SHUTDOWN_crash)
+}
