@@ -29,6 +29,7 @@ import (
 	"context"
 	"fmt"
 	"go/token"
+	"go/types"
 	"sort"
 	"strings"
 
@@ -186,7 +187,6 @@ func AnalyzeAll(ctx context.Context, cfg Config) ([]*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	npkgs := len(lp.Packages())
 	prog, spkgs := ssautil.AllPackages(lp.Initial, ssa.InstantiateGenerics)
 	type mainPkg struct {
 		pkg    *ssa.Package
@@ -217,7 +217,7 @@ func AnalyzeAll(ctx context.Context, cfg Config) ([]*Result, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		out = append(out, analyzeMain(prog, fset, m.pkg, m.module, cfg, npkgs, linknames, asm, cgo))
+		out = append(out, analyzeMain(prog, fset, m.pkg, m.module, cfg, linknames, asm, cgo))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Package < out[j].Package })
 	return out, nil
@@ -225,7 +225,7 @@ func AnalyzeAll(ctx context.Context, cfg Config) ([]*Result, error) {
 
 // analyzeMain runs reachability and the derived analyses for one main package.
 func analyzeMain(prog *ssa.Program, fset *token.FileSet, main *ssa.Package, module string, cfg Config,
-	npkgs int, linknames []load.Linkname, asm []load.AsmFunc, cgo []load.CgoUse) *Result {
+	linknames []load.Linkname, asm []load.AsmFunc, cgo []load.CgoUse) *Result {
 
 	var roots []*ssa.Function
 	for _, name := range []string{"main", "init"} {
@@ -242,18 +242,19 @@ func analyzeMain(prog *ssa.Program, fset *token.FileSet, main *ssa.Package, modu
 	})
 	res.Refine()
 	g := res.Graph(fset)
+	pkgDeps := deps(main.Pkg)
 	r := &Result{
 		Package: main.Pkg.Path(),
 		Module:  module,
 		Target:  Target{GOOS: "linux", GOARCH: "amd64", Tags: append([]string(nil), cfg.Tags...)},
-		Stats:   Stats{Packages: npkgs, Reachable: len(res.Reachable), PrunedBlocks: res.PrunedBlocks},
+		Stats:   Stats{Packages: len(pkgDeps), Reachable: len(res.Reachable), PrunedBlocks: res.PrunedBlocks},
 		graph:   g,
 	}
 	sites := syscalls.Find(res)
 	r.fillSyscalls(g, sites)
 	r.Capabilities = convertCaps(capability.Derive(res, g, sites, capIn))
 	r.fillReflection(res, g)
-	r.Unsupported = unsupported.Check(res, g, sites, module, cgo)
+	r.Unsupported = unsupported.Check(res, g, sites, module, cgoOf(pkgDeps, cgo))
 	if r.Unsupported == nil {
 		r.Unsupported = []Diagnostic{}
 	}
@@ -269,6 +270,35 @@ func analyzeMain(prog *ssa.Program, fset *token.FileSet, main *ssa.Package, modu
 	sort.Strings(r.Packages)
 	g.DropSSA()
 	return r
+}
+
+// deps returns the paths of main and the packages it imports, directly or
+// not.
+func deps(main *types.Package) map[string]bool {
+	deps := map[string]bool{}
+	var walk func(p *types.Package)
+	walk = func(p *types.Package) {
+		if deps[p.Path()] {
+			return
+		}
+		deps[p.Path()] = true
+		for _, q := range p.Imports() {
+			walk(q)
+		}
+	}
+	walk(main)
+	return deps
+}
+
+// cgoOf returns the cgo uses in the given packages.
+func cgoOf(deps map[string]bool, all []load.CgoUse) []load.CgoUse {
+	var out []load.CgoUse
+	for _, c := range all {
+		if deps[c.Pkg] {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (r *Result) fillSyscalls(g *reach.Graph, sites []syscalls.Site) {

@@ -50,13 +50,20 @@ func (r *rta) setupLinks() {
 	// The runtime's assembly-only symbols (rt0_go, the signal trampolines,
 	// ...) are roots.
 	var syms []string
+	seen := map[*ssa.Function]bool{}
 	for sym, a := range r.asmFuncs {
-		if (a.Pkg == "runtime" || strings.HasPrefix(a.Pkg, "internal/runtime/")) && r.funcBySym(sym) == nil {
+		if a.Pkg != "runtime" && !strings.HasPrefix(a.Pkg, "internal/runtime/") {
+			continue
+		}
+		if f := r.funcBySym(sym); f == nil {
 			syms = append(syms, sym)
+		} else if runtimeAsmEntries[sym] && !seen[f] {
+			seen[f] = true
+			r.asmRoots = append(r.asmRoots, f)
 		}
 	}
 	sort.Strings(syms)
-	seen := map[*ssa.Function]bool{}
+	sort.Slice(r.asmRoots, func(i, j int) bool { return r.asmRoots[i].String() < r.asmRoots[j].String() })
 	sc := map[int]bool{}
 	for _, sym := range syms {
 		c := r.asmClosureOf(sym)
@@ -74,6 +81,30 @@ func (r *rta) setupLinks() {
 		r.res.RuntimeAsm = append(r.res.RuntimeAsm, n)
 	}
 	sort.Ints(r.res.RuntimeAsm)
+}
+
+// runtimeAsmEntries are the runtime's assembly functions that have a Go
+// declaration but are entered from outside Go: by the boot loader, the
+// kernel (signals), or code the compiler and linker insert.
+var runtimeAsmEntries = map[string]bool{
+	"runtime.rt0_go":               true,
+	"runtime.mstart":               true,
+	"runtime.sigtramp":             true,
+	"runtime.cgoSigtramp":          true,
+	"runtime.sigreturn__sigaction": true,
+	"runtime.morestack":            true,
+	"runtime.morestack_noctxt":     true,
+	"runtime.asyncPreempt":         true,
+	"runtime.goexit":               true,
+	"runtime.debugCallV2":          true,
+	"runtime.gcWriteBarrier1":      true,
+	"runtime.gcWriteBarrier2":      true,
+	"runtime.gcWriteBarrier3":      true,
+	"runtime.gcWriteBarrier4":      true,
+	"runtime.gcWriteBarrier5":      true,
+	"runtime.gcWriteBarrier6":      true,
+	"runtime.gcWriteBarrier7":      true,
+	"runtime.gcWriteBarrier8":      true,
 }
 
 // funcBySym returns the package-level function or method declared under

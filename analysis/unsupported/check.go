@@ -95,7 +95,11 @@ func Check(res *reach.Result, g *reach.Graph, sites []syscalls.Site, module stri
 					continue
 				}
 				pos := g.Position(e.Pos)
-				if pos == "" || seen[pos] {
+				if pos == "" {
+					continue
+				}
+				if seen[pos] {
+					found = true // reported under an earlier category
 					continue
 				}
 				head := g.PrecisePathTo(func(n int32) bool { return n == u })
