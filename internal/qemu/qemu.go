@@ -1,0 +1,151 @@
+// This file implements the QEMU command line.
+
+package qemu
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"time"
+)
+
+// Binary is the QEMU system emulator that runs unikgen kernels.
+const Binary = "qemu-system-x86_64"
+
+// QbootROM is the firmware used with the microvm machine: qboot jumps to a PVH kernel in a few
+// milliseconds, where SeaBIOS takes tens.
+const QbootROM = "/usr/share/qemu/qboot.rom"
+
+// Machines.
+const (
+	MicroVM = "microvm" // the default: no PCI, no ACPI, the fastest boot
+	Q35     = "q35"     // a PC with PCI Express, for devices microvm lacks
+)
+
+// Accelerators.
+const (
+	TCG = "tcg" // the default: emulation, works everywhere
+	KVM = "kvm" // hardware virtualisation; needs /dev/kvm
+)
+
+// microvmOptions are the microvm machine properties. Measured on QEMU 10.0.2 (internal/bench/
+// imagebench): the option ROMs (linuxboot, multiboot) are not needed by qboot's PVH path and
+// cost ~40 ms; ACPI tables, the 8259 PIC and the second IOAPIC are not used by the kernel (it
+// masks the PIC and uses the local APIC timer). The kernel does use the 8254 PIT (channel 2
+// calibrates the TSC) and the CMOS RTC (wall clock), so both stay on.
+const microvmOptions = "x-option-roms=off,pit=on,rtc=on,pic=off,acpi=off,ioapic2=off"
+
+// Config describes one boot.
+type Config struct {
+	Kernel    string        // the PVH ELF image
+	MemoryMiB int           // guest RAM; 0 means 64
+	Machine   string        // MicroVM (default) or Q35
+	Accel     string        // TCG (default) or KVM
+	Env       []string      // KEY=VALUE, the program's environment
+	Args      []string      // os.Args[1:]
+	Timeout   time.Duration // 0 means none
+	Console   io.Writer     // the serial console (the program's stdout and stderr); nil discards
+	Stderr    io.Writer     // QEMU's own messages; nil discards (they also appear in errors)
+	QEMU      string        // the emulator; "" means Binary found in $PATH
+}
+
+// DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0.
+const DefaultMemoryMiB = 64
+
+// NotFoundError reports that QEMU is not installed.
+type NotFoundError struct{ Name string }
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("%s not found: install qemu-system-x86 (QEMU 10; on Debian bookworm from bookworm-backports, see scripts/install-qemu.sh)", e.Name)
+}
+
+// LookPath finds the QEMU binary: name, or [Binary] when name is "". A missing binary is a
+// *[NotFoundError].
+func LookPath(name string) (string, error) {
+	if name == "" {
+		name = Binary
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", &NotFoundError{Name: name}
+	}
+	return p, nil
+}
+
+// CommandArgs returns QEMU's arguments (without the program name) for booting c.Kernel, reporting the
+// exit status into statusFile.
+func (c *Config) CommandArgs(statusFile string) ([]string, error) {
+	if c.Kernel == "" {
+		return nil, errors.New("no kernel image")
+	}
+	mem := c.MemoryMiB
+	if mem == 0 {
+		mem = DefaultMemoryMiB
+	}
+	if mem < 0 {
+		return nil, fmt.Errorf("memory size %d MiB is negative", mem)
+	}
+	var args []string
+	switch c.Machine {
+	case "", MicroVM:
+		args = append(args, "-M", MicroVM+","+microvmOptions, "-bios", QbootROM)
+	case Q35:
+		args = append(args, "-M", Q35)
+	default:
+		return nil, fmt.Errorf("unknown machine %q (want %s or %s)", c.Machine, MicroVM, Q35)
+	}
+	switch c.Accel {
+	case "", TCG:
+		// TCG's default CPU (qemu64) lacks features the Go runtime and the kernel use (RDRAND,
+		// XSAVE, ...); "max" is everything TCG can emulate.
+		args = append(args, "-accel", TCG, "-cpu", "max")
+	case KVM:
+		// The default CPU model: -cpu host or max pass MSRs and features that some hosts' KVM
+		// (PVM-type) reject.
+		args = append(args, "-accel", KVM)
+	default:
+		return nil, fmt.Errorf("unknown accelerator %q (want %s or %s)", c.Accel, TCG, KVM)
+	}
+	cmdline, err := Cmdline(c.Env, c.Args)
+	if err != nil {
+		return nil, err
+	}
+	args = append(args,
+		"-m", strconv.Itoa(mem),
+		"-nodefaults", "-no-user-config", "-display", "none",
+		"-serial", "stdio",
+		"-no-reboot",
+		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+		"-chardev", "file,id=ugstatus,path="+escapeOpt(statusFile),
+		"-device", "isa-debugcon,iobase=0x402,chardev=ugstatus",
+		"-kernel", c.Kernel,
+	)
+	if cmdline != "" {
+		args = append(args, "-append", cmdline)
+	}
+	return args, nil
+}
+
+// escapeOpt escapes a value inside a QEMU option list, where a comma is written twice.
+func escapeOpt(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		out = append(out, s[i])
+		if s[i] == ',' {
+			out = append(out, ',')
+		}
+	}
+	return string(out)
+}
+
+// checkKVM reports why /dev/kvm cannot be used, if it cannot.
+func checkKVM() error {
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("-accel kvm: %w", err)
+	}
+	return f.Close()
+}
