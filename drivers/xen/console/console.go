@@ -105,15 +105,11 @@ func Ready() bool { return ring != 0 }
 func Lost() uint64 { return lost }
 
 // WriteString is Write for a string, without copying it.
-//
-//go:nosplit
 func WriteString(s string) int {
 	return Write(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // Write puts b on the console and returns len(b). Before the ring is set up it buffers b.
-//
-//go:nosplit
 func Write(b []byte) int {
 	n := len(b)
 	if ring == 0 {
@@ -147,8 +143,6 @@ func Write(b []byte) int {
 
 // copyIn copies up to room bytes of b into the ring of size at base starting at free-running index
 // idx, wrapping at the end, and returns how many it copied.
-//
-//go:nosplit
 func copyIn(base uintptr, size, idx, room uint32, b []byte) int {
 	if uint32(len(b)) < room {
 		room = uint32(len(b))
@@ -162,8 +156,6 @@ func copyIn(base uintptr, size, idx, room uint32, b []byte) int {
 
 // Flush waits until the backend has consumed all output (before shutting down, so that the last
 // lines reach the log). It returns false if the backend made no progress for MaxStalls waits.
-//
-//go:nosplit
 func Flush() bool {
 	if ring == 0 {
 		return false
@@ -186,8 +178,6 @@ func Flush() bool {
 }
 
 // Read copies waiting input into b and returns the number of bytes; it does not block.
-//
-//go:nosplit
 func Read(b []byte) int {
 	if ring == 0 || len(b) == 0 {
 		return 0

@@ -13,13 +13,6 @@ import (
 // failing with EAGAIN.
 const MaxTransactionAttempts = 16
 
-func errOf(e syscall.Errno) error {
-	if e == 0 {
-		return nil
-	}
-	return e
-}
-
 func errNotReady() error {
 	if ring == 0 {
 		return syscall.ENOTCONN

@@ -23,7 +23,6 @@ var evq eventQueue
 
 func (q *eventQueue) reset() { q.head, q.tail, q.dropped = 0, 0, 0 }
 
-//go:nosplit
 func (q *eventQueue) push(payload []byte) {
 	if q.tail-q.head >= EventSlots || len(payload) > EventSlotSize {
 		q.dropped++

@@ -14,8 +14,6 @@ const ExitStatusPath = "data/exit-status"
 
 // Put writes value at path without allocating. It returns EBUSY, without waiting, when another
 // operation holds the ring (kernel code cannot wait for it).
-//
-//go:nosplit
 func Put(path string, value []byte) syscall.Errno {
 	if !busy.CompareAndSwap(0, 1) {
 		return syscall.EBUSY
@@ -30,8 +28,6 @@ func Put(path string, value []byte) syscall.Errno {
 
 // Get reads the value at path into buf without allocating and returns its length; a value longer
 // than buf is truncated (n is then the full length). EBUSY as for Put.
-//
-//go:nosplit
 func Get(path string, buf []byte) (n int, e syscall.Errno) {
 	if !busy.CompareAndSwap(0, 1) {
 		return 0, syscall.EBUSY
@@ -51,8 +47,6 @@ func Get(path string, buf []byte) (n int, e syscall.Errno) {
 // WriteExitStatus writes status in decimal to ExitStatusPath, where the host can read it
 // (`xenstore-read /local/domain/<domid>/data/exit-status`, or a watch, while the domain exists).
 // It does not allocate.
-//
-//go:nosplit
 func WriteExitStatus(status int) syscall.Errno {
 	var digits [21]byte
 	n := 0

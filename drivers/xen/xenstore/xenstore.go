@@ -127,8 +127,6 @@ func unlockUser() {
 }
 
 // send writes msg into the request ring, waiting while it is full.
-//
-//go:nosplit
 func send(msg []byte) syscall.Errno {
 	stalls := 0
 	for len(msg) > 0 {
@@ -162,8 +160,6 @@ func send(msg []byte) syscall.Errno {
 // receive reads the response ring until rd holds a complete message. When block is false it
 // returns false at once if no byte of a message has arrived; once a message has started it waits
 // for the rest.
-//
-//go:nosplit
 func receive(block bool) (bool, syscall.Errno) {
 	if rd.Complete() {
 		rd.Reset()
@@ -208,8 +204,6 @@ func receive(block bool) (bool, syscall.Errno) {
 // roundTrip sends the request in msg and returns the payload of its reply, valid until the next
 // operation. ERROR replies become their errno; watch events met on the way are queued. The
 // caller holds busy.
-//
-//go:nosplit
 func roundTrip(msg []byte) ([]byte, syscall.Errno) {
 	if ring == 0 {
 		return nil, syscall.ENOTCONN
@@ -248,8 +242,6 @@ func roundTrip(msg []byte) ([]byte, syscall.Errno) {
 }
 
 // nextID returns a fresh request id (never 0, which the daemon uses for watch events).
-//
-//go:nosplit
 func nextID() uint32 {
 	reqID++
 	if reqID == 0 {
