@@ -180,3 +180,20 @@ func TestInitWithoutXen(t *testing.T) {
 		t.Fatal("Flush/Read without a ring")
 	}
 }
+
+func TestNoAllocations(t *testing.T) {
+	c := setup(t)
+	nop := func(uint32) {}
+	Setup(c.Addr(), 1, nop, nop)
+	msg := []byte("no allocation on the console path\n")
+	var in [16]byte
+	allocs := testing.AllocsPerRun(100, func() {
+		c.SetIndices(0)
+		Write(msg)
+		WriteString("x")
+		Read(in[:])
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per run", allocs)
+	}
+}

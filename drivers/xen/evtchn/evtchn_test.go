@@ -118,3 +118,17 @@ func TestLayouts(t *testing.T) {
 		t.Error("AllocUnbound succeeded without Xen")
 	}
 }
+
+func TestNoAllocations(t *testing.T) {
+	p := newPage(t)
+	allocs := testing.AllocsPerRun(100, func() {
+		p.raise(17)
+		HandleUpcall()
+		Consume(17)
+		p.raise(18)
+		Wait(18)
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per run", allocs)
+	}
+}

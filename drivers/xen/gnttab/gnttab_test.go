@@ -147,3 +147,14 @@ func TestQuerySizeLayout(t *testing.T) {
 		t.Fatalf("Init without Xen = %d, %d", n, rc)
 	}
 }
+
+func TestNoAllocations(t *testing.T) {
+	newTable(t, 1)
+	allocs := testing.AllocsPerRun(100, func() {
+		r, _ := Grant(0, 42, true)
+		Revoke(r)
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per run", allocs)
+	}
+}

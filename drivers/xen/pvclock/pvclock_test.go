@@ -145,3 +145,15 @@ func TestAddNanos(t *testing.T) {
 		}
 	}
 }
+
+func TestNoAllocations(t *testing.T) {
+	p := newPage(t)
+	p.setTime(2, 0, 1000, 0x80000000, 0)
+	allocs := testing.AllocsPerRun(100, func() {
+		Nanotime()
+		WallClock()
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per run", allocs)
+	}
+}
