@@ -66,7 +66,7 @@ func exception(t *sched.Thread, v uint64) {
 	sig, code, addr := signal.SIGSEGV, signal.SI_KERNEL, uint64(0)
 	switch v {
 	case excPage:
-		cr2 := arch.ReadCR2()
+		cr2 := pageFaultAddress(r, userCR2, t.FSBase)
 		switch mm.HandleFault(cr2, r.Err&2 != 0) {
 		case mm.FaultMapped:
 			return
@@ -93,8 +93,34 @@ func exception(t *sched.Thread, v uint64) {
 		kernelFault(r, "exception in program code")
 	}
 	if !signal.Fault(sig, code, addr, v) {
+		klog.Print("unikgen: ")
+		klog.Print(excNames[v])
+		klog.Print(" in program code (error code ")
+		klog.Hex(r.Err)
+		klog.Print(", address ")
+		klog.Hex(addr)
+		klog.Print(") with no handler installed\n")
+		dumpRegs(r)
 		killed(sig, addr, r.RIP)
 	}
+}
+
+// pageFaultAddress returns the address of a page fault: CR2, or, when CR2 reads 0, the address
+// decoded from the faulting instruction (see decode.go). For an access that may straddle two
+// pages, it maps the first page itself and returns the second when the first is already mapped.
+func pageFaultAddress(r *sched.Regs, cr2 uintptr, fsBase uint64) uintptr {
+	if cr2 != 0 {
+		return cr2
+	}
+	ea, ok := faultAddress(r, fsBase, r.Err&2 != 0)
+	if !ok {
+		return 0
+	}
+	a := uintptr(ea)
+	if _, mapped := mm.Translate(a); mapped {
+		return (a + 15) &^ (mm.PageSize - 1) // the access runs into the next page
+	}
+	return a
 }
 
 // kernelTrap handles an interrupt or exception taken while the kernel runs: a demand-paging
@@ -110,7 +136,7 @@ func kernelTrap(frame uintptr) {
 	case v == ktime.SpuriousVector:
 		return
 	case v == excPage:
-		cr2 := arch.ReadCR2()
+		cr2 := pageFaultAddress(r, kernelCR2, uint64(kernelFS))
 		switch mm.HandleFault(cr2, r.Err&2 != 0) {
 		case mm.FaultMapped:
 			return
@@ -190,6 +216,26 @@ func outOfMemory(addr uintptr, pc uint64) {
 	platform.Fatal("out of memory")
 }
 
+// dumpRegs prints the registers of a faulting context.
+func dumpRegs(r *sched.Regs) {
+	reg := func(name string, v uint64) {
+		klog.Print(name)
+		klog.Hex(v)
+	}
+	reg("pc  ", r.RIP)
+	reg("  sp  ", r.RSP)
+	reg("  cr2 ", uint64(kernelCR2))
+	reg("\nrax ", r.RAX)
+	reg("  rbx ", r.RBX)
+	reg("  rcx ", r.RCX)
+	reg("  rdx ", r.RDX)
+	reg("\nrdi ", r.RDI)
+	reg("  rsi ", r.RSI)
+	reg("  rbp ", r.RBP)
+	reg("  r14 ", r.R14)
+	klog.Print("\n")
+}
+
 // kernelFault reports a fault the kernel cannot recover from, with the registers and the frame
 // pointer chain, and ends the machine.
 func kernelFault(r *sched.Regs, what string) {
@@ -205,21 +251,7 @@ func kernelFault(r *sched.Regs, what string) {
 	klog.Print(" (error code ")
 	klog.Hex(r.Err)
 	klog.Print(")\n")
-	reg := func(name string, v uint64) {
-		klog.Print(name)
-		klog.Hex(v)
-		klog.Print("\n")
-	}
-	reg("pc  ", r.RIP)
-	reg("sp  ", r.RSP)
-	reg("cr2 ", uint64(arch.ReadCR2()))
-	reg("rax ", r.RAX)
-	reg("rbx ", r.RBX)
-	reg("rcx ", r.RCX)
-	reg("rdx ", r.RDX)
-	reg("rdi ", r.RDI)
-	reg("rsi ", r.RSI)
-	reg("rbp ", r.RBP)
+	dumpRegs(r)
 	klog.Print("stack trace (return addresses; resolve with go tool addr2line):\n\t")
 	klog.Hex(r.RIP)
 	klog.Print("\n")

@@ -66,8 +66,12 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 TEXT ·alltraps(SB),NOSPLIT|NOFRAME,$0
 	PUSH_GPRS
 	CLD
+	// Read CR2 first: a VM exit taken later (WRMSR, port or MMIO I/O) may not preserve it (seen
+	// with Xen nested under QEMU TCG).
+	MOVQ	CR2, AX
 	CMPQ	·kdepth(SB), $0
 	JNE	nested
+	MOVQ	AX, ·userCR2(SB)
 	// From user code: move the frame into the thread's Regs.
 	MOVQ	SP, SI
 	MOVQ	·curRegs(SB), DI
@@ -82,6 +86,7 @@ TEXT ·alltraps(SB),NOSPLIT|NOFRAME,$0
 	JMP	·resumeUser(SB)
 nested:
 	// Inside the kernel: handle on this stack, keep the kernel's SSE state, return to it.
+	MOVQ	AX, ·kernelCR2(SB)
 	MOVQ	SP, BX
 	SUBQ	$528, SP
 	ANDQ	$~15, SP

@@ -38,6 +38,8 @@ var (
 	kstackTop uintptr // top of the kernel stack
 	kernelFS  uintptr // FS base while the kernel runs
 	scratchSP uintptr // user SP during the first instructions of syscallEntry
+	userCR2   uintptr // CR2 at the last trap from user code
+	kernelCR2 uintptr // CR2 at the last trap inside the kernel
 )
 
 var (
@@ -64,6 +66,7 @@ type Stacks struct {
 func Init(st Stacks, fs uintptr) {
 	kstackTop = st.Kernel
 	kernelFS = fs
+	kdepth = 1 // boot is kernel code: a trap now is a kernel trap
 
 	setTSSWord := func(off int, v uint64) {
 		*(*uint64)(unsafe.Add(unsafe.Pointer(&tss), off)) = v
