@@ -30,11 +30,15 @@ func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("timed out after %v; QEMU killed", e.Timeout)
 }
 
-// CrashError reports that the machine reset (QEMU exited 0 under -no-reboot) without an exit
-// status: the kernel triple-faulted.
-type CrashError struct{}
+// CrashError reports that the guest died without an exit status: the machine reset (QEMU exited 0
+// under -no-reboot, a triple fault), or KVM stopped it with an internal error (QEMU then waits
+// forever; Run kills it).
+type CrashError struct{ KVM bool }
 
 func (e *CrashError) Error() string {
+	if e.KVM {
+		return "KVM internal error: the guest was stopped, QEMU killed (some hosts' KVM cannot run the kernel; try -accel tcg)"
+	}
 	return "the guest reset without reporting an exit status (a triple fault: the kernel crashed)"
 }
 
@@ -79,11 +83,12 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		return Result{}, err
 	}
 
-	runCtx := ctx
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	if c.Timeout > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, c.Timeout)
-		defer cancel()
+		var cancelT context.CancelFunc
+		runCtx, cancelT = context.WithTimeout(runCtx, c.Timeout)
+		defer cancelT()
 	}
 	// CommandContext kills exactly the process it started (by its pid) when runCtx ends.
 	cmd := exec.CommandContext(runCtx, qemu, args...)
@@ -93,14 +98,18 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		cmd.Stdout = io.Discard
 	}
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	kvmErr := &watcher{pattern: []byte("KVM internal error"), found: func() { cancel(errKVM) }}
+	cmd.Stderr = io.MultiWriter(&stderr, kvmErr)
 	if c.Stderr != nil {
-		cmd.Stderr = io.MultiWriter(&stderr, c.Stderr)
+		cmd.Stderr = io.MultiWriter(&stderr, kvmErr, c.Stderr)
 	}
 	start := time.Now()
 	err = cmd.Run()
 	wall := time.Since(start)
 	if runCtx.Err() != nil && ctx.Err() == nil {
+		if context.Cause(runCtx) == errKVM {
+			return Result{Wall: wall}, &CrashError{KVM: true}
+		}
 		return Result{Wall: wall}, &TimeoutError{Timeout: c.Timeout}
 	}
 	if ctx.Err() != nil {
@@ -155,4 +164,29 @@ func qemuFailed(stderr string) bool {
 func lastLine(b []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+var errKVM = errors.New("KVM internal error")
+
+// watcher calls found once when pattern appears in what is written to it.
+type watcher struct {
+	pattern []byte
+	buf     []byte
+	found   func()
+	done    bool
+}
+
+func (w *watcher) Write(p []byte) (int, error) {
+	if w.done {
+		return len(p), nil
+	}
+	w.buf = append(w.buf, p...)
+	if bytes.Contains(w.buf, w.pattern) {
+		w.done = true
+		w.found()
+	}
+	if keep := len(w.pattern) - 1; len(w.buf) > keep {
+		w.buf = append(w.buf[:0], w.buf[len(w.buf)-keep:]...)
+	}
+	return len(p), nil
 }

@@ -1,0 +1,111 @@
+// This file implements the flags and error reporting shared by the commands that run the
+// generator: explain, generate, diff and build.
+
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/unikgen/unikgen/gen"
+)
+
+// genFlags are the generator's flags; set ones override the program's config.Kernel literal.
+type genFlags struct {
+	fs      *flag.FlagSet
+	generic *bool
+	tags    *string
+	target  *string
+	name    *string
+	debug   *bool
+}
+
+func addGenFlags(fs *flag.FlagSet) *genFlags {
+	return &genFlags{
+		fs:      fs,
+		generic: fs.Bool("generic", false, "link every component and every system call, without analysis"),
+		tags:    fs.String("tags", "", "comma-separated build `tags` of the kernel"),
+		target:  fs.String("target", "", "platform: qemu, xen or any (overrides config.Kernel.Target)"),
+		name:    fs.String("name", "", "program name, os.Args[0] (overrides config.Kernel.Name)"),
+		debug:   fs.Bool("debug-syscalls", false, "print the name of each system call answered with ENOSYS (overrides config.Kernel.DebugSyscalls)"),
+	}
+}
+
+// options returns the generator's options for pkg.
+func (g *genFlags) options(pkg string) gen.Options {
+	o := gen.Options{Package: pkg, Generic: *g.generic}
+	if *g.tags != "" {
+		o.Tags = strings.Split(*g.tags, ",")
+	}
+	set := map[string]bool{}
+	g.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["target"] {
+		o.Overrides.Target = g.target
+	}
+	if set["name"] {
+		o.Overrides.Name = g.name
+	}
+	if set["debug-syscalls"] {
+		o.Overrides.DebugSyscalls = g.debug
+	}
+	return o
+}
+
+// generate runs the generator; on failure it reports the error and returns the exit status
+// (2 for a configuration or load error, 1 otherwise), else -1.
+func generate(ctx context.Context, o gen.Options) (*gen.Result, int) {
+	r, err := gen.Generate(ctx, o)
+	if err != nil {
+		return nil, genFailed(err)
+	}
+	return r, -1
+}
+
+func genFailed(err error) int {
+	var ce gen.ConfigErrors
+	var le *gen.LoadError
+	var ue *gen.UnsupportedError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &le):
+		printErr(err)
+		return exitUsage
+	case errors.As(err, &ue):
+		printErr(err)
+		log.Print("the program reaches APIs that a unikernel cannot provide (listed above)")
+		return exitFailure
+	}
+	printErr(err)
+	return exitFailure
+}
+
+// printErr prints a multi-line error to stderr, with the current directory shortened to ".".
+func printErr(err error) {
+	os.Stderr.WriteString(relPaths(err.Error()) + "\n")
+}
+
+// relPaths shortens absolute paths under the current directory, as the go command does.
+func relPaths(s string) string {
+	wd, err := os.Getwd()
+	if err != nil || wd == "/" {
+		return s
+	}
+	return strings.ReplaceAll(s, wd+string(filepath.Separator), "./")
+}
+
+// bootOverlay runs the generator for "unikgen build" and returns the files to place in
+// runtime/boot's directory, or an exit status >= 0.
+func (g *genFlags) bootOverlay(ctx context.Context, pkg string) (map[string][]byte, int) {
+	r, code := generate(ctx, g.options(pkg))
+	if code >= 0 {
+		return nil, code
+	}
+	if err := r.Unsupported(); err != nil {
+		return nil, genFailed(err)
+	}
+	return r.BootOverlay, -1
+}
