@@ -32,6 +32,7 @@ import (
 	"go/types"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/unikgen/unikgen/analysis/capability"
 	"github.com/unikgen/unikgen/analysis/load"
@@ -53,6 +54,14 @@ type Config struct {
 	// Env holds extra environment entries (KEY=VALUE) for the go command.
 	// GOOS, GOARCH and CGO_ENABLED are always linux, amd64 and 0.
 	Env []string
+	// Log, if non-nil, receives progress messages with phase timings.
+	Log func(format string, args ...any)
+}
+
+func (cfg *Config) logf(format string, args ...any) {
+	if cfg.Log != nil {
+		cfg.Log(format, args...)
+	}
 }
 
 // Result is what the analysis found for one main package.
@@ -183,10 +192,13 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 // AnalyzeAll analyses every main package selected by cfg.Patterns, sharing
 // one load and one SSA program. Results are sorted by package path.
 func AnalyzeAll(ctx context.Context, cfg Config) ([]*Result, error) {
+	t0 := time.Now()
 	lp, err := load.Load(ctx, load.Config{Dir: cfg.Dir, Patterns: cfg.Patterns, Tags: cfg.Tags, Env: cfg.Env})
 	if err != nil {
 		return nil, err
 	}
+	cfg.logf("load: %d packages in %v", len(lp.Packages()), time.Since(t0))
+	t0 = time.Now()
 	prog, spkgs := ssautil.AllPackages(lp.Initial, ssa.InstantiateGenerics)
 	type mainPkg struct {
 		pkg    *ssa.Package
@@ -211,6 +223,7 @@ func AnalyzeAll(ctx context.Context, cfg Config) ([]*Result, error) {
 	// Drop the syntax before building, as cmd/deadcode does.
 	lp, spkgs = nil, nil
 	prog.Build()
+	cfg.logf("ssa: built in %v", time.Since(t0))
 
 	var out []*Result
 	for _, m := range mains {
@@ -233,6 +246,7 @@ func analyzeMain(prog *ssa.Program, fset *token.FileSet, main *ssa.Package, modu
 			roots = append(roots, f)
 		}
 	}
+	t0 := time.Now()
 	capIn := capability.NewCollector()
 	res := reach.Analyze(prog, reach.Options{
 		Roots:     roots,
@@ -240,7 +254,12 @@ func analyzeMain(prog *ssa.Program, fset *token.FileSet, main *ssa.Package, modu
 		Asm:       asm,
 		Visit:     capIn.Visit,
 	})
+	cfg.logf("%s: reach: %d functions in %v", main.Pkg.Path(), len(res.Reachable), time.Since(t0))
+	t0 = time.Now()
 	res.Refine()
+	cfg.logf("%s: refine (VTA): %v", main.Pkg.Path(), time.Since(t0))
+	t0 = time.Now()
+	defer func() { cfg.logf("%s: derive: %v", main.Pkg.Path(), time.Since(t0)) }()
 	g := res.Graph(fset)
 	pkgDeps := deps(main.Pkg)
 	r := &Result{

@@ -1,0 +1,16 @@
+package main
+
+import (
+	"os"
+	"reflect"
+)
+
+type T struct{}
+
+func (T) Called() string   { return "called" }
+func (T) Uncalled() string { return "uncalled" }
+
+func main() {
+	v := reflect.ValueOf(T{})
+	println(v.MethodByName(os.Args[0]).IsValid())
+}
