@@ -14,6 +14,8 @@ import (
 	"github.com/unikgen/unikgen/drivers/xen/hypercall"
 	"github.com/unikgen/unikgen/drivers/xen/pvclock"
 	"github.com/unikgen/unikgen/drivers/xen/sharedinfo"
+	"github.com/unikgen/unikgen/drivers/xen/shutdown"
+	"github.com/unikgen/unikgen/drivers/xen/xenstore"
 	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/platform"
@@ -45,6 +47,7 @@ func Init() bool {
 	console.Init()
 	klog.SetSink(consoleWrite)
 	platform.Install(platform.Ops{Name: "xen", Exit: exit, Crash: crash})
+	xenstore.Init()
 	return true
 }
 
@@ -57,16 +60,12 @@ func InitClock() {
 
 func consoleWrite(b []byte) { console.Write(b) }
 
-// exit records the status for the host and powers the domain off.
-func exit(status int) {
-	console.Flush()
-	writeExitStatus(status)
-	hypercall.SchedShutdown(hypercall.SHUTDOWN_poweroff)
-}
+// exit publishes the status (xenstore data/exit-status and a last console line, see
+// drivers/xen/shutdown) and powers the domain off.
+func exit(status int) { shutdown.Exit(status) }
 
 // crash ends the domain as crashed, after a fatal kernel error.
 func crash() {
 	console.Flush()
-	writeExitStatus(2)
-	hypercall.SchedShutdown(hypercall.SHUTDOWN_crash)
+	shutdown.Crash()
 }

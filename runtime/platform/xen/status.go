@@ -1,4 +1,0 @@
-package xen
-
-// writeExitStatus records the exit status under the domain's xenstore data/exit-status.
-func writeExitStatus(status int) {}
