@@ -16,11 +16,16 @@ import (
 func runBuild(ctx context.Context, args []string) int {
 	fs := newFlags("build")
 	out := fs.String("o", "", "write the image to `FILE` (default: the package name + .xen)")
+	gf := addGenFlags(fs)
 	pkg, _, code := parseArgs(fs, args, false)
 	if code >= 0 {
 		return code
 	}
-	res, err := build.Build(ctx, build.Options{Package: pkg, Output: *out})
+	boot, code := gf.bootOverlay(ctx, pkg)
+	if code >= 0 {
+		return code
+	}
+	res, err := build.Build(ctx, build.Options{Package: pkg, Output: *out, BootOverlay: boot})
 	if err != nil {
 		return buildFailed(err)
 	}

@@ -23,6 +23,7 @@ type command struct {
 var commands = []command{
 	{"build", runBuild},
 	{"run", runRun},
+	{"explain", runExplain}, {"generate", runGenerate}, {"diff", runDiff},
 }
 
 // Exit statuses shared by the subcommands.

@@ -37,6 +37,7 @@ func runRun(ctx context.Context, args []string) int {
 	machine := fs.String("machine", qemu.MicroVM, "QEMU machine: microvm or q35")
 	var env envFlags
 	fs.Var(&env, "env", "set the program's environment variable (`KEY=VALUE`, repeatable)")
+	gf := addGenFlags(fs)
 	pkg, progArgs, code := parseArgs(fs, args, true)
 	if code >= 0 {
 		return code
@@ -69,7 +70,11 @@ func runRun(ctx context.Context, args []string) int {
 	if err != nil {
 		return buildFailed(err)
 	}
-	res, err := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, build.DefaultImageName(pkgInfo.ImportPath))})
+	boot, code := gf.bootOverlay(ctx, pkg)
+	if code >= 0 {
+		return code
+	}
+	res, err := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, build.DefaultImageName(pkgInfo.ImportPath)), BootOverlay: boot})
 	if err != nil {
 		return buildFailed(err)
 	}

@@ -1,0 +1,67 @@
+// Package config is the configuration a program gives its unikgen kernel. It is written in Go, in the
+// program's main package, as a package-level literal that is never executed:
+//
+//	import "github.com/unikgen/unikgen/config"
+//
+//	var _ = config.Kernel{
+//		Target:    config.QEMU,
+//		MemoryMiB: 64,
+//		Args:      []string{"-listen", ":8080"},
+//		Env:       []string{"GODEBUG=madvdontneed=1"},
+//	}
+//
+// unikgen reads the literal from the program's syntax with go/types, so gopls type-checks and
+// completes it like any Go code; every field must be a constant (or, for Args and Env, a literal of
+// constants). A program has at most one such literal. Command-line flags of unikgen override it.
+//
+// The fields fall into two groups, kept apart on purpose (MirageOS had to split them later):
+//
+//   - Configure-time settings decide what the kernel is. They become constants in the generated
+//     composition root, so the compiler and linker drop what they exclude: Target, Name,
+//     DebugSyscalls. MemoryMiB is a deployment setting of the same kind: it goes into the plan,
+//     `unikgen run` and the deployment files, not into the image.
+//   - Boot-time defaults reach the program the way a Linux process gets them: Args become
+//     os.Args[1:] and Env the environment. They are baked into the kernel as its default command
+//     line, used only when the boot command line (QEMU -append, Xen cmdline) is empty, so they can
+//     be replaced at boot without rebuilding.
+//
+// The package has no dependencies and no init-time work; importing it adds nothing to a kernel.
+package config
+
+// Targets.
+const (
+	// Any builds a kernel that detects at boot whether it runs on Xen or on QEMU/KVM and links the
+	// platform code of both. It is the default.
+	Any = "any"
+	// QEMU builds a kernel for QEMU/KVM PC-like machines only (microvm, q35, pc).
+	QEMU = "qemu"
+	// Xen builds a kernel for Xen PVH domains only.
+	Xen = "xen"
+)
+
+// Kernel configures the kernel built from the main package that holds the literal. The zero value
+// of each field means "the default".
+type Kernel struct {
+	// Target is the platform the kernel runs on: Any (default), QEMU or Xen. Configure-time.
+	Target string
+
+	// Name is the program's name: os.Args[0] and the base name of the image. The default is the
+	// last element of the main package's import path. Configure-time.
+	Name string
+
+	// MemoryMiB is the guest memory in MiB that `unikgen run` and the generated deployment files
+	// give the kernel (default 64). Deployment setting: it is not compiled into the image.
+	MemoryMiB int
+
+	// Args are the default program arguments, os.Args[1:]. Boot-time default: a non-empty boot
+	// command line replaces them.
+	Args []string
+
+	// Env is the default environment, as "KEY=VALUE" entries. Boot-time default: a non-empty boot
+	// command line replaces it.
+	Env []string
+
+	// DebugSyscalls makes the kernel print the name of the first call of each system call that it
+	// answers with ENOSYS. Configure-time.
+	DebugSyscalls bool
+}

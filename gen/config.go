@@ -1,0 +1,291 @@
+package gen
+
+// This file implements reading the config.Kernel literal from the main package's syntax with
+// go/types. The literal is never executed: each field must be a constant, or for Args and Env a
+// literal of constants.
+
+import (
+	"fmt"
+	"go/ast"
+	"go/constant"
+	"go/token"
+	"go/types"
+	"sort"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+
+	"github.com/unikgen/unikgen/gen/plan"
+)
+
+// ConfigPkg is the import path of the configuration package.
+const ConfigPkg = plan.Module + "/config"
+
+// A ConfigError is a positioned configuration error.
+type ConfigError struct {
+	Pos   string // file:line:col, or the CLI flag ("-target")
+	Field string // the config.Kernel field, "" when the error is about the literal as a whole
+	Msg   string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Field == "" {
+		return e.Pos + ": " + e.Msg
+	}
+	return e.Pos + ": config.Kernel." + e.Field + ": " + e.Msg
+}
+
+// ConfigErrors are all the configuration errors of a program, one per line.
+type ConfigErrors []*ConfigError
+
+func (es ConfigErrors) Error() string {
+	var b strings.Builder
+	for i, e := range es {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// userConfig is what the program's config.Kernel literal says.
+type userConfig struct {
+	plan.Settings
+	found bool
+	pos   string            // of the literal
+	field map[string]string // field name -> position of its value
+}
+
+// readConfig finds the package-level config.Kernel literal of pkg and evaluates it. Type errors
+// inside the literal are reported with the field they belong to; other package errors are returned
+// as a LoadError.
+func readConfig(pkg *packages.Package) (*userConfig, error) {
+	uc := &userConfig{field: map[string]string{}}
+	fset := pkg.Fset
+	var errs ConfigErrors
+	var lits []*ast.CompositeLit
+	for _, f := range pkg.Syntax {
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.VAR {
+				continue
+			}
+			for _, s := range gd.Specs {
+				for _, v := range s.(*ast.ValueSpec).Values {
+					if u, ok := v.(*ast.UnaryExpr); ok && u.Op == token.AND {
+						v = u.X
+					}
+					if lit, ok := v.(*ast.CompositeLit); ok && isKernel(pkg.TypesInfo.TypeOf(lit)) {
+						lits = append(lits, lit)
+					}
+				}
+			}
+		}
+	}
+	sort.Slice(lits, func(i, j int) bool { return posLess(fset, lits[i].Pos(), lits[j].Pos()) })
+
+	// Package errors: attribute those inside a literal to its field.
+	var other []string
+	for _, pe := range pkg.Errors {
+		if e := attribute(fset, lits, pe); e != nil {
+			errs = append(errs, e)
+		} else {
+			other = append(other, pe.Error())
+		}
+	}
+	if len(other) > 0 {
+		return nil, &LoadError{Errors: other}
+	}
+	if len(lits) > 1 {
+		for _, l := range lits[1:] {
+			errs = append(errs, &ConfigError{Pos: fset.Position(l.Pos()).String(),
+				Msg: "more than one config.Kernel literal in the main package (the first is at " + fset.Position(lits[0].Pos()).String() + ")"})
+		}
+	}
+	if len(lits) > 0 && len(errs) == 0 {
+		uc.found = true
+		uc.pos = fset.Position(lits[0].Pos()).String()
+		errs = append(errs, evalKernel(pkg, lits[0], uc)...)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return uc, nil
+}
+
+func posLess(fset *token.FileSet, a, b token.Pos) bool {
+	pa, pb := fset.Position(a), fset.Position(b)
+	if pa.Filename != pb.Filename {
+		return pa.Filename < pb.Filename
+	}
+	return pa.Offset < pb.Offset
+}
+
+// isKernel reports whether t is config.Kernel.
+func isKernel(t types.Type) bool {
+	n, ok := t.(*types.Named)
+	if !ok {
+		return false
+	}
+	o := n.Obj()
+	return o.Pkg() != nil && o.Pkg().Path() == ConfigPkg && o.Name() == "Kernel"
+}
+
+// attribute turns a package error inside a literal's element into a ConfigError for its field.
+func attribute(fset *token.FileSet, lits []*ast.CompositeLit, pe packages.Error) *ConfigError {
+	if pe.Kind != packages.TypeError || pe.Pos == "" {
+		return nil
+	}
+	for _, l := range lits {
+		start, end := fset.Position(l.Pos()), fset.Position(l.End())
+		var file string
+		var line, col int
+		if _, err := fmt.Sscanf(pos3(pe.Pos), "%s %d %d", &file, &line, &col); err != nil || file != start.Filename {
+			continue
+		}
+		if before(line, col, start) || !before(line, col, end) {
+			continue
+		}
+		field := ""
+		for _, e := range l.Elts {
+			kv, ok := e.(*ast.KeyValueExpr)
+			if !ok {
+				continue
+			}
+			s, en := fset.Position(kv.Pos()), fset.Position(kv.End())
+			if !before(line, col, s) && before(line, col, en) {
+				if id, ok := kv.Key.(*ast.Ident); ok {
+					field = id.Name
+				}
+			}
+		}
+		return &ConfigError{Pos: pe.Pos, Field: field, Msg: pe.Msg}
+	}
+	return nil
+}
+
+// pos3 turns "file:line:col" into "file line col" for scanning (file names may hold colons only on
+// systems unikgen does not run on).
+func pos3(pos string) string {
+	i := strings.LastIndexByte(pos, ':')
+	if i < 0 {
+		return pos
+	}
+	j := strings.LastIndexByte(pos[:i], ':')
+	if j < 0 {
+		return pos
+	}
+	return pos[:j] + " " + pos[j+1:i] + " " + pos[i+1:]
+}
+
+// before reports whether line:col comes before p.
+func before(line, col int, p token.Position) bool {
+	return line < p.Line || line == p.Line && col < p.Column
+}
+
+// evalKernel evaluates the fields of a config.Kernel literal into uc.
+func evalKernel(pkg *packages.Package, lit *ast.CompositeLit, uc *userConfig) ConfigErrors {
+	fset, info := pkg.Fset, pkg.TypesInfo
+	var errs ConfigErrors
+	bad := func(n ast.Node, field, format string, args ...any) {
+		errs = append(errs, &ConfigError{Pos: fset.Position(n.Pos()).String(), Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	for _, e := range lit.Elts {
+		kv, ok := e.(*ast.KeyValueExpr)
+		if !ok {
+			bad(e, "", "config.Kernel literal must name its fields (Target: ..., MemoryMiB: ...)")
+			continue
+		}
+		id, ok := kv.Key.(*ast.Ident)
+		if !ok {
+			continue // a type error already reported
+		}
+		name, v := id.Name, kv.Value
+		uc.field[name] = fset.Position(v.Pos()).String()
+		switch name {
+		case "Target", "Name":
+			s, ok := constString(info, v)
+			if !ok {
+				bad(v, name, "must be a constant string")
+				continue
+			}
+			if name == "Target" {
+				uc.Target = s
+			} else {
+				uc.Name = s
+			}
+		case "MemoryMiB":
+			tv := info.Types[v]
+			n, exact := int64(0), false
+			if tv.Value != nil && tv.Value.Kind() == constant.Int {
+				n, exact = constant.Int64Val(tv.Value)
+			}
+			if !exact {
+				bad(v, name, "must be a constant integer")
+				continue
+			}
+			uc.MemoryMiB = int(n)
+			if n <= 0 {
+				bad(v, name, "%d MiB: must be positive", n)
+			}
+		case "DebugSyscalls":
+			tv := info.Types[v]
+			if tv.Value == nil || tv.Value.Kind() != constant.Bool {
+				bad(v, name, "must be a constant bool")
+				continue
+			}
+			uc.DebugSyscalls = constant.BoolVal(tv.Value)
+		case "Args", "Env":
+			list, ok := constStrings(info, v, func(n ast.Node, format string, args ...any) { bad(n, name, format, args...) })
+			if !ok {
+				continue
+			}
+			if name == "Args" {
+				uc.Args = list
+			} else {
+				uc.Env = list
+				cl := v.(*ast.CompositeLit)
+				for i, s := range list {
+					if err := plan.CheckEnv(s); err != nil {
+						bad(cl.Elts[i], fmt.Sprintf("Env[%d]", i), "%v", err)
+					}
+				}
+			}
+		default:
+			bad(kv, name, "unikgen does not know this field")
+		}
+	}
+	return errs
+}
+
+func constString(info *types.Info, e ast.Expr) (string, bool) {
+	tv := info.Types[e]
+	if tv.Value == nil || tv.Value.Kind() != constant.String {
+		return "", false
+	}
+	return constant.StringVal(tv.Value), true
+}
+
+// constStrings evaluates nil or a []string literal of constants.
+func constStrings(info *types.Info, e ast.Expr, bad func(ast.Node, string, ...any)) ([]string, bool) {
+	if id, ok := e.(*ast.Ident); ok && info.Uses[id] == types.Universe.Lookup("nil") {
+		return nil, true
+	}
+	cl, ok := e.(*ast.CompositeLit)
+	if !ok {
+		bad(e, "must be a []string literal of constants")
+		return nil, false
+	}
+	out := []string{}
+	okAll := true
+	for _, el := range cl.Elts {
+		s, ok := constString(info, el)
+		if !ok {
+			bad(el, "element must be a constant string")
+			okAll = false
+		}
+		out = append(out, s)
+	}
+	return out, okAll
+}

@@ -1,0 +1,53 @@
+package emit
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/unikgen/unikgen/gen/plan"
+)
+
+func readTree(t *testing.T) *plan.Tree {
+	t.Helper()
+	root := filepath.Join("..", "..", "runtime")
+	sysnoName := filepath.Join(root, "sysno", "table.go")
+	genName := filepath.Join(root, "sys", "generic.go")
+	a, err := os.ReadFile(sysnoName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(genName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := ParseTree(sysnoName, a, genName, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = os.Stat(filepath.Join(root, "platform", "xen"))
+	tr.Xen = err == nil
+	return tr
+}
+
+// TestGenericRoot checks that the generic plan reproduces the committed generic composition root
+// byte for byte.
+func TestGenericRoot(t *testing.T) {
+	tr := readTree(t)
+	p, err := plan.Make("", plan.Settings{}, tr, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := CompositionRoot(p, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("..", "..", "runtime", "boot", "config_gen.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("generic composition root differs from runtime/boot/config_gen.go\n--- got\n%s", got)
+	}
+}

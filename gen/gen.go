@@ -1,0 +1,355 @@
+// Package gen is unikgen's generator: from a main package, its config.Kernel literal and the
+// whole-program analysis it makes a kernel plan (package plan) and the Go source that realises it
+// (package emit).
+//
+// Generate writes nothing, prints nothing and never exits, in the style of google/wire: it returns
+// the plan, the files that belong in the program's directory (Files, written by Result.Commit for
+// `unikgen generate`) and the files that `unikgen build` injects with go build -overlay (Overlay).
+//
+// What goes where. The composition root must be a file of package runtime/boot, which lives in the
+// unikgen module (often in the read-only module cache): a program cannot add files to it. So the
+// composition root exists only in the overlay, generated afresh by every build. What `unikgen
+// generate` writes into the program's directory is a record of the plan, unikgen_kernel.json: the
+// target, the components in and out with their witness paths, and the system-call table, without
+// source positions, so that it changes only when the kernel does. It is for review and CI
+// (`unikgen diff` exits 1 when it is stale); the build never reads it, so an image is the same
+// whether or not generate ran.
+package gen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+
+	"github.com/unikgen/unikgen/analysis"
+	"github.com/unikgen/unikgen/analysis/load"
+	"github.com/unikgen/unikgen/gen/emit"
+	"github.com/unikgen/unikgen/gen/plan"
+)
+
+// CompositionRootFile is the name of the composition root in runtime/boot.
+const CompositionRootFile = "config_gen.go"
+
+// RecordName is the name of the plan record that Commit writes into the program's directory.
+const RecordName = "unikgen_kernel.json"
+
+// Options say what to generate.
+type Options struct {
+	// Dir is the directory in which the go command runs ("" = current).
+	Dir string
+	// Package is the main package pattern (default ".").
+	Package string
+	// Tags are the kernel's build tags; Env extra KEY=VALUE entries for the go command.
+	Tags []string
+	Env  []string
+	// Generic makes a plan with every component and every system call, without analysis.
+	Generic bool
+	// Overrides are the CLI's flags: they win over the program's config.Kernel literal.
+	Overrides Overrides
+}
+
+// Overrides replace fields of config.Kernel; nil means "not set". Flag names the CLI flag of each
+// field, for error messages.
+type Overrides struct {
+	Target        *string
+	Name          *string
+	MemoryMiB     *int
+	Args          *[]string
+	Env           *[]string
+	DebugSyscalls *bool
+}
+
+// A File is a generated file.
+type File struct {
+	Path    string // absolute
+	Content []byte
+}
+
+// Result is what Generate makes.
+type Result struct {
+	Plan *plan.Plan
+	// Files belong in the program's directory (written by Commit).
+	Files []File
+	// BootOverlay maps file names to the contents that `unikgen build` places in runtime/boot's
+	// directory with -overlay: the composition root, "config_gen.go".
+	BootOverlay map[string][]byte
+	// BootDir is the directory of runtime/boot that the program builds against.
+	BootDir string
+	// Analysis is the analysis result (nil for a generic plan); its Why answers -why queries.
+	Analysis *analysis.Result
+	// Dir is the main package's directory.
+	Dir string
+}
+
+// Commit writes r.Files.
+func (r *Result) Commit() error {
+	for _, f := range r.Files {
+		if err := os.WriteFile(f.Path, f.Content, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Unsupported returns an *UnsupportedError when the program reaches APIs that a unikernel cannot
+// provide, and nil otherwise.
+func (r *Result) Unsupported() error {
+	if len(r.Plan.Unsupported) == 0 {
+		return nil
+	}
+	return &UnsupportedError{Diagnostics: r.Plan.Unsupported}
+}
+
+// UnsupportedError lists reachable uses of unsupported APIs, one per diagnostic with its path.
+type UnsupportedError struct {
+	Diagnostics []analysis.Diagnostic
+}
+
+func (e *UnsupportedError) Error() string {
+	var b strings.Builder
+	for i, d := range e.Diagnostics {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(d.String())
+	}
+	return b.String()
+}
+
+// LoadError is a program that does not load (syntax or type errors outside config.Kernel, missing
+// packages), one message per line.
+type LoadError struct{ Errors []string }
+
+func (e *LoadError) Error() string { return strings.Join(e.Errors, "\n") }
+
+// Generate makes the plan and the generated files for the main package of o. It writes nothing.
+// Configuration errors are ConfigErrors; a program that does not load gives a *LoadError.
+func Generate(ctx context.Context, o Options) (*Result, error) {
+	pattern := o.Package
+	if pattern == "" {
+		pattern = "."
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// The analysis is the slow part: start it while the configuration is read.
+	type analysed struct {
+		res *analysis.Result
+		err error
+	}
+	ach := make(chan analysed, 1)
+	if !o.Generic {
+		go func() {
+			res, err := analysis.Analyze(ctx, analysis.Config{Dir: o.Dir, Patterns: []string{pattern}, Tags: o.Tags, Env: o.Env})
+			ach <- analysed{res, err}
+		}()
+	}
+
+	main, tree, bootDir, err := loadProgram(ctx, o, pattern)
+	if err != nil {
+		return nil, err
+	}
+	uc, err := readConfig(main)
+	if err != nil {
+		return nil, err
+	}
+	s, err := settings(uc, o.Overrides, tree)
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{Dir: dirOf(main)}
+	if !o.Generic {
+		a := <-ach
+		if a.err != nil {
+			var le *analysis.ErrorList
+			if errors.As(a.err, &le) {
+				return nil, &LoadError{Errors: le.Errors}
+			}
+			return nil, a.err
+		}
+		r.Analysis = a.res
+	}
+	p, err := plan.Make(main.PkgPath, s, tree, r.Analysis, o.Generic)
+	if err != nil {
+		return nil, err
+	}
+	r.Plan = p
+	root, err := emit.CompositionRoot(p, tree)
+	if err != nil {
+		return nil, err
+	}
+	r.BootDir = bootDir
+	r.BootOverlay = map[string][]byte{CompositionRootFile: root}
+	rec, err := Record(p)
+	if err != nil {
+		return nil, err
+	}
+	r.Files = []File{{Path: filepath.Join(r.Dir, RecordName), Content: rec}}
+	return r, nil
+}
+
+// settings applies the overrides to the program's configuration and checks the result.
+func settings(uc *userConfig, ov Overrides, tree *plan.Tree) (plan.Settings, error) {
+	s := uc.Settings
+	from := map[string]string{} // field -> flag that set it
+	if ov.Target != nil {
+		s.Target, from["Target"] = *ov.Target, "-target"
+	}
+	if ov.Name != nil {
+		s.Name, from["Name"] = *ov.Name, "-name"
+	}
+	if ov.MemoryMiB != nil {
+		s.MemoryMiB, from["MemoryMiB"] = *ov.MemoryMiB, "-m"
+	}
+	if ov.Args != nil {
+		s.Args, from["Args"] = *ov.Args, "-args"
+	}
+	if ov.Env != nil {
+		s.Env, from["Env"] = *ov.Env, "-env"
+	}
+	if ov.DebugSyscalls != nil {
+		s.DebugSyscalls, from["DebugSyscalls"] = *ov.DebugSyscalls, "-debug-syscalls"
+	}
+	err := plan.Check(s, tree)
+	var pe *plan.Error
+	if !errors.As(err, &pe) {
+		return s, err
+	}
+	field, _, _ := strings.Cut(pe.Field, "[")
+	if flag, ok := from[field]; ok {
+		return s, ConfigErrors{{Pos: flag, Msg: pe.Msg}}
+	}
+	pos := uc.field[field]
+	if pos == "" {
+		pos = uc.pos
+	}
+	if pos == "" {
+		pos = "config"
+	}
+	return s, ConfigErrors{{Pos: pos, Field: pe.Field, Msg: pe.Msg}}
+}
+
+func dirOf(p *packages.Package) string {
+	if len(p.GoFiles) > 0 {
+		return filepath.Dir(p.GoFiles[0])
+	}
+	return ""
+}
+
+// Record returns the plan record written into the program's directory: the plan as indented JSON
+// without source positions.
+func Record(p *plan.Plan) ([]byte, error) {
+	q := *p
+	q.Components = append([]plan.Component(nil), p.Components...)
+	for i := range q.Components {
+		q.Components[i].Witness = stripPath(q.Components[i].Witness)
+	}
+	q.Syscalls.Unknown = nil
+	q.Reflection = nil
+	q.Unsupported = nil
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(struct {
+		Generated string `json:"generated"`
+		*plan.Plan
+	}{emit.Generated + " Regenerate with: unikgen generate", &q}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func stripPath(p analysis.Path) analysis.Path {
+	if p == nil {
+		return nil
+	}
+	out := make(analysis.Path, len(p))
+	for i, s := range p {
+		s.Pos = ""
+		out[i] = s
+	}
+	return out
+}
+
+// loadProgram loads the main package with types and finds the library OS the program builds
+// against: its system-call tables and whether it has a Xen platform.
+func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Package, *plan.Tree, string, error) {
+	env := append(append(os.Environ(), o.Env...), load.TargetEnv...)
+	var flags []string
+	if len(o.Tags) > 0 {
+		flags = append(flags, "-tags="+strings.Join(o.Tags, ","))
+	}
+	cfg := &packages.Config{
+		Context:    ctx,
+		Dir:        o.Dir,
+		Env:        env,
+		BuildFlags: flags,
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
+			packages.NeedTypesInfo | packages.NeedModule,
+	}
+	pkgs, err := packages.Load(cfg, pattern)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	var mains []*packages.Package
+	for _, p := range pkgs {
+		if p.Name == "main" || len(pkgs) == 1 {
+			mains = append(mains, p)
+		}
+	}
+	if len(mains) != 1 {
+		return nil, nil, "", &LoadError{Errors: []string{fmt.Sprintf("%s: want one main package, found %d", pattern, len(mains))}}
+	}
+	m := mains[0]
+	if m.Name != "main" {
+		var errs []string
+		for _, e := range m.Errors {
+			errs = append(errs, e.Error())
+		}
+		if len(errs) == 0 {
+			errs = []string{fmt.Sprintf("%s: package %s is not a main package", pattern, m.PkgPath)}
+		}
+		return nil, nil, "", &LoadError{Errors: errs}
+	}
+
+	// The library OS, as the program's module graph resolves it.
+	cfg = &packages.Config{Context: ctx, Dir: o.Dir, Env: env, BuildFlags: flags, Mode: packages.NeedName | packages.NeedFiles}
+	los, err := packages.Load(cfg, plan.BootPkg, plan.SysPkg, plan.SysnoPkg, plan.PlatformXen)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	dirs := map[string]string{}
+	for _, p := range los {
+		if len(p.Errors) == 0 && len(p.GoFiles) > 0 {
+			dirs[p.PkgPath] = filepath.Dir(p.GoFiles[0])
+		}
+	}
+	for _, need := range []string{plan.BootPkg, plan.SysPkg, plan.SysnoPkg} {
+		if dirs[need] == "" {
+			return nil, nil, "", &LoadError{Errors: []string{fmt.Sprintf("%s: cannot find the library OS package %s: the program's module must require %s", pattern, need, plan.Module)}}
+		}
+	}
+	sysnoName := filepath.Join(dirs[plan.SysnoPkg], "table.go")
+	genericName := filepath.Join(dirs[plan.SysPkg], "generic.go")
+	a, err := os.ReadFile(sysnoName)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	b, err := os.ReadFile(genericName)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	tree, err := emit.ParseTree(sysnoName, a, genericName, b)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	tree.Xen = dirs[plan.PlatformXen] != ""
+	return m, tree, dirs[plan.BootPkg], nil
+}

@@ -1,0 +1,273 @@
+package plan
+
+// This file implements the making of a plan from settings, the library OS tree and an analysis.
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/unikgen/unikgen/analysis"
+)
+
+// Settings are the resolved configuration: config.Kernel with the CLI's overrides applied.
+// Zero values mean the defaults.
+type Settings struct {
+	Target        string
+	Name          string
+	MemoryMiB     int
+	Args          []string
+	Env           []string
+	DebugSyscalls bool
+}
+
+// Tree is what the library OS that the program builds against offers, read from its source.
+type Tree struct {
+	// Handlers maps system-call numbers to the runtime/sys handler of the Generic table.
+	Handlers map[int]string
+	// Names maps system-call numbers to their names and Consts to the names of their runtime/sysno
+	// constants.
+	Names  map[int]string
+	Consts map[int]string
+	// Xen is true when runtime/platform/xen exists.
+	Xen bool
+}
+
+// RuntimeFixed are the system calls the Go runtime on linux/amd64 makes whatever the program does,
+// some from assembly that the analysis does not see (docs: go-runtime-linux-abi.md §3): thread
+// setup, signals, memory, the scheduler, time and the netpoller. The library OS always serves them.
+var RuntimeFixed = []string{
+	"read", "write", "openat", "close", "pread64", "mmap", "munmap", "madvise", "mprotect",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "arch_prctl", "prctl",
+	"sched_getaffinity", "sched_yield", "gettid", "getpid", "clone", "futex", "nanosleep",
+	"clock_gettime", "fcntl", "epoll_create1", "eventfd2", "epoll_ctl", "epoll_pwait", "tgkill",
+	"kill", "exit", "exit_group",
+}
+
+// Error is a plan error caused by a setting; Field names it ("Target").
+type Error struct {
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string { return e.Field + ": " + e.Msg }
+
+// Check validates settings against the tree: it returns an *Error naming the field.
+func Check(s Settings, t *Tree) error {
+	switch s.Target {
+	case "", TargetAny, TargetQEMU:
+	case TargetXen:
+		if !t.Xen {
+			return &Error{"Target", fmt.Sprintf("target %q: this version of the library OS has no Xen platform (package %s does not exist); use %q or %q", s.Target, PlatformXen, TargetQEMU, TargetAny)}
+		}
+	default:
+		return &Error{"Target", fmt.Sprintf("unknown target %q (want %q, %q or %q)", s.Target, TargetAny, TargetQEMU, TargetXen)}
+	}
+	if s.MemoryMiB < 0 || s.MemoryMiB > 1<<20 {
+		return &Error{"MemoryMiB", fmt.Sprintf("%d MiB is out of range (1..1048576)", s.MemoryMiB)}
+	}
+	if strings.ContainsAny(s.Name, "/\\ \"\x00") {
+		return &Error{"Name", fmt.Sprintf("name %q must not contain '/', '\\', '\"', spaces or NUL", s.Name)}
+	}
+	for i, e := range s.Env {
+		if err := CheckEnv(e); err != nil {
+			return &Error{fmt.Sprintf("Env[%d]", i), err.Error()}
+		}
+	}
+	if n := len(s.Env) + len(s.Args) + 1; n > MaxWords {
+		return &Error{"Args", fmt.Sprintf("%d command-line words, the kernel takes at most %d", n, MaxWords)}
+	}
+	return nil
+}
+
+// Make returns the plan for the program analysed in res. When generic is set, res may be nil and
+// the plan links every component and every system call.
+func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (*Plan, error) {
+	if err := Check(s, t); err != nil {
+		return nil, err
+	}
+	if !generic && res == nil {
+		return nil, fmt.Errorf("plan: no analysis for a specialised plan")
+	}
+	p := &Plan{
+		Package:       pkg,
+		Generic:       generic,
+		Target:        s.Target,
+		Name:          s.Name,
+		MemoryMiB:     s.MemoryMiB,
+		Args:          append([]string{}, s.Args...),
+		Env:           append([]string{}, s.Env...),
+		DebugSyscalls: s.DebugSyscalls,
+		Unsupported:   []analysis.Diagnostic{},
+	}
+	if p.Target == "" {
+		p.Target = TargetAny
+	}
+	if p.Name == "" {
+		p.Name = "unikgen"
+		if pkg != "" {
+			p.Name = path.Base(pkg)
+		}
+	}
+	if p.MemoryMiB == 0 {
+		p.MemoryMiB = DefaultMemoryMiB
+	}
+	var err error
+	if p.Cmdline, err = Cmdline(p.Env, p.Args); err != nil {
+		return nil, &Error{"Args", err.Error()}
+	}
+	if res != nil && !generic {
+		p.Unsupported = append(p.Unsupported, res.Unsupported...)
+		if res.Reflection.AllMethods || len(res.Reflection.Names) > 0 {
+			r := res.Reflection
+			p.Reflection = &r
+		}
+	}
+	p.Components = components(p, t, res, generic)
+	p.Syscalls = syscallTable(t, res, generic)
+	return p, nil
+}
+
+func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Component {
+	capWitness := func(name string) (analysis.Path, bool) {
+		if res == nil || generic {
+			return nil, false
+		}
+		c, ok := res.Capability(name)
+		return c.Witness, ok
+	}
+	var cs []Component
+	// Platforms.
+	q := Component{Name: "platform/qemu", Package: PlatformQEMU}
+	switch p.Target {
+	case TargetQEMU:
+		q.In, q.Reason = true, "target qemu"
+	case TargetAny:
+		q.In, q.Reason = true, "target any: QEMU/KVM is detected at boot"
+	default:
+		q.Reason = "target " + p.Target
+	}
+	x := Component{Name: "platform/xen", Package: PlatformXen}
+	switch {
+	case !t.Xen:
+		x.Reason = "this version of the library OS has no Xen platform"
+	case p.Target == TargetXen:
+		x.In, x.Reason = true, "target xen"
+	case p.Target == TargetAny:
+		x.In, x.Reason = true, "target any: Xen is detected at boot"
+	default:
+		x.Reason = "target " + p.Target
+	}
+	cs = append(cs, q, x)
+
+	// Parts of every kernel.
+	c := Component{Name: "console", In: true, Reason: "the platform's console (16550 UART on QEMU, PV console on Xen) carries standard output, standard error and kernel messages"}
+	if w, ok := capWitness("console"); ok {
+		c.Witness = w
+	}
+	cs = append(cs, c)
+	c = Component{Name: "clock", In: true, Reason: "the Go runtime reads the monotonic and wall clocks"}
+	if w, ok := capWitness("clock"); ok {
+		c.Witness = w
+	}
+	cs = append(cs, c)
+	c = Component{Name: "signals", In: true, Reason: "the Go runtime installs signal handlers and preempts goroutines with SIGURG"}
+	if w, ok := capWitness("signals"); ok {
+		c.Witness = w
+	}
+	cs = append(cs, c)
+
+	// Parts that follow the program's use.
+	use := func(name, capName, inReason, outReason string) Component {
+		c := Component{Name: name}
+		if generic {
+			c.In, c.Reason = true, "generic kernel"
+			return c
+		}
+		if w, ok := capWitness(capName); ok {
+			c.In, c.Reason, c.Witness = true, inReason, w
+			return c
+		}
+		c.Reason = outReason
+		return c
+	}
+	cs = append(cs, use("random", "random", "the program reads random numbers (getrandom)", "the program reads no random numbers"))
+	cs = append(cs, use("files", "files", "the program uses files; the library OS answers as an empty file system", "the program opens no files"))
+
+	// Parts the library OS does not have yet.
+	missing := func(name, capName, what string) Component {
+		c := Component{Name: name, Reason: "the library OS has no " + what + " yet"}
+		if w, ok := capWitness(capName); ok {
+			c.Reason += "; the program uses it, and its calls will fail"
+			c.Witness = w
+		}
+		return c
+	}
+	cs = append(cs, missing("network", "sockets", "network stack"))
+	cs = append(cs, missing("block", "block", "block device driver"))
+	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
+	return cs
+}
+
+func syscallTable(t *Tree, res *analysis.Result, generic bool) Syscalls {
+	by := map[int][]string{}
+	add := func(nr int, who string) {
+		for _, w := range by[nr] {
+			if w == who {
+				return
+			}
+		}
+		by[nr] = append(by[nr], who)
+	}
+	var out Syscalls
+	if res != nil && !generic {
+		for _, c := range res.Syscalls.Calls {
+			if c.Program {
+				add(c.Nr, "program")
+			}
+			if c.Runtime {
+				add(c.Nr, "runtime")
+			}
+		}
+		out.All = res.Syscalls.All
+		out.Unknown = res.Syscalls.Unknown
+	}
+	if !generic {
+		nums := map[string]int{}
+		for nr, n := range t.Names {
+			nums[n] = nr
+		}
+		for _, n := range RuntimeFixed {
+			if nr, ok := nums[n]; ok {
+				add(nr, "fixed")
+			}
+		}
+	}
+	if generic {
+		out.All = true
+	}
+	if out.All {
+		for nr := range t.Handlers {
+			if len(by[nr]) == 0 {
+				by[nr] = []string{"generic"}
+			}
+		}
+	}
+	out.Calls, out.ENOSYS = []Syscall{}, []Syscall{}
+	for nr, who := range by {
+		sort.Strings(who)
+		sc := Syscall{Nr: nr, Name: t.Names[nr], Handler: t.Handlers[nr], By: who}
+		if sc.Name == "" {
+			sc.Name = fmt.Sprintf("syscall_%d", nr)
+		}
+		if sc.Handler == "" {
+			out.ENOSYS = append(out.ENOSYS, sc)
+		} else {
+			out.Calls = append(out.Calls, sc)
+		}
+	}
+	sort.Slice(out.Calls, func(i, j int) bool { return out.Calls[i].Nr < out.Calls[j].Nr })
+	sort.Slice(out.ENOSYS, func(i, j int) bool { return out.ENOSYS[i].Nr < out.ENOSYS[j].Nr })
+	return out
+}

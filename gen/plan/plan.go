@@ -1,0 +1,121 @@
+// Package plan turns a kernel's configuration and the whole-program analysis of its program into a
+// kernel plan: pure data saying what the kernel contains (platform, components, system calls) and how
+// it starts (name, default command line, memory). A plan is deterministic and JSON-encodable;
+// `unikgen explain` prints it and gen/emit turns it into the composition root.
+package plan
+
+import (
+	"github.com/unikgen/unikgen/analysis"
+)
+
+// Import paths of the library OS packages a composition root may use.
+const (
+	Module       = "github.com/unikgen/unikgen"
+	BootPkg      = Module + "/runtime/boot"
+	SysPkg       = Module + "/runtime/sys"
+	SysnoPkg     = Module + "/runtime/sysno"
+	PlatformPkg  = Module + "/runtime/platform"
+	PlatformQEMU = Module + "/runtime/platform/qemu"
+	PlatformXen  = Module + "/runtime/platform/xen"
+)
+
+// Targets.
+const (
+	TargetAny  = "any"
+	TargetQEMU = "qemu"
+	TargetXen  = "xen"
+)
+
+// DefaultMemoryMiB is the guest memory when the configuration gives none.
+const DefaultMemoryMiB = 64
+
+// Plan is what a kernel contains and how it starts.
+type Plan struct {
+	// Package is the main package's import path ("" for the program-independent generic plan).
+	Package string `json:"package,omitempty"`
+	// Generic is true for a plan that links every component and every system call.
+	Generic bool `json:"generic"`
+	// Target is "qemu", "xen" or "any".
+	Target string `json:"target"`
+	// Name is os.Args[0] and the image's base name.
+	Name string `json:"name"`
+	// MemoryMiB is the guest memory (a deployment setting, not compiled in).
+	MemoryMiB int `json:"memory_mib"`
+	// Args and Env are the boot-time defaults; Cmdline is them encoded as a kernel command line
+	// (docs/internals.md, "Boot command line"), used when the boot command line is empty.
+	Args    []string `json:"args"`
+	Env     []string `json:"env"`
+	Cmdline string   `json:"cmdline"`
+	// DebugSyscalls makes ENOSYS calls print their name once.
+	DebugSyscalls bool `json:"debug_syscalls"`
+	// Components are the library OS's components, in and out, sorted by name.
+	Components []Component `json:"components"`
+	// Syscalls is the dispatch table.
+	Syscalls Syscalls `json:"syscalls"`
+	// Reflection is the analysis's reflection finding (informational).
+	Reflection *analysis.Reflection `json:"reflection,omitempty"`
+	// Unsupported lists reachable uses of APIs a unikernel cannot provide. A kernel is not built
+	// while it is not empty.
+	Unsupported []analysis.Diagnostic `json:"unsupported"`
+}
+
+// A Component is one part of the library OS.
+type Component struct {
+	Name string `json:"name"`
+	In   bool   `json:"in"`
+	// Package is the import path the composition root imports for it, if it is a package of its
+	// own; otherwise the component is a group of system-call handlers in runtime/sys or part of
+	// the platform.
+	Package string `json:"package,omitempty"`
+	// Reason says why it is in or out.
+	Reason string `json:"reason"`
+	// Witness is a call path from main to a use, when the program's use decides.
+	Witness analysis.Path `json:"witness,omitempty"`
+}
+
+// Syscalls is the system-call table of the kernel.
+type Syscalls struct {
+	// All is true when every handler is linked: in a generic plan, or when the program can make a
+	// system call whose number is not a constant. Unknown lists those call sites.
+	All     bool                   `json:"all"`
+	Unknown []analysis.UnknownSite `json:"unknown,omitempty"`
+	// Calls are the system calls the kernel answers, by number.
+	Calls []Syscall `json:"calls"`
+	// ENOSYS are the calls the program can make that the library OS has no handler for: they
+	// fail with ENOSYS.
+	ENOSYS []Syscall `json:"enosys"`
+}
+
+// A Syscall is one entry of the table.
+type Syscall struct {
+	Nr   int    `json:"nr"`
+	Name string `json:"name"`
+	// Handler is the runtime/sys function serving it ("" in ENOSYS).
+	Handler string `json:"handler,omitempty"`
+	// By says who makes the call: "program" (the program and the standard library), "runtime"
+	// (the Go runtime, as found by the analysis) and "fixed" (the runtime's fixed set, which the
+	// library OS serves whatever the analysis finds). "generic" marks a call present only because
+	// the plan is generic.
+	By []string `json:"by"`
+}
+
+// Component returns the named component.
+func (p *Plan) Component(name string) (Component, bool) {
+	for _, c := range p.Components {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Component{}, false
+}
+
+// Platforms returns the import paths of the platform packages in the plan, sorted.
+func (p *Plan) Platforms() []string {
+	var out []string
+	for _, c := range p.Components {
+		if c.In && (c.Package == PlatformQEMU || c.Package == PlatformXen) {
+			out = append(out, c.Package)
+		}
+	}
+	return out
+}
