@@ -409,6 +409,13 @@ func (r *Result) Capability(name string) (Capability, bool) {
 	return Capability{}, false
 }
 
+// Reaches reports whether some function of the package with the given
+// import path is reachable.
+func (r *Result) Reaches(pkgPath string) bool {
+	i := sort.SearchStrings(r.Packages, pkgPath)
+	return i < len(r.Packages) && r.Packages[i] == pkgPath
+}
+
 // Syscall returns the named system call and whether the program can make it.
 func (r *Result) Syscall(name string) (Syscall, bool) {
 	for _, c := range r.Syscalls.Calls {

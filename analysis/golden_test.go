@@ -285,6 +285,17 @@ func TestGoldenSemantics(t *testing.T) {
 		t.Errorf("httpserver reaches %d functions, hello %d", hs.Stats.Reachable, hello.Stats.Reachable)
 	}
 
+	rs := get("rawsyscall")
+	if !rs.Syscalls.All || len(rs.Syscalls.Unknown) != 1 || !strings.HasSuffix(rs.Syscalls.Unknown[0].Pos, "rawsyscall/main.go:20:33") {
+		t.Errorf("rawsyscall: want one non-constant site at main.go:20:33, got all=%v %v", rs.Syscalls.All, rs.Syscalls.Unknown)
+	}
+	if sc, ok := rs.Syscall("getpid"); !ok || !sc.Program {
+		t.Errorf("rawsyscall: getpid from the program missing: %+v", sc)
+	}
+	if c, ok := rs.Capability("sockets"); !ok || len(c.Kinds) != 1 || c.Kinds[0].Name != "udp4" {
+		t.Errorf("rawsyscall: sockets = %+v, want exactly udp4", c)
+	}
+
 	pl := get("plugin")
 	if len(pl.Unsupported) != 1 || pl.Unsupported[0].Category != "plugin" {
 		t.Errorf("plugin: diagnostics = %v", pl.Unsupported)
@@ -339,6 +350,36 @@ func TestWhy(t *testing.T) {
 		if p, err := r.Why(bad); err == nil {
 			t.Errorf("Why(%q) = %v, want an error", bad, p)
 		}
+	}
+}
+
+// TestJSONRoundTrip checks that a Result survives JSON and still answers
+// the queries that need no call graph.
+func TestJSONRoundTrip(t *testing.T) {
+	r := sharedResults(t, goldenCases(t))["httpserver"]
+	if r == nil {
+		t.Fatal("no httpserver result")
+	}
+	js, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back analysis.Result
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	js2, _ := json.Marshal(&back)
+	if !bytes.Equal(js, js2) {
+		t.Errorf("JSON round trip changed the result")
+	}
+	if !back.Reaches("net/http") || back.Reaches("os/exec") {
+		t.Errorf("Reaches(net/http) = %v, Reaches(os/exec) = %v", back.Reaches("net/http"), back.Reaches("os/exec"))
+	}
+	if p, err := back.Why("capability:sockets/tcp4"); err != nil || len(p) == 0 {
+		t.Errorf("Why(capability:sockets/tcp4) on decoded result: %v, %v", p, err)
+	}
+	if _, err := back.Why("net.Listen"); err == nil {
+		t.Errorf("Why(net.Listen) on a decoded result succeeded without a graph")
 	}
 }
 

@@ -93,7 +93,7 @@ func TestReflectionRule(t *testing.T) {
 		called, uncalled bool
 		all              bool
 	}{
-		{"noreflect", true, false, false},   // only the interface call keeps a method
+		{"noreflect", true, false, false},    // only the interface call keeps a method
 		{"reflectconst", true, false, false}, // a constant name keeps that name
 		{"reflectall", true, true, true},     // a non-constant name keeps all exported methods
 	} {
