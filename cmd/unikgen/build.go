@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
 
+	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/gen/build"
 )
 
@@ -21,7 +23,10 @@ func runBuild(ctx context.Context, args []string) int {
 	if code >= 0 {
 		return code
 	}
-	boot, code := gf.bootOverlay(ctx, pkg)
+	if _, err := build.Resolve(ctx, build.Options{Package: pkg}); err != nil {
+		return buildFailed(err)
+	}
+	boot, code := bootFiles(ctx, gf, pkg)
 	if code >= 0 {
 		return code
 	}
@@ -32,6 +37,29 @@ func runBuild(ctx context.Context, args []string) int {
 	os.Stderr.Write(res.Stderr)
 	fmt.Printf("%s: %d bytes\n", res.Image, res.Size)
 	return exitOK
+}
+
+// bootFiles runs the generator for pkg and returns the files of the composition root, or an exit
+// status >= 0. A program that does not load (it does not compile) is handed to go build without
+// them, so that the user reads go build's own messages and gets its exit status 1.
+func bootFiles(ctx context.Context, gf *genFlags, pkg string) (map[string][]byte, int) {
+	r, err := gen.Generate(ctx, gf.options(pkg))
+	if err == nil {
+		err = r.Unsupported()
+	}
+	if err == nil {
+		return r.BootOverlay, -1
+	}
+	var le *gen.LoadError
+	if errors.As(err, &le) {
+		if tmp, terr := os.MkdirTemp("", "unikgen-check-"); terr == nil {
+			defer os.RemoveAll(tmp)
+			if _, berr := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, "kernel")}); berr != nil {
+				return nil, buildFailed(berr)
+			}
+		}
+	}
+	return nil, genFailed(err)
 }
 
 // buildFailed reports a build error and returns the exit status: go build's messages unchanged

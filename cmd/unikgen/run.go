@@ -51,7 +51,9 @@ func runRun(ctx context.Context, args []string) int {
 		log.Printf("-m %d: want a positive number of MiB", *mem)
 		return exitUsage
 	}
-	if _, err := (&cfg).CommandArgs("status"); err != nil && !strings.Contains(err.Error(), "no kernel image") {
+	check := cfg
+	check.Kernel = "kernel"
+	if _, err := check.CommandArgs("status"); err != nil {
 		log.Print(err)
 		return exitUsage
 	}
@@ -70,7 +72,7 @@ func runRun(ctx context.Context, args []string) int {
 	if err != nil {
 		return buildFailed(err)
 	}
-	boot, code := gf.bootOverlay(ctx, pkg)
+	boot, code := bootFiles(ctx, gf, pkg)
 	if code >= 0 {
 		return code
 	}
