@@ -1,0 +1,204 @@
+package boottest
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unikgen/unikgen/gen/build"
+	"github.com/unikgen/unikgen/internal/qemu"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the programs run on Linux")
+
+// A program is one Go main package to boot, with its expected behaviour.
+type program struct {
+	name    string   // test name
+	pkg     string   // package directory, relative to the module root
+	env     []string // KEY=VALUE on the kernel command line
+	args    []string // os.Args[1:]
+	status  int
+	golden  string   // expected exact console output in testdata/<golden>, or ""
+	exact   string   // expected exact console output, or ""
+	contain []string // strings the console output must contain
+}
+
+var programs = []program{
+	{name: "hello", pkg: "examples/hello", golden: "hello.golden"},
+	{name: "goroutines", pkg: "examples/goroutines", golden: "goroutines.golden"},
+	{name: "exit7", pkg: "internal/boottest/testdata/exit7", status: 7, exact: "exiting with 7\n"},
+	{name: "exit0", pkg: "internal/boottest/testdata/exit0", status: 0, exact: "exiting with 0\n"},
+	{name: "panic", pkg: "internal/boottest/testdata/panic", status: 2,
+		contain: []string{"about to panic\n", "panic: boom 42\n", "goroutine 1 [running]:\n", "main.main()\n"}},
+	{name: "nilptr", pkg: "internal/boottest/testdata/nilptr", status: 2,
+		contain: []string{"about to dereference nil\n", "panic: runtime error: invalid memory address or nil pointer dereference\n",
+			"[signal SIGSEGV: segmentation violation", "goroutine 1 [running]:\n", "main.depth("}},
+	{name: "args", pkg: "internal/boottest/testdata/args", status: 5,
+		args:  []string{"plain", "two words", `say "hi"`, `back\slash`, ""},
+		exact: "5\n\"plain\"\n\"two words\"\n\"say \\\"hi\\\"\"\n\"back\\\\slash\"\n\"\"\n"},
+	{name: "args-none", pkg: "internal/boottest/testdata/args", status: 0, exact: "0\n"},
+	{name: "args-like-env", pkg: "internal/boottest/testdata/args", status: 2,
+		args: []string{"K=V", "--"}, exact: "2\n\"K=V\"\n\"--\"\n"},
+	{name: "env", pkg: "internal/boottest/testdata/env", status: 0,
+		env:   []string{"UNIKGEN_GREETING=hello, \"world\"", "UNIKGEN_EMPTY="},
+		exact: "UNIKGEN_GREETING=\"hello, \\\"world\\\"\" true\nUNIKGEN_UNSET set: false\nUNIKGEN_EMPTY=\"\"\n"},
+}
+
+func moduleRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// images builds each package once per test binary.
+var images struct {
+	sync.Mutex
+	dir   string
+	built map[string]*builtImage
+}
+
+type builtImage struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// kernel returns the kernel image of pkg, building it on first use.
+func kernel(t *testing.T, pkg string) string {
+	t.Helper()
+	images.Lock()
+	if images.built == nil {
+		images.built = map[string]*builtImage{}
+	}
+	b := images.built[pkg]
+	if b == nil {
+		b = &builtImage{}
+		images.built[pkg] = b
+	}
+	dir := images.dir
+	images.Unlock()
+	b.once.Do(func() {
+		b.path = filepath.Join(dir, strings.ReplaceAll(pkg, "/", "_")+".xen")
+		_, b.err = build.Build(context.Background(), build.Options{Dir: moduleRoot(), Package: "./" + pkg, Output: b.path})
+	})
+	if b.err != nil {
+		t.Fatalf("building %s: %v", pkg, b.err)
+	}
+	return b.path
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "unikgen-boottest-")
+	if err != nil {
+		panic(err)
+	}
+	images.dir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// want returns the exact expected output of p, or "" when only substrings are checked.
+func (p program) want(t *testing.T) string {
+	if p.golden == "" {
+		return p.exact
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", p.golden))
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestLinux -update to create it)", err)
+	}
+	return string(b)
+}
+
+func (p program) check(t *testing.T, where, out string, status int) {
+	t.Helper()
+	if status != p.status {
+		t.Errorf("%s: exit status %d, want %d; output:\n%s", where, status, p.status, out)
+	}
+	if want := p.want(t); want != "" && out != want {
+		t.Errorf("%s: output\n%s\nwant\n%s", where, out, want)
+	}
+	for _, s := range p.contain {
+		if !strings.Contains(out, s) {
+			t.Errorf("%s: output does not contain %q; output:\n%s", where, s, out)
+		}
+	}
+}
+
+// TestBoot boots every program under QEMU (TCG, microvm).
+func TestBoot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots kernels; skipped with -short")
+	}
+	if _, err := qemu.LookPath(""); err != nil {
+		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
+	}
+	for _, p := range programs {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			img := kernel(t, p.pkg)
+			var console bytes.Buffer
+			res, err := qemu.Run(context.Background(), qemu.Config{
+				Kernel: img, Env: p.env, Args: p.args, Console: &console, Timeout: 120 * time.Second,
+			})
+			if err != nil {
+				t.Fatalf("%v; console:\n%s", err, console.String())
+			}
+			if !res.Exact {
+				t.Errorf("the kernel did not report the status on the debug console (QEMU's exit code gave %d)", res.Status)
+			}
+			p.check(t, "kernel", console.String(), res.Status)
+			t.Logf("%s: status %d in %v", p.name, res.Status, res.Wall.Round(time.Millisecond))
+		})
+	}
+}
+
+// TestLinux runs every program as an ordinary Linux program: the expectations of TestBoot must
+// hold there too. With -update it rewrites the golden files from this run.
+func TestLinux(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("needs linux/amd64")
+	}
+	if testing.Short() {
+		t.Skip("builds programs; skipped with -short")
+	}
+	dir := t.TempDir()
+	for _, p := range programs {
+		t.Run(p.name, func(t *testing.T) {
+			bin := filepath.Join(dir, strings.ReplaceAll(p.pkg, "/", "_"))
+			if _, err := os.Stat(bin); err != nil {
+				cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./"+p.pkg)
+				cmd.Dir = moduleRoot()
+				cmd.Env = append(os.Environ(), build.Env...)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("go build: %v\n%s", err, out)
+				}
+			}
+			cmd := exec.Command(bin, p.args...)
+			cmd.Env = append([]string{}, p.env...)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err := cmd.Run()
+			status := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				status = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if *update && p.golden != "" {
+				if err := os.WriteFile(filepath.Join("testdata", p.golden), out.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p.check(t, "linux", out.String(), status)
+		})
+	}
+}
