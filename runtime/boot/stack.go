@@ -2,18 +2,21 @@ package boot
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/mm"
 	"github.com/unikgen/unikgen/runtime/platform"
 	"github.com/unikgen/unikgen/runtime/sys"
+	"github.com/unikgen/unikgen/runtime/vdso"
 )
 
 // Auxiliary vector keys (include/uapi/linux/auxvec.h).
 const (
-	atNull   = 0
-	atPagesz = 6
-	atClktck = 17
-	atRandom = 25
-	atExecfn = 31
+	atNull        = 0
+	atPagesz      = 6
+	atClktck      = 17
+	atRandom      = 25
+	atExecfn      = 31
+	atSysinfoEhdr = 33
 )
 
 // buildProcessStack maps the main thread's stack and lays it out as Linux does for a new
@@ -72,7 +75,7 @@ func buildProcessStack(info *bootInfo) uintptr {
 	}
 
 	// The vectors.
-	words64 := 1 + argc + 1 + envc + 1 + 2*4
+	words64 := 1 + argc + 1 + envc + 1 + 2*5
 	sp := (p - uintptr(words64)*8) &^ 15
 	q := sp
 	put := func(v uintptr) {
@@ -94,6 +97,10 @@ func buildProcessStack(info *bootInfo) uintptr {
 	put(100)
 	put(atRandom)
 	put(random)
+	if ktime.TSCClock() {
+		put(atSysinfoEhdr)
+		put(vdso.Build(ktime.VDSOClockGettimePC()))
+	}
 	put(atNull)
 	put(0)
 	return sp

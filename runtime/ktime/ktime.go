@@ -53,36 +53,42 @@ func Walltime() int64 { return wallBase + Nanotime() }
 // PIT (8254) ports and its input clock.
 const (
 	pitHz      = 1193182
-	pitCh2     = 0x42
+	pitCh0     = 0x40
 	pitCommand = 0x43
-	pitGate    = 0x61
 )
 
-// CalibrateTSC measures the TSC frequency against PIT channel 2 over about 10 ms. It returns 0
-// when no PIT answers (a Xen PVH guest has none).
+// CalibrateTSC measures the TSC frequency against channel 0 of the PIT over about 10 ms: the
+// channel counts down from 65536 at 1.193182 MHz, and its count is latched and read until enough
+// PIT ticks have passed. (Channel 2 would need the port 0x61 gate, which QEMU's microvm lacks.)
+// It returns 0 when no PIT answers (a Xen PVH guest has none).
 func CalibrateTSC() uint64 {
-	const ms = 10
-	const count = pitHz * ms / 1000
-	g := arch.Inb(pitGate)
-	arch.Outb(pitGate, g&^0x02|0x01) // speaker off, gate on
-	arch.Outb(pitCommand, 0xB0)      // channel 2, lobyte/hibyte, mode 0, binary
-	arch.Outb(pitCh2, count&0xff)
-	arch.Outb(pitCh2, count>>8)
-	// Restart the count: drop and raise the gate.
-	g = arch.Inb(pitGate)
-	arch.Outb(pitGate, g&^0x01)
-	arch.Outb(pitGate, g|0x01)
+	const window = pitHz / 100 // 10 ms
+	arch.Outb(0x21, 0xff)      // mask the 8259 PICs: channel 0 drives IRQ 0
+	arch.Outb(0xA1, 0xff)
+	arch.Outb(pitCommand, 0x34) // channel 0, lobyte/hibyte, mode 2 (rate generator), binary
+	arch.Outb(pitCh0, 0)
+	arch.Outb(pitCh0, 0) // count 0 = 65536
+	read := func() uint16 {
+		arch.Outb(pitCommand, 0x00) // latch channel 0
+		lo := arch.Inb(pitCh0)
+		return uint16(arch.Inb(pitCh0))<<8 | uint16(lo)
+	}
+	prev := read()
 	t0 := arch.Rdtsc()
-	for i := 0; arch.Inb(pitGate)&0x20 == 0; i++ {
-		if i > 50_000_000 {
+	elapsed := 0
+	for i := 0; elapsed < window; i++ {
+		if i > 2_000_000 {
 			return 0
 		}
+		cur := read()
+		elapsed += int(prev - cur)
+		prev = cur
 	}
 	t1 := arch.Rdtsc()
 	if t1 <= t0 {
 		return 0
 	}
-	return (t1 - t0) * 1000 / ms
+	return (t1 - t0) * pitHz / uint64(elapsed)
 }
 
 // CMOS real-time clock (MC146818) ports and registers.
@@ -136,3 +142,13 @@ func daysFromCivil(y, m, d int64) int64 {
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return era*146097 + doe - 719468
 }
+
+// vdsoClockGettime is __vdso_clock_gettime (vdso_amd64.s).
+func vdsoClockGettime()
+
+// VDSOClockGettimePC returns the address of the vDSO clock_gettime, which reads the TSC clock.
+func VDSOClockGettimePC() uintptr
+
+// TSCClock reports whether the monotonic clock is the calibrated TSC (and so can be read from
+// program context through the vDSO), rather than a platform clock.
+func TSCClock() bool { return platformNanotime == nil && tscMult != 0 }
