@@ -4,8 +4,10 @@
 package reach
 
 import (
+	"fmt"
 	"go/token"
 	"sort"
+	"strings"
 
 	"golang.org/x/tools/go/ssa"
 )
@@ -41,6 +43,25 @@ type Step struct {
 
 // A Path is a call path from a root.
 type Path []Step
+
+// String formats p one step per line, each after the first indented and
+// marked with the kind of its edge:
+//
+//	example.com/app.main
+//		--static--> os/exec.(*Cmd).Run (main.go:12:9)
+func (p Path) String() string {
+	var b strings.Builder
+	for i, s := range p {
+		if i > 0 {
+			fmt.Fprintf(&b, "\n\t--%s--> ", s.Kind)
+		}
+		b.WriteString(s.Func)
+		if s.Pos != "" {
+			fmt.Fprintf(&b, " (%s)", s.Pos)
+		}
+	}
+	return b.String()
+}
 
 // Graph returns the compact graph of the result.
 func (res *Result) Graph(fset *token.FileSet) *Graph {

@@ -27,19 +27,11 @@ type Diagnostic struct {
 
 // String formats d as go vet does, with the path indented below.
 func (d Diagnostic) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s", d.Pos, d.Message)
-	for i, s := range d.Path {
-		b.WriteString("\n\t")
-		if i > 0 {
-			fmt.Fprintf(&b, "--%s--> ", s.Kind)
-		}
-		b.WriteString(s.Func)
-		if s.Pos != "" {
-			fmt.Fprintf(&b, " (%s)", s.Pos)
-		}
+	s := fmt.Sprintf("%s: %s", d.Pos, d.Message)
+	if len(d.Path) > 0 {
+		s += "\n\t" + d.Path.String()
 	}
-	return b.String()
+	return s
 }
 
 // Check reports the reachable uses of unsupported APIs. module is the user's
