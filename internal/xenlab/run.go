@@ -1,0 +1,387 @@
+package xenlab
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/unikgen/unikgen/templates"
+)
+
+// NoExitStatus is Result.ExitStatus when the guest published none.
+const NoExitStatus = -1
+
+// Default durations of a run.
+const (
+	DefaultWait = 60 * time.Second
+	// DefaultTimeout is added to Wait when RunOptions.Timeout is zero: dom0 needs about 10 s to
+	// boot under TCG, more on a loaded machine.
+	DefaultTimeoutMargin = 120 * time.Second
+)
+
+// QEMU is the QEMU binary Run starts.
+const QEMU = "qemu-system-x86_64"
+
+// Lines a harness xl config can use to give the guest a network interface and a disk (dom0 bridges
+// the vif to xenbr0, 10.0.2.2/24, and exports /dev/loop0: RunOptions.Disk or a 1 MiB image that
+// starts with "UNIKGEN-DISK-OK!").
+const (
+	VifLine  = `vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr0,script=/etc/xen/scripts/vif-simple' ]`
+	DiskLine = `disk = [ 'format=raw, vdev=xvda, access=rw, backendtype=phy, script=/etc/xen/scripts/block-simple, target=/dev/loop0' ]`
+)
+
+// RunOptions say what Run boots and how long it may take.
+type RunOptions struct {
+	// Image is the host path of the PVH kernel (an ELF with a XEN_ELFNOTE_PHYS32_ENTRY note).
+	Image string
+	// XLConfig is the text of an xl.cfg (templates.XLConfig output). Run replaces its kernel with
+	// the copy of Image inside dom0 and its on_poweroff/on_reboot/on_crash with "preserve" (see the
+	// package documentation); it must have a name = "..." line. Empty: templates.XLConfig with name
+	// "unikgen", 64 MiB, 1 vCPU.
+	XLConfig string
+	// Cmdline, when not empty, replaces the cmdline of XLConfig.
+	Cmdline string
+	// Timeout bounds the whole QEMU run; zero means Wait + DefaultTimeoutMargin. QEMU is killed
+	// when it expires (or when ctx is done).
+	Timeout time.Duration
+	// Wait is how long dom0 lets the domain run before destroying it (Result.Shutdown
+	// "destroyed"); zero means DefaultWait. Whole seconds; at least 1 s.
+	Wait time.Duration
+	// CacheDir is the harness cache built by EnsureCache; empty means DefaultCacheDir().
+	CacheDir string
+	// WorkDir receives the run's files (xen.log, guest.log, pvh.cfg); empty means a new directory
+	// xenlab-run-* under os.TempDir(). It is kept after the run: the logs are for post-mortems.
+	WorkDir string
+	// Disk is an optional raw disk image exported to the guest as xvda (through DiskLine); it
+	// lives in dom0's RAM, so keep it small.
+	Disk string
+	// Log receives progress lines (nil: none).
+	Log io.Writer
+}
+
+// Result is what a run produced.
+type Result struct {
+	// Console is the guest's PV console output (xenconsoled's log of it), without a final
+	// "unikgen: exit status N" line.
+	Console []byte
+	// ExitStatus is the status the guest published, NoExitStatus when it published none.
+	ExitStatus    int
+	HasExitStatus bool
+	// StatusSource is where ExitStatus came from: "xenstore" (data/exit-status), "console" (the
+	// last console line, ConsoleStatusPrefix) or "" (none).
+	StatusSource string
+	// Shutdown says how the domain ended: the SCHEDOP_shutdown reason "poweroff", "reboot",
+	// "suspend", "crash", "watchdog" or "soft_reset" (a triple fault is "reboot"; halting every
+	// vCPU with interrupts disabled is "poweroff"); "destroyed" when it still ran after Wait;
+	// "gone" when it vanished without a preserved shutdown; "unknown" otherwise.
+	Shutdown string
+	// Name and Domid of the guest (Domid -1 if it was not created).
+	Name  string
+	Domid int
+	// XLCreateRC is the exit status of `xl create` in dom0.
+	XLCreateRC int
+	// GuestTime is the time from the start of `xl create` to the end of the domain (dom0 uptime,
+	// 0.01 s resolution): the guest's share of the run.
+	GuestTime time.Duration
+	// WallTime is the wall time of the QEMU process.
+	WallTime time.Duration
+	// WorkDir holds XenLog (the whole serial log: Xen, dom0, xl) and GuestLog (Console).
+	WorkDir, XenLog, GuestLog string
+}
+
+// Run boots opts.Image as a PVH domU of Xen 4.17 nested in QEMU TCG and returns its console output,
+// exit status and shutdown reason. EnsureCache must have built the harness in opts.CacheDir.
+//
+// Run returns an error when the harness could not report on the guest: QEMU missing or failing,
+// the timeout or ctx expiring (QEMU is killed; only the process Run started), `xl create` failing
+// (for example an image without a PVH note), or a serial log without dom0's result block. The
+// error names the log to read; Result is filled as far as known. A guest that crashed or had to be
+// destroyed is not an error: see Result.Shutdown.
+func Run(ctx context.Context, opts RunOptions) (*Result, error) {
+	res := &Result{ExitStatus: NoExitStatus, Domid: -1, XLCreateRC: -1}
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	qemu, err := exec.LookPath(QEMU)
+	if err != nil {
+		return res, fmt.Errorf("xenlab: %s not found in PATH: install QEMU 10 (scripts/install-qemu.sh)", QEMU)
+	}
+	cache := opts.CacheDir
+	if cache == "" {
+		if cache, err = DefaultCacheDir(); err != nil {
+			return res, err
+		}
+	}
+	hdir, ok, err := harnessDir(cache)
+	if err != nil || !ok {
+		return res, fmt.Errorf("xenlab: no harness in the cache %s: call EnsureCache first", cache)
+	}
+	kernel, err := os.ReadFile(opts.Image)
+	if err != nil {
+		return res, fmt.Errorf("xenlab: kernel image: %w", err)
+	}
+	wait := opts.Wait
+	if wait == 0 {
+		wait = DefaultWait
+	}
+	waitSec := int((wait + time.Second - 1) / time.Second)
+	if waitSec < 1 {
+		return res, fmt.Errorf("xenlab: Wait %v: must be at least 1 s", wait)
+	}
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = time.Duration(waitSec)*time.Second + DefaultTimeoutMargin
+	}
+	cfg, name, err := harnessConfig(opts.XLConfig, opts.Cmdline)
+	if err != nil {
+		return res, err
+	}
+	res.Name = name
+
+	work := opts.WorkDir
+	if work == "" {
+		if work, err = os.MkdirTemp("", "xenlab-run-"); err != nil {
+			return res, err
+		}
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
+		return res, err
+	}
+	if work, err = filepath.Abs(work); err != nil {
+		return res, err
+	}
+	res.WorkDir = work
+	res.XenLog = filepath.Join(work, "xen.log")
+	res.GuestLog = filepath.Join(work, "guest.log")
+	if err := os.WriteFile(filepath.Join(work, "pvh.cfg"), []byte(cfg), 0o644); err != nil {
+		return res, err
+	}
+	var disk []byte
+	if opts.Disk != "" {
+		if disk, err = os.ReadFile(opts.Disk); err != nil {
+			return res, fmt.Errorf("xenlab: disk image: %w", err)
+		}
+	}
+	// QEMU runs in work with relative file names: multiboot module strings split at commas and
+	// spaces, so the paths of the cache and of work must not appear in them.
+	initrd := filepath.Join(work, "initrd.gz")
+	if err := writeInitrd(initrd, filepath.Join(hdir, "dom0.cpio.gz"), kernel, []byte(cfg), disk); err != nil {
+		return res, fmt.Errorf("xenlab: writing the initramfs: %w", err)
+	}
+	for _, n := range []string{"xen.elf", "vmlinuz"} {
+		os.Remove(filepath.Join(work, n))
+		if err := os.Symlink(filepath.Join(hdir, n), filepath.Join(work, n)); err != nil {
+			return res, err
+		}
+	}
+	defer func() {
+		for _, n := range []string{"initrd.gz", "xen.elf", "vmlinuz"} {
+			os.Remove(filepath.Join(work, n))
+		}
+	}()
+	token := randomToken()
+	args := []string{
+		"-M", "pc", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "2048",
+		"-nographic", "-no-reboot", "-kernel", "xen.elf",
+		"-append", "console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot",
+		"-initrd", fmt.Sprintf("vmlinuz console=hvc0 earlyprintk=xen rdinit=/init xenlab_wait=%d xenlab_token=%s,initrd.gz", waitSec, token),
+	}
+	logf, err := os.Create(res.XenLog)
+	if err != nil {
+		return res, err
+	}
+	defer logf.Close()
+
+	qctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(qctx, qemu, args...)
+	cmd.Dir = work
+	cmd.Stdout = logf
+	cmd.Stderr = logf
+	// cmd.Stdin nil: /dev/null. On cancellation exec kills exactly this process (its pid).
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return res, fmt.Errorf("xenlab: starting %s: %w", qemu, err)
+	}
+	fmt.Fprintf(log, "xenlab: booting Xen %s and dom0 in QEMU TCG (pid %d, timeout %v, guest wait %ds); serial log %s\n",
+		XenVersion, cmd.Process.Pid, timeout, waitSec, res.XenLog)
+	waitErr := cmd.Wait()
+	res.WallTime = time.Since(start)
+	logf.Close()
+	serial, _ := os.ReadFile(res.XenLog)
+	rep := parseSerial(serial, token)
+	if rep.hasResult {
+		rep.fill(res)
+	}
+	if rep.hasConsole {
+		os.WriteFile(res.GuestLog, rep.console, 0o644)
+	}
+	fmt.Fprintf(log, "xenlab: QEMU finished after %.1f s\n", res.WallTime.Seconds())
+
+	switch {
+	case errors.Is(qctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
+		return res, fmt.Errorf("xenlab: QEMU ran past the timeout of %v and was killed (%s); serial log %s ends with:\n%s",
+			timeout, progress(serial, token), res.XenLog, lastLines(serial, 15))
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("xenlab: run interrupted, QEMU killed: %w (serial log %s)", ctx.Err(), res.XenLog)
+	case waitErr != nil:
+		return res, fmt.Errorf("xenlab: QEMU failed: %v (%s); serial log %s ends with:\n%s",
+			waitErr, progress(serial, token), res.XenLog, lastLines(serial, 15))
+	case !rep.hasResult:
+		return res, fmt.Errorf("xenlab: QEMU exited but dom0 printed no result (%s); serial log %s ends with:\n%s",
+			progress(serial, token), res.XenLog, lastLines(serial, 15))
+	case res.XLCreateRC != 0:
+		return res, fmt.Errorf("xenlab: xl create failed in dom0 (rc %d); its errors are in the serial log %s:\n%s",
+			res.XLCreateRC, res.XenLog, xlErrors(serial))
+	}
+	return res, nil
+}
+
+// progress says how far the boot got, from the serial log.
+func progress(serial []byte, token string) string {
+	has := func(s string) bool { return bytes.Contains(serial, []byte(s)) }
+	switch {
+	case has("===== xenlab result " + token):
+		return "dom0 started printing its result"
+	case has("init: xl create rc="):
+		return "the domain was created; dom0 was waiting for it to end"
+	case has("init: xl create"):
+		return "dom0 was running xl create"
+	case has("Run /init") || has("Freeing unused kernel"):
+		return "dom0 booted but did not reach xl create"
+	case has("Xen version") || has("(XEN)"):
+		return "Xen started but dom0 did not reach its /init"
+	case len(serial) == 0:
+		return "nothing was printed on the serial port"
+	}
+	return "Xen did not report its start"
+}
+
+func lastLines(b []byte, n int) string {
+	s := strings.TrimRight(strings.ReplaceAll(string(b), "\r", ""), "\n")
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "  " + strings.Join(lines, "\n  ")
+}
+
+// xlErrors returns the lines dom0-init printed after a failed xl create.
+func xlErrors(serial []byte) string {
+	s := strings.ReplaceAll(string(serial), "\r", "")
+	i := strings.Index(s, "init: xl create rc=")
+	if i < 0 {
+		return ""
+	}
+	s = s[i:]
+	if j := strings.Index(s, "init: dom0 uptime"); j >= 0 {
+		s = s[:j]
+	}
+	return lastLines([]byte(s), 40)
+}
+
+func randomToken() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// writeInitrd writes dom0's initramfs: the cached dom0.cpio.gz followed by a second gzip'ed cpio
+// archive with /kernel.elf, /pvh.cfg and, when given, /disk.img (the kernel unpacks concatenated
+// archives in order).
+func writeInitrd(path, base string, kernel, cfg, disk []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := os.Open(base)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if _, err := io.Copy(f, b); err != nil {
+		return err
+	}
+	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
+	cw := &cpioWriter{w: zw}
+	cw.File("kernel.elf", 0o644, kernel)
+	cw.File("pvh.cfg", 0o644, cfg)
+	if disk != nil {
+		cw.File("disk.img", 0o644, disk)
+	}
+	if err := cw.Close(); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+var (
+	keyLineRE = regexp.MustCompile(`^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=`)
+	nameRE    = regexp.MustCompile(`^name\s*=\s*"([A-Za-z0-9][A-Za-z0-9_.-]{0,63})"\s*$`)
+)
+
+// harnessConfig turns an xl.cfg into the one dom0 uses: kernel = "/kernel.elf", the on_* actions
+// "preserve" (so that dom0 can read the shutdown reason and data/exit-status after the domain
+// stopped), and cmdline replaced when cmdline is not empty. It returns the config and the name.
+func harnessConfig(cfg, cmdline string) (string, string, error) {
+	if strings.TrimSpace(cfg) == "" {
+		var b bytes.Buffer
+		if err := templates.XLConfig(&b, templates.XLParams{Name: "unikgen", Kernel: "/kernel.elf", MemoryMiB: 64, VCPUs: 1}); err != nil {
+			return "", "", err
+		}
+		cfg = b.String()
+	}
+	drop := map[string]bool{"kernel": true, "on_poweroff": true, "on_reboot": true, "on_crash": true}
+	if cmdline != "" {
+		drop["cmdline"] = true
+		for _, r := range cmdline {
+			if r < 0x20 || r == 0x7f {
+				return "", "", fmt.Errorf("xenlab: cmdline contains the control character %q", r)
+			}
+		}
+	}
+	var out strings.Builder
+	name := ""
+	for _, line := range strings.Split(cfg, "\n") {
+		if m := keyLineRE.FindStringSubmatch(line); m != nil {
+			if drop[m[1]] {
+				continue
+			}
+			if m[1] == "name" {
+				n := nameRE.FindStringSubmatch(strings.TrimSpace(line))
+				if n == nil {
+					return "", "", fmt.Errorf("xenlab: xl config: want name = \"NAME\" with NAME from [A-Za-z0-9_.-], got %q", line)
+				}
+				name = n[1]
+			}
+		}
+		out.WriteString(line)
+		out.WriteString("\n")
+	}
+	if name == "" {
+		return "", "", errors.New("xenlab: xl config has no name = \"...\" line")
+	}
+	s := strings.TrimRight(out.String(), "\n") + "\n"
+	s += "# set by internal/xenlab:\n"
+	s += "kernel = \"/kernel.elf\"\n"
+	if cmdline != "" {
+		s += "cmdline = \"" + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(cmdline) + "\"\n"
+	}
+	s += "on_poweroff = \"preserve\"\non_reboot = \"preserve\"\non_crash = \"preserve\"\n"
+	return s, name, nil
+}
