@@ -87,7 +87,14 @@ func readConfig(pkg *packages.Package) (*userConfig, error) {
 
 	// Package errors: attribute those inside a literal to its field.
 	var other []string
+	typeErrs := false
 	for _, pe := range pkg.Errors {
+		typeErrs = typeErrs || pe.Kind == packages.TypeError
+	}
+	for _, pe := range pkg.Errors {
+		if typeErrs && pe.Kind == packages.ListError && strings.HasPrefix(pe.Msg, "# "+pkg.PkgPath+"\n") {
+			continue // the compiler's copy of the type errors
+		}
 		if e := attribute(fset, lits, pe); e != nil {
 			errs = append(errs, e)
 		} else {
@@ -103,10 +110,20 @@ func readConfig(pkg *packages.Package) (*userConfig, error) {
 				Msg: "more than one config.Kernel literal in the main package (the first is at " + fset.Position(lits[0].Pos()).String() + ")"})
 		}
 	}
-	if len(lits) > 0 && len(errs) == 0 {
+	if len(lits) > 0 {
 		uc.found = true
 		uc.pos = fset.Position(lits[0].Pos()).String()
-		errs = append(errs, evalKernel(pkg, lits[0], uc)...)
+		skip := map[string]bool{} // fields with a type error
+		for _, e := range errs {
+			skip[e.Field] = true
+		}
+		for _, e := range evalKernel(pkg, lits[0], uc) {
+			f, _, _ := strings.Cut(e.Field, "[")
+			if !skip[f] {
+				errs = append(errs, e)
+			}
+		}
+		sort.SliceStable(errs, func(i, j int) bool { return posBefore(errs[i].Pos, errs[j].Pos) })
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -288,4 +305,19 @@ func constStrings(info *types.Info, e ast.Expr, bad func(ast.Node, string, ...an
 		out = append(out, s)
 	}
 	return out, okAll
+}
+
+// posBefore orders "file:line:col" positions.
+func posBefore(a, b string) bool {
+	var fa, fb string
+	var la, ca, lb, cb int
+	fmt.Sscanf(pos3(a), "%s %d %d", &fa, &la, &ca)
+	fmt.Sscanf(pos3(b), "%s %d %d", &fb, &lb, &cb)
+	if fa != fb {
+		return fa < fb
+	}
+	if la != lb {
+		return la < lb
+	}
+	return ca < cb
 }

@@ -51,6 +51,9 @@ type Options struct {
 	Env  []string
 	// Generic makes a plan with every component and every system call, without analysis.
 	Generic bool
+	// Analysis, when set, is used instead of analysing the package (for example the result of one
+	// analysis.AnalyzeAll over several programs). It must be for the same package and tags.
+	Analysis *analysis.Result
 	// Overrides are the CLI's flags: they win over the program's config.Kernel literal.
 	Overrides Overrides
 }
@@ -145,7 +148,9 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 		err error
 	}
 	ach := make(chan analysed, 1)
-	if !o.Generic {
+	if o.Analysis != nil {
+		ach <- analysed{o.Analysis, nil}
+	} else if !o.Generic {
 		go func() {
 			res, err := analysis.Analyze(ctx, analysis.Config{Dir: o.Dir, Patterns: []string{pattern}, Tags: o.Tags, Env: o.Env})
 			ach <- analysed{res, err}

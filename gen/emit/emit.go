@@ -121,10 +121,10 @@ func initClockBody(plats []string, oneLine Options) *Statement {
 }
 
 func specialDoc(p *plan.Plan) string {
-	what := "generic (every system call)"
+	what := "generic: every system call"
 	if !p.Generic {
 		if p.Syscalls.All {
-			what = "specialised; every system call, because the program can make one whose number is not a constant"
+			what = "specialised, yet every system call: the program can make one whose number is not a constant"
 		} else {
 			what = fmt.Sprintf("specialised: %d system calls", len(p.Syscalls.Calls))
 		}
