@@ -31,12 +31,12 @@ const (
 	KVM = "kvm" // hardware virtualisation; needs /dev/kvm
 )
 
-// microvmOptions are the microvm machine properties. Measured on QEMU 10.0.2 (internal/bench/
+// MicroVMOptions are the microvm machine properties. Measured on QEMU 10.0.2 (internal/bench/
 // imagebench): the option ROMs (linuxboot, multiboot) are not needed by qboot's PVH path and
 // cost ~40 ms; ACPI tables, the 8259 PIC and the second IOAPIC are not used by the kernel (it
 // masks the PIC and uses the local APIC timer). The kernel does use the 8254 PIT (channel 2
 // calibrates the TSC) and the CMOS RTC (wall clock), so both stay on.
-const microvmOptions = "x-option-roms=off,pit=on,rtc=on,pic=off,acpi=off,ioapic2=off"
+const MicroVMOptions = "x-option-roms=off,pit=on,rtc=on,pic=off,acpi=off,ioapic2=off"
 
 // Config describes one boot.
 type Config struct {
@@ -50,6 +50,9 @@ type Config struct {
 	Console   io.Writer     // the serial console (the program's stdout and stderr); nil discards
 	Stderr    io.Writer     // QEMU's own messages; nil discards (they also appear in errors)
 	QEMU      string        // the emulator; "" means Binary found in $PATH
+	// MachineOptions replaces the machine's default properties (for microvm, MicroVMOptions);
+	// for measurements.
+	MachineOptions *string
 }
 
 // DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0.
@@ -89,11 +92,20 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 		return nil, fmt.Errorf("memory size %d MiB is negative", mem)
 	}
 	var args []string
+	opts := func(def string) string {
+		if c.MachineOptions != nil {
+			def = *c.MachineOptions
+		}
+		if def == "" {
+			return ""
+		}
+		return "," + def
+	}
 	switch c.Machine {
 	case "", MicroVM:
-		args = append(args, "-M", MicroVM+","+microvmOptions, "-bios", QbootROM)
+		args = append(args, "-M", MicroVM+opts(MicroVMOptions), "-bios", QbootROM)
 	case Q35:
-		args = append(args, "-M", Q35)
+		args = append(args, "-M", Q35+opts(""))
 	default:
 		return nil, fmt.Errorf("unknown machine %q (want %s or %s)", c.Machine, MicroVM, Q35)
 	}
