@@ -121,6 +121,10 @@ type Syscall struct {
 	// program (the standard library included) make it.
 	Runtime bool `json:"runtime,omitempty"`
 	Program bool `json:"program,omitempty"`
+	// Uncertain is set when every site of the call is reachable only
+	// through edges that type flow does not confirm (see
+	// Capability.Uncertain); the call stays in the set.
+	Uncertain bool `json:"uncertain,omitempty"`
 }
 
 // An UnknownSite is a reachable system call whose number is not a constant.
@@ -323,6 +327,8 @@ func cgoOf(deps map[string]bool, all []load.CgoUse) []load.CgoUse {
 func (r *Result) fillSyscalls(g *reach.Graph, sites []syscalls.Site) {
 	r.sysSites = map[int][]siteRef{}
 	byNr := map[int]*Syscall{}
+	precise := g.PreciseReachable()
+	certain := map[int]bool{}
 	for _, s := range sites {
 		if s.Nr < 0 {
 			id, _ := g.ID(s.Caller)
@@ -353,6 +359,9 @@ func (r *Result) fillSyscalls(g *reach.Graph, sites []syscalls.Site) {
 		if s.Caller != nil {
 			ref.caller, _ = g.ID(s.Caller)
 		}
+		if ref.caller < 0 || precise[ref.caller] {
+			certain[s.Nr] = true
+		}
 		if s.Callee != nil {
 			ref.step = Step{Func: s.Callee.String(), Kind: reach.Static.String(), Pos: g.Position(s.Pos)}
 		} else {
@@ -362,6 +371,7 @@ func (r *Result) fillSyscalls(g *reach.Graph, sites []syscalls.Site) {
 	}
 	r.Syscalls.Calls = []Syscall{}
 	for _, sc := range byNr {
+		sc.Uncertain = !certain[sc.Nr]
 		r.Syscalls.Calls = append(r.Syscalls.Calls, *sc)
 	}
 	sort.Slice(r.Syscalls.Calls, func(i, j int) bool { return r.Syscalls.Calls[i].Nr < r.Syscalls.Calls[j].Nr })

@@ -309,6 +309,32 @@ func reverse[T any](s []T) {
 	}
 }
 
+// PreciseReachable returns the set of nodes reachable from the roots over
+// precise edges (static, and dynamic ones that type flow confirms).
+func (g *Graph) PreciseReachable() []bool {
+	mark := make([]bool, len(g.out))
+	var stack []int32
+	for _, group := range g.roots {
+		for _, r := range group {
+			if !mark[r] {
+				mark[r] = true
+				stack = append(stack, r)
+			}
+		}
+	}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, e := range g.out[n] {
+			if e.kind.IsPrecise() && !mark[e.to] {
+				mark[e.to] = true
+				stack = append(stack, e.to)
+			}
+		}
+	}
+	return mark
+}
+
 // Reaching returns the set of nodes from which a target node can be reached
 // (including the targets) over precise edges.
 func (g *Graph) Reaching(target func(int32) bool) []bool {

@@ -46,87 +46,166 @@ func (res *Result) Refine() {
 			}
 		}
 	}
-	res.refineWrappers()
+	res.refineHigherOrder()
 	res.Refined = true
 }
 
-// A wrapper is a function that calls a func-typed parameter, possibly
-// through helpers: type flow merges the functions passed at all of its call
-// sites, so every once.Do(f) would seem to call every f in the program.
-// Refine models each call of a wrapper as a direct call of the function
-// passed to it, when every reachable call passes a function or closure.
-type wrapper struct {
-	fn       string   // linker-style symbol
-	param    int      // index of the func parameter (receivers count)
-	internal []string // functions whose dynamic calls call the parameter
-}
-
-var wrappers = []wrapper{
-	{"sync.(*Once).Do", 1, []string{"sync.(*Once).Do", "sync.(*Once).doSlow"}},
-}
-
-// refineWrappers applies the wrapper model; it runs after VTA.
-func (res *Result) refineWrappers() {
+// refineHigherOrder makes calls of function parameters context-sensitive.
+//
+// Type flow merges every function passed to a parameter: if os.newFile and
+// os.checkPidfd both pass a closure to os.ignoringEINTR(fn), the call fn()
+// inside seems to call both, whoever called ignoringEINTR; sync.Once.Do(f)
+// passes f on to doSlow, which calls it. For a dynamic call of a parameter,
+// when every function that can reach the parameter is known (passed as a
+// function or closure, possibly through further parameters), the edges from
+// the call are demoted and replaced by edges from each outermost call site
+// to the function it passes: time.(*Location).get --dynamic--> time.initLocal
+// at its once.Do call. For a dynamic call of a captured variable bound to a
+// parameter (sync.OnceValue's f), the call keeps its site but calls only the
+// functions passed to that parameter.
+func (res *Result) refineHigherOrder() {
 	in := res.inEdges()
-	for _, w := range wrappers {
-		fn := Func(res.Prog, w.fn)
-		if fn == nil || !res.Reachable[fn] {
-			continue
-		}
-		type direct struct {
-			caller, callee *ssa.Function
-			site           ssa.CallInstruction
-		}
-		var edges []direct
-		known := true
-		for _, e := range in[fn] {
-			if e.Kind == Reflect || e.Kind == ReflectCall {
-				continue // arguments passed by reflection are not modelled
+	type origin struct {
+		caller *ssa.Function
+		site   ssa.CallInstruction
+		fn     *ssa.Function
+	}
+	type result struct {
+		origins []origin
+		ok      bool
+	}
+	memo := map[Param]*result{}
+	var originsOf func(p Param) ([]origin, bool)
+	var valueOrigins func(owner *ssa.Function, site ssa.CallInstruction, v ssa.Value) ([]origin, bool)
+
+	// closureBinding returns the value bound to free variable fv of fn.
+	closureBinding := func(fn *ssa.Function, fv *ssa.FreeVar) (ssa.Value, *ssa.Function, bool) {
+		idx := -1
+		for i, x := range fn.FreeVars {
+			if x == fv {
+				idx = i
 			}
+		}
+		parent := fn.Parent()
+		if idx < 0 || parent == nil {
+			return nil, nil, false
+		}
+		var bound ssa.Value
+		n := 0
+		for _, b := range parent.Blocks {
+			for _, instr := range b.Instrs {
+				if mc, ok := instr.(*ssa.MakeClosure); ok && mc.Fn == fn {
+					bound = mc.Bindings[idx]
+					n++
+				}
+			}
+		}
+		if n != 1 {
+			return nil, nil, false
+		}
+		return bound, parent, true
+	}
+	valueOrigins = func(owner *ssa.Function, site ssa.CallInstruction, v ssa.Value) ([]origin, bool) {
+		switch v := v.(type) {
+		case *ssa.Function:
+			return []origin{{owner, site, v}}, true
+		case *ssa.MakeClosure:
+			if fn, ok := v.Fn.(*ssa.Function); ok {
+				return []origin{{owner, site, fn}}, true
+			}
+		case *ssa.Parameter:
+			for i, p := range owner.Params {
+				if p == v {
+					return originsOf(Param{owner, i})
+				}
+			}
+		case *ssa.FreeVar:
+			bound, parent, ok := closureBinding(owner, v)
+			if !ok {
+				return nil, false
+			}
+			// The closure calls whatever is bound; where it was bound is
+			// not a call, so the origins keep the given site.
+			os, ok := valueOrigins(parent, site, bound)
+			if !ok {
+				return nil, false
+			}
+			out := make([]origin, len(os))
+			for i, o := range os {
+				out[i] = origin{owner, site, o.fn}
+			}
+			return out, true
+		}
+		return nil, false
+	}
+	originsOf = func(p Param) ([]origin, bool) {
+		if r, ok := memo[p]; ok {
+			return r.origins, r.ok // a cycle yields "unknown" (ok false) while in progress
+		}
+		r := &result{}
+		memo[p] = r
+		var all []origin
+		for _, e := range in[p.Func] {
 			if e.Site == nil {
-				known = false
-				break
+				return nil, false
 			}
-			args := e.Site.Common().Args
-			idx := w.param
-			if e.Site.Common().IsInvoke() {
+			call := e.Site.Common()
+			idx := p.Index
+			if call.IsInvoke() {
 				idx--
 			}
-			if idx < 0 || idx >= len(args) {
-				known = false
-				break
+			if idx < 0 || idx >= len(call.Args) {
+				return nil, false
 			}
-			var callee *ssa.Function
-			switch v := args[idx].(type) {
-			case *ssa.Function:
-				callee = v
-			case *ssa.MakeClosure:
-				callee, _ = v.Fn.(*ssa.Function)
+			os, ok := valueOrigins(e.Caller, e.Site, call.Args[idx])
+			if !ok {
+				return nil, false
 			}
-			if callee == nil || !res.Reachable[callee] {
-				known = false
-				break
-			}
-			edges = append(edges, direct{e.Caller, callee, e.Site})
+			all = append(all, os...)
 		}
-		if !known {
+		r.origins, r.ok = all, true
+		return all, true
+	}
+
+	// Group the dynamic edges by call site.
+	bySite := map[ssa.CallInstruction][]*Edge{}
+	var sites []ssa.CallInstruction
+	for _, e := range res.Edges {
+		if (e.Kind == Dynamic || e.Kind == WeakDynamic) && e.Site != nil {
+			if _, ok := bySite[e.Site]; !ok {
+				sites = append(sites, e.Site)
+			}
+			bySite[e.Site] = append(bySite[e.Site], e)
+		}
+	}
+	type key struct {
+		site ssa.CallInstruction
+		fn   *ssa.Function
+	}
+	added := map[key]bool{}
+	var extra []*Edge
+	for _, site := range sites {
+		owner := site.Parent()
+		var os []origin
+		var ok bool
+		switch v := site.Common().Value.(type) {
+		case *ssa.Parameter, *ssa.FreeVar:
+			os, ok = valueOrigins(owner, site, v)
+		}
+		if !ok {
 			continue
 		}
-		internal := map[*ssa.Function]bool{}
-		for _, sym := range w.internal {
-			if f := Func(res.Prog, sym); f != nil {
-				internal[f] = true
+		for _, e := range bySite[site] {
+			e.Kind = WeakDynamic
+		}
+		for _, o := range os {
+			if !res.Reachable[o.fn] || !res.Reachable[o.caller] || added[key{o.site, o.fn}] {
+				continue
 			}
+			added[key{o.site, o.fn}] = true
+			extra = append(extra, &Edge{Caller: o.caller, Callee: o.fn, Site: o.site, Pos: o.site.Pos(), Kind: Dynamic})
 		}
-		for _, e := range res.Edges {
-			if e.Kind == Dynamic && internal[e.Caller] {
-				e.Kind = WeakDynamic
-			}
-		}
-		for _, d := range edges {
-			res.Edges = append(res.Edges, &Edge{Caller: d.caller, Callee: d.callee, Site: d.site, Pos: d.site.Pos(), Kind: Dynamic})
-		}
-		res.in = nil
-		in = res.inEdges()
 	}
+	res.Edges = append(res.Edges, extra...)
+	res.in = nil
 }
