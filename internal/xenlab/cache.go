@@ -61,19 +61,28 @@ func harnessDir(dir string) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
+	key, err := harnessKey(list, func(n string) ([]byte, error) { return files.ReadFile("files/" + n) })
+	if err != nil {
+		return "", false, err
+	}
+	d := filepath.Join(dir, "harness-"+key)
+	_, err = os.Stat(filepath.Join(d, stampFile))
+	return d, err == nil, nil
+}
+
+// harnessKey hashes the scripts baked into the harness and the list of downloaded packages.
+func harnessKey(debList []byte, read func(name string) ([]byte, error)) (string, error) {
 	h := sha256.New()
 	for _, n := range fileNames {
-		b, err := files.ReadFile("files/" + n)
+		b, err := read(n)
 		if err != nil {
-			return "", false, err
+			return "", err
 		}
 		fmt.Fprintf(h, "%s %d\n", n, len(b))
 		h.Write(b)
 	}
-	h.Write(list)
-	d := filepath.Join(dir, "harness-"+hex.EncodeToString(h.Sum(nil))[:16])
-	_, err = os.Stat(filepath.Join(d, stampFile))
-	return d, err == nil, nil
+	h.Write(debList)
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
 // EnsureCache makes sure dir (DefaultCacheDir when empty) holds a complete harness: it downloads the
