@@ -30,7 +30,7 @@ func program(t *testing.T, name string) (*load.Program, *ssa.Package) {
 	loadOnce.Do(func() {
 		lp, loadErr = load.Load(context.Background(), load.Config{Patterns: []string{
 			"./testdata/prune", "./testdata/noreflect", "./testdata/reflectall",
-			"./testdata/reflectconst", "./testdata/link", "./testdata/constargs",
+			"./testdata/reflectconst", "./testdata/link", "./testdata/constargs", "./testdata/higherorder",
 		}})
 		if loadErr != nil {
 			return
@@ -214,4 +214,33 @@ func contains(s []int, x int) bool {
 		}
 	}
 	return false
+}
+
+// TestHigherOrder checks that a call of a function parameter calls only
+// what each caller passes: RTA (by signature) and VTA (merging all callers
+// of do) both make b reachable from main through do; after Refine, b is
+// reached only through c, which nothing calls.
+func TestHigherOrder(t *testing.T) {
+	res, main := analyze(t, "higherorder", false)
+	if !res.Reachable[main.Func("b")] {
+		t.Fatalf("RTA does not reach b; the test no longer exercises the refinement")
+	}
+	res.Refine()
+	g := res.Graph(lp.Fset)
+	precise := g.PreciseReachable()
+	id := func(name string) int32 {
+		n, ok := g.ID(main.Func(name))
+		if !ok {
+			t.Fatalf("%s not in graph", name)
+		}
+		return n
+	}
+	if !precise[id("a")] || precise[id("b")] || precise[id("c")] {
+		t.Errorf("precisely reachable: a=%v b=%v c=%v, want true false false",
+			precise[id("a")], precise[id("b")], precise[id("c")])
+	}
+	p := g.PrecisePathTo(func(n int32) bool { return n == id("a") })
+	if len(p) != 2 || p[1].Kind != "dynamic" || !strings.HasSuffix(p[1].Pos, "main.go:13:4") {
+		t.Errorf("path to a = %v, want main --dynamic--> a at the do(a) call", p)
+	}
 }
