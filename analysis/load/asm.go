@@ -30,6 +30,7 @@ var (
 	refRE     = regexp.MustCompile(`([A-Za-z0-9_./\x{2215}]*)\x{00b7}([A-Za-z0-9_]+)(?:<[A-Za-z0-9]+>)?(?:\+\d+)?\(SB\)`)
 	defineRE  = regexp.MustCompile(`^\s*#define\s+(\w+)\s+(\d+)\s*$`)
 	movAXRE   = regexp.MustCompile(`^\s*MOV[LQ]\s+\$(\w+),\s*AX\b`)
+	toAXRE    = regexp.MustCompile(`^\s*[A-Z]\w*\s+.*,\s*(AX|EAX|RAX)\s*$`)
 	syscallRE = regexp.MustCompile(`^\s*SYSCALL\b`)
 )
 
@@ -113,6 +114,9 @@ func scanAsmFile(pkg, file string) ([]AsmFunc, error) {
 			if ax >= 0 {
 				cur.Syscalls = append(cur.Syscalls, ax)
 			}
+			ax = -1 // AX now holds the result
+		} else if toAXRE.MatchString(text) {
+			ax = -1 // AX overwritten with something that is not a constant
 		}
 	}
 	return out, sc.Err()
