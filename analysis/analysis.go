@@ -54,6 +54,10 @@ type Config struct {
 	// Env holds extra environment entries (KEY=VALUE) for the go command.
 	// GOOS, GOARCH and CGO_ENABLED are always linux, amd64 and 0.
 	Env []string
+	// Overlay maps absolute file names to contents that replace or add
+	// files, as go build -overlay does (unikgen build injects the library
+	// OS's boot import this way, so the analysis sees the same program).
+	Overlay map[string][]byte
 	// Log, if non-nil, receives progress messages with phase timings.
 	Log func(format string, args ...any)
 }
@@ -197,7 +201,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 // one load and one SSA program. Results are sorted by package path.
 func AnalyzeAll(ctx context.Context, cfg Config) ([]*Result, error) {
 	t0 := time.Now()
-	lp, err := load.Load(ctx, load.Config{Dir: cfg.Dir, Patterns: cfg.Patterns, Tags: cfg.Tags, Env: cfg.Env})
+	lp, err := load.Load(ctx, load.Config{Dir: cfg.Dir, Patterns: cfg.Patterns, Tags: cfg.Tags, Env: cfg.Env, Overlay: cfg.Overlay})
 	if err != nil {
 		return nil, err
 	}

@@ -383,6 +383,28 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 }
 
+// TestOverlay adds a file through the overlay, as unikgen build does with
+// its boot import: the analysis must see it.
+func TestOverlay(t *testing.T) {
+	dir, _ := filepath.Abs("testdata/plugin")
+	extra := filepath.Join(dir, "zz_overlay.go")
+	r, err := analysis.Analyze(context.Background(), analysis.Config{
+		Dir: dir,
+		Overlay: map[string][]byte{
+			extra: []byte("package main\n\nimport \"os/signal\"\n\nfunc init() { signal.Ignore() }\n"),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Reaches("os/signal") {
+		t.Errorf("the overlay file's import is not reachable")
+	}
+	if c, ok := r.Capability("signals"); !ok || c.Uncertain {
+		t.Errorf("signals capability = %+v, %v; want a certain one from the overlay's init", c, ok)
+	}
+}
+
 func TestLoadErrorType(t *testing.T) {
 	dir, _ := filepath.Abs("testdata/typeerror")
 	_, err := analysis.Analyze(context.Background(), analysis.Config{Dir: dir})

@@ -38,6 +38,8 @@ type Config struct {
 	// GOOS, GOARCH and CGO_ENABLED are always overridden by the kernel's
 	// configuration.
 	Env []string
+	// Overlay replaces or adds files (absolute names), as go build -overlay.
+	Overlay map[string][]byte
 }
 
 // TargetEnv is the environment that every load forces.
@@ -87,6 +89,7 @@ func Load(ctx context.Context, cfg Config) (*Program, error) {
 		Env:        env,
 		BuildFlags: flags,
 		Fset:       fset,
+		Overlay:    cfg.Overlay,
 	}
 	initial, err := packages.Load(pcfg, patterns...)
 	if err != nil {
