@@ -128,6 +128,8 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	if err != nil || !ok {
 		return res, fmt.Errorf("xenlab: no harness in the cache %s: call EnsureCache first", cache)
 	}
+	now := time.Now()
+	os.Chtimes(hdir, now, now) // marks the harness as in use (EnsureCache prunes unused ones)
 	kernel, err := os.ReadFile(opts.Image)
 	if err != nil {
 		return res, fmt.Errorf("xenlab: kernel image: %w", err)
