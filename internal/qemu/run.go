@@ -21,6 +21,7 @@ type Result struct {
 	Status int           // the program's exit status
 	Exact  bool          // the status came from the debug console, not from QEMU's exit code
 	Wall   time.Duration // from starting QEMU to its exit
+	CPU    time.Duration // QEMU's user and system CPU time: less sensitive to a busy host than Wall
 }
 
 // TimeoutError reports that the guest was still running when the timeout expired; QEMU was killed.
@@ -128,7 +129,8 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		return Result{Wall: wall}, err
 	}
 	st, exact, err := decodeStatus(code, data, stderr.String())
-	return Result{Status: st, Exact: exact, Wall: wall}, err
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return Result{Status: st, Exact: exact, Wall: wall, CPU: cpu}, err
 }
 
 // decodeStatus turns QEMU's exit code, the debug console file and QEMU's messages into the
