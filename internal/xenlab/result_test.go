@@ -1,6 +1,7 @@
 package xenlab
 
 import (
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -149,6 +150,27 @@ func TestProgress(t *testing.T) {
 	} {
 		if got := progress([]byte(c.log), "t"); !strings.Contains(got, c.want) {
 			t.Errorf("progress(%q) = %q, want %q", c.log, got, c.want)
+		}
+	}
+}
+
+func TestResultStatus(t *testing.T) {
+	ok := Result{Shutdown: "poweroff", HasExitStatus: true, ExitStatus: 3}
+	if st, err := ok.Status(); st != 3 || err != nil {
+		t.Errorf("Status() = %d, %v", st, err)
+	}
+	for _, r := range []Result{
+		{Shutdown: "poweroff", ExitStatus: NoExitStatus},
+		{Shutdown: "crash", HasExitStatus: true, ExitStatus: 2},
+		{Shutdown: "destroyed", ExitStatus: NoExitStatus},
+		{Shutdown: "reboot", ExitStatus: NoExitStatus},
+	} {
+		st, err := r.Status()
+		var ge *GuestError
+		if !errors.As(err, &ge) || ge.Shutdown != r.Shutdown || st != -1 {
+			t.Errorf("%s: Status() = %d, %v", r.Shutdown, st, err)
+		} else if !strings.Contains(err.Error(), r.Shutdown[:4]) && r.Shutdown != "reboot" {
+			t.Errorf("%s: message %q", r.Shutdown, err)
 		}
 	}
 }

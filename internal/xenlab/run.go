@@ -103,11 +103,12 @@ type Result struct {
 // Run boots opts.Image as a PVH domU of Xen 4.17 nested in QEMU TCG and returns its console output,
 // exit status and shutdown reason. EnsureCache must have built the harness in opts.CacheDir.
 //
-// Run returns an error when the harness could not report on the guest: QEMU missing or failing,
-// the timeout or ctx expiring (QEMU is killed; only the process Run started), `xl create` failing
-// (for example an image without a PVH note), or a serial log without dom0's result block. The
-// error names the log to read; Result is filled as far as known. A guest that crashed or had to be
-// destroyed is not an error: see Result.Shutdown.
+// Run returns an error when the harness could not report on the guest: QEMU missing
+// (*NotFoundError) or failing, no harness (*NoCacheError), the timeout (*TimeoutError) or ctx
+// expiring (QEMU is killed; only the process Run started), `xl create` failing (*CreateError, for
+// example an image without a PVH note), or a serial log without dom0's result block. The error
+// names the log to read; Result is filled as far as known. A guest that crashed or had to be
+// destroyed is not an error: see Result.Shutdown and Result.Status.
 func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	res := &Result{ExitStatus: NoExitStatus, Domid: -1, XLCreateRC: -1}
 	log := opts.Log
@@ -116,7 +117,7 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	}
 	qemu, err := exec.LookPath(QEMU)
 	if err != nil {
-		return res, fmt.Errorf("xenlab: %s not found in PATH: install QEMU 10 (scripts/install-qemu.sh)", QEMU)
+		return res, &NotFoundError{Name: QEMU}
 	}
 	cache := opts.CacheDir
 	if cache == "" {
@@ -126,7 +127,7 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	}
 	hdir, ok, err := harnessDir(cache)
 	if err != nil || !ok {
-		return res, fmt.Errorf("xenlab: no harness in the cache %s: call EnsureCache first", cache)
+		return res, &NoCacheError{Dir: cache}
 	}
 	now := time.Now()
 	os.Chtimes(hdir, now, now) // marks the harness as in use (EnsureCache prunes unused ones)
@@ -233,8 +234,7 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 
 	switch {
 	case errors.Is(qctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil:
-		return res, fmt.Errorf("xenlab: QEMU ran past the timeout of %v and was killed (%s); serial log %s ends with:\n%s",
-			timeout, progress(serial, token), res.XenLog, lastLines(serial, 15))
+		return res, &TimeoutError{Timeout: timeout, Stage: progress(serial, token), Log: res.XenLog, Tail: lastLines(serial, 15)}
 	case ctx.Err() != nil:
 		return res, fmt.Errorf("xenlab: run interrupted, QEMU killed: %w (serial log %s)", ctx.Err(), res.XenLog)
 	case waitErr != nil:
@@ -244,8 +244,7 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 		return res, fmt.Errorf("xenlab: QEMU exited but dom0 printed no result (%s); serial log %s ends with:\n%s",
 			progress(serial, token), res.XenLog, lastLines(serial, 15))
 	case res.XLCreateRC != 0:
-		return res, fmt.Errorf("xenlab: xl create failed in dom0 (rc %d); its errors are in the serial log %s:\n%s",
-			res.XLCreateRC, res.XenLog, xlErrors(serial))
+		return res, &CreateError{RC: res.XLCreateRC, Log: res.XenLog, Errors: xlErrors(serial)}
 	}
 	return res, nil
 }

@@ -3,6 +3,7 @@ package xenlab
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,6 +96,10 @@ func TestXenBootTestKernel(t *testing.T) {
 			if res.Shutdown != c.want {
 				t.Errorf("shutdown %q, want %q", res.Shutdown, c.want)
 			}
+			var ge *GuestError
+			if _, err := res.Status(); !errors.As(err, &ge) || ge.Shutdown != c.want {
+				t.Errorf("Status() = %v, want a GuestError for %s", err, c.want)
+			}
 			if res.HasExitStatus || res.ExitStatus != NoExitStatus {
 				t.Errorf("exit status %d (%s), want none", res.ExitStatus, res.StatusSource)
 			}
@@ -124,7 +129,8 @@ func TestXenErrors(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		start := time.Now()
 		res, err := Run(context.Background(), RunOptions{Image: img, CacheDir: cache, Timeout: 3 * time.Second, WorkDir: t.TempDir()})
-		if err == nil || !strings.Contains(err.Error(), "timeout") || !strings.Contains(err.Error(), res.XenLog) {
+		var te *TimeoutError
+		if !errors.As(err, &te) || !strings.Contains(err.Error(), "timeout") || !strings.Contains(err.Error(), res.XenLog) {
 			t.Fatalf("Run with a 3 s timeout: %v", err)
 		}
 		if d := time.Since(start); d > 10*time.Second {
@@ -134,7 +140,8 @@ func TestXenErrors(t *testing.T) {
 	})
 	t.Run("no PVH note", func(t *testing.T) {
 		res, err := Run(context.Background(), RunOptions{Image: img, CacheDir: cache, Wait: 10 * time.Second, Timeout: 5 * time.Minute, WorkDir: t.TempDir()})
-		if err == nil || !strings.Contains(err.Error(), "xl create failed") {
+		var ce *CreateError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "xl create failed") {
 			t.Fatalf("Run of a kernel without PVH note: %v, want xl create failure", err)
 		}
 		if res.XLCreateRC == 0 || res.HasExitStatus {
