@@ -296,6 +296,12 @@ func TestGoldenSemantics(t *testing.T) {
 		t.Errorf("rawsyscall: sockets = %+v, want exactly udp4", c)
 	}
 
+	fk := get("forksyscall")
+	if len(fk.Unsupported) != 1 || !strings.HasSuffix(fk.Unsupported[0].Pos, "forksyscall/main.go:11:37") ||
+		fk.Unsupported[0].API != "syscall.RawSyscall(SYS_FORK)" {
+		t.Errorf("forksyscall: diagnostics = %v", fk.Unsupported)
+	}
+
 	pl := get("plugin")
 	if len(pl.Unsupported) != 1 || pl.Unsupported[0].Category != "plugin" {
 		t.Errorf("plugin: diagnostics = %v", pl.Unsupported)

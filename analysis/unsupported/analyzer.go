@@ -5,12 +5,14 @@ package unsupported
 import (
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/unikgen/unikgen/analysis/syscalls"
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/types/typeutil"
 )
@@ -64,17 +66,35 @@ func (r *Reaches) String() string {
 // maxChain bounds the chains kept in facts and messages.
 const maxChain = 8
 
-// callSite is one static call in a function body.
+// callSite is one static call in a function body. A system call entry
+// point called with a constant unsupported number is a use by itself: then
+// direct holds its category and chain.
 type callSite struct {
 	callee *types.Func
 	pos    token.Pos
+	direct []Use
+}
+
+// syscallEntries are the functions whose first argument is a system call
+// number, for the modular check.
+var syscallEntries = map[string]bool{
+	"syscall.Syscall": true, "syscall.Syscall6": true, "syscall.RawSyscall": true, "syscall.RawSyscall6": true,
+	"golang.org/x/sys/unix.Syscall": true, "golang.org/x/sys/unix.Syscall6": true,
+	"golang.org/x/sys/unix.RawSyscall": true, "golang.org/x/sys/unix.RawSyscall6": true,
+	"golang.org/x/sys/unix.SyscallNoError": true, "golang.org/x/sys/unix.RawSyscallNoError": true,
 }
 
 func run(pass *analysis.Pass) (any, error) {
 	apis := map[string]string{} // symbol -> category
+	sysnrs := map[int64]string{}  // system call number -> category
 	for _, cat := range Table {
 		for _, f := range cat.Funcs {
 			apis[f] = cat.Name
+		}
+		for _, n := range cat.Sysnrs {
+			if nr, ok := syscalls.Number(n); ok {
+				sysnrs[int64(nr)] = cat.Name
+			}
 		}
 	}
 
@@ -99,7 +119,17 @@ func run(pass *analysis.Pass) (any, error) {
 				return true
 			}
 			if fn := typeutil.StaticCallee(pass.TypesInfo, call); fn != nil {
-				calls[owner] = append(calls[owner], callSite{fn.Origin(), call.Lparen})
+				cs := callSite{callee: fn.Origin(), pos: call.Lparen}
+				if sym := Symbol(fn); syscallEntries[sym] && len(call.Args) > 0 {
+					if tv, ok := pass.TypesInfo.Types[call.Args[0]]; ok && tv.Value != nil {
+						if nr, ok := constant.Int64Val(constant.ToInt(tv.Value)); ok {
+							if cat, ok := sysnrs[nr]; ok {
+								cs.direct = []Use{{Category: cat, Chain: []string{sym + "(SYS_" + strings.ToUpper(syscalls.Name(int(nr))) + ")"}}}
+							}
+						}
+					}
+				}
+				calls[owner] = append(calls[owner], cs)
 			}
 			return true
 		})
@@ -150,7 +180,7 @@ func run(pass *analysis.Pass) (any, error) {
 				}
 			}
 			for _, c := range calls[fn] {
-				for _, u := range usesOf(c.callee) {
+				for _, u := range append(c.direct, usesOf(c.callee)...) {
 					if have[u.Category] {
 						continue
 					}
@@ -179,7 +209,7 @@ func run(pass *analysis.Pass) (any, error) {
 	owners := append([]*types.Func{nil}, order...)
 	for _, owner := range owners {
 		for _, c := range calls[owner] {
-			uses := usesOf(c.callee)
+			uses := append(c.direct, usesOf(c.callee)...)
 			if len(uses) == 0 {
 				continue
 			}

@@ -65,10 +65,18 @@ func Check(res *reach.Result, g *reach.Graph, sites []syscalls.Site, module stri
 				nrs[nr] = true
 			}
 		}
+		// System call sites with an unsupported number: the caller is a
+		// target, and the site itself a use.
+		type sysSite struct {
+			pos, callee string
+		}
+		sysAt := map[int32][]sysSite{}
 		for _, s := range sites {
-			if nrs[s.Nr] && !s.InRuntime() {
+			if nrs[s.Nr] && !s.InRuntime() && s.Callee != nil {
 				if id, ok := g.ID(s.Caller); ok {
 					targets[id] = true
+					name := fmt.Sprintf("%s(SYS_%s)", s.Callee.String(), strings.ToUpper(syscalls.Name(s.Nr)))
+					sysAt[id] = append(sysAt[id], sysSite{g.Position(s.Pos), name})
 				}
 			}
 		}
@@ -81,6 +89,21 @@ func Check(res *reach.Result, g *reach.Graph, sites []syscalls.Site, module stri
 		for u := int32(0); int(u) < g.Len(); u++ {
 			if !isUser(u) || !reaching[u] {
 				continue
+			}
+			for _, ss := range sysAt[u] {
+				if ss.pos == "" || seen[ss.pos] {
+					found = found || ss.pos != ""
+					continue
+				}
+				head := g.PrecisePathTo(func(n int32) bool { return n == u })
+				if head == nil {
+					continue
+				}
+				seen[ss.pos] = true
+				found = true
+				path := append(head, reach.Step{Func: ss.callee, Kind: reach.Static.String(), Pos: ss.pos})
+				out = append(out, Diagnostic{Pos: ss.pos, Category: cat.Name, API: ss.callee, Path: path,
+					Message: fmt.Sprintf("call of %s: %s is not possible in a unikernel", ss.callee, cat.What)})
 			}
 			for _, e := range g.Out(u) {
 				if !e.Kind.IsPrecise() || !reaching[e.To] || (isUser(e.To) && !targets[e.To]) {
@@ -111,6 +134,10 @@ func Check(res *reach.Result, g *reach.Graph, sites []syscalls.Site, module stri
 		if !found {
 			// No call in the user's module: blame the last call on the path.
 			if p := g.PrecisePathTo(isTarget); p != nil {
+				last, _ := g.Lookup(p[len(p)-1].Func)
+				if ss := sysAt[last]; len(ss) > 0 {
+					p = append(p, reach.Step{Func: ss[0].callee, Kind: reach.Static.String(), Pos: ss[0].pos})
+				}
 				pos := ""
 				for _, s := range p {
 					if s.Pos != "" {

@@ -16,6 +16,8 @@ func main() { // want main:`reaches\(process: b.Shell -> .*; ptrace: syscall.Ptr
 	_ = syscall.PtraceAttach(1)                         // want `unikernel: call of syscall.PtraceAttach reaches syscall.ptrace: process tracing \(ptrace\)`
 	var f = func() { _, _ = b.Start("/bin/true") }      // want `unikernel: call of b.Start reaches os.StartProcess`
 	f()
+	syscall.RawSyscall(syscall.SYS_FORK, 0, 0, 0) // want `unikernel: call of syscall.RawSyscall\(SYS_FORK\): process creation`
+	syscall.RawSyscall(syscall.SYS_GETPID, 0, 0, 0)
 }
 
 var started, _ = b.Start("/bin/true") // want `unikernel: call of b.Start reaches os.StartProcess`
