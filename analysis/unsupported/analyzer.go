@@ -85,8 +85,8 @@ var syscallEntries = map[string]bool{
 }
 
 func run(pass *analysis.Pass) (any, error) {
-	apis := map[string]string{} // symbol -> category
-	sysnrs := map[int64]string{}  // system call number -> category
+	apis := map[string]string{}  // symbol -> category
+	sysnrs := map[int64]string{} // system call number -> category
 	for _, cat := range Table {
 		for _, f := range cat.Funcs {
 			apis[f] = cat.Name
