@@ -126,4 +126,3 @@ func mustLookup(g *reach.Graph, name string) int32 {
 	id, _ := g.Lookup(name)
 	return id
 }
-
