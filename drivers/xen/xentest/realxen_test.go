@@ -2,6 +2,7 @@ package xentest_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,6 +61,7 @@ func TestRealXen(t *testing.T) {
 		"gnttab frames: 1 rc: 0\n" +
 		"grant: 8 true revoke: true used: 0\n" +
 		"alloc_unbound ok: true close: 0\n" +
+		bigLine() +
 		"done\n"
 	var got strings.Builder
 	for _, line := range strings.SplitAfter(string(res.Console), "\n") {
@@ -76,4 +78,13 @@ func TestRealXen(t *testing.T) {
 		t.Errorf("exit status %d (has %v, from %s), shutdown %q; want 3 from a poweroff",
 			res.ExitStatus, res.HasExitStatus, res.StatusSource, res.Shutdown)
 	}
+}
+
+// bigLine is the line xsprobe writes in one go to overflow the console ring.
+func bigLine() string {
+	var b strings.Builder
+	for i := 0; b.Len() < 3*2048; i++ {
+		fmt.Fprintf(&b, "%05d ", i)
+	}
+	return b.String() + "\n"
 }

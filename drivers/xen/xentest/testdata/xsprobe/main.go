@@ -68,6 +68,13 @@ func main() {
 	fmt.Println("removed:", errors.Is(err, syscall.ENOENT))
 	check("unwatch", xenstore.Unwatch("data/probe", "tok"))
 	platform()
+	// One write of 3 times the console ring (2048 bytes): wraps it and waits for xenconsoled.
+	var big strings.Builder
+	for i := 0; big.Len() < 3*2048; i++ {
+		fmt.Fprintf(&big, "%05d ", i)
+	}
+	big.WriteString("\n")
+	os.Stdout.WriteString(big.String())
 	fmt.Println("done")
 	os.Exit(3)
 }
