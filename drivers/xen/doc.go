@@ -61,6 +61,22 @@
 //     console (HVM_PARAM_CONSOLE_PFN) and xenstore (HVM_PARAM_STORE_PFN) rings are.
 //   - Only vCPU 0 is served (vcpu_info 0, time of vCPU 0).
 //
+// # Verification
+//
+// Unit tests on the host cover the layouts (against the header offsets), the hypercall calling
+// convention (stubs in executable host memory standing in for the hypercall page), the rings with
+// wrap-around of data and of the free-running indices, ring-full waits, partial messages,
+// interleaved WATCH_EVENTs, stale replies, ERROR replies, transaction retry on EAGAIN, timeouts,
+// the upcall bitmap walk, pvclock scaling (against math/big), the grant allocator (also
+// concurrently) and that the kernel paths do not allocate. xentest.TestRealXen boots
+// xentest/testdata/xsprobe under real Xen 4.17 (internal/xenlab; skipped with -short or without
+// QEMU) and checks hypercalls, features, pvclock, the wall clock, grant table init and
+// grant/revoke, alloc_unbound/close, upcall delivery, the console (including one write of three
+// times the ring), the xenstore client (watch events, transaction, ENOENT, directory, rm) and the
+// exit status published by shutdown.Exit. Not exercised on Xen: console input, a commit that
+// xenstored answers with EAGAIN, a backend mapping a granted page (GTF_reading/GTF_writing),
+// BindVirq, more than one vCPU.
+//
 // # Hooks and tests
 //
 // console and xenstore reach their rings through an address and two hooks set once by Setup:
