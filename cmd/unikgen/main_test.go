@@ -124,6 +124,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestQEMUMissing(t *testing.T) {
+	t.Parallel()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("go not found")
@@ -136,6 +137,7 @@ func TestQEMUMissing(t *testing.T) {
 }
 
 func TestBuildDefaultName(t *testing.T) {
+	t.Parallel()
 	dir := appModule(t, "package main\n\nfunc main() { println(\"app\") }\n")
 	before, _ := os.ReadFile(filepath.Join(dir, "cmd/app/main.go"))
 	r := run(t, dir, nil, "build", "./cmd/app")
@@ -178,6 +180,7 @@ func fmtInt(n int64) string {
 
 // TestBuildFailure checks that go build's messages come through unchanged, with exit status 1.
 func TestBuildFailure(t *testing.T) {
+	t.Parallel()
 	dir := appModule(t, "package main\n\nfunc main() {\n\tundefinedName()\n}\n")
 	want, _ := func() ([]byte, error) {
 		cmd := exec.Command("go", "build", "-o", os.DevNull, "./cmd/app")
@@ -197,6 +200,7 @@ func TestBuildFailure(t *testing.T) {
 }
 
 func TestRunHello(t *testing.T) {
+	t.Parallel()
 	needQEMU(t)
 	r := run(t, moduleRoot(), nil, "run", "./examples/hello")
 	if r.code != 0 || r.stdout != "Hello, unikernel!\n" {
@@ -205,6 +209,7 @@ func TestRunHello(t *testing.T) {
 }
 
 func TestRunTimeout(t *testing.T) {
+	t.Parallel()
 	needQEMU(t)
 	r := run(t, moduleRoot(), nil, "run", "-generic", "-timeout", "30ms", "./examples/goroutines")
 	if r.code != 124 || !strings.Contains(r.stderr, "unikgen: timed out after 30ms; QEMU killed") {
@@ -214,6 +219,7 @@ func TestRunTimeout(t *testing.T) {
 
 // TestRunArgs checks the flag and argument syntax: flags after the package, arguments after --.
 func TestRunArgs(t *testing.T) {
+	t.Parallel()
 	needQEMU(t)
 	dir := appModule(t, `package main
 

@@ -25,6 +25,7 @@ type program struct {
 	pkg     string   // package directory, relative to the module root
 	env     []string // KEY=VALUE on the kernel command line
 	args    []string // os.Args[1:]
+	machine string   // QEMU machine; "" is microvm
 	status  int
 	golden  string   // expected exact console output in testdata/<golden>, or ""
 	exact   string   // expected exact console output, or ""
@@ -34,6 +35,7 @@ type program struct {
 var programs = []program{
 	{name: "hello", pkg: "examples/hello", golden: "hello.golden"},
 	{name: "goroutines", pkg: "examples/goroutines", golden: "goroutines.golden"},
+	{name: "hello-q35", pkg: "examples/hello", golden: "hello.golden", machine: qemu.Q35},
 	{name: "exit7", pkg: "internal/boottest/testdata/exit7", status: 7, exact: "exiting with 7\n"},
 	{name: "exit0", pkg: "internal/boottest/testdata/exit0", status: 0, exact: "exiting with 0\n"},
 	{name: "panic", pkg: "internal/boottest/testdata/panic", status: 2,
@@ -147,7 +149,7 @@ func TestBoot(t *testing.T) {
 			img := kernel(t, p.pkg)
 			var console bytes.Buffer
 			res, err := qemu.Run(context.Background(), qemu.Config{
-				Kernel: img, Env: p.env, Args: p.args, Console: &console, Timeout: 120 * time.Second,
+				Kernel: img, Env: p.env, Args: p.args, Machine: p.machine, Console: &console, Timeout: 120 * time.Second,
 			})
 			if err != nil {
 				t.Fatalf("%v; console:\n%s", err, console.String())
