@@ -24,6 +24,31 @@ The commands are:
 			                  QEMU machine (default microvm, booted by qboot)
 			-env KEY=VALUE    an environment variable of the program (repeatable)
 
+	explain [-json] [-why NAME] [PACKAGE]
+		Print the kernel plan of PACKAGE: the components in and out, with the call path from
+		main that puts each one in; the system calls by name, with their handlers and the
+		reachable calls that will fail with ENOSYS; reachable uses of unsupported APIs (exit
+		status 1 when there are any). -json prints the plan as JSON. -why NAME prints the call
+		path from main to a component, capability, system call ("syscall:openat"), function or
+		package.
+
+	generate [PACKAGE]
+		Write the record of the plan, unikgen_kernel.json, into the package directory; meant for
+		//go:generate go tool unikgen generate. The build never reads it: it is for review.
+
+	diff [PACKAGE]
+		Print a unified diff between the record in the package directory and a fresh one; exit
+		0 when it is fresh, 1 when it is stale, 2 on trouble.
+
+	The generator's flags, accepted by build, run, explain, generate and diff:
+			-generic          every component and every system call, without analysis
+			-target T         qemu, xen or any (overrides config.Kernel.Target)
+			-name NAME        os.Args[0] (overrides config.Kernel.Name)
+			-debug-syscalls   print each system call answered with ENOSYS, once
+		A program configures its kernel with a package-level literal
+		var _ = config.Kernel{...} (package github.com/unikgen/unikgen/config); a bad
+		configuration is reported as file:line:col: config.Kernel.Field: ... with exit status 2.
+
 	help [command]
 		Print this text.
 

@@ -19,7 +19,6 @@ import (
 type genFlags struct {
 	fs      *flag.FlagSet
 	generic *bool
-	tags    *string
 	target  *string
 	name    *string
 	debug   *bool
@@ -29,7 +28,6 @@ func addGenFlags(fs *flag.FlagSet) *genFlags {
 	return &genFlags{
 		fs:      fs,
 		generic: fs.Bool("generic", false, "link every component and every system call, without analysis"),
-		tags:    fs.String("tags", "", "comma-separated build `tags` of the kernel"),
 		target:  fs.String("target", "", "platform: qemu, xen or any (overrides config.Kernel.Target)"),
 		name:    fs.String("name", "", "program name, os.Args[0] (overrides config.Kernel.Name)"),
 		debug:   fs.Bool("debug-syscalls", false, "print the name of each system call answered with ENOSYS (overrides config.Kernel.DebugSyscalls)"),
@@ -39,9 +37,6 @@ func addGenFlags(fs *flag.FlagSet) *genFlags {
 // options returns the generator's options for pkg.
 func (g *genFlags) options(pkg string) gen.Options {
 	o := gen.Options{Package: pkg, Generic: *g.generic}
-	if *g.tags != "" {
-		o.Tags = strings.Split(*g.tags, ",")
-	}
 	set := map[string]bool{}
 	g.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["target"] {
