@@ -25,7 +25,7 @@ const NoExitStatus = -1
 // Default durations of a run.
 const (
 	DefaultWait = 60 * time.Second
-	// DefaultTimeout is added to Wait when RunOptions.Timeout is zero: dom0 needs about 10 s to
+	// DefaultTimeoutMargin is added to Wait when RunOptions.Timeout is zero: dom0 needs about 10 s to
 	// boot under TCG, more on a loaded machine.
 	DefaultTimeoutMargin = 120 * time.Second
 )
