@@ -1,0 +1,50 @@
+package plan
+
+import "testing"
+
+func TestCheck(t *testing.T) {
+	tree := &Tree{}
+	for _, tc := range []struct {
+		s     Settings
+		field string
+	}{
+		{Settings{}, ""},
+		{Settings{Target: "qemu", Env: []string{"A=1"}}, ""},
+		{Settings{Target: "xen"}, "Target"}, // no Xen platform in this tree
+		{Settings{Target: "vmware"}, "Target"},
+		{Settings{MemoryMiB: -1}, "MemoryMiB"},
+		{Settings{Name: "a b"}, "Name"},
+		{Settings{Env: []string{"A=1", "B"}}, "Env[1]"},
+		{Settings{Args: make([]string, MaxWords)}, "Args"},
+	} {
+		err := Check(tc.s, tree)
+		if got := ""; err != nil {
+			got = err.(*Error).Field
+			if got != tc.field {
+				t.Errorf("Check(%+v) = %v, want field %q", tc.s, err, tc.field)
+			}
+		} else if tc.field != "" {
+			t.Errorf("Check(%+v) = nil, want an error for %s", tc.s, tc.field)
+		}
+	}
+	if err := Check(Settings{Target: "xen"}, &Tree{Xen: true}); err != nil {
+		t.Errorf("target xen with a Xen platform: %v", err)
+	}
+}
+
+func TestMakeDefaults(t *testing.T) {
+	tree := &Tree{Handlers: map[int]string{0: "Read", 1: "Write"}, Names: map[int]string{0: "read", 1: "write", 2: "open"}}
+	p, err := Make("example.com/app/cmd/server", Settings{Args: []string{"x"}}, tree, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "server" || p.Target != "any" || p.MemoryMiB != DefaultMemoryMiB || p.Cmdline != "-- x" {
+		t.Errorf("defaults: name %q target %q memory %d cmdline %q", p.Name, p.Target, p.MemoryMiB, p.Cmdline)
+	}
+	if !p.Syscalls.All || len(p.Syscalls.Calls) != 2 || len(p.Syscalls.ENOSYS) != 0 {
+		t.Errorf("generic table: %+v", p.Syscalls)
+	}
+	if _, err := Make("x", Settings{}, tree, nil, false); err == nil {
+		t.Error("specialised plan without analysis: no error")
+	}
+}
