@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/unikgen/unikgen/analysis"
@@ -32,6 +33,7 @@ import (
 type sample struct {
 	Pattern      string  `json:"pattern"`
 	WallSeconds  float64 `json:"wall_s"`
+	CPUSeconds   float64 `json:"cpu_s"` // user+system, this process and its children (go list)
 	PeakMB       float64 `json:"peak_mb"`
 	Packages     int     `json:"packages"`
 	Reachable    int     `json:"reachable"`
@@ -83,21 +85,25 @@ func main() {
 		json.NewEncoder(os.Stdout).Encode(rows)
 		return
 	}
-	fmt.Printf("`go run ./analysis/bench -n %d` (%s, %s)\n\n", *n, time.Now().UTC().Format("2006-01-02"), goVersion())
-	fmt.Println("| program | packages | reachable funcs | syscalls | capabilities | wall (median, range) | peak RSS (max) |")
-	fmt.Println("|---|---:|---:|---:|---:|---|---:|")
+	fmt.Printf("`go run ./analysis/bench -n %d` (%s, %s, load average %s)\n\n", *n,
+		time.Now().UTC().Format("2006-01-02"), goVersion(), loadAvg())
+	fmt.Println("| program | packages | reachable funcs | syscalls | capabilities | wall (median, range) | CPU (median) | peak RSS (max) |")
+	fmt.Println("|---|---:|---:|---:|---:|---|---:|---:|")
 	for _, runs := range rows {
 		walls := make([]float64, len(runs))
+		cpus := make([]float64, len(runs))
 		peak := 0.0
 		for i, r := range runs {
 			walls[i] = r.WallSeconds
+			cpus[i] = r.CPUSeconds
 			peak = max(peak, r.PeakMB)
 		}
 		sort.Float64s(walls)
+		sort.Float64s(cpus)
 		r := runs[0]
-		fmt.Printf("| %s | %d | %d | %d | %d | %.2f s (%.2f–%.2f) | %.0f MB |\n",
+		fmt.Printf("| %s | %d | %d | %d | %d | %.2f s (%.2f–%.2f) | %.2f s | %.0f MB |\n",
 			strings.TrimPrefix(r.Pattern, "./analysis/testdata/"), r.Packages, r.Reachable, r.Syscalls,
-			r.Capabilities, walls[len(walls)/2], walls[0], walls[len(walls)-1], peak)
+			r.Capabilities, walls[len(walls)/2], walls[0], walls[len(walls)-1], cpus[len(cpus)/2], peak)
 	}
 }
 
@@ -123,12 +129,23 @@ func measure(pattern string) (sample, error) {
 	return sample{
 		Pattern:      pattern,
 		WallSeconds:  wall,
+		CPUSeconds:   cpuSeconds(),
 		PeakMB:       float64(vmHWM()) / 1024,
 		Packages:     r.Stats.Packages,
 		Reachable:    r.Stats.Reachable,
 		Syscalls:     len(r.Syscalls.Calls),
 		Capabilities: len(r.Capabilities),
 	}, nil
+}
+
+// cpuSeconds returns the user and system time of this process and its
+// waited-for children.
+func cpuSeconds() float64 {
+	var self, kids syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
+	sec := func(tv syscall.Timeval) float64 { return float64(tv.Sec) + float64(tv.Usec)/1e6 }
+	return sec(self.Utime) + sec(self.Stime) + sec(kids.Utime) + sec(kids.Stime)
 }
 
 // vmHWM returns the peak resident set size of this process in KiB.
@@ -147,6 +164,14 @@ func vmHWM() int {
 		}
 	}
 	return 0
+}
+
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(data))[:3], " ")
 }
 
 func goVersion() string {

@@ -3,6 +3,8 @@
 package reach
 
 import (
+	"strings"
+
 	"golang.org/x/tools/go/callgraph"
 	"golang.org/x/tools/go/callgraph/vta"
 	"golang.org/x/tools/go/ssa"
@@ -16,14 +18,24 @@ import (
 // edges, so that a func() passed to sync.Once somewhere does not make every
 // func() in the program a callee of every once.Do.
 func (res *Result) Refine() {
+	// The runtime is always live and is left out of VTA (a third of its
+	// cost). Its dynamic calls within the runtime stay as they are; those
+	// leaving it (through hooks such as poolcleanup, set by other packages)
+	// are left unconfirmed.
+	funcs := make(map[*ssa.Function]bool, len(res.Reachable))
+	for f := range res.Reachable {
+		if !inRuntime(f) {
+			funcs[f] = true
+		}
+	}
 	initial := &callgraph.Graph{Nodes: map[*ssa.Function]*callgraph.Node{}}
 	for _, e := range res.Edges {
-		if e.Site == nil || e.Kind == Reflect {
+		if e.Site == nil || e.Kind == Reflect || !funcs[e.Caller] || !funcs[e.Callee] {
 			continue
 		}
 		callgraph.AddEdge(initial.CreateNode(e.Caller), e.Site, initial.CreateNode(e.Callee))
 	}
-	vg := vta.CallGraph(res.Reachable, initial)
+	vg := vta.CallGraph(funcs, initial)
 	type key struct {
 		site   ssa.CallInstruction
 		callee *ssa.Function
@@ -35,6 +47,17 @@ func (res *Result) Refine() {
 		}
 	}
 	for _, e := range res.Edges {
+		if !funcs[e.Caller] {
+			if funcs[e.Callee] { // runtime → program: unconfirmed
+				switch e.Kind {
+				case Dynamic:
+					e.Kind = WeakDynamic
+				case Invoke:
+					e.Kind = WeakInvoke
+				}
+			}
+			continue
+		}
 		switch e.Kind {
 		case Dynamic:
 			if !confirmed[key{e.Site, e.Callee}] {
@@ -48,6 +71,16 @@ func (res *Result) Refine() {
 	}
 	res.refineHigherOrder()
 	res.Refined = true
+}
+
+// inRuntime reports whether f belongs to package runtime or
+// internal/runtime/....
+func inRuntime(f *ssa.Function) bool {
+	if f.Pkg == nil {
+		return false
+	}
+	p := f.Pkg.Pkg.Path()
+	return p == "runtime" || strings.HasPrefix(p, "internal/runtime/")
 }
 
 // refineHigherOrder makes calls of function parameters context-sensitive.
