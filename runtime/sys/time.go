@@ -74,10 +74,19 @@ func Time(r *sched.Regs) int64 {
 	return s
 }
 
+// sleepSlack is the shortest sleep: a shorter one lasts this long. There is one CPU, and the Go
+// runtime's sysmon thread polls with sleeps from 20 µs while the program runs (on Linux it has a
+// CPU of its own); waking it every 20 µs would take the CPU from the program for nothing.
+const sleepSlack = 1e6
+
 // sleepUntil blocks the thread until the monotonic deadline.
 func sleepUntil(deadline int64) int64 {
-	if deadline <= ktime.Nanotime() {
+	now := ktime.Nanotime()
+	if deadline <= now {
 		return 0
+	}
+	if deadline < now+sleepSlack {
+		deadline = now + sleepSlack
 	}
 	sched.Block(sched.WaitSleep, 0, deadline)
 	return 0
