@@ -53,6 +53,10 @@ type Config struct {
 	// Env holds extra environment entries (KEY=VALUE) for the go command.
 	// GOOS, GOARCH and CGO_ENABLED are always linux, amd64 and 0.
 	Env []string
+	// ExtraRoots are further entry points, as linker-style symbols
+	// ("pkg.Func", or an assembly-only "pkg.sym"). KernelEntry is added
+	// whenever the program contains its package.
+	ExtraRoots []string
 	// Overlay maps absolute file names to contents that replace or add
 	// files, as go build -overlay does (unikgen build injects the library
 	// OS's boot import this way, so the analysis sees the same program).
@@ -184,6 +188,10 @@ type siteRef struct {
 	step   Step // the call of the entry point
 }
 
+// KernelEntry is the library OS's ELF entry point (the linker's -E), a root
+// whenever the program imports package runtime/boot.
+const KernelEntry = "github.com/unikgen/unikgen/runtime/boot.pvhEntry"
+
 // Analyze analyses the single main package selected by cfg.Patterns.
 func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	rs, err := AnalyzeAll(ctx, cfg)
@@ -253,13 +261,19 @@ func analyzeMain(prog *ssa.Program, fset *token.FileSet, main *ssa.Package, modu
 			roots = append(roots, f)
 		}
 	}
+	pkgDeps := deps(main.Pkg)
+	extra := append([]string(nil), cfg.ExtraRoots...)
+	if bootPkg, _ := load.SplitSymbol(KernelEntry); pkgDeps[bootPkg] {
+		extra = append(extra, KernelEntry)
+	}
 	t0 := time.Now()
 	capIn := capability.NewCollector()
 	res := reach.Analyze(prog, reach.Options{
-		Roots:     roots,
-		Linknames: linknames,
-		Asm:       asm,
-		Visit:     capIn.Visit,
+		Roots:      roots,
+		ExtraRoots: extra,
+		Linknames:  linknames,
+		Asm:        asm,
+		Visit:      capIn.Visit,
 	})
 	cfg.logf("%s: reach: %d functions in %v", main.Pkg.Path(), len(res.Reachable), time.Since(t0))
 	t0 = time.Now()
@@ -268,7 +282,6 @@ func analyzeMain(prog *ssa.Program, fset *token.FileSet, main *ssa.Package, modu
 	t0 = time.Now()
 	defer func() { cfg.logf("%s: derive: %v", main.Pkg.Path(), time.Since(t0)) }()
 	g := res.Graph(fset)
-	pkgDeps := deps(main.Pkg)
 	r := &Result{
 		Package: main.Pkg.Path(),
 		Module:  module,

@@ -83,6 +83,31 @@ func (r *rta) setupLinks() {
 	sort.Ints(r.res.RuntimeAsm)
 }
 
+// hasAsm reports whether f is implemented in assembly.
+func (r *rta) hasAsm(f *ssa.Function) bool {
+	return f.Pkg != nil && f.Signature.Recv() == nil && r.asmFuncs[f.Pkg.Pkg.Path()+"."+f.Name()] != nil
+}
+
+// extraRoots resolves Options.ExtraRoots: Go functions are roots; for an
+// assembly-only symbol, the Go functions its assembly reaches are, and its
+// system calls are recorded with the runtime's.
+func (r *rta) extraRoots() []*ssa.Function {
+	var roots []*ssa.Function
+	for _, sym := range r.opts.ExtraRoots {
+		if f := r.funcBySym(sym); f != nil {
+			roots = append(roots, f)
+			continue
+		}
+		if r.asmFuncs[sym] == nil {
+			continue
+		}
+		c := r.asmClosureOf(sym)
+		roots = append(roots, c.funcs...)
+		r.res.RuntimeAsm = append(r.res.RuntimeAsm, c.syscalls...)
+	}
+	return roots
+}
+
 // runtimeAsmEntries are the runtime's assembly functions that have a Go
 // declaration but are entered from outside Go: by the boot loader, the
 // kernel (signals), or code the compiler and linker insert.

@@ -65,6 +65,11 @@ type Options struct {
 	Asm       []load.AsmFunc
 	// NoRuntimeRoots disables the runtime's roots.
 	NoRuntimeRoots bool
+	// ExtraRoots are linker-style symbols entered from outside Go, such
+	// as a kernel's ELF entry point: Go functions, or assembly-only
+	// symbols (then what their assembly refers to). Unknown symbols are
+	// ignored.
+	ExtraRoots []string
 	// Visit, if non-nil, is called for every instruction in a live block of
 	// every reachable function.
 	Visit func(fn *ssa.Function, instr ssa.Instruction)
@@ -145,6 +150,7 @@ func Analyze(prog *ssa.Program, opts Options) *Result {
 
 	r.res.Roots = append(r.res.Roots, opts.Roots...)
 	r.res.NumUserRoots = len(opts.Roots)
+	r.res.Roots = append(r.res.Roots, r.extraRoots()...)
 	if !opts.NoRuntimeRoots {
 		r.res.Roots = append(r.res.Roots, r.runtimeRoots()...)
 	}
@@ -295,6 +301,12 @@ func (r *rta) visit(f *ssa.Function) {
 				switch v := (*op).(type) {
 				case *ssa.Function:
 					r.addrTaken(v)
+					if v.Blocks == nil && r.hasAsm(v) {
+						// The address of an assembly function is taken
+						// to be installed somewhere (an interrupt
+						// table, a signal handler): it can run.
+						r.edge(f, nil, v, Asm, instr.Pos())
+					}
 				case *ssa.Global:
 					r.globalUse(instr, i, v)
 				}

@@ -31,6 +31,7 @@ func program(t *testing.T, name string) (*load.Program, *ssa.Package) {
 		lp, loadErr = load.Load(context.Background(), load.Config{Patterns: []string{
 			"./testdata/prune", "./testdata/noreflect", "./testdata/reflectall",
 			"./testdata/reflectconst", "./testdata/link", "./testdata/constargs", "./testdata/higherorder",
+			"./testdata/asmentry",
 		}})
 		if loadErr != nil {
 			return
@@ -49,11 +50,12 @@ func program(t *testing.T, name string) (*load.Program, *ssa.Package) {
 	return lp, mains[name]
 }
 
-func analyze(t *testing.T, name string, runtimeRoots bool) (*reach.Result, *ssa.Package) {
+func analyze(t *testing.T, name string, runtimeRoots bool, extra ...string) (*reach.Result, *ssa.Package) {
 	t.Helper()
 	lp, main := program(t, name)
 	res := reach.Analyze(main.Prog, reach.Options{
 		Roots:          []*ssa.Function{main.Func("main"), main.Func("init")},
+		ExtraRoots:     extra,
 		Linknames:      lp.Linknames,
 		Asm:            lp.Asm,
 		NoRuntimeRoots: !runtimeRoots,
@@ -242,5 +244,21 @@ func TestHigherOrder(t *testing.T) {
 	p := g.PrecisePathTo(func(n int32) bool { return n == id("a") })
 	if len(p) != 2 || p[1].Kind != "dynamic" || !strings.HasSuffix(p[1].Pos, "main.go:13:4") {
 		t.Errorf("path to a = %v, want main --dynamic--> a at the do(a) call", p)
+	}
+}
+
+// TestAssemblyEntries checks the roots that assembly provides: an
+// assembly-only entry symbol given as an extra root, and an assembly
+// function whose address Go code takes.
+func TestAssemblyEntries(t *testing.T) {
+	res, main := analyze(t, "asmentry", false)
+	got := reachable(res, main, "goMain", "helper", "vec", "handler")
+	if got["goMain"] || got["helper"] || !got["vec"] || !got["handler"] {
+		t.Errorf("without the entry root: %v, want only vec and handler", got)
+	}
+	res, main = analyze(t, "asmentry", false, base+"asmentry.entry")
+	got = reachable(res, main, "goMain", "helper")
+	if !got["goMain"] || !got["helper"] {
+		t.Errorf("with the entry root: %v, want goMain and helper", got)
 	}
 }
