@@ -15,7 +15,7 @@ package analysis_test
 // Run `go test ./analysis -run Golden -update` to rewrite the want/ files.
 //
 // The tests run in parallel so that the separate loads overlap the shared
-// one (about 1 GB at peak together).
+// one (about 750 MB resident at peak).
 
 import (
 	"bytes"
