@@ -144,7 +144,7 @@ func (r *rta) funcBySym(sym string) *ssa.Function {
 		if recv, meth, ok := strings.Cut(name, "."); ok {
 			ptr := strings.HasPrefix(recv, "(*")
 			recv = strings.TrimSuffix(strings.TrimPrefix(recv, "(*"), ")")
-			if t, ok := p.Members[recv].(*ssa.Type); ok {
+			if t, ok := p.Members[recv].(*ssa.Type); ok && !isGeneric(t.Type()) {
 				T := t.Type()
 				if ptr {
 					T = types.NewPointer(T)
@@ -159,6 +159,13 @@ func (r *rta) funcBySym(sym string) *ssa.Function {
 	}
 	r.byName[sym] = f
 	return f
+}
+
+// isGeneric reports whether T is a generic named type (whose methods have
+// no single SSA function).
+func isGeneric(T types.Type) bool {
+	n, ok := types.Unalias(T).(*types.Named)
+	return ok && n.TypeParams().Len() > 0
 }
 
 // asmClosureOf returns the Go functions and system calls reachable from the
