@@ -15,11 +15,11 @@ import (
 // with (TestLinux): faults in the kernel, memory exhaustion, the clocks, a heap that allocates far
 // more than the machine has, an unsupported call that must fail cleanly.
 var kernelCases = []struct {
-	name    string
-	pkg     string
-	mem     int
-	status  int
-	check   func(t *testing.T, out string, wall time.Duration)
+	name   string
+	pkg    string
+	mem    int
+	status int
+	check  func(t *testing.T, out string, wall time.Duration)
 }{
 	{name: "kernel-fault", pkg: "internal/boottest/testdata/kfault", status: 2,
 		check: contains("about to pass a bad pointer to the kernel\n", "unikgen: page fault in kernel",
