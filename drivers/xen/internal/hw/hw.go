@@ -11,17 +11,15 @@ package hw
 import (
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/unikgen/unikgen/runtime/arch"
 )
 
 // Cpuid executes CPUID with EAX = leaf and ECX = sub. It is safe in user mode (host tests).
-//
-// Defined in hw_amd64.s.
-func Cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+func Cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32) { return arch.Cpuid(leaf, sub) }
 
 // Wrmsr writes v to model-specific register msr. Privileged: it faults outside ring 0.
-//
-// Defined in hw_amd64.s.
-func Wrmsr(msr uint32, v uint64)
+func Wrmsr(msr uint32, v uint64) { arch.Wrmsr(msr, v) }
 
 // Rdtsc returns the time-stamp counter, ordered after earlier loads (LFENCE; RDTSC).
 //
@@ -34,21 +32,19 @@ func Rdtsc() uint64
 func Mfence()
 
 // Pause is the spin-loop hint.
-//
-// Defined in hw_amd64.s.
-func Pause()
+func Pause() { arch.Pause() }
 
-// Ptr turns an address into a pointer without a uintptr-to-pointer conversion that go vet would
-// flag. The caller guarantees that addr names memory that stays valid (identity-mapped guest
-// memory in the kernel, a live Go object in tests).
+// Ptr turns an address into a pointer (see runtime/arch.Ptr). The caller guarantees that addr
+// names memory that stays valid (identity-mapped guest memory in the kernel, a live Go object in
+// tests).
 //
 //go:nosplit
-func Ptr(addr uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&addr)) }
+func Ptr(addr uintptr) unsafe.Pointer { return arch.Ptr(addr) }
 
 // Addr returns the address of b's first byte.
 //
 //go:nosplit
-func Addr(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
+func Addr(b []byte) uintptr { return arch.Addr(b) }
 
 // Bytes returns a view of n bytes at addr.
 //
