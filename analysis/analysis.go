@@ -293,7 +293,11 @@ func analyzeMain(prog *ssa.Program, fset *token.FileSet, main *ssa.Package, modu
 	r.fillSyscalls(g, sites)
 	r.Capabilities = convertCaps(capability.Derive(res, g, sites, capIn))
 	r.fillReflection(res, g)
-	r.Unsupported = unsupported.Check(res, g, sites, module, cgoOf(pkgDeps, cgo))
+	user := module
+	if user == "" {
+		user = main.Pkg.Path() // GOPATH mode or the standard library's commands
+	}
+	r.Unsupported = unsupported.Check(res, g, sites, user, cgoOf(pkgDeps, cgo))
 	if r.Unsupported == nil {
 		r.Unsupported = []Diagnostic{}
 	}

@@ -63,12 +63,16 @@ func (res *Result) ConstArgs(params []Param) []ArgValue {
 		work = work[1:]
 		for _, e := range in[it.p.Func] {
 			switch e.Kind {
-			case Reflect, Root:
-				continue
 			case Linkname, Asm:
-				// A bodyless stub passes its arguments on unchanged.
-				push(Param{e.Caller, it.p.Index}, it.entry)
+				// A bodyless stub passes its arguments on unchanged (an
+				// Asm edge from a function with a body takes an address).
+				if e.Caller.Blocks == nil {
+					push(Param{e.Caller, it.p.Index}, it.entry)
+				}
 				continue
+			}
+			if e.Site == nil {
+				continue // reflection and roots: arguments unknown
 			}
 			call := e.Site.Common()
 			idx := it.p.Index

@@ -217,6 +217,15 @@ func (g *Graph) PathFrom(from int32, target func(id int32) bool) Path {
 	return g.path(ids, edges)
 }
 
+// StaticPathFrom is PathFrom over static edges only.
+func (g *Graph) StaticPathFrom(from int32, target func(id int32) bool) Path {
+	ids, edges := g.search([][]int32{{from}}, target, staticEdges)
+	if ids == nil {
+		return nil
+	}
+	return g.path(ids, edges)
+}
+
 func (g *Graph) path(ids []int32, edges []gedge) Path {
 	p := make(Path, len(ids))
 	for i, id := range ids {
@@ -336,12 +345,13 @@ func (g *Graph) PreciseReachable() []bool {
 }
 
 // Reaching returns the set of nodes from which a target node can be reached
-// (including the targets) over precise edges.
-func (g *Graph) Reaching(target func(int32) bool) []bool {
+// (including the targets) over static edges only (staticOnly) or over
+// precise edges.
+func (g *Graph) Reaching(target func(int32) bool, staticOnly bool) []bool {
 	in := make([][]int32, len(g.out))
 	for from, es := range g.out {
 		for _, e := range es {
-			if e.kind.IsPrecise() {
+			if e.kind.IsStatic() || !staticOnly && e.kind.IsPrecise() {
 				in[e.to] = append(in[e.to], int32(from))
 			}
 		}

@@ -35,14 +35,11 @@ func (d Diagnostic) String() string {
 }
 
 // Check reports the reachable uses of unsupported APIs. module is the user's
-// module path ("" = the main package only is user code); sites are the
+// module path (or, outside a module, the main package's path); sites are the
 // program's system call sites; cgo the ignored cgo files.
 func Check(res *reach.Result, g *reach.Graph, sites []syscalls.Site, module string, cgo []load.CgoUse) []Diagnostic {
 	isUser := func(id int32) bool {
 		p := g.Pkg(id)
-		if module == "" {
-			return false
-		}
 		return p == module || strings.HasPrefix(p, module+"/")
 	}
 	var out []Diagnostic
@@ -84,7 +81,21 @@ func Check(res *reach.Result, g *reach.Graph, sites []syscalls.Site, module stri
 			continue
 		}
 		isTarget := func(n int32) bool { return targets[n] }
-		reaching := g.Reaching(isTarget)
+		// A use is a call in the user's module whose callee reaches the API
+		// through static calls (exec.Command(...).Run()), or an unsupported
+		// system call made there. Reaching an API only through dynamic
+		// calls (a func value or interface somewhere in the standard
+		// library) is reported once per category, below.
+		reaching := g.Reaching(isTarget, true)
+		heads := map[int32]reach.Path{}
+		head := func(u int32) reach.Path {
+			if p, ok := heads[u]; ok {
+				return p
+			}
+			p := g.PrecisePathTo(func(n int32) bool { return n == u })
+			heads[u] = p
+			return p
+		}
 		found := false
 		for u := int32(0); int(u) < g.Len(); u++ {
 			if !isUser(u) || !reaching[u] {
@@ -95,18 +106,18 @@ func Check(res *reach.Result, g *reach.Graph, sites []syscalls.Site, module stri
 					found = found || ss.pos != ""
 					continue
 				}
-				head := g.PrecisePathTo(func(n int32) bool { return n == u })
-				if head == nil {
+				h := head(u)
+				if h == nil {
 					continue
 				}
 				seen[ss.pos] = true
 				found = true
-				path := append(head, reach.Step{Func: ss.callee, Kind: reach.Static.String(), Pos: ss.pos})
+				path := append(append(reach.Path(nil), h...), reach.Step{Func: ss.callee, Kind: reach.Static.String(), Pos: ss.pos})
 				out = append(out, Diagnostic{Pos: ss.pos, Category: cat.Name, API: ss.callee, Path: path,
 					Message: fmt.Sprintf("call of %s: %s is not possible in a unikernel", ss.callee, cat.What)})
 			}
 			for _, e := range g.Out(u) {
-				if !e.Kind.IsPrecise() || !reaching[e.To] || (isUser(e.To) && !targets[e.To]) {
+				if !e.Kind.IsStatic() || !reaching[e.To] || (isUser(e.To) && !targets[e.To]) {
 					continue
 				}
 				pos := g.Position(e.Pos)
@@ -117,12 +128,12 @@ func Check(res *reach.Result, g *reach.Graph, sites []syscalls.Site, module stri
 					found = true // reported under an earlier category
 					continue
 				}
-				head := g.PrecisePathTo(func(n int32) bool { return n == u })
-				if head == nil {
+				h := head(u)
+				if h == nil {
 					continue // reachable from the runtime only
 				}
-				tail := g.PathFrom(e.To, isTarget)
-				path := append(head, reach.Step{Func: g.Name(e.To), Kind: e.Kind.String(), Pos: pos})
+				tail := g.StaticPathFrom(e.To, isTarget)
+				path := append(append(reach.Path(nil), h...), reach.Step{Func: g.Name(e.To), Kind: e.Kind.String(), Pos: pos})
 				if len(tail) > 1 {
 					path = append(path, tail[1:]...)
 				}
@@ -137,14 +148,31 @@ func Check(res *reach.Result, g *reach.Graph, sites []syscalls.Site, module stri
 				last, _ := g.Lookup(p[len(p)-1].Func)
 				if ss := sysAt[last]; len(ss) > 0 {
 					p = append(p, reach.Step{Func: ss[0].callee, Kind: reach.Static.String(), Pos: ss[0].pos})
+					out = append(out, Diagnostic{Pos: ss[0].pos, Category: cat.Name, API: ss[0].callee, Path: p,
+						Message: fmt.Sprintf("call of %s: %s is not possible in a unikernel", ss[0].callee, cat.What)})
+					continue
 				}
-				pos := ""
-				for _, s := range p {
-					if s.Pos != "" {
-						pos = s.Pos
+				// Blame the call leaving the user's module last, if any,
+				// else the last call on the path.
+				pos, callee := "", p[len(p)-1].Func
+				for i := 1; i < len(p); i++ {
+					prev, _ := g.Lookup(p[i-1].Func)
+					cur, _ := g.Lookup(p[i].Func)
+					if p[i].Pos != "" && isUser(prev) && !isUser(cur) {
+						pos, callee = p[i].Pos, p[i].Func
 					}
 				}
-				callee := p[len(p)-1].Func
+				if pos == "" {
+					for _, s := range p {
+						if s.Pos != "" {
+							pos = s.Pos
+						}
+					}
+				}
+				if pos != "" && seen[pos] {
+					continue
+				}
+				seen[pos] = true
 				out = append(out, diag(cat, pos, callee, p, targets, g))
 			}
 		}
