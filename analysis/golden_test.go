@@ -301,6 +301,11 @@ func TestGoldenSemantics(t *testing.T) {
 		t.Errorf("rawsyscall: sockets = %+v, want exactly udp4", c)
 	}
 
+	ed := get("execdynamic")
+	if len(ed.Unsupported) != 1 || !strings.HasSuffix(ed.Unsupported[0].Pos, "execdynamic/main.go:14:19") {
+		t.Errorf("execdynamic: diagnostics = %v, want one at the interface call", ed.Unsupported)
+	}
+
 	fk := get("forksyscall")
 	if len(fk.Unsupported) != 1 || !strings.HasSuffix(fk.Unsupported[0].Pos, "forksyscall/main.go:11:37") ||
 		fk.Unsupported[0].API != "syscall.RawSyscall(SYS_FORK)" {

@@ -146,11 +146,10 @@ func Check(res *reach.Result, g *reach.Graph, sites []syscalls.Site, module stri
 			// No call in the user's module: blame the last call on the path.
 			if p := g.PrecisePathTo(isTarget); p != nil {
 				last, _ := g.Lookup(p[len(p)-1].Func)
+				api := ""
 				if ss := sysAt[last]; len(ss) > 0 {
 					p = append(p, reach.Step{Func: ss[0].callee, Kind: reach.Static.String(), Pos: ss[0].pos})
-					out = append(out, Diagnostic{Pos: ss[0].pos, Category: cat.Name, API: ss[0].callee, Path: p,
-						Message: fmt.Sprintf("call of %s: %s is not possible in a unikernel", ss[0].callee, cat.What)})
-					continue
+					api = ss[0].callee
 				}
 				// Blame the call leaving the user's module last, if any,
 				// else the last call on the path.
@@ -169,11 +168,19 @@ func Check(res *reach.Result, g *reach.Graph, sites []syscalls.Site, module stri
 						}
 					}
 				}
-				if pos != "" && seen[pos] {
+				if seen[pos] {
 					continue
 				}
 				seen[pos] = true
-				out = append(out, diag(cat, pos, callee, p, targets, g))
+				d := diag(cat, pos, callee, p, targets, g)
+				if api != "" {
+					d.API = api
+					d.Message = fmt.Sprintf("call of %s reaches %s: %s is not possible in a unikernel", callee, api, cat.What)
+					if api == callee {
+						d.Message = fmt.Sprintf("call of %s: %s is not possible in a unikernel", callee, cat.What)
+					}
+				}
+				out = append(out, d)
 			}
 		}
 	}
