@@ -344,6 +344,7 @@ func TestWhy(t *testing.T) {
 	}{
 		{"os.StartProcess", "os.StartProcess"},
 		{"(*os/exec.Cmd).Run", "(*os/exec.Cmd).Run"},
+		{"os/exec.(*Cmd).Run", "(*os/exec.Cmd).Run"},
 		{"console", "os.Stdout"},
 		{"capability:console", "os.Stdout"},
 		{"syscall:write", ""},

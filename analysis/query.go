@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/unikgen/unikgen/analysis/load"
 	"github.com/unikgen/unikgen/analysis/reach"
 	"github.com/unikgen/unikgen/analysis/syscalls"
 )
@@ -40,7 +41,8 @@ func (r *Result) Syscall(name string) (Syscall, bool) {
 
 // Why returns a shortest call path from a root to what name denotes:
 //
-//   - a function, as go/ssa prints it ("os/exec.(*Cmd).Run", "main.main");
+//   - a function, as go/ssa prints it ("(*os/exec.Cmd).Run",
+//     "example.com/app.main") or as the linker does ("os/exec.(*Cmd).Run");
 //   - "capability:NAME" or a capability name ("sockets"), or
 //     "capability:sockets/tcp4" for one kind;
 //   - "syscall:NAME" or a system call name ("openat"): the path to the
@@ -73,7 +75,11 @@ func (r *Result) Why(name string) (Path, error) {
 		return nil, fmt.Errorf("%s: no call graph (result decoded from JSON?)", name)
 	}
 	g := r.graph
-	if id, ok := g.Lookup(name); ok {
+	id, ok := g.Lookup(name)
+	if !ok {
+		id, ok = g.Lookup(ssaName(name))
+	}
+	if ok {
 		if p := g.PathTo(func(n int32) bool { return n == id }); p != nil {
 			return p, nil
 		}
@@ -125,4 +131,18 @@ func (r *Result) Why(name string) (Path, error) {
 func mustLookup(g *reach.Graph, name string) int32 {
 	id, _ := g.Lookup(name)
 	return id
+}
+
+// ssaName converts a linker-style method name ("os/exec.(*Cmd).Run",
+// "net.IP.String") to go/ssa's ("(*os/exec.Cmd).Run", "(net.IP).String").
+func ssaName(sym string) string {
+	pkg, rest := load.SplitSymbol(sym)
+	recv, meth, ok := strings.Cut(rest, ".")
+	if pkg == "" || !ok {
+		return sym
+	}
+	if t, ok := strings.CutPrefix(recv, "(*"); ok {
+		return "(*" + pkg + "." + strings.TrimSuffix(t, ")") + ")." + meth
+	}
+	return "(" + pkg + "." + recv + ")." + meth
 }
