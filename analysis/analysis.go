@@ -31,6 +31,7 @@ import (
 	"go/token"
 	"go/types"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/unikgen/unikgen/analysis/capability"
@@ -199,7 +200,11 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	if len(rs) != 1 {
-		return nil, fmt.Errorf("patterns %q match %d main packages, want 1", cfg.Patterns, len(rs))
+		var names []string
+		for _, r := range rs {
+			names = append(names, r.Package)
+		}
+		return nil, fmt.Errorf("%d main packages (%s), want 1", len(rs), strings.Join(names, ", "))
 	}
 	return rs[0], nil
 }
@@ -231,7 +236,11 @@ func AnalyzeAll(ctx context.Context, cfg Config) ([]*Result, error) {
 		mains = append(mains, mainPkg{spkgs[i], mod})
 	}
 	if len(mains) == 0 {
-		return nil, fmt.Errorf("no main package in %q", cfg.Patterns)
+		var names []string
+		for _, p := range lp.Initial {
+			names = append(names, p.PkgPath)
+		}
+		return nil, fmt.Errorf("no main package among %s: a kernel is built from a main package", strings.Join(names, ", "))
 	}
 	fset := lp.Fset
 	linknames, asm, cgo := lp.Linknames, lp.Asm, lp.Cgo
