@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/gen/build"
 )
@@ -18,37 +19,64 @@ import (
 func runBuild(ctx context.Context, args []string) int {
 	fs := newFlags("build")
 	out := fs.String("o", "", "write the image to `FILE` (default: the package name + .xen)")
+	mem := fs.Int("m", 0, "guest memory in `MiB` written to the xl config (overrides config.Kernel.MemoryMiB; default 64)")
 	gf := addGenFlags(fs)
 	pkg, _, code := parseArgs(fs, args, false)
 	if code >= 0 {
 		return code
 	}
+	opts := gf.options(pkg)
+	if flagSet(fs, "m") {
+		if *mem <= 0 {
+			log.Printf("-m %d: want a positive number of MiB", *mem)
+			return exitUsage
+		}
+		opts.Overrides.MemoryMiB = mem
+	}
 	if _, err := build.Resolve(ctx, build.Options{Package: pkg}); err != nil {
 		return buildFailed(err)
 	}
-	boot, code := bootFiles(ctx, gf, pkg)
+	g, code := bootFiles(ctx, opts)
 	if code >= 0 {
 		return code
 	}
-	res, err := build.Build(ctx, build.Options{Package: pkg, Output: *out, BootOverlay: boot})
+	res, err := build.Build(ctx, build.Options{Package: pkg, Output: *out, BootOverlay: g.BootOverlay})
 	if err != nil {
 		return buildFailed(err)
 	}
 	os.Stderr.Write(res.Stderr)
 	fmt.Printf("%s: %d bytes\n", res.Image, res.Size)
+	if g.Plan.Target == config.QEMU {
+		return exitOK // a -target qemu kernel does not run on Xen: no xl config
+	}
+	xl, err := writeXLConfig(res.Image, g.Plan)
+	if err != nil {
+		log.Print(err)
+		return exitFailure
+	}
+	fmt.Printf("%s: xl config (memory %d MiB)\n", xl, g.Plan.MemoryMiB)
 	return exitOK
 }
 
-// bootFiles runs the generator for pkg and returns the files of the composition root, or an exit
-// status >= 0. A program that does not load (it does not compile) is handed to go build without
-// them, so that the user reads go build's own messages and gets its exit status 1.
-func bootFiles(ctx context.Context, gf *genFlags, pkg string) (map[string][]byte, int) {
-	r, err := gen.Generate(ctx, gf.options(pkg))
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// bootFiles runs the generator (o) and returns its result: the plan and the files of the
+// composition root (BootOverlay); or an exit status >= 0. A program that does not load (it does not
+// compile) is handed to go build without them, so that the user reads go build's own messages and
+// gets its exit status 1.
+func bootFiles(ctx context.Context, o gen.Options) (*gen.Result, int) {
+	pkg := o.Package
+	r, err := gen.Generate(ctx, o)
 	if err == nil {
 		err = r.Unsupported()
 	}
 	if err == nil {
-		return r.BootOverlay, -1
+		return r, -1
 	}
 	var le *gen.LoadError
 	if errors.As(err, &le) {

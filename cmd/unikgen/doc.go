@@ -8,21 +8,36 @@ Usage:
 
 The commands are:
 
-	build [-o FILE] [PACKAGE]
+	build [-o FILE] [-m MiB] [PACKAGE]
 		Build the kernel image of PACKAGE (default ".") and print its size. The image is
 		written to FILE, by default the package's last import path element plus ".xen" in
 		the current directory. The package's source tree is never written to.
+		Beside the image, with its extension replaced by ".xl" (hello.xen: hello.xl), build
+		writes an xl.cfg for Xen and prints its path: type "pvh", the image's absolute path,
+		memory (-m, else config.Kernel.MemoryMiB, default 64), 1 vCPU, the cmdline of the
+		configuration's boot-time defaults (Args, Env) if any, on_crash "preserve". Start it
+		on a Xen host with xl create -c hello.xl. A -target qemu kernel gets no xl.cfg.
 
 	run [flags] [PACKAGE] [-- ARGS...]
 		Build PACKAGE into a temporary directory and boot it under QEMU. The serial console
 		(the program's stdout and stderr) goes to standard output; ARGS become os.Args[1:].
 		Flags:
-			-m MiB            guest memory (default 64)
+			-m MiB            guest memory (default 64; with -target xen,
+			                  config.Kernel.MemoryMiB)
 			-timeout D        kill the guest after D (default 60s)
 			-accel tcg|kvm    QEMU accelerator (default tcg)
 			-machine microvm|q35
 			                  QEMU machine (default microvm, booted by qboot)
 			-env KEY=VALUE    an environment variable of the program (repeatable)
+		With -target xen (or config.Kernel{Target: config.Xen}) run boots the image as a PVH
+		domain of real Xen 4.17 nested in QEMU TCG (internal/xenlab), for users without a
+		Xen host: the PV console goes to standard output, ENV and ARGS travel on the domain's
+		cmdline, and run exits with the status the kernel published in xenstore. The first
+		such run builds the harness (Xen, a dom0 kernel and the Xen tools from Debian
+		packages, about 77 MB, into $UNIKGEN_XENLAB_CACHE or ~/.cache/unikgen/xenlab) and says
+		so on standard error; a run then takes 15-40 s. -timeout is how long the domain may
+		run (whole seconds; booting Xen and dom0 comes on top); -accel and -machine do not
+		apply. A crashed or rebooted guest exits 1 and names the console and Xen logs.
 
 	explain [-json] [-why NAME] [PACKAGE]
 		Print the kernel plan of PACKAGE: the components in and out, with the call path from
@@ -56,9 +71,10 @@ Environment variables and arguments travel on the kernel command line (see docs/
 "Boot command line"); they are boot-time settings, not part of the image.
 
 Exit status: build exits 0 when the image was written. run exits with the program's own exit
-status. Both exit 1 when go build fails (its messages are printed unchanged) or the guest crashed,
-2 for a usage error, a package that is not a main package or that cannot be found, or a missing
-QEMU, and run exits 124 when the timeout expired (as timeout(1) does).
+status. Both exit 1 when go build fails (its messages are printed unchanged) or the guest crashed
+(under Xen also: rebooted, ended without an exit status, or the Xen harness could not be built or
+failed), 2 for a usage error, a package that is not a main package or that cannot be found, or a
+missing QEMU, and run exits 124 when the timeout expired (as timeout(1) does).
 
 A module outside this repository must require github.com/unikgen/unikgen. The program does not
 import it itself (unikgen adds the import at build time), so keep the requirement with a tool

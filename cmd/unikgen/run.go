@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/qemu"
 )
@@ -31,8 +33,8 @@ func (e *envFlags) Set(kv string) error {
 
 func runRun(ctx context.Context, args []string) int {
 	fs := newFlags("run")
-	mem := fs.Int("m", qemu.DefaultMemoryMiB, "guest memory in `MiB`")
-	timeout := fs.Duration("timeout", 60*time.Second, "kill the guest after this `duration` (exit status 124)")
+	mem := fs.Int("m", qemu.DefaultMemoryMiB, "guest memory in `MiB` (with -target xen the default is config.Kernel.MemoryMiB)")
+	timeout := fs.Duration("timeout", 60*time.Second, "kill the guest after this `duration` (exit status 124); with -target xen, how long the domain may run")
 	accel := fs.String("accel", qemu.TCG, "QEMU accelerator: tcg or kvm")
 	machine := fs.String("machine", qemu.MicroVM, "QEMU machine: microvm or q35")
 	var env envFlags
@@ -50,6 +52,12 @@ func runRun(ctx context.Context, args []string) int {
 	if *mem <= 0 {
 		log.Printf("-m %d: want a positive number of MiB", *mem)
 		return exitUsage
+	}
+	xen := flagSet(fs, "target") && *gf.target == config.Xen
+	if xen {
+		if code := checkXenFlags(fs, *timeout); code >= 0 {
+			return code
+		}
 	}
 	check := cfg
 	check.Kernel = "kernel"
@@ -72,16 +80,39 @@ func runRun(ctx context.Context, args []string) int {
 	if err != nil {
 		return buildFailed(err)
 	}
-	boot, code := bootFiles(ctx, gf, pkg)
+	g, code := bootFiles(ctx, gf.options(pkg))
 	if code >= 0 {
 		return code
 	}
-	res, err := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, build.DefaultImageName(pkgInfo.ImportPath)), BootOverlay: boot})
+	if g.Plan.Target == config.Xen && !xen { // config.Kernel{Target: config.Xen}
+		xen = true
+		if code := checkXenFlags(fs, *timeout); code >= 0 {
+			return code
+		}
+	}
+	var cmdline string
+	if xen {
+		if cmdline, err = qemu.Cmdline(env, progArgs); err != nil {
+			log.Print(err)
+			return exitUsage
+		}
+		if code := ensureXenHarness(ctx); code >= 0 {
+			return code
+		}
+	}
+	res, err := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, build.DefaultImageName(pkgInfo.ImportPath)), BootOverlay: g.BootOverlay})
 	if err != nil {
 		return buildFailed(err)
 	}
 	os.Stderr.Write(res.Stderr)
 
+	if xen {
+		memMiB := g.Plan.MemoryMiB
+		if flagSet(fs, "m") {
+			memMiB = *mem
+		}
+		return runXen(ctx, xenRun{image: res.Image, plan: g.Plan, memoryMiB: memMiB, cmdline: cmdline, wait: *timeout})
+	}
 	cfg.Kernel = res.Image
 	r, err := qemu.Run(ctx, cfg)
 	var te *qemu.TimeoutError
@@ -101,4 +132,19 @@ func runRun(ctx context.Context, args []string) int {
 	}
 	log.Print(err)
 	return exitFailure
+}
+
+// checkXenFlags rejects the flags that have no meaning under Xen, returning an exit status >= 0.
+func checkXenFlags(fs *flag.FlagSet, timeout time.Duration) int {
+	for _, f := range []string{"accel", "machine"} {
+		if flagSet(fs, f) {
+			log.Printf("-%s is a QEMU setting: it does not apply to -target xen (Xen runs nested in QEMU TCG)", f)
+			return exitUsage
+		}
+	}
+	if timeout <= 0 {
+		log.Printf("-timeout %v: -target xen needs a positive duration", timeout)
+		return exitUsage
+	}
+	return -1
 }

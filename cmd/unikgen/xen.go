@@ -1,0 +1,181 @@
+// This file implements the Xen side of "unikgen build" (NAME.xl) and "unikgen run -target xen".
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/unikgen/unikgen/gen/plan"
+	"github.com/unikgen/unikgen/internal/xenlab"
+	"github.com/unikgen/unikgen/templates"
+)
+
+// xlOnCrash is the on_crash action of the xl config that build writes: the crashed domain stays
+// (state "c" in xl list) so that it can be inspected (xl dump-core) before xl destroy. Poweroff
+// and reboot destroy it.
+const xlOnCrash = "preserve"
+
+// xlPath returns the path of the xl config written beside image: the image's path with its
+// extension replaced by ".xl" (hello.xen -> hello.xl).
+func xlPath(image string) string {
+	ext := filepath.Ext(image)
+	if ext == ".xl" {
+		return image + ".xl"
+	}
+	return strings.TrimSuffix(image, ext) + ".xl"
+}
+
+// domainName turns a program name into an xl domain name (templates.XLParams.Name): characters
+// outside [A-Za-z0-9_.-] become '-', leading '_', '.' and '-' are dropped, at most 64 characters;
+// "unikgen" if nothing is left.
+func domainName(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '.', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	s := strings.TrimLeft(b.String(), "_.-")
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	if s == "" {
+		s = "unikgen"
+	}
+	return s
+}
+
+// xlConfig renders the xl config of the kernel image for plan p with memory MiB.
+func xlConfig(image string, p *plan.Plan, memoryMiB int) ([]byte, error) {
+	abs, err := filepath.Abs(image)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	err = templates.XLConfig(&b, templates.XLParams{
+		Name: domainName(p.Name), Kernel: abs, MemoryMiB: memoryMiB, VCPUs: 1,
+		Cmdline: p.Cmdline, OnCrash: xlOnCrash,
+	})
+	return b.Bytes(), err
+}
+
+// writeXLConfig writes the xl config of image (built for p) beside it and returns its path.
+func writeXLConfig(image string, p *plan.Plan) (string, error) {
+	text, err := xlConfig(image, p, p.MemoryMiB)
+	if err != nil {
+		return "", err
+	}
+	path := xlPath(image)
+	if err := os.WriteFile(path, text, 0o644); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// announceWriter passes writes to w, preceded once, before the first one, by header. EnsureCache
+// prints nothing when the harness is ready, so the header appears only when it is being built.
+type announceWriter struct {
+	w      io.Writer
+	header string
+	once   sync.Once
+}
+
+func (a *announceWriter) Write(p []byte) (int, error) {
+	a.once.Do(func() { io.WriteString(a.w, a.header) })
+	return a.w.Write(p)
+}
+
+// ensureXenHarness builds the nested-Xen harness on first use, saying so on stderr.
+func ensureXenHarness(ctx context.Context) int {
+	dir, err := xenlab.DefaultCacheDir()
+	if err != nil {
+		log.Print(err)
+		return exitFailure
+	}
+	w := &announceWriter{w: os.Stderr, header: fmt.Sprintf(
+		"unikgen: -target xen boots the kernel as a PVH domain of real Xen %s nested in QEMU (TCG).\n"+
+			"unikgen: first use: building that harness in %s from Debian packages\n"+
+			"unikgen: (Xen, a dom0 kernel, the Xen tools: about 77 MB, downloaded once; set %s to move it).\n",
+		xenlab.XenVersion, dir, xenlab.CacheEnv)}
+	if err := xenlab.EnsureCache(ctx, dir, w); err != nil {
+		if ctx.Err() != nil {
+			log.Print("interrupted while building the Xen harness")
+			return 130
+		}
+		log.Printf("cannot build the nested-Xen harness: %v", err)
+		return exitFailure
+	}
+	return -1
+}
+
+// xenRun is one "unikgen run -target xen".
+type xenRun struct {
+	image     string
+	plan      *plan.Plan
+	memoryMiB int
+	cmdline   string        // qemu.Cmdline(env, args); "" keeps the plan's default
+	wait      time.Duration // -timeout: how long the domain may run
+}
+
+// runXen boots r.image under nested Xen and returns the exit status of unikgen run: the program's
+// status, 124 when it ran past -timeout (or the harness did), 2 without QEMU, 1 when the guest
+// crashed, rebooted or ended without a status, or the harness failed.
+func runXen(ctx context.Context, r xenRun) int {
+	text, err := xlConfig(r.image, r.plan, r.memoryMiB)
+	if err != nil {
+		log.Print(err)
+		return exitFailure
+	}
+	wait := r.wait.Round(time.Second)
+	if wait < r.wait {
+		wait += time.Second
+	}
+	res, err := xenlab.Run(ctx, xenlab.RunOptions{
+		Image: r.image, XLConfig: string(text), Cmdline: r.cmdline, Wait: wait, Log: os.Stderr,
+	})
+	if res != nil && len(res.Console) > 0 {
+		os.Stdout.Write(res.Console)
+	}
+	var nf *xenlab.NotFoundError
+	var te *xenlab.TimeoutError
+	switch {
+	case errors.As(err, &nf):
+		log.Print(err)
+		return exitUsage
+	case errors.As(err, &te):
+		log.Print(err)
+		return exitTimeout
+	case err != nil && ctx.Err() != nil:
+		log.Print("interrupted; QEMU killed")
+		return 130
+	case err != nil:
+		log.Print(err)
+		return exitFailure
+	}
+	status, err := res.Status()
+	var ge *xenlab.GuestError
+	switch {
+	case err == nil:
+		os.RemoveAll(res.WorkDir) // a clean run: its logs are not needed
+		return status & 0xff
+	case errors.As(err, &ge) && ge.Shutdown == "destroyed":
+		log.Printf("the program was still running after -timeout %v: its domain was destroyed (console log %s, Xen serial log %s)",
+			wait, res.GuestLog, res.XenLog)
+		return exitTimeout
+	}
+	log.Printf("%v\nunikgen: console log %s", err, res.GuestLog)
+	return exitFailure
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDomainName(t *testing.T) {
+	for in, want := range map[string]string{
+		"hello":                 "hello",
+		"web-1.test_a":          "web-1.test_a",
+		"_app:1":                "app-1",
+		"..x":                   "x",
+		"café":                  "caf-",
+		"":                      "unikgen",
+		"___":                   "unikgen",
+		strings.Repeat("a", 70): strings.Repeat("a", 64),
+	} {
+		if got := domainName(in); got != want {
+			t.Errorf("domainName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestXLPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"hello.xen":       "hello.xl",
+		"/a/b.c/kernel":   "/a/b.c/kernel.xl",
+		"out/custom.elf":  "out/custom.xl",
+		"weird.xl":        "weird.xl.xl",
+		"/x/hello.v2.xen": "/x/hello.v2.xl",
+	} {
+		if got := xlPath(in); got != want {
+			t.Errorf("xlPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// configuredApp is a program with a config.Kernel literal: a name that is not a domain name,
+// memory and boot-time defaults.
+const configuredApp = `package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/unikgen/unikgen/config"
+)
+
+var _ = config.Kernel{
+	Name:      "_my:app",
+	MemoryMiB: 96,
+	Args:      []string{"-v", "two words"},
+	Env:       []string{"GREETING=hi \"there\""},
+}
+
+func main() { fmt.Println(os.Args[1:], os.Getenv("GREETING")) }
+`
+
+// TestBuildXLConfig checks the xl config that build writes beside the image, byte for byte.
+func TestBuildXLConfig(t *testing.T) {
+	t.Parallel()
+	dir := appModule(t, configuredApp)
+	r := run(t, dir, nil, "build", "-generic", "./cmd/app")
+	if r.code != 0 {
+		t.Fatalf("unikgen build: exit %d\n%s", r.code, r.stderr)
+	}
+	// The image is named after the package (app.xen), the domain after config.Kernel.Name.
+	want := `# xl.cfg for the unikgen kernel my-app: a PVH guest (no device model, no emulated devices).
+# Start it on a Xen host with: xl create THIS_FILE   (add -c to attach to its PV console)
+name = "my-app"
+type = "pvh"
+kernel = "DIR/app.xen"
+memory = 96
+vcpus = 1
+cmdline = "\"GREETING=hi \\\"there\\\"\" -- -v \"two words\""
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "preserve"
+`
+	got, err := os.ReadFile(filepath.Join(dir, "app.xl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := strings.ReplaceAll(string(got), dir, "DIR"); s != want {
+		t.Errorf("app.xl:\n%s\nwant:\n%s", s, want)
+	}
+	if !strings.HasSuffix(r.stdout, "\napp.xl: xl config (memory 96 MiB)\n") {
+		t.Errorf("stdout %q does not name app.xl", r.stdout)
+	}
+
+	// -m overrides MemoryMiB; -o moves both files; the kernel path is absolute.
+	out := filepath.Join(t.TempDir(), "out dir", "k.elf")
+	os.MkdirAll(filepath.Dir(out), 0o755)
+	r = run(t, dir, nil, "build", "-generic", "-m", "200", "-o", out, "./cmd/app")
+	xl := filepath.Join(filepath.Dir(out), "k.xl")
+	if r.code != 0 || !strings.Contains(r.stdout, xl+": xl config (memory 200 MiB)\n") {
+		t.Fatalf("unikgen build -m 200 -o: exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	got, _ = os.ReadFile(xl)
+	for _, line := range []string{"memory = 200\n", `kernel = "` + out + `"` + "\n", `name = "my-app"` + "\n"} {
+		if !strings.Contains(string(got), line) {
+			t.Errorf("k.xl does not contain %q:\n%s", line, got)
+		}
+	}
+
+	// A -target qemu kernel does not run on Xen: no xl config.
+	out = filepath.Join(t.TempDir(), "q.xen")
+	r = run(t, dir, nil, "build", "-generic", "-target", "qemu", "-o", out, "./cmd/app")
+	if r.code != 0 || strings.Contains(r.stdout, ".xl") {
+		t.Errorf("unikgen build -target qemu: exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(xlPath(out)); err == nil {
+		t.Errorf("build -target qemu wrote %s", xlPath(out))
+	}
+
+	r = run(t, dir, nil, "build", "-m", "0", "./cmd/app")
+	if r.code != 2 || !strings.Contains(r.stderr, "unikgen: -m 0: want a positive number of MiB") {
+		t.Errorf("build -m 0: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestRunXenErrors checks the failures of run -target xen that need no Xen run.
+func TestRunXenErrors(t *testing.T) {
+	t.Parallel()
+	root := moduleRoot()
+	for _, tt := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"run", "-target", "xen", "-accel", "kvm", "./examples/hello"},
+			"unikgen: -accel is a QEMU setting: it does not apply to -target xen"},
+		{[]string{"run", "-target", "xen", "-machine", "q35", "./examples/hello"},
+			"unikgen: -machine is a QEMU setting: it does not apply to -target xen"},
+		{[]string{"run", "-target", "xen", "-timeout", "0", "./examples/hello"},
+			"unikgen: -timeout 0s: -target xen needs a positive duration"},
+	} {
+		r := run(t, root, nil, tt.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.stderr) {
+			t.Errorf("unikgen %s: exit %d, stderr %q; want exit 2 and %q", strings.Join(tt.args, " "), r.code, r.stderr, tt.stderr)
+		}
+	}
+
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not found")
+	}
+	t.Run("no QEMU", func(t *testing.T) {
+		t.Parallel()
+		r := run(t, root, []string{"PATH=" + filepath.Dir(goTool)}, "run", "-target", "xen", "./examples/hello")
+		want := "unikgen: qemu-system-x86_64 not found: install qemu-system-x86"
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("run -target xen without QEMU: exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, want)
+		}
+	})
+	t.Run("harness cannot be built", func(t *testing.T) {
+		t.Parallel()
+		// QEMU and go are found, apt-get and the other tools the harness needs are not: the
+		// empty cache cannot be built, and unikgen says what it was doing.
+		qemuBin, err := exec.LookPath("qemu-system-x86_64")
+		if err != nil {
+			t.Skip("qemu-system-x86_64 not found")
+		}
+		bin := t.TempDir()
+		for _, p := range []string{goTool, qemuBin} {
+			if err := os.Symlink(p, filepath.Join(bin, filepath.Base(p))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cache := t.TempDir()
+		r := run(t, root, []string{"PATH=" + bin, "UNIKGEN_XENLAB_CACHE=" + cache}, "run", "-generic", "-target", "xen", "./examples/hello")
+		for _, want := range []string{
+			"unikgen: -target xen boots the kernel as a PVH domain of real Xen 4.17 nested in QEMU (TCG).\n",
+			"unikgen: first use: building that harness in " + cache + " from Debian packages\n",
+			"unikgen: cannot build the nested-Xen harness: xenlab: building the Xen harness needs apt-get, apt-cache",
+		} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr does not contain %q", want)
+			}
+		}
+		if r.code != 1 || r.stdout != "" {
+			t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 1", r.code, r.stdout, r.stderr)
+		}
+	})
+}
+
+// TestRunXen runs a program under nested Xen the way a user does: arguments and environment on
+// the Xen cmdline, the console on stdout, the program's exit status. About 30 s.
+func TestRunXen(t *testing.T) {
+	t.Parallel()
+	needQEMU(t)
+	if testing.Short() {
+		t.Skip("boots nested Xen (20-40 s); skipped with -short")
+	}
+	dir := appModule(t, `package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	fmt.Printf("%q %q\n", os.Args, os.Getenv("GREETING"))
+	os.Exit(len(os.Args))
+}
+`)
+	r := run(t, dir, nil, "run", "-generic", "-target", "xen", "-timeout", "120s", "./cmd/app", "-env", "GREETING=hi there", "--", "-m", `a "b"`, "")
+	want := `["app" "-m" "a \"b\"" ""] "hi there"` + "\n"
+	if r.code != 4 || r.stdout != want {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 4, stdout %q", r.code, r.stdout, r.stderr, want)
+	}
+	t.Logf("stderr:\n%s", r.stderr)
+}
