@@ -301,6 +301,16 @@ func TestGoldenSemantics(t *testing.T) {
 		t.Errorf("rawsyscall: sockets = %+v, want exactly udp4", c)
 	}
 
+	cp := get("capabilities")
+	for _, name := range []string{"console", "clock", "random", "sockets", "files", "signals"} {
+		if c, ok := cp.Capability(name); !ok || c.Uncertain {
+			t.Errorf("capabilities: %s = %+v, %v; want a certain use", name, c.Witness, ok)
+		}
+	}
+	if c, _ := cp.Capability("sockets"); !hasKind(c, "unix") {
+		t.Errorf("capabilities: socket kinds %v lack unix", c.Kinds)
+	}
+
 	ed := get("execdynamic")
 	if len(ed.Unsupported) != 1 || !strings.HasSuffix(ed.Unsupported[0].Pos, "execdynamic/main.go:14:19") {
 		t.Errorf("execdynamic: diagnostics = %v, want one at the interface call", ed.Unsupported)
@@ -321,6 +331,15 @@ func TestGoldenSemantics(t *testing.T) {
 		!strings.HasSuffix(cg.Unsupported[0].Pos, "answer_cgo.go:6:8") {
 		t.Errorf("cgo: diagnostics = %v", cg.Unsupported)
 	}
+}
+
+func hasKind(c analysis.Capability, kind string) bool {
+	for _, k := range c.Kinds {
+		if k.Name == kind {
+			return true
+		}
+	}
+	return false
 }
 
 func capNames(r *analysis.Result) []string {
