@@ -31,6 +31,7 @@ var kernelCases = []struct {
 	{name: "exec", pkg: "internal/boottest/testdata/exec", status: 0,
 		check: contains("exec fails: true\n")},
 	{name: "clock", pkg: "internal/boottest/testdata/clock", status: 0, check: checkClock},
+	{name: "sse", pkg: "internal/boottest/testdata/sse", status: 0, check: contains("sse state kept: true\n")},
 }
 
 func contains(want ...string) func(*testing.T, string, time.Duration) {
