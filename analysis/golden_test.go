@@ -268,6 +268,9 @@ func TestGoldenSemantics(t *testing.T) {
 	if !rn.Reflection.AllMethods || len(rn.Reflection.Witness) == 0 {
 		t.Errorf("reflectname: reflection rule not triggered: %+v", rn.Reflection)
 	}
+	if len(rn.Unsupported) != 0 {
+		t.Errorf("reflectname: methods kept by reflection must not make unsupported uses: %v", rn.Unsupported)
+	}
 
 	hs := get("httpserver")
 	sock, ok := hs.Capability("sockets")

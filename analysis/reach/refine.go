@@ -179,6 +179,12 @@ func (res *Result) refineHigherOrder() {
 		memo[p] = r
 		var all []origin
 		for _, e := range in[p.Func] {
+			if e.Kind == Reflect || e.Kind == ReflectCall {
+				// What reflection passes is not modelled: a method kept by
+				// the reflection rule would otherwise make every
+				// parameter it forwards unknown.
+				continue
+			}
 			if e.Site == nil {
 				return nil, false
 			}
