@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/unikgen/unikgen/analysis/reach"
+	"github.com/unikgen/unikgen/runtime/sysno"
 	"golang.org/x/tools/go/ssa"
 )
 
@@ -122,24 +123,12 @@ func name(f *ssa.Function) string {
 	return f.String()
 }
 
-// Name returns the x86-64 name of system call nr, or "" if it is unknown.
-func Name(nr int) string {
-	i := sort.Search(len(table), func(i int) bool { return table[i].Nr >= nr })
-	if i < len(table) && table[i].Nr == nr {
-		return table[i].Name
-	}
-	return ""
-}
+// Name returns the x86-64 name of system call nr, or "" if it is unknown. The table is the
+// library OS's (runtime/sysno), so the analysis and the generated dispatch table agree.
+func Name(nr int) string { return sysno.Name(nr) }
 
 // Number returns the x86-64 number of the named system call.
-func Number(name string) (int, bool) {
-	for _, e := range table {
-		if e.Name == name {
-			return e.Nr, true
-		}
-	}
-	return 0, false
-}
+func Number(name string) (int, bool) { return sysno.Number(name) }
 
 // Max is the highest system call number in the table.
-func Max() int { return table[len(table)-1].Nr }
+func Max() int { return sysno.Max - 1 }

@@ -31,19 +31,6 @@ func TestTableKnown(t *testing.T) {
 	}
 }
 
-func TestTableSortedUnique(t *testing.T) {
-	names := map[string]bool{}
-	for i, e := range table {
-		if i > 0 && e.Nr <= table[i-1].Nr {
-			t.Errorf("table not sorted at %d (%d after %d)", i, e.Nr, table[i-1].Nr)
-		}
-		if names[e.Name] {
-			t.Errorf("duplicate name %q", e.Name)
-		}
-		names[e.Name] = true
-	}
-}
-
 // TestTableMatchesGo checks the table against the SYS_ constants of the Go
 // standard library's syscall package for linux/amd64.
 func TestTableMatchesGo(t *testing.T) {
