@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -114,7 +115,10 @@ func runRun(ctx context.Context, args []string) int {
 		return runXen(ctx, xenRun{image: res.Image, plan: g.Plan, memoryMiB: memMiB, cmdline: cmdline, wait: *timeout})
 	}
 	cfg.Kernel = res.Image
+	console := &tail{max: 64 << 10}
+	cfg.Console = io.MultiWriter(os.Stdout, console)
 	r, err := qemu.Run(ctx, cfg)
+	reportKernelFault(res.Image, console.buf)
 	var te *qemu.TimeoutError
 	var nf *qemu.NotFoundError
 	switch {

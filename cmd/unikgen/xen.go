@@ -148,6 +148,7 @@ func runXen(ctx context.Context, r xenRun) int {
 	})
 	if res != nil && len(res.Console) > 0 {
 		os.Stdout.Write(res.Console)
+		reportKernelFault(r.image, res.Console)
 	}
 	var nf *xenlab.NotFoundError
 	var te *xenlab.TimeoutError

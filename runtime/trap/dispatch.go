@@ -146,6 +146,7 @@ func kernelTrap(frame uintptr) {
 		klog.Print("unexpected fault address ")
 		klog.Hex(uint64(cr2))
 		klog.Print("\n")
+		kernelCR2 = cr2 // the address worked out, when CR2 itself read 0 (see decode.go)
 		kernelFault(r, "page fault in kernel")
 	case v < 32:
 		kernelFault(r, "exception in kernel")
