@@ -100,7 +100,7 @@ func exception(t *sched.Thread, v uint64) {
 		klog.Print(", address ")
 		klog.Hex(addr)
 		klog.Print(") with no handler installed\n")
-		dumpRegs(r)
+		dumpRegs(r, addr)
 		killed(sig, addr, r.RIP)
 	}
 }
@@ -146,7 +146,7 @@ func kernelTrap(frame uintptr) {
 		klog.Print("unexpected fault address ")
 		klog.Hex(uint64(cr2))
 		klog.Print("\n")
-		kernelCR2 = cr2 // the address worked out, when CR2 itself read 0 (see decode.go)
+		kernelCR2 = cr2 // the address worked out when CR2 itself read 0 (see decode.go), for the report
 		kernelFault(r, "page fault in kernel")
 	case v < 32:
 		kernelFault(r, "exception in kernel")
@@ -217,15 +217,15 @@ func outOfMemory(addr uintptr, pc uint64) {
 	platform.Fatal("out of memory")
 }
 
-// dumpRegs prints the registers of a faulting context.
-func dumpRegs(r *sched.Regs) {
+// dumpRegs prints the registers of a faulting context and its fault address.
+func dumpRegs(r *sched.Regs, faultAddr uint64) {
 	reg := func(name string, v uint64) {
 		klog.Print(name)
 		klog.Hex(v)
 	}
 	reg("pc  ", r.RIP)
 	reg("  sp  ", r.RSP)
-	reg("  cr2 ", uint64(kernelCR2))
+	reg("  addr ", faultAddr)
 	reg("\nrax ", r.RAX)
 	reg("  rbx ", r.RBX)
 	reg("  rcx ", r.RCX)
@@ -252,7 +252,7 @@ func kernelFault(r *sched.Regs, what string) {
 	klog.Print(" (error code ")
 	klog.Hex(r.Err)
 	klog.Print(")\n")
-	dumpRegs(r)
+	dumpRegs(r, uint64(kernelCR2))
 	klog.Print("stack trace (return addresses; resolve with go tool addr2line):\n\t")
 	klog.Hex(r.RIP)
 	klog.Print("\n")
