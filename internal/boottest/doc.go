@@ -1,8 +1,15 @@
-// Package boottest boots the examples and the fault-case programs under testdata as unikgen
-// kernels under QEMU and checks their console output and exit status. The same programs also run
-// as ordinary Linux programs, which pins the expectations: a kernel must behave like Linux.
+// Package boottest boots real kernels and checks their console output and exit status:
+//
+//   - TestBoot: the examples and the fault-case programs under testdata under QEMU (microvm, and
+//     q35 for hello). TestLinux runs the same programs as ordinary Linux programs, which pins the
+//     expectations: a kernel must behave like Linux.
+//   - TestKernel: behaviours of the library OS itself, with no Linux counterpart: a fault in the
+//     kernel, memory exhaustion, clock accuracy against the host, heap churn under memory
+//     pressure, SSE state across thread switches, exec failing cleanly.
+//   - TestXen: hello, goroutines, a panic and a xenstore program under real Xen 4.17 nested in
+//     QEMU (internal/xenlab), with the same expectations as under QEMU.
 //
 // The tests need QEMU (qemu-system-x86_64, with qboot) and skip without it; -short skips them.
-// Each program is built once, with gen/build and the library OS's generic composition root, and
-// shared by the subtests that boot it.
+// Each program is built once, with gen/build and the library OS's generic composition root (the
+// xenstore program with the Xen target), and shared by the subtests that boot it.
 package boottest
