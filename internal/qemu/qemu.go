@@ -118,9 +118,10 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 		// XSAVE, ...); "max" is everything TCG can emulate.
 		args = append(args, "-accel", TCG, "-cpu", "max")
 	case KVM:
-		// The default CPU model: -cpu host or max pass MSRs and features that some hosts' KVM
+		// The default CPU model plus RDRAND (getrandom, and so crypto/rand, fails closed without a
+		// hardware generator): -cpu host or max pass MSRs and features that some hosts' KVM
 		// (PVM-type) reject.
-		args = append(args, "-accel", KVM)
+		args = append(args, "-accel", KVM, "-cpu", "qemu64,+rdrand")
 	default:
 		return nil, fmt.Errorf("unknown accelerator %q (want %s or %s)", c.Accel, TCG, KVM)
 	}

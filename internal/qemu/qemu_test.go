@@ -24,7 +24,7 @@ func TestCommandArgs(t *testing.T) {
 				"-device isa-debug-exit,iobase=0xf4,iosize=0x04 -chardev file,id=ugstatus,path=/tmp/a,,b/status " +
 				"-device isa-debugcon,iobase=0x402,chardev=ugstatus -kernel k.xen"},
 		{Config{Kernel: "k.xen", Machine: Q35, Accel: KVM, MemoryMiB: 128, Env: []string{"A=1"}, Args: []string{"x y"}},
-			"-M q35 -accel kvm -m 128 -nodefaults -no-user-config -display none -serial stdio -no-reboot " +
+			"-M q35 -accel kvm -cpu qemu64,+rdrand -m 128 -nodefaults -no-user-config -display none -serial stdio -no-reboot " +
 				"-device isa-debug-exit,iobase=0xf4,iosize=0x04 -chardev file,id=ugstatus,path=/tmp/a,,b/status " +
 				"-device isa-debugcon,iobase=0x402,chardev=ugstatus -kernel k.xen -append|A=1 -- \"x y\""},
 	}
