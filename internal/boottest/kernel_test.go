@@ -31,6 +31,8 @@ var kernelCases = []struct {
 	{name: "exec", pkg: "internal/boottest/testdata/exec", status: 0,
 		check: contains("exec fails: true\n")},
 	{name: "clock", pkg: "internal/boottest/testdata/clock", status: 0, check: checkClock},
+	{name: "random", pkg: "internal/boottest/testdata/random", status: 0,
+		check: contains("crypto/rand ok: true\nmath/rand ok: true\n")},
 	{name: "sse", pkg: "internal/boottest/testdata/sse", status: 0, check: contains("sse state kept: true\n")},
 }
 

@@ -36,9 +36,6 @@ func Rdseed() (v uint64, ok bool)
 // Invlpg drops the TLB entry for the page holding addr.
 func Invlpg(addr uintptr)
 
-// ReadCR2 returns the faulting address of the last page fault.
-func ReadCR2() uintptr
-
 // ReadCR3 returns the physical address of the top-level page table.
 func ReadCR3() uintptr
 
@@ -63,17 +60,8 @@ func Lgdt(desc uintptr)
 // Ltr loads the task register with selector sel.
 func Ltr(sel uint16)
 
-// Fninit resets the x87 FPU and loads MXCSR with its default value.
-func Fninit()
-
 // Fxsave stores the x87/SSE state to the 512-byte, 16-byte-aligned area at addr.
 func Fxsave(addr uintptr)
-
-// Fxrstor loads the x87/SSE state from the 512-byte, 16-byte-aligned area at addr.
-func Fxrstor(addr uintptr)
-
-// FramePointer returns the caller's frame pointer (RBP).
-func FramePointer() uintptr
 
 // Model-specific registers used by the library OS.
 const (

@@ -81,12 +81,6 @@ TEXT ·Invlpg(SB),NOSPLIT,$0-8
 	INVLPG	(AX)
 	RET
 
-// func ReadCR2() uintptr
-TEXT ·ReadCR2(SB),NOSPLIT,$0-8
-	MOVQ	CR2, AX
-	MOVQ	AX, ret+0(FP)
-	RET
-
 // func ReadCR3() uintptr
 TEXT ·ReadCR3(SB),NOSPLIT,$0-8
 	MOVQ	CR3, AX
@@ -136,28 +130,10 @@ TEXT ·Ltr(SB),NOSPLIT,$0-2
 	LTR	AX
 	RET
 
-// func Fninit()
-TEXT ·Fninit(SB),NOSPLIT,$8-0
-	BYTE $0xDB; BYTE $0xE3 // FNINIT
-	MOVL	$0x1f80, 0(SP)
-	LDMXCSR	0(SP)
-	RET
-
 // func Fxsave(addr uintptr)
 TEXT ·Fxsave(SB),NOSPLIT,$0-8
 	MOVQ	addr+0(FP), AX
 	FXSAVE64	(AX)
-	RET
-
-// func Fxrstor(addr uintptr)
-TEXT ·Fxrstor(SB),NOSPLIT,$0-8
-	MOVQ	addr+0(FP), AX
-	FXRSTOR64	(AX)
-	RET
-
-// func FramePointer() uintptr
-TEXT ·FramePointer(SB),NOSPLIT,$0-8
-	MOVQ	BP, ret+0(FP)
 	RET
 
 // func Breakpoint()

@@ -119,10 +119,3 @@ func findFree(length uintptr) (uintptr, bool) {
 	}
 	return 0, false
 }
-
-// Areas calls f for each program mapping, in address order (for diagnostics).
-func Areas(f func(start, end uintptr, prot int)) {
-	for i := 0; i < nvma; i++ {
-		f(vmas[i].start, vmas[i].end, vmas[i].prot)
-	}
-}

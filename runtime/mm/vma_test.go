@@ -13,7 +13,9 @@ func reset() {
 
 func layout() string {
 	var b strings.Builder
-	Areas(func(start, end uintptr, prot int) { fmt.Fprintf(&b, "[%#x-%#x %d]", start, end, prot) })
+	for _, v := range vmas[:nvma] {
+		fmt.Fprintf(&b, "[%#x-%#x %d]", v.start, v.end, v.prot)
+	}
 	return b.String()
 }
 

@@ -5,16 +5,21 @@ import (
 	"github.com/unikgen/unikgen/runtime/sched"
 )
 
-var hasRdrand = -1
+var (
+	hasRdrand = -1 // -1: not probed yet
+	hasRdseed bool
+)
 
-// Random fills b from the CPU's random-number generator (RDRAND). It fails, rather than return
-// predictable bytes, when the CPU has none or it keeps failing.
+// Random fills b from the CPU's random-number generator: RDRAND, or RDSEED when RDRAND keeps
+// failing. It fails, rather than return predictable bytes, when the CPU has neither or both keep
+// failing.
 func Random(b []byte) bool {
 	if hasRdrand < 0 {
 		hasRdrand = 0
 		if arch.HasRdrand() {
 			hasRdrand = 1
 		}
+		hasRdseed = arch.HasRdseed()
 	}
 	if hasRdrand == 0 {
 		return false
@@ -24,6 +29,9 @@ func Random(b []byte) bool {
 		ok := false
 		for try := 0; try < 100 && !ok; try++ {
 			v, ok = arch.Rdrand()
+		}
+		for try := 0; try < 1000 && !ok && hasRdseed; try++ {
+			v, ok = arch.Rdseed()
 		}
 		if !ok {
 			return false
