@@ -6,6 +6,8 @@
 // console on Xen). Until a sink is installed, output is kept in a small buffer and replayed.
 package klog
 
+import "strconv"
+
 // Sink writes console bytes. It is installed once during boot.
 type Sink func(b []byte)
 
@@ -70,25 +72,6 @@ func Dec(v int64) {
 	Write(FormatDec(fmtBuf[:20], v))
 }
 
-// FormatDec formats v in decimal into buf (at least 20 bytes) and returns the used tail.
-func FormatDec(buf []byte, v int64) []byte {
-	neg := v < 0
-	u := uint64(v)
-	if neg {
-		u = uint64(-v)
-	}
-	i := len(buf)
-	for {
-		i--
-		buf[i] = byte('0' + u%10)
-		u /= 10
-		if u == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		buf[i] = '-'
-	}
-	return buf[i:]
-}
+// FormatDec formats v in decimal into buf (at least 20 bytes) and returns the digits. It does not
+// allocate when buf is large enough.
+func FormatDec(buf []byte, v int64) []byte { return strconv.AppendInt(buf[:0], v, 10) }

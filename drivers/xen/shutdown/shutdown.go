@@ -23,6 +23,8 @@
 package shutdown
 
 import (
+	"strconv"
+
 	"github.com/unikgen/unikgen/drivers/xen/console"
 	"github.com/unikgen/unikgen/drivers/xen/hypercall"
 	"github.com/unikgen/unikgen/drivers/xen/xenstore"
@@ -75,24 +77,7 @@ func Publish(status int) {
 
 // statusLine formats StatusPrefix, status in decimal and a newline into buf and returns the length.
 func statusLine(buf []byte, status int) int {
-	n := copy(buf, StatusPrefix)
-	v := uint64(status)
-	if status < 0 {
-		buf[n] = '-'
-		n++
-		v = uint64(-int64(status))
-	}
-	var tmp [20]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	n += copy(buf[n:], tmp[i:])
-	buf[n] = '\n'
-	return n + 1
+	b := append(buf[:0], StatusPrefix...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	return len(append(b, '\n'))
 }

@@ -27,6 +27,7 @@ package wire
 
 import (
 	"encoding/binary"
+	"strconv"
 	"syscall"
 	"unsafe"
 )
@@ -257,20 +258,7 @@ func ParseUint(p []byte) (uint32, bool) {
 
 // AppendUint writes v in decimal into buf and returns the digits (buf needs 20 bytes for any
 // value).
-func AppendUint(buf []byte, v uint64) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	n := copy(buf, tmp[i:])
-	return buf[:n]
-}
+func AppendUint(buf []byte, v uint64) []byte { return strconv.AppendUint(buf[:0], v, 10) }
 
 // errnos are the names of xsd_errors and the errno each stands for.
 var errnos = [...]struct {
