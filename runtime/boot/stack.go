@@ -97,9 +97,9 @@ func buildProcessStack(info *bootInfo) uintptr {
 	put(100)
 	put(atRandom)
 	put(random)
-	if ktime.TSCClock() {
+	if fn, ok := ktime.VDSO(); ok {
 		put(atSysinfoEhdr)
-		put(vdso.Build(ktime.VDSOClockGettimePC()))
+		put(vdso.Build(fn))
 	}
 	put(atNull)
 	put(0)

@@ -143,12 +143,30 @@ func daysFromCivil(y, m, d int64) int64 {
 	return era*146097 + doe - 719468
 }
 
-// vdsoClockGettime is __vdso_clock_gettime (vdso_amd64.s).
+// vdsoClockGettime and vdsoClockGettimePV are __vdso_clock_gettime for the TSC clock and for
+// Xen's pvclock (vdso_amd64.s).
 func vdsoClockGettime()
+func vdsoClockGettimePV()
 
-// VDSOClockGettimePC returns the address of the vDSO clock_gettime, which reads the TSC clock.
+// VDSOClockGettimePC returns the address of the TSC clock's vDSO clock_gettime.
 func VDSOClockGettimePC() uintptr
+func vdsoClockGettimePVPC() uintptr
 
-// TSCClock reports whether the monotonic clock is the calibrated TSC (and so can be read from
-// program context through the vDSO), rather than a platform clock.
-func TSCClock() bool { return platformNanotime == nil && tscMult != 0 }
+// pvti is the address of the pvclock record the vDSO reads on Xen, 0 elsewhere.
+var pvti uintptr
+
+// UsePVClockVDSO makes the vDSO read Xen's pvclock record (struct vcpu_time_info) at addr, the
+// record the platform clock (UsePlatformClock) reads too.
+func UsePVClockVDSO(addr uintptr) { pvti = addr }
+
+// VDSO returns the address of the clock_gettime that program code can call instead of the system
+// call, and false when the clock cannot be read from program context.
+func VDSO() (uintptr, bool) {
+	switch {
+	case platformNanotime == nil && tscMult != 0:
+		return VDSOClockGettimePC(), true
+	case platformNanotime != nil && pvti != 0:
+		return vdsoClockGettimePVPC(), true
+	}
+	return 0, false
+}

@@ -47,3 +47,74 @@ TEXT ·VDSOClockGettimePC(SB),NOSPLIT,$0-8
 	LEAQ	·vdsoClockGettime(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
+
+// vdsoClockGettimePV is __vdso_clock_gettime on Xen: the same clocks, from the pvclock record
+// (struct vcpu_time_info, xen/include/public/xen.h) at ·pvti: version @0 (odd while Xen updates
+// it), tsc_timestamp @8, system_time @16, tsc_to_system_mul @24, tsc_shift (signed) @28, flags
+// @29. Without XEN_PVCLOCK_TSC_STABLE_BIT (flags bit 0) it makes the system call, as Linux does.
+TEXT ·vdsoClockGettimePV(SB),NOSPLIT|NOFRAME,$0
+	CMPL	DI, $0
+	JEQ	pv
+	CMPL	DI, $1
+	JEQ	pv
+	CMPL	DI, $5
+	JEQ	pv
+	CMPL	DI, $6
+	JEQ	pv
+	CMPL	DI, $7
+	JEQ	pv
+syscall:
+	MOVL	$228, AX
+	SYSCALL
+	RET
+pv:
+	MOVQ	·pvti(SB), R8
+	TESTB	$1, 29(R8)
+	JEQ	syscall
+retry:
+	MOVL	0(R8), R9		// version
+	TESTL	$1, R9
+	JNE	retry
+	LFENCE
+	RDTSC
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	SUBQ	8(R8), AX		// TSC ticks since tsc_timestamp
+	MOVBQSX	28(R8), CX		// tsc_shift
+	TESTQ	CX, CX
+	JS	right
+	SHLQ	CX, AX
+	JMP	scale
+right:
+	NEGQ	CX
+	SHRQ	CX, AX
+scale:
+	MOVL	24(R8), R10		// tsc_to_system_mul
+	MULQ	R10			// DX:AX = ticks * mul
+	SHRQ	$32, AX
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	ADDQ	16(R8), AX		// + system_time: ns
+	LFENCE
+	CMPL	0(R8), R9
+	JNE	retry
+	CMPL	DI, $0
+	JEQ	pvwall
+	CMPL	DI, $5
+	JNE	pvsplit
+pvwall:
+	ADDQ	·wallBase(SB), AX
+pvsplit:
+	XORL	DX, DX
+	MOVQ	$1000000000, CX
+	DIVQ	CX
+	MOVQ	AX, 0(SI)
+	MOVQ	DX, 8(SI)
+	XORL	AX, AX
+	RET
+
+// func vdsoClockGettimePVPC() uintptr
+TEXT ·vdsoClockGettimePVPC(SB),NOSPLIT,$0-8
+	LEAQ	·vdsoClockGettimePV(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET

@@ -54,6 +54,7 @@ func Init() bool {
 // InitClock makes Xen's pvclock the monotonic clock and reads the wall clock from shared_info.
 func InitClock() {
 	ktime.UsePlatformClock(pvclock.Nanotime)
+	ktime.UsePVClockVDSO(sharedinfo.VcpuInfo(0) + sharedinfo.VcpuTime)
 	sec, nsec := pvclock.WallClock()
 	ktime.SetWallClock(sec*1e9 + nsec)
 }
