@@ -15,7 +15,6 @@ const (
 	atPagesz      = 6
 	atClktck      = 17
 	atRandom      = 25
-	atExecfn      = 31
 	atSysinfoEhdr = 33
 )
 

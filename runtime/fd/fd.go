@@ -33,18 +33,17 @@ const (
 
 // errno values.
 const (
-	eBADF   = 9
-	eAGAIN  = 11
-	eINVAL  = 22
-	eMFILE  = 24
-	eNOENT  = 2
-	eEXIST  = 17
-	eNOMEM  = 12
-	eNOTTY  = 25
-	eSPIPE  = 29
-	eNOSYS  = 38
-	ePERM   = 1
-	eOPNOTS = 95
+	eBADF  = 9
+	eAGAIN = 11
+	eINVAL = 22
+	eMFILE = 24
+	eNOENT = 2
+	eEXIST = 17
+	eNOMEM = 12
+	eNOTTY = 25
+	eSPIPE = 29
+	eNOSYS = 38
+	ePERM  = 1
 )
 
 type file struct {

@@ -14,11 +14,10 @@ const (
 	madvFree     = 8
 	madvRemove   = 9
 
-	eNOMEM  = 12
-	eEXIST  = 17
-	eINVAL  = 22
-	eNODEV  = 19
-	eACCESS = 13
+	eNOMEM = 12
+	eEXIST = 17
+	eINVAL = 22
+	eNODEV = 19
 )
 
 // Mmap implements mmap(2) for anonymous mappings. It returns the address or a negative errno.

@@ -14,7 +14,6 @@ const (
 	eNOENT       = 2
 	eSRCH        = 3
 	eINTR        = 4
-	eIO          = 5
 	eBADF        = 9
 	eAGAIN       = 11
 	eNOMEM       = 12
@@ -28,13 +27,12 @@ const (
 
 // clone(2) flags.
 const (
-	cloneVM            = 0x100
-	cloneThread        = 0x10000
-	cloneSighand       = 0x800
-	cloneSettls        = 0x80000
-	cloneParentSettid  = 0x100000
-	cloneChildCleartid = 0x200000
-	cloneChildSettid   = 0x1000000
+	cloneVM           = 0x100
+	cloneThread       = 0x10000
+	cloneSighand      = 0x800
+	cloneSettls       = 0x80000
+	cloneParentSettid = 0x100000
+	cloneChildSettid  = 0x1000000
 )
 
 // Clone creates a thread. Only threads sharing the address space exist here: a fork or a new
