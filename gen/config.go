@@ -229,6 +229,11 @@ func evalKernel(pkg *packages.Package, lit *ast.CompositeLit, uc *userConfig) Co
 			}
 			if name == "Target" {
 				uc.Target = s
+				if s != plan.TargetAny && s != plan.TargetQEMU && s != plan.TargetXen {
+					// plan.Check says the same for -target; saying it here reports it together
+					// with the literal's other errors.
+					bad(v, name, "unknown target %q (want %q, %q or %q)", s, plan.TargetAny, plan.TargetQEMU, plan.TargetXen)
+				}
 			} else {
 				uc.Name = s
 			}
