@@ -58,15 +58,5 @@ func exit(status int) {
 	klog.Print("unikgen: exit status ")
 	klog.Dec(int64(status))
 	klog.Print(" (no isa-debug-exit device at port 0xf4; resetting)\n")
-	tripleFault()
+	platform.Reset()
 }
-
-// tripleFault resets the machine: with an empty IDT, the breakpoint becomes a triple fault
-// (QEMU with -no-reboot then exits).
-func tripleFault() {
-	arch.Lidt(arch.Addr(nullIDT[:]))
-	arch.Breakpoint()
-	arch.HaltForever()
-}
-
-var nullIDT [10]byte
