@@ -1,20 +1,38 @@
 #include "textflag.h"
 
+// The clocks the vDSO serves: CLOCK_REALTIME (0), CLOCK_MONOTONIC (1), CLOCK_REALTIME_COARSE (5),
+// CLOCK_MONOTONIC_COARSE (6) and CLOCK_BOOTTIME (7); any other goes to label other.
+#define CLOCK_FILTER(served, other) \
+	CMPL	DI, $0; JEQ	served; \
+	CMPL	DI, $1; JEQ	served; \
+	CMPL	DI, $5; JEQ	served; \
+	CMPL	DI, $6; JEQ	served; \
+	CMPL	DI, $7; JEQ	served; \
+	JMP	other
+
+// STORE_TIMESPEC turns AX, ns since boot, into the requested clock's struct timespec at SI
+// (adding the wall-clock base for the REALTIME clocks) and returns 0.
+#define STORE_TIMESPEC(wall, split) \
+	CMPL	DI, $0; JEQ	wall; \
+	CMPL	DI, $5; JNE	split; \
+wall: \
+	ADDQ	·wallBase(SB), AX; \
+split: \
+	XORL	DX, DX; \
+	MOVQ	$1000000000, CX; \
+	DIVQ	CX; \
+	MOVQ	AX, 0(SI); \
+	MOVQ	DX, 8(SI); \
+	XORL	AX, AX; \
+	RET
+
 // vdsoClockGettime is the program's __vdso_clock_gettime (runtime/vdso): int
 // clock_gettime(clockid_t DI, struct timespec *SI), System V ABI, run in program context. It
 // serves CLOCK_REALTIME and CLOCK_MONOTONIC (and their _COARSE and BOOTTIME variants) from the
 // TSC with the kernel's calibration, and makes the real system call for any other clock.
 TEXT ·vdsoClockGettime(SB),NOSPLIT|NOFRAME,$0
-	CMPL	DI, $0			// CLOCK_REALTIME
-	JEQ	tsc
-	CMPL	DI, $1			// CLOCK_MONOTONIC
-	JEQ	tsc
-	CMPL	DI, $5			// CLOCK_REALTIME_COARSE
-	JEQ	tsc
-	CMPL	DI, $6			// CLOCK_MONOTONIC_COARSE
-	JEQ	tsc
-	CMPL	DI, $7			// CLOCK_BOOTTIME
-	JEQ	tsc
+	CLOCK_FILTER(tsc, syscall)
+syscall:
 	MOVL	$228, AX		// SYS_clock_gettime
 	SYSCALL
 	RET
@@ -27,20 +45,7 @@ tsc:
 	SHRQ	$32, AX
 	SHLQ	$32, DX
 	ORQ	DX, AX			// ns since boot
-	CMPL	DI, $0
-	JEQ	wall
-	CMPL	DI, $5
-	JNE	split
-wall:
-	ADDQ	·wallBase(SB), AX
-split:
-	XORL	DX, DX
-	MOVQ	$1000000000, CX
-	DIVQ	CX			// AX = s, DX = ns
-	MOVQ	AX, 0(SI)
-	MOVQ	DX, 8(SI)
-	XORL	AX, AX
-	RET
+	STORE_TIMESPEC(wall, split)
 
 // func VDSOClockGettimePC() uintptr
 TEXT ·VDSOClockGettimePC(SB),NOSPLIT,$0-8
@@ -53,16 +58,7 @@ TEXT ·VDSOClockGettimePC(SB),NOSPLIT,$0-8
 // it), tsc_timestamp @8, system_time @16, tsc_to_system_mul @24, tsc_shift (signed) @28, flags
 // @29. Without XEN_PVCLOCK_TSC_STABLE_BIT (flags bit 0) it makes the system call, as Linux does.
 TEXT ·vdsoClockGettimePV(SB),NOSPLIT|NOFRAME,$0
-	CMPL	DI, $0
-	JEQ	pv
-	CMPL	DI, $1
-	JEQ	pv
-	CMPL	DI, $5
-	JEQ	pv
-	CMPL	DI, $6
-	JEQ	pv
-	CMPL	DI, $7
-	JEQ	pv
+	CLOCK_FILTER(pv, syscall)
 syscall:
 	MOVL	$228, AX
 	SYSCALL
@@ -98,20 +94,7 @@ scale:
 	LFENCE
 	CMPL	0(R8), R9
 	JNE	retry
-	CMPL	DI, $0
-	JEQ	pvwall
-	CMPL	DI, $5
-	JNE	pvsplit
-pvwall:
-	ADDQ	·wallBase(SB), AX
-pvsplit:
-	XORL	DX, DX
-	MOVQ	$1000000000, CX
-	DIVQ	CX
-	MOVQ	AX, 0(SI)
-	MOVQ	DX, 8(SI)
-	XORL	AX, AX
-	RET
+	STORE_TIMESPEC(wall, split)
 
 // func vdsoClockGettimePVPC() uintptr
 TEXT ·vdsoClockGettimePVPC(SB),NOSPLIT,$0-8
