@@ -5,7 +5,7 @@
 //     expectations: a kernel must behave like Linux.
 //   - TestKernel: behaviours of the library OS itself, with no Linux counterpart: a fault in the
 //     kernel, memory exhaustion, clock accuracy against the host, heap churn under memory
-//     pressure, SSE state across thread switches, exec failing cleanly.
+//     pressure, SSE state across thread switches, crypto/rand, exec failing cleanly.
 //   - TestXen: hello, goroutines, a panic and a xenstore program under real Xen 4.17 nested in
 //     QEMU (internal/xenlab), with the same expectations as under QEMU.
 //
