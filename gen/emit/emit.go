@@ -34,6 +34,7 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.ImportName(plan.PlatformQEMU, "qemu")
 	f.ImportName(plan.PlatformXen, "xen")
 	f.ImportName(plan.PlatformPkg, "platform")
+	f.ImportName(plan.NetstackPkg, "netstack")
 
 	f.Comment("Configure-time settings.")
 	f.Const().Defs(
@@ -45,6 +46,9 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 		Id("DefaultCmdline").Op("=").Lit(p.Cmdline),
 		Comment("DebugSyscalls makes a system call without a handler print its name once."),
 		Id("DebugSyscalls").Op("=").Lit(p.DebugSyscalls),
+		Comment("Services is true when program-context services (the network stack) serve calls through"),
+		Comment("the relay."),
+		Id("Services").Op("=").Lit(p.Services()),
 	)
 	f.Line()
 
@@ -79,6 +83,18 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.Line()
 	f.Comment("initClock sets up the monotonic and wall clocks.")
 	f.Func().Id("initClock").Params().Add(initClockBody(plats, oneLine))
+
+	if p.Services() {
+		f.Line()
+		f.Comment("init starts the services that run in program context, before the program's own")
+		f.Comment("initialisation (package boot is initialised before package main).")
+		f.Func().Id("init").Params().Block(
+			If(Op("!").Id("booted")).Block(Return().Comment("a host test of package boot, not a kernel")),
+			If(Err().Op(":=").Qual(plan.NetstackPkg, "Start").Call(), Err().Op("!=").Nil()).Block(
+				Panic(Lit("unikgen: network: ").Op("+").Err().Dot("Error").Call()),
+			),
+		)
+	}
 
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {

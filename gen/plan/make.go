@@ -34,6 +34,14 @@ type Tree struct {
 	Xen bool
 }
 
+// ServicesFixed are the system calls that the program-context services make (the relay server,
+// gVisor's netstack: getrandom from pkg/rand, getpid from pkg/log), which the analysis of the
+// program does not see. The library OS serves them in every kernel with services.
+var ServicesFixed = []string{
+	"unikgen_relay_wait", "unikgen_relay_done", "unikgen_relay_notify", "unikgen_relay_irq",
+	"unikgen_relay_dma", "getrandom", "getpid", "sched_yield",
+}
+
 // RuntimeFixed are the system calls the Go runtime on linux/amd64 makes whatever the program does,
 // some from assembly that the analysis does not see (docs: go-runtime-linux-abi.md §3): thread
 // setup, signals, memory, the scheduler, time and the netpoller. The library OS always serves them.
@@ -125,7 +133,7 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 		}
 	}
 	p.Components = components(p, t, res, generic)
-	p.Syscalls = syscallTable(t, res, generic)
+	p.Syscalls = syscallTable(t, res, generic, p.Services())
 	return p, nil
 }
 
@@ -204,13 +212,16 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 		}
 		return c
 	}
-	cs = append(cs, missing("network", "sockets", "network stack"))
+	net := use("network", "sockets", "the program uses sockets: gVisor's netstack serves them, with a loopback interface and the machine's network device",
+		"the program makes no socket")
+	net.Package = NetstackPkg
+	cs = append(cs, net)
 	cs = append(cs, missing("block", "block", "block device driver"))
 	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
 	return cs
 }
 
-func syscallTable(t *Tree, res *analysis.Result, generic bool) Syscalls {
+func syscallTable(t *Tree, res *analysis.Result, generic, services bool) Syscalls {
 	by := map[int][]string{}
 	add := func(nr int, who string) {
 		for _, w := range by[nr] {
@@ -241,6 +252,13 @@ func syscallTable(t *Tree, res *analysis.Result, generic bool) Syscalls {
 		for _, n := range RuntimeFixed {
 			if nr, ok := nums[n]; ok {
 				add(nr, "fixed")
+			}
+		}
+		if services {
+			for _, n := range ServicesFixed {
+				if nr, ok := nums[n]; ok {
+					add(nr, "services")
+				}
 			}
 		}
 	}

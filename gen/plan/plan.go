@@ -17,6 +17,7 @@ const (
 	PlatformPkg  = Module + "/runtime/platform"
 	PlatformQEMU = Module + "/runtime/platform/qemu"
 	PlatformXen  = Module + "/runtime/platform/xen"
+	NetstackPkg  = Module + "/services/netstack"
 )
 
 // Targets.
@@ -107,6 +108,13 @@ func (p *Plan) Component(name string) (Component, bool) {
 		}
 	}
 	return Component{}, false
+}
+
+// Services reports whether the kernel links a component that runs in program context behind
+// the relay (runtime/relay): the network stack.
+func (p *Plan) Services() bool {
+	c, ok := p.Component("network")
+	return ok && c.In
 }
 
 // Platforms returns the import paths of the platform packages in the plan, sorted.

@@ -50,7 +50,16 @@ func buildProcessStack(info *bootInfo) uintptr {
 		*(*byte)(arch.Ptr(p + uintptr(len(b)))) = 0
 		return p
 	}
-	var argv, envp [maxWords + 1]uintptr
+	putStr := func(s string) uintptr {
+		if p-uintptr(len(s))-1 < top-strArea {
+			platform.Fatal("kernel command line too long")
+		}
+		p -= uintptr(len(s)) + 1
+		copy(arch.Bytes(p, uintptr(len(s))), s)
+		*(*byte)(arch.Ptr(p + uintptr(len(s)))) = 0
+		return p
+	}
+	var argv, envp [maxWords + 2]uintptr
 	argc := 0
 	argv[argc] = putString([]byte(ProgramName))
 	argc++
@@ -61,6 +70,11 @@ func buildProcessStack(info *bootInfo) uintptr {
 	envc := 0
 	for _, w := range env {
 		envp[envc] = putString(cmd[w.start:w.end])
+		envc++
+	}
+	if Services && !hasEnv(cmd, env, "GOMAXPROCS") {
+		// The relay server needs a P of its own while a thread waits for it (docs/network.md).
+		envp[envc] = putStr("GOMAXPROCS=2")
 		envc++
 	}
 	p &^= 15
@@ -103,4 +117,15 @@ func buildProcessStack(info *bootInfo) uintptr {
 	put(atNull)
 	put(0)
 	return sp
+}
+
+// hasEnv reports whether one of the environment words env of cmd sets key.
+func hasEnv(cmd []byte, env []word, key string) bool {
+	for _, w := range env {
+		b := cmd[w.start:w.end]
+		if len(b) > len(key) && b[len(key)] == '=' && string(b[:len(key)]) == key {
+			return true
+		}
+	}
+	return false
 }

@@ -39,6 +39,17 @@ const (
 	WaitFutex // timeout: -ETIMEDOUT
 	WaitSleep // timeout: 0
 	WaitPoll  // timeout or readiness change: re-execute the syscall
+	// WaitFile: a blocking call on a descriptor whose file is WaitAddr; a readiness change of that
+	// file re-executes the syscall; a signal interrupts it.
+	WaitFile
+	// WaitRelay: a call forwarded to the program-context server (runtime/relay), request
+	// WaitAddr. Not interruptible: signals wait until the completion, as they do for a short
+	// uninterruptible wait on Linux.
+	WaitRelay
+	// WaitRelayServer: the server waiting for work; a request or an interrupt re-executes it.
+	WaitRelayServer
+	// WaitRelaySlot: a call waiting for a free relay request slot; it is re-executed.
+	WaitRelaySlot
 )
 
 // Thread is one schedulable thread. Regs must stay the first field.
@@ -160,6 +171,55 @@ func Wake(i int, res int64) {
 	makeRunnable(i)
 }
 
+// WakeNext ends thread i's wait with the syscall result res, like Wake, and puts it at the head of
+// the run queue: the thread woken by a hand-off (a forwarded call and its server) runs next.
+func WakeNext(i int, res int64) {
+	t := &threads[i]
+	if t.State != Blocked {
+		return
+	}
+	t.Regs.RAX = uint64(res)
+	t.Restart = false
+	t.Deadline = 0
+	runFirst(i)
+}
+
+// WakeRestartNext ends thread i's wait by re-executing its syscall, like WakeRestart, and puts it
+// at the head of the run queue.
+func WakeRestartNext(i int) {
+	t := &threads[i]
+	if t.State != Blocked {
+		return
+	}
+	t.Restart = true
+	runFirst(i)
+}
+
+func runFirst(i int) {
+	threads[i].State = Runnable
+	runHead = (runHead + MaxThreads - 1) % MaxThreads
+	runq[runHead] = int32(i)
+	runLen++
+}
+
+// WakeRestartAll re-executes the syscalls of every thread blocked with wait kind wait.
+func WakeRestartAll(wait uint8) {
+	for i := range threads {
+		if t := &threads[i]; t.State == Blocked && t.Wait == wait {
+			WakeRestart(i)
+		}
+	}
+}
+
+// WakeFile re-executes the syscalls of the threads blocked on file (WaitFile).
+func WakeFile(file uintptr) {
+	for i := range threads {
+		if t := &threads[i]; t.State == Blocked && t.Wait == WaitFile && t.WaitAddr == file {
+			WakeRestart(i)
+		}
+	}
+}
+
 // WakeRestart ends thread i's wait by re-executing its syscall.
 func WakeRestart(i int) {
 	t := &threads[i]
@@ -170,9 +230,10 @@ func WakeRestart(i int) {
 	makeRunnable(i)
 }
 
-// Interrupt ends thread i's wait, if any, with EINTR because a signal is pending.
+// Interrupt ends thread i's wait, if any, with EINTR because a signal is pending. A call
+// forwarded to the relay server is not interrupted: the signal waits for its completion.
 func Interrupt(i int) {
-	if threads[i].State == Blocked {
+	if t := &threads[i]; t.State == Blocked && t.Wait != WaitRelay {
 		Wake(i, -eINTR)
 	}
 }
