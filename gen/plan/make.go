@@ -20,6 +20,7 @@ type Settings struct {
 	Args          []string
 	Env           []string
 	DebugSyscalls bool
+	Network       Network
 }
 
 // Tree is what the library OS that the program builds against offers, read from its source.
@@ -78,6 +79,9 @@ func Check(s Settings, t *Tree) error {
 	if strings.ContainsAny(s.Name, "/\\ \"\x00") {
 		return &Error{"Name", fmt.Sprintf("name %q must not contain '/', '\\', '\"', spaces or NUL", s.Name)}
 	}
+	if err := s.Network.check(); err != nil {
+		return err
+	}
 	for i, e := range s.Env {
 		if err := CheckEnv(e); err != nil {
 			return &Error{fmt.Sprintf("Env[%d]", i), err.Error()}
@@ -134,6 +138,10 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 	}
 	p.Components = components(p, t, res, generic)
 	p.Syscalls = syscallTable(t, res, generic, p.Services())
+	if p.Services() {
+		n := s.Network
+		p.Network = &n
+	}
 	return p, nil
 }
 

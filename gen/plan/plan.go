@@ -18,6 +18,7 @@ const (
 	PlatformQEMU = Module + "/runtime/platform/qemu"
 	PlatformXen  = Module + "/runtime/platform/xen"
 	NetstackPkg  = Module + "/services/netstack"
+	VirtioNetPkg = Module + "/services/netstack/virtionet"
 )
 
 // Targets.
@@ -53,6 +54,8 @@ type Plan struct {
 	Components []Component `json:"components"`
 	// Syscalls is the dispatch table.
 	Syscalls Syscalls `json:"syscalls"`
+	// Network is the configuration of the network component, when it is in.
+	Network *Network `json:"network,omitempty"`
 	// Reflection is the analysis's reflection finding (informational).
 	Reflection *analysis.Reflection `json:"reflection,omitempty"`
 	// Unsupported lists reachable uses of APIs a unikernel cannot provide. A kernel is not built

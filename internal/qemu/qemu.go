@@ -53,6 +53,8 @@ type Config struct {
 	Console   io.Writer     // the serial console (the program's stdout and stderr); nil discards
 	Stderr    io.Writer     // QEMU's own messages; nil discards (they also appear in errors)
 	QEMU      string        // the emulator; "" means Binary found in $PATH
+	Net       string        // the network device: NetNone (""), NetUser or NetTap+IFNAME
+	Forwards  []Forward     // ports forwarded by user networking
 	// MachineOptions replaces the machine's default properties (for microvm, MicroVMOptions);
 	// for measurements.
 	MachineOptions *string
@@ -142,7 +144,11 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 	if cmdline != "" {
 		args = append(args, "-append", cmdline)
 	}
-	return args, nil
+	na, err := c.netArgs(c.Machine)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, na...), nil
 }
 
 // escapeOpt escapes a value inside a QEMU option list, where a comma is written twice.

@@ -10,6 +10,7 @@ package netstack
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"syscall"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -87,8 +88,21 @@ func prefixMask(p netip.Prefix) []byte {
 	return m
 }
 
-// Start brings the network up and starts serving sockets on the program's relay server.
-func Start() error {
+// A NIC is a network interface that a driver brought up.
+type NIC struct {
+	Name string // where the device is, for messages
+	Link stack.LinkEndpoint
+	MAC  [6]byte
+}
+
+// A Driver finds the machine's network devices of one kind, starts them with device memory and
+// interrupt lines of the relay server, and returns them.
+type Driver func(srv *relay.Server) ([]NIC, error)
+
+// Start brings the network up: the stack, the relay server serving sockets, the interfaces of
+// cfg's drivers, and the first interface's configuration (cfg, overridden by the boot-time
+// environment; see Config).
+func Start(cfg Config) error {
 	s, err := NewStack()
 	if err != nil {
 		return err
@@ -98,5 +112,32 @@ func Start() error {
 	srv.Handle(syscall.SYS_SOCKET, l.Socket)
 	srv.Handle(syscall.SYS_SOCKETPAIR, l.Socket)
 	srv.Start()
-	return nil
+
+	var nics []NIC
+	for _, d := range cfg.Drivers {
+		n, err := d(srv)
+		if err != nil {
+			logf("network device: %v", err)
+		}
+		nics = append(nics, n...)
+	}
+	if len(nics) == 0 {
+		return nil // only the loopback interface (a generic kernel of a program without sockets)
+	}
+	for i, n := range nics {
+		id := tcpip.NICID(i + 2)
+		if err := s.CreateNICWithOptions(id, n.Link, stack.NICOptions{Name: fmt.Sprintf("eth%d", i)}); err != nil {
+			return fmt.Errorf("interface %s: %v", n.Name, err)
+		}
+	}
+	c, err := cfg.resolve(os.Getenv)
+	if err != nil {
+		return err
+	}
+	return configure(s, 2, c)
+}
+
+// logf prints a message of the network component on standard error (the console).
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "unikgen: "+format+"\n", args...)
 }

@@ -14,3 +14,13 @@ func UserBytes(addr, n uintptr) ([]byte, bool) {
 	}
 	return arch.Bytes(addr, n), true
 }
+
+// DMA is device memory for drivers (drivers/virtio.Memory): identity-mapped frames from the
+// kernel (relay_dma), whose addresses are also their physical addresses.
+type DMA struct{}
+
+// Alloc returns a zeroed 4 KiB frame.
+func (DMA) Alloc() (uintptr, error) { return AllocDMA() }
+
+// Bytes views n bytes at addr.
+func (DMA) Bytes(addr uintptr, n int) []byte { return arch.Bytes(addr, uintptr(n)) }

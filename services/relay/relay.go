@@ -16,6 +16,7 @@ package relay
 
 import (
 	"encoding/binary"
+	"errors"
 	"runtime"
 	"sync"
 	"syscall"
@@ -171,9 +172,19 @@ func Notify(obj int32, events uint32) {
 	syscall.RawSyscall(wire.SysNotify, uintptr(obj), uintptr(events), 0)
 }
 
-// HandleIRQ runs h on the server whenever interrupt line (0..63) fires. Route the device's
-// interrupt to the line with RouteIRQ.
-func (s *Server) HandleIRQ(line int, h func()) { s.irqs[line] = h }
+// AddIRQ gives h an interrupt line: h runs on the server whenever the line fires. Route the
+// device's interrupt to the line with RouteIRQ. Call it before the device can interrupt.
+func (s *Server) AddIRQ(h func()) (line int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.irqs {
+		if f == nil {
+			s.irqs[i] = h
+			return i, nil
+		}
+	}
+	return 0, errors.New("relay: no interrupt line left")
+}
 
 // RouteIRQ asks the kernel to deliver a device interrupt to line: from I/O APIC input gsi
 // (level-triggered, active-high), or, with gsi -1, as a message-signalled interrupt whose
@@ -234,8 +245,13 @@ func (s *Server) loop(registered chan<- struct{}) {
 		}
 		irqs := le.Uint64(s.out[wire.HdrIRQs:])
 		for line := 0; irqs != 0; line++ {
-			if irqs&1 != 0 && s.irqs[line] != nil {
-				s.irqs[line]()
+			if irqs&1 != 0 {
+				s.mu.Lock()
+				h := s.irqs[line]
+				s.mu.Unlock()
+				if h != nil {
+					h()
+				}
 			}
 			irqs >>= 1
 		}
