@@ -13,6 +13,7 @@ import (
 	"github.com/unikgen/unikgen/runtime/sys"
 	"github.com/unikgen/unikgen/runtime/sysno"
 	"github.com/unikgen/unikgen/services/netstack"
+	"github.com/unikgen/unikgen/services/netstack/virtionet"
 )
 
 // Configure-time settings.
@@ -117,7 +118,7 @@ func init() {
 	if !booted {
 		return // a host test of package boot, not a kernel
 	}
-	if err := netstack.Start(); err != nil {
+	if err := netstack.Start(netstack.Config{Drivers: []netstack.Driver{virtionet.Probe}}); err != nil {
 		panic("unikgen: network: " + err.Error())
 	}
 }

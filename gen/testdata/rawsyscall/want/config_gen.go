@@ -12,6 +12,7 @@ import (
 	"github.com/unikgen/unikgen/runtime/platform/xen"
 	"github.com/unikgen/unikgen/runtime/sys"
 	"github.com/unikgen/unikgen/services/netstack"
+	"github.com/unikgen/unikgen/services/netstack/virtionet"
 )
 
 // Configure-time settings.
@@ -55,7 +56,7 @@ func init() {
 	if !booted {
 		return // a host test of package boot, not a kernel
 	}
-	if err := netstack.Start(); err != nil {
+	if err := netstack.Start(netstack.Config{Drivers: []netstack.Driver{virtionet.Probe}}); err != nil {
 		panic("unikgen: network: " + err.Error())
 	}
 }
