@@ -47,6 +47,13 @@ type Request struct {
 	// next relay_wait instead of making a call of its own.
 	inline  bool
 	replied bool
+	sink    func(Completion) // tests: where replies go instead of the kernel
+}
+
+// NewRequest returns a request whose reply goes to sink instead of the kernel: for host tests
+// of objects and handlers.
+func NewRequest(nr int, obj int32, flags uint32, args [6]uint64, sink func(Completion)) *Request {
+	return &Request{Nr: nr, Obj: obj, Flags: flags, Args: args, sink: sink}
 }
 
 // Nonblocking reports whether the descriptor is in non-blocking mode.
@@ -54,13 +61,13 @@ func (r *Request) Nonblocking() bool { return r.Flags&syscall.O_NONBLOCK != 0 }
 
 // Reply answers the call with result (a value, or -errno) and the object's readiness after it.
 func (r *Request) Reply(result int64, ready uint32) {
-	r.reply(completion{how: wire.HowResult, result: result, ready: ready})
+	r.reply(Completion{How: wire.HowResult, Result: result, Ready: ready})
 }
 
 // ReplyWouldBlock answers -EAGAIN. On a blocking descriptor the kernel instead waits until the
 // object reports one of the events in wait, and runs the call again.
 func (r *Request) ReplyWouldBlock(ready, wait uint32) {
-	r.reply(completion{how: wire.HowResult, result: -int64(syscall.EAGAIN), ready: ready, wait: wait})
+	r.reply(Completion{How: wire.HowResult, Result: -int64(syscall.EAGAIN), Ready: ready, Wait: wait})
 }
 
 // ReplyInstall answers with a new descriptor for obj (a registered object): fdFlags are its
@@ -71,15 +78,19 @@ func (r *Request) ReplyInstall(obj int32, fdFlags uint32, pollable bool, ready u
 	if !pollable {
 		how = wire.HowInstallFile
 	}
-	r.reply(completion{how: how, result: int64(obj), ready: ready, fdflags: fdFlags})
+	r.reply(Completion{How: how, Result: int64(obj), Ready: ready, FDFlags: fdFlags})
 }
 
-func (r *Request) reply(c completion) {
+func (r *Request) reply(c Completion) {
 	if r.replied {
 		panic("relay: second reply to a request")
 	}
 	r.replied = true
 	c.id = r.id
+	if r.sink != nil {
+		r.sink(c)
+		return
+	}
 	if r.inline {
 		r.srv.done = append(r.srv.done, c)
 		return
@@ -89,20 +100,22 @@ func (r *Request) reply(c completion) {
 	syscall.RawSyscall(wire.SysDone, uintptr(unsafe.Pointer(&rec)), 1, 0)
 }
 
-type completion struct {
-	id, how     uint32
-	result      int64
-	ready, wait uint32
-	fdflags     uint32
+// A Completion is a reply as the kernel receives it (runtime/relay/wire).
+type Completion struct {
+	id          uint32
+	How         uint32 // wire.How*
+	Result      int64
+	Ready, Wait uint32
+	FDFlags     uint32
 }
 
-func (c *completion) put(b []byte) {
+func (c *Completion) put(b []byte) {
 	le.PutUint32(b[wire.DoneID:], c.id)
-	le.PutUint32(b[wire.DoneHow:], c.how)
-	le.PutUint64(b[wire.DoneResult:], uint64(c.result))
-	le.PutUint32(b[wire.DoneReady:], c.ready)
-	le.PutUint32(b[wire.DoneWait:], c.wait)
-	le.PutUint32(b[wire.DoneFDFlags:], c.fdflags)
+	le.PutUint32(b[wire.DoneHow:], c.How)
+	le.PutUint64(b[wire.DoneResult:], uint64(c.Result))
+	le.PutUint32(b[wire.DoneReady:], c.Ready)
+	le.PutUint32(b[wire.DoneWait:], c.Wait)
+	le.PutUint32(b[wire.DoneFDFlags:], c.FDFlags)
 }
 
 var le = binary.LittleEndian
@@ -117,7 +130,7 @@ type Server struct {
 	start   sync.Once
 
 	out  []byte
-	done []completion
+	done []Completion
 	recs []byte
 }
 
