@@ -398,3 +398,14 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// TestNetQ35 serves examples/http on the q35 machine: a modern virtio-pci device with MSI-X.
+func TestNetQ35(t *testing.T) {
+	fw := forward(t, 80, false)
+	r := boot(t, "examples/http", qemu.Config{Machine: qemu.Q35, Net: qemu.NetUser, Forwards: []qemu.Forward{fw}})
+	body := getUntil(t, r, fmt.Sprintf("http://127.0.0.1:%d/", fw.HostPort), 120*time.Second)
+	if !strings.HasPrefix(body, "Hello from a unikernel!") {
+		t.Errorf("GET /: %q", body)
+	}
+	r.waitFor(t, "unikgen: eth0 10.0.2.15/24 via 10.0.2.2 (dhcp)", time.Second)
+}
