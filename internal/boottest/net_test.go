@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/unikgen/unikgen/internal/qemu"
 )
 
@@ -408,4 +410,56 @@ func TestNetQ35(t *testing.T) {
 		t.Errorf("GET /: %q", body)
 	}
 	r.waitFor(t, "unikgen: eth0 10.0.2.15/24 via 10.0.2.2 (dhcp)", time.Second)
+}
+
+// TestNetDNS queries examples/dns, an authoritative server on github.com/miekg/dns, from the
+// host over UDP and TCP.
+func TestNetDNS(t *testing.T) {
+	tf := forward(t, 53, false)
+	uf := forward(t, 53, true)
+	r := boot(t, "examples/dns", qemu.Config{Net: qemu.NetUser, Forwards: []qemu.Forward{tf, uf}})
+	r.waitFor(t, "serving unikernel.test. on :53", 90*time.Second)
+	for _, c := range []struct {
+		netw, name string
+		qtype      uint16
+		want       []string // answers, in order
+		rcode      int
+	}{
+		{"udp", "www.unikernel.test.", dns.TypeA, []string{"192.0.2.10"}, dns.RcodeSuccess},
+		{"udp", "www.unikernel.test.", dns.TypeAAAA, []string{"2001:db8::10"}, dns.RcodeSuccess},
+		{"tcp", "api.unikernel.test.", dns.TypeA, []string{"192.0.2.20", "192.0.2.21"}, dns.RcodeSuccess},
+		{"udp", "nothing.unikernel.test.", dns.TypeA, nil, dns.RcodeNameError},
+		{"udp", "example.com.", dns.TypeA, nil, dns.RcodeRefused},
+	} {
+		port := uf.HostPort
+		if c.netw == "tcp" {
+			port = tf.HostPort
+		}
+		cl := &dns.Client{Net: c.netw, Timeout: 3 * time.Second}
+		m := new(dns.Msg)
+		m.SetQuestion(c.name, c.qtype)
+		var in *dns.Msg
+		var err error
+		for try := 0; try < 5; try++ { // the first datagrams may meet a kernel still starting
+			if in, _, err = cl.Exchange(m, fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			t.Errorf("%s %s: %v", c.netw, c.name, err)
+			continue
+		}
+		var got []string
+		for _, rr := range in.Answer {
+			switch a := rr.(type) {
+			case *dns.A:
+				got = append(got, a.A.String())
+			case *dns.AAAA:
+				got = append(got, a.AAAA.String())
+			}
+		}
+		if in.Rcode != c.rcode || strings.Join(got, " ") != strings.Join(c.want, " ") || !in.Authoritative && c.rcode != dns.RcodeRefused {
+			t.Errorf("%s %s: rcode %d answers %v aa %v; want rcode %d answers %v", c.netw, c.name, in.Rcode, got, in.Authoritative, c.rcode, c.want)
+		}
+	}
 }

@@ -16,10 +16,12 @@ import (
 
 // Option names not in package syscall.
 const (
-	soReusePort    = 15
-	soProtocol     = 38
-	soDomain       = 39
-	tcpUserTimeout = 18
+	ipPktinfo       = 8  // IP_PKTINFO
+	ipv6Recvpktinfo = 49 // IPV6_RECVPKTINFO
+	soReusePort     = 15
+	soProtocol      = 38
+	soDomain        = 39
+	tcpUserTimeout  = 18
 )
 
 func getInt(addr, n uintptr) (int, int64) {
@@ -178,6 +180,8 @@ func (s *Socket) setsockopt(level, name int, val, n uintptr) int64 {
 		switch name {
 		case syscall.IPV6_V6ONLY:
 			so.SetV6Only(v != 0)
+		case ipv6Recvpktinfo:
+			so.SetIPv6ReceivePacketInfo(v != 0)
 		case syscall.IPV6_UNICAST_HOPS:
 			if v < -1 || v > 255 {
 				return -errno.EINVAL
@@ -195,6 +199,9 @@ func (s *Socket) setsockopt(level, name int, val, n uintptr) int64 {
 			return e
 		}
 		switch name {
+		case ipPktinfo:
+			so.SetReceivePacketInfo(v != 0)
+			return 0
 		case syscall.IP_TOS:
 			return -errnoOf(s.ep.SetSockOptInt(tcpip.IPv4TOSOption, v))
 		case syscall.IP_TTL:
@@ -283,9 +290,14 @@ func (s *Socket) getsockopt(level, name int, val, lenAddr uintptr) int64 {
 		if s.family == syscall.AF_INET6 && name == syscall.IPV6_V6ONLY {
 			return intOpt(val, lenAddr, boolInt(so.GetV6Only()))
 		}
+		if s.family == syscall.AF_INET6 && name == ipv6Recvpktinfo {
+			return intOpt(val, lenAddr, boolInt(so.GetIPv6ReceivePacketInfo()))
+		}
 	case syscall.IPPROTO_IP:
 		var opt tcpip.SockOptInt
 		switch name {
+		case ipPktinfo:
+			return intOpt(val, lenAddr, boolInt(so.GetReceivePacketInfo()))
 		case syscall.IP_TOS:
 			opt = tcpip.IPv4TOSOption
 		case syscall.IP_TTL:

@@ -393,4 +393,45 @@ func TestUDP(t *testing.T) {
 	if n != 4 || string(small) != "part" || binary.LittleEndian.Uint32(rhdr[msgFlags:])&msgTrunc == 0 {
 		t.Errorf("recvmsg: %d %q flags %#x", n, small, binary.LittleEndian.Uint32(rhdr[msgFlags:]))
 	}
+
+	// IP_PKTINFO, as DNS servers use it (github.com/miekg/dns): the destination address comes
+	// with the datagram, and a reply may name its source the same way.
+	one := []byte{1, 0, 0, 0}
+	if r := k.call(syscall.SYS_SETSOCKOPT, b, nonblock, 0, syscall.IPPROTO_IP, ipPktinfo, addr(one), 4); r.Result != 0 {
+		t.Fatalf("IP_PKTINFO: %d", r.Result)
+	}
+	pkt := make([]byte, 12)
+	cmsgs := make([]byte, 64)
+	binary.LittleEndian.PutUint64(hdr[msgControl:], 0)
+	binary.LittleEndian.PutUint64(hdr[msgControllen:], 0)
+	k.call(syscall.SYS_SENDMSG, a, nonblock, 0, addr(hdr), 0)
+	binary.LittleEndian.PutUint64(riov, addr(pkt))
+	binary.LittleEndian.PutUint64(riov[8:], 12)
+	binary.LittleEndian.PutUint64(rhdr[msgControl:], addr(cmsgs))
+	binary.LittleEndian.PutUint64(rhdr[msgControllen:], 64)
+	k.until("recvmsg with IP_PKTINFO", func() bool {
+		n = k.call(syscall.SYS_RECVMSG, b, nonblock, 0, addr(rhdr), 0).Result
+		return n != -errno.EAGAIN
+	})
+	clen := binary.LittleEndian.Uint64(rhdr[msgControllen:])
+	if n != 12 || clen != 32 || binary.LittleEndian.Uint64(cmsgs) != 28 ||
+		binary.LittleEndian.Uint32(cmsgs[8:]) != syscall.IPPROTO_IP || binary.LittleEndian.Uint32(cmsgs[12:]) != ipPktinfo ||
+		!bytes.Equal(cmsgs[16+8:16+12], localhost[:]) {
+		t.Errorf("recvmsg with IP_PKTINFO: %d bytes, control %d: %v", n, clen, cmsgs[:clen])
+	}
+	// Send back with the IP_PKTINFO message received.
+	binary.LittleEndian.PutUint64(hdr[msgControl:], addr(cmsgs))
+	binary.LittleEndian.PutUint64(hdr[msgControllen:], clen)
+	binary.LittleEndian.PutUint64(hdr[msgName:], addr(nameA))
+	if r := k.call(syscall.SYS_SENDMSG, b, nonblock, 0, addr(hdr), 0); r.Result != int64(len(p1)+len(p2)) {
+		t.Errorf("sendmsg with IP_PKTINFO: %d", r.Result)
+	}
+	bad := make([]byte, 16)
+	binary.LittleEndian.PutUint64(bad, 16)
+	binary.LittleEndian.PutUint32(bad[8:], 77)
+	binary.LittleEndian.PutUint64(hdr[msgControl:], addr(bad))
+	binary.LittleEndian.PutUint64(hdr[msgControllen:], 16)
+	if r := k.call(syscall.SYS_SENDMSG, b, nonblock, 0, addr(hdr), 0); r.Result != -errno.EINVAL {
+		t.Errorf("sendmsg with an unknown control message: %d", r.Result)
+	}
 }
