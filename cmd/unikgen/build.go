@@ -76,6 +76,9 @@ func bootFiles(ctx context.Context, o gen.Options) (*gen.Result, int) {
 		err = r.Unsupported()
 	}
 	if err == nil {
+		for _, w := range r.Plan.Warnings {
+			log.Printf("warning: %s", w)
+		}
 		return r, -1
 	}
 	var le *gen.LoadError

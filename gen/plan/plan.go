@@ -58,6 +58,9 @@ type Plan struct {
 	Network *Network `json:"network,omitempty"`
 	// Reflection is the analysis's reflection finding (informational).
 	Reflection *analysis.Reflection `json:"reflection,omitempty"`
+	// Warnings are things the user should know about the kernel: it builds, but may not do what
+	// they expect.
+	Warnings []string `json:"warnings,omitempty"`
 	// Unsupported lists reachable uses of APIs a unikernel cannot provide. A kernel is not built
 	// while it is not empty.
 	Unsupported []analysis.Diagnostic `json:"unsupported"`
