@@ -97,6 +97,9 @@ func kernel(t *testing.T, pkg string) string {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(spinEnv) != "" {
+		spin() // a CPU hog for TestClockRate
+	}
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "unikgen-boottest-")
 	if err != nil {

@@ -33,7 +33,7 @@ const (
 
 // MicroVMOptions are the microvm machine properties. The kernel masks the 8259 PIC, uses the local
 // APIC timer and reads no ACPI table, so the PIC, ACPI and the second IOAPIC are off; it does use
-// the 8254 PIT (channel 2 calibrates the TSC) and the CMOS RTC (wall clock), so both are on.
+// the 8254 PIT (the TSC's rate is measured against channel 0) and the CMOS RTC (wall clock), so both are on.
 // qboot's PVH path needs no option ROM. auto-kernel-cmdline=off keeps QEMU from appending
 // virtio-mmio device descriptions to the command line, which is the program's argv and
 // environment. Measured with internal/bench/imagebench on QEMU 10.0.2 TCG (2-core host, 21
