@@ -44,7 +44,7 @@ const MicroVMOptions = "x-option-roms=off,pit=on,rtc=on,pic=off,acpi=off,ioapic2
 // Config describes one boot.
 type Config struct {
 	Kernel    string        // the PVH ELF image
-	MemoryMiB int           // guest RAM; 0 means 64
+	MemoryMiB int           // guest RAM; 0 means DefaultMemoryMiB
 	Machine   string        // MicroVM (default) or Q35
 	Accel     string        // TCG (default) or KVM
 	Env       []string      // KEY=VALUE, the program's environment
@@ -58,8 +58,9 @@ type Config struct {
 	MachineOptions *string
 }
 
-// DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0.
-const DefaultMemoryMiB = 64
+// DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0; the same as
+// gen/plan.DefaultMemoryMiB (docs/libos.md, "Memory").
+const DefaultMemoryMiB = 128
 
 // NotFoundError reports that QEMU is not installed.
 type NotFoundError struct{ Name string }

@@ -2,6 +2,7 @@ package boot
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/mm"
 	"github.com/unikgen/unikgen/runtime/platform"
@@ -50,7 +51,8 @@ func buildProcessStack(info *bootInfo) uintptr {
 		*(*byte)(arch.Ptr(p + uintptr(len(b)))) = 0
 		return p
 	}
-	var argv, envp [maxWords + 1]uintptr
+	var argv [maxWords + 1]uintptr
+	var envp [maxWords + 2]uintptr
 	argc := 0
 	argv[argc] = putString([]byte(ProgramName))
 	argc++
@@ -59,8 +61,15 @@ func buildProcessStack(info *bootInfo) uintptr {
 		argc++
 	}
 	envc := 0
+	userLimit := false
 	for _, w := range env {
 		envp[envc] = putString(cmd[w.start:w.end])
+		envc++
+		userLimit = userLimit || hasPrefix(cmd[w.start:w.end], memLimitKey)
+	}
+	var limitBuf [64]byte
+	if e := memLimitEnv(limitBuf[:]); e != nil && !userLimit {
+		envp[envc] = putString(e)
 		envc++
 	}
 	p &^= 15
@@ -103,4 +112,35 @@ func buildProcessStack(info *bootInfo) uintptr {
 	put(atNull)
 	put(0)
 	return sp
+}
+
+const memLimitKey = "GOMEMLIMIT="
+
+// memLimitEnv formats into buf (at least 34 bytes) the GOMEMLIMIT entry that tells the Go runtime
+// how much memory it may use, and returns it; nil when the machine has too little for one.
+//
+// Without it the runtime does not know the machine's size: with GOGC=100 it lets the heap grow to
+// twice what is live before collecting, so a program with 40 MiB live dies out of memory in a
+// 64 MiB machine that could hold it. The limit is the memory free now, when only the kernel, the
+// image and the main thread's first stack pages are in use, minus a reserve for what the kernel
+// takes later on the program's behalf and the runtime does not count: page tables (one 4 KiB
+// frame per 2 MiB of program memory), thread slots (1 KiB each), the pages of the main thread's
+// stack. The reserve is 1/32 of the free memory plus 1 MiB. A limit is soft (the runtime collects
+// more often as it nears it, and exceeds it rather than fail), so a program whose live heap is
+// larger still runs out of memory, with the kernel's message.
+func memLimitEnv(buf []byte) []byte {
+	used, total := mm.Stats()
+	free := uint64(total-used) * mm.PageSize
+	reserve := free/32 + 1<<20
+	if free <= 2*reserve {
+		return nil
+	}
+	n := copy(buf, memLimitKey)
+	n += len(klog.FormatDec(buf[n:n+20], int64((free-reserve)>>10)))
+	n += copy(buf[n:], "KiB")
+	return buf[:n]
+}
+
+func hasPrefix(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && string(b[:len(prefix)]) == prefix
 }
