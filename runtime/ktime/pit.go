@@ -169,7 +169,7 @@ const (
 	trackFirst    = 10e6  // ns from boot to the first sample
 	trackMaxEarly = 500e6 // the longest interval while the rate is known within 1/64
 	trackMax      = 4e9   // the longest interval once it is known within 1/1024
-	trackRetry    = 1e6   // the interval after a sample too wide to use
+	trackRetry    = 1e6   // the interval after a sample too wide to use, doubled for each in a row
 	trackReads    = 3     // samples read each time; the narrowest is used
 	trackForget   = 60 * pitHz
 )
@@ -228,6 +228,7 @@ var (
 	tracking  bool  // the TSC clock follows the PIT
 	trackNext int64 // monotonic ns of the next sample
 	trackStep int64 // ns from one sample to the next
+	trackWide int   // samples in a row too wide to use
 )
 
 // UsePITClock makes the TSC the monotonic clock, its rate measured against PIT channel 0: for
@@ -268,9 +269,13 @@ func refineRate(now int64) {
 		}
 	}
 	if s.width > track.maxWidth {
-		trackNext = now + trackRetry
+		// Retry soon, but back off: on a machine where reads are always slow this must not
+		// become a timer interrupt every millisecond.
+		trackNext = now + min(trackRetry<<min(trackWide, 20), trackStep)
+		trackWide++
 		return
 	}
+	trackWide = 0
 	if hz := track.add(s, tscHz); hz != 0 {
 		setTSCRate(arch.Rdtsc(), hz)
 		rescaleTimer(hz)
