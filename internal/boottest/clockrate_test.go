@@ -59,6 +59,50 @@ func loadHost(t *testing.T, n int) (stop func()) {
 	}
 }
 
+// sleepLengths are the sleeps of the clockrate program after its ticks.
+var sleepLengths = []time.Duration{time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond,
+	100 * time.Millisecond, 300 * time.Millisecond}
+
+// hostSleeps measures, while the guest runs, how late the host itself ends sleeps of the same
+// lengths: the part of a guest's lateness that the host's scheduler causes, which no kernel can
+// avoid.
+type hostSleeps struct {
+	mu   sync.Mutex
+	late map[time.Duration][]time.Duration
+	stop chan struct{}
+	done chan struct{}
+}
+
+func startHostSleeps() *hostSleeps {
+	h := &hostSleeps{late: map[time.Duration][]time.Duration{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		for {
+			for _, d := range sleepLengths {
+				select {
+				case <-h.stop:
+					return
+				default:
+				}
+				t0 := time.Now()
+				time.Sleep(d)
+				late := time.Since(t0) - d
+				h.mu.Lock()
+				h.late[d] = append(h.late[d], late)
+				h.mu.Unlock()
+			}
+		}
+	}()
+	return h
+}
+
+// finish stops the measurement and returns the lateness of the host's sleeps by length.
+func (h *hostSleeps) finish() map[time.Duration][]time.Duration {
+	close(h.stop)
+	<-h.done
+	return h.late
+}
+
 // stampedLines records each console line with the host time at which it arrived.
 type stampedLines struct {
 	mu    sync.Mutex
@@ -192,8 +236,10 @@ func TestClockRate(t *testing.T) {
 	}
 	stop := loadHost(t, load)
 	defer stop()
+	host := startHostSleeps()
 	var out stampedLines
 	res, err := qemu.Run(context.Background(), qemu.Config{Kernel: img, Console: &out, Timeout: 120 * time.Second})
+	hostLate := host.finish()
 	stop()
 	if err != nil {
 		t.Fatalf("%v; console:\n%s", err, out.all.String())
@@ -212,39 +258,50 @@ func TestClockRate(t *testing.T) {
 		t.Errorf("the guest clock runs %+.3f%% off the host's (want within 0.1%%)", 100*r.rateErr)
 	}
 	// The host may deschedule the guest at any time, so a sleep can end late for reasons the guest
-	// cannot help: on this kind of host (2 shared cores, 2 CPU hogs), even a native Linux program's
-	// 100 ms sleeps end a median 2.5 ms late, some 10 ms. What the kernel must not add is a
-	// systematic delay (a timer or clock running at the wrong rate makes every sleep late in
-	// proportion): the best sleeps must meet the bound, the others are logged. None may end early.
+	// cannot help: on a shared 2-core host with 2 CPU hogs, even the test's own 100 ms sleeps end
+	// a median 2.5 ms late, some 10 ms, and on a host busy with other work (other tests, builds)
+	// much later. What the kernel must not add is a systematic delay (a timer or clock running at
+	// the wrong rate makes every sleep late in proportion). So the bound is checked on the best
+	// of the guest's sleeps of each length (and on the quarter of the ticks that were least
+	// late), allowing for what the host did to its own sleeps of that length meanwhile (the same
+	// statistic of a host goroutine's sleeps during the run). None may end early.
+	hostAllowance := func(d time.Duration, p float64) time.Duration {
+		if len(hostLate[d]) == 0 {
+			return 0
+		}
+		return max(0, percentile(hostLate[d], p))
+	}
 	for i, l := range r.late {
 		if l < 0 {
 			t.Errorf("tick %d: the sleep ended %v early", i, -l)
 		}
 	}
-	if q := percentile(r.late, 0.25); q > sleepTolerance(100*time.Millisecond) {
-		t.Errorf("ticks: a quarter of the 100 ms sleeps lasted %v too long or more (want within %v)", q, sleepTolerance(100*time.Millisecond))
+	if q, allow := percentile(r.late, 0.25), sleepTolerance(100*time.Millisecond)+hostAllowance(100*time.Millisecond, 0.25); q > allow {
+		t.Errorf("ticks: a quarter of the 100 ms sleeps lasted %v too long or more (want within %v: 1%% + 1 ms + the host's own lateness)", q, allow)
 	}
 	byLength := map[time.Duration][]time.Duration{}
-	var lengths []time.Duration
 	for _, s := range r.sleeps {
-		if byLength[s[0]] == nil {
-			lengths = append(lengths, s[0])
-		}
 		byLength[s[0]] = append(byLength[s[0]], s[1])
 	}
-	if len(lengths) != 5 || len(r.sleeps) != 25 {
-		t.Fatalf("%d sleep lines for %d lengths, want 5 for each of 5; console:\n%s", len(r.sleeps), len(lengths), out.all.String())
+	if len(r.sleeps) != 7*len(sleepLengths) {
+		t.Fatalf("%d sleep lines, want 7 for each of %v; console:\n%s", len(r.sleeps), sleepLengths, out.all.String())
 	}
-	for _, d := range lengths {
+	for _, d := range sleepLengths {
 		els := byLength[d]
-		t.Logf("sleep %v lasted %v", d, els)
+		if len(els) != 7 {
+			t.Fatalf("%d sleeps of %v, want 7; console:\n%s", len(els), d, out.all.String())
+		}
 		for _, el := range els {
 			if el < d {
 				t.Errorf("sleep %v ended early, after %v", d, el)
 			}
 		}
-		if m := percentile(els, 0); m > d+sleepTolerance(d) {
-			t.Errorf("sleep %v: the shortest of %d lasted %v (want within %v + %v)", d, len(els), m, d, sleepTolerance(d))
+		best := percentile(els, 0)
+		allow := sleepTolerance(d) + hostAllowance(d, 0)
+		t.Logf("sleep %v lasted %v; the host's own, %d times: late by at least %v, median %v",
+			d, els, len(hostLate[d]), hostAllowance(d, 0), hostAllowance(d, 0.5))
+		if best > d+allow {
+			t.Errorf("sleep %v: the shortest of %d lasted %v (want within %v + %v: 1%% + 1 ms + the host's own lateness)", d, len(els), best, d, allow)
 		}
 	}
 }
