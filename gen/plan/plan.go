@@ -28,8 +28,9 @@ const (
 	TargetXen  = "xen"
 )
 
-// DefaultMemoryMiB is the guest memory when the configuration gives none.
-const DefaultMemoryMiB = 64
+// DefaultMemoryMiB is the guest memory when the configuration gives none: room for a typical small
+// Go service (docs/libos.md, "Memory", says why 128).
+const DefaultMemoryMiB = 128
 
 // Plan is what a kernel contains and how it starts.
 type Plan struct {
