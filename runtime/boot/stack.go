@@ -137,7 +137,6 @@ func hasEnv(cmd []byte, env []word, key string) bool {
 	return false
 }
 
-
 // memLimitEnv formats into buf (at least 34 bytes) the GOMEMLIMIT entry that tells the Go runtime
 // how much memory it may use, and returns it; nil when the machine has too little for one.
 //
