@@ -34,13 +34,16 @@ type Object interface {
 	Release()
 }
 
-// A Request is one forwarded system call.
+// A Request is one forwarded system call, or a request with no caller: the creation of an
+// object the kernel has already given a descriptor (socket(2): Obj is the new object), or a
+// release.
 type Request struct {
 	id    uint32
 	Nr    int       // the system call number
-	Obj   int32     // the object of the descriptor, or -1
+	Obj   int32     // the object of the descriptor (or the one to create), or -1
 	Flags uint32    // the descriptor's status flags (O_NONBLOCK, access mode)
-	TID   int       // the calling thread
+	TID   int       // the calling thread; 0 when no thread waits for a reply
+	Spare int32     // the object number for a descriptor the call may make (ReplyInstall), or -1
 	Args  [6]uint64 // the arguments, as the caller passed them
 	srv   *Server
 	// inline is set while the server dispatches the request: a reply then joins the batch of the
@@ -51,9 +54,13 @@ type Request struct {
 }
 
 // NewRequest returns a request whose reply goes to sink instead of the kernel: for host tests
-// of objects and handlers.
-func NewRequest(nr int, obj int32, flags uint32, args [6]uint64, sink func(Completion)) *Request {
-	return &Request{Nr: nr, Obj: obj, Flags: flags, Args: args, sink: sink}
+// of objects and handlers. A sink of nil makes a request with no caller.
+func NewRequest(nr int, obj, spare int32, flags uint32, args [6]uint64, sink func(Completion)) *Request {
+	r := &Request{Nr: nr, Obj: obj, Spare: spare, Flags: flags, Args: args, sink: sink, TID: 1}
+	if sink == nil {
+		r.TID = 0
+	}
+	return r
 }
 
 // Nonblocking reports whether the descriptor is in non-blocking mode.
@@ -70,15 +77,16 @@ func (r *Request) ReplyWouldBlock(ready, wait uint32) {
 	r.reply(Completion{How: wire.HowResult, Result: -int64(syscall.EAGAIN), Ready: ready, Wait: wait})
 }
 
-// ReplyInstall answers with a new descriptor for obj (a registered object): fdFlags are its
-// O_NONBLOCK and O_CLOEXEC; pollable is false for regular files and directories. If the caller
-// has no descriptor left it gets EMFILE and obj is released.
-func (r *Request) ReplyInstall(obj int32, fdFlags uint32, pollable bool, ready uint32) {
+// ReplyInstall answers with a new descriptor for the request's spare object, which the handler
+// has made (Server.Put): fdFlags are its O_NONBLOCK and O_CLOEXEC; pollable is false for regular
+// files and directories. If the caller has no descriptor left it gets EMFILE and the object is
+// released.
+func (r *Request) ReplyInstall(fdFlags uint32, pollable bool, ready uint32) {
 	how := uint32(wire.HowInstall)
 	if !pollable {
 		how = wire.HowInstallFile
 	}
-	r.reply(Completion{How: how, Result: int64(obj), Ready: ready, FDFlags: fdFlags})
+	r.reply(Completion{How: how, Result: int64(r.Spare), Ready: ready, FDFlags: fdFlags})
 }
 
 func (r *Request) reply(c Completion) {
@@ -87,6 +95,9 @@ func (r *Request) reply(c Completion) {
 	}
 	r.replied = true
 	c.id = r.id
+	if r.TID == 0 {
+		return // nobody waits
+	}
 	if r.sink != nil {
 		r.sink(c)
 		return
@@ -124,7 +135,6 @@ var le = binary.LittleEndian
 type Server struct {
 	mu      sync.Mutex
 	objects [wire.MaxObjects]Object
-	next    int32
 	calls   map[int]func(*Request) // handlers of the calls on no object, by number
 	irqs    [wire.MaxIRQLines]func()
 	start   sync.Once
@@ -148,26 +158,11 @@ func (s *Server) Handle(nr int, h func(*Request)) {
 	s.calls[nr] = h
 }
 
-// Register gives obj an object number for ReplyInstall; -1 when all are taken.
-func (s *Server) Register(obj Object) int32 {
+// Put makes o the object obj (a number the kernel gave: a socket being created, or a request's
+// spare).
+func (s *Server) Put(obj int32, o Object) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k := int32(0); k < wire.MaxObjects; k++ {
-		i := (s.next + k) % wire.MaxObjects
-		if s.objects[i] == nil {
-			s.objects[i] = obj
-			s.next = (i + 1) % wire.MaxObjects
-			return i
-		}
-	}
-	return -1
-}
-
-// Forget drops an object that was registered but never installed (the call that made it
-// failed).
-func (s *Server) Forget(obj int32) {
-	s.mu.Lock()
-	s.objects[obj] = nil
+	s.objects[obj] = o
 	s.mu.Unlock()
 }
 
@@ -181,8 +176,23 @@ func (s *Server) object(obj int32) Object {
 }
 
 // Notify tells the kernel that events (epoll bits) happened on obj. Any goroutine may call it.
-func Notify(obj int32, events uint32) {
+func (s *Server) Notify(obj int32, events uint32) {
 	syscall.RawSyscall(wire.SysNotify, uintptr(obj), uintptr(events), 0)
+}
+
+// SetAddrs tells the kernel socket obj's local and remote addresses (struct sockaddr bytes;
+// empty for none), which it gives getsockname(2) and getpeername(2) without asking the server.
+func (s *Server) SetAddrs(obj int32, local, remote []byte) {
+	var l, r uintptr
+	if len(local) > 0 {
+		l = uintptr(unsafe.Pointer(&local[0]))
+	}
+	if len(remote) > 0 {
+		r = uintptr(unsafe.Pointer(&remote[0]))
+	}
+	syscall.RawSyscall6(wire.SysAddr, uintptr(obj), l, uintptr(len(local)), r, uintptr(len(remote)), 0)
+	runtime.KeepAlive(local)
+	runtime.KeepAlive(remote)
 }
 
 // AddIRQ gives h an interrupt line: h runs on the server whenever the line fires. Route the
@@ -277,6 +287,7 @@ func (s *Server) loop(registered chan<- struct{}) {
 				Obj:   int32(le.Uint32(b[wire.ReqObj:])),
 				Flags: le.Uint32(b[wire.ReqFlags:]),
 				TID:   int(le.Uint32(b[wire.ReqTID:])),
+				Spare: int32(le.Uint32(b[wire.ReqSpare:])),
 				srv:   s,
 			}
 			for k := range r.Args {
@@ -302,7 +313,7 @@ func (s *Server) dispatch(r *Request) {
 	}
 	r.inline = true
 	defer func() { r.inline = false }()
-	if r.Obj < 0 {
+	if r.Obj < 0 || r.TID == 0 { // a call on no object, or the creation of one
 		h := s.calls[r.Nr]
 		if h == nil {
 			r.Reply(-int64(syscall.ENOSYS), 0)

@@ -282,6 +282,9 @@ func (s *Socket) sendOpts(r *relay.Request, v []iovec, flags int, addr, addrLen 
 		return
 	}
 	n, err := s.ep.Write(gather(v, size), opts)
+	if err == nil && !s.bound {
+		s.publish() // the first send binds an unbound socket to a port
+	}
 	if err != nil {
 		if _, ok := err.(*tcpip.ErrWouldBlock); ok {
 			if r.Nonblocking() || flags&msgDontwait != 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/waiter"
 
 	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/services/relay"
@@ -222,7 +223,12 @@ func (s *Socket) getsockopt(level, name int, val, lenAddr uintptr) int64 {
 	case syscall.SOL_SOCKET:
 		switch name {
 		case syscall.SO_ERROR:
-			return intOpt(val, lenAddr, int(errnoOf(so.GetLastError())))
+			err := so.GetLastError()
+			if s.connecting && (err != nil || s.ep.Readiness(waiter.WritableEvents) != 0) {
+				s.connecting = false // the handshake ended: the peer is confirmed, or gone
+				s.publish()
+			}
+			return intOpt(val, lenAddr, int(errnoOf(err)))
 		case syscall.SO_TYPE:
 			return intOpt(val, lenAddr, s.typ)
 		case soProtocol:

@@ -41,8 +41,9 @@ func loopbackStack(t *testing.T) *stack.Stack {
 	return s
 }
 
-// kernel plays the kernel's part for the socket layer on the host: it keeps the objects the
-// layer registers, runs calls on them, and records notifications.
+// kernel plays the kernel's part for the socket layer on the host: it gives object numbers, keeps
+// the objects, runs calls on them, records notifications, and answers getsockname and getpeername
+// from the addresses the layer reports, as runtime/fd does.
 type kernel struct {
 	t     *testing.T
 	l     *Layer
@@ -50,28 +51,35 @@ type kernel struct {
 	objs  map[int32]relay.Object
 	next  int32
 	notes map[int32]uint32 // events notified per object
+	addrs map[int32][2][]byte
+	fam   map[int32]int
 }
 
 func newKernel(t *testing.T) *kernel {
 	s := loopbackStack(t)
-	k := &kernel{t: t, objs: map[int32]relay.Object{}, notes: map[int32]uint32{}}
+	k := &kernel{t: t, objs: map[int32]relay.Object{}, notes: map[int32]uint32{}, addrs: map[int32][2][]byte{}, fam: map[int32]int{}}
 	k.l = New(s, k)
-	k.l.notify = func(obj int32, ev uint32) {
-		k.mu.Lock()
-		k.notes[obj] |= ev
-		k.mu.Unlock()
-	}
 	t.Cleanup(s.Close)
 	return k
 }
 
-func (k *kernel) Register(o relay.Object) int32 {
-	k.next++
-	k.objs[k.next] = o
-	return k.next
+func (k *kernel) Put(obj int32, o relay.Object) {
+	k.mu.Lock()
+	k.objs[obj] = o
+	k.mu.Unlock()
 }
 
-func (k *kernel) Forget(obj int32) { delete(k.objs, obj) }
+func (k *kernel) Notify(obj int32, ev uint32) {
+	k.mu.Lock()
+	k.notes[obj] |= ev
+	k.mu.Unlock()
+}
+
+func (k *kernel) SetAddrs(obj int32, local, remote []byte) {
+	k.mu.Lock()
+	k.addrs[obj] = [2][]byte{append([]byte(nil), local...), append([]byte(nil), remote...)}
+	k.mu.Unlock()
+}
 
 func (k *kernel) notified(obj int32) uint32 {
 	k.mu.Lock()
@@ -79,35 +87,79 @@ func (k *kernel) notified(obj int32) uint32 {
 	return k.notes[obj]
 }
 
-// call runs system call nr on obj (-1: a socket(2)-like call) and returns the reply.
+// name answers getsockname (peer false) or getpeername for obj, as the kernel does.
+func (k *kernel) name(obj int32, peer bool) ([]byte, int64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	a := k.addrs[obj]
+	switch {
+	case peer && len(a[1]) == 0:
+		return nil, -errno.ENOTCONN
+	case peer:
+		return a[1], 0
+	case len(a[0]) > 0:
+		return a[0], 0
+	}
+	b := make([]byte, 16)
+	binary.LittleEndian.PutUint16(b, uint16(k.fam[obj]))
+	return b, 0
+}
+
+func (k *kernel) newObj() int32 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.next++
+	return k.next
+}
+
+// call runs system call nr on obj and returns the reply. getsockname and getpeername are the
+// kernel's (their result is the address's length); accept gets a spare object.
 func (k *kernel) call(nr int, obj int32, flags uint32, args ...uint64) relay.Completion {
 	k.t.Helper()
 	var a [6]uint64
 	copy(a[:], args)
-	var got *relay.Completion
-	r := relay.NewRequest(nr, obj, flags, a, func(c relay.Completion) { got = &c })
-	if obj < 0 {
-		k.l.Socket(r)
-	} else {
-		k.objs[obj].Serve(r)
+	if nr == syscall.SYS_GETSOCKNAME || nr == syscall.SYS_GETPEERNAME {
+		b, e := k.name(obj, nr == syscall.SYS_GETPEERNAME)
+		if e != 0 {
+			return relay.Completion{Result: e}
+		}
+		if dst, ok := relay.UserBytes(uintptr(a[1]), uintptr(len(b))); ok {
+			copy(dst, b)
+		}
+		return relay.Completion{Result: int64(len(b))}
 	}
+	spare := int32(-1)
+	if nr == syscall.SYS_ACCEPT || nr == syscall.SYS_ACCEPT4 {
+		spare = k.newObj()
+	}
+	var got *relay.Completion
+	r := relay.NewRequest(nr, obj, spare, flags, a, func(c relay.Completion) { got = &c })
+	k.mu.Lock()
+	o := k.objs[obj]
+	k.mu.Unlock()
+	o.Serve(r)
 	if got == nil {
 		k.t.Fatalf("call %d on %d: no reply", nr, obj)
+	}
+	if got.How == wire.HowInstall && got.Result != int64(spare) {
+		k.t.Fatalf("install of object %d, want the spare %d", got.Result, spare)
 	}
 	return *got
 }
 
-// socket makes a non-blocking socket and returns its object.
+// socket makes a socket, as socket(2) does: a new object, created by a request with no caller.
 func (k *kernel) socket(family, typ int) int32 {
 	k.t.Helper()
-	c := k.call(syscall.SYS_SOCKET, -1, 0, uint64(family), uint64(typ|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC))
-	if c.How != wire.HowInstall || c.Result < 0 {
-		k.t.Fatalf("socket(%d, %d): %+v", family, typ, c)
+	obj := k.newObj()
+	k.fam[obj] = family
+	k.l.Create(relay.NewRequest(syscall.SYS_SOCKET, obj, -1, 0, [6]uint64{uint64(family), uint64(typ | syscall.SOCK_NONBLOCK)}, nil))
+	k.mu.Lock()
+	_, ok := k.objs[obj].(*Socket)
+	k.mu.Unlock()
+	if !ok {
+		k.t.Fatalf("socket(%d, %d) made no socket", family, typ)
 	}
-	if c.FDFlags != syscall.O_RDWR|syscall.O_NONBLOCK|syscall.O_CLOEXEC {
-		k.t.Errorf("socket flags %#o", c.FDFlags)
-	}
-	return int32(c.Result)
+	return obj
 }
 
 // until repeats f until it returns true, or fails after 5 s (netstack works in goroutines).
@@ -153,8 +205,8 @@ func TestTCP(t *testing.T) {
 	}
 	name := make([]byte, 128)
 	nlen := []byte{128, 0, 0, 0}
-	if c := k.call(syscall.SYS_GETSOCKNAME, ln, nonblock, ln64(ln), addr(name), addr(nlen)); c.Result != 0 || nlen[0] != 16 {
-		t.Fatalf("getsockname: %d, length %d", c.Result, nlen[0])
+	if c := k.call(syscall.SYS_GETSOCKNAME, ln, nonblock, ln64(ln), addr(name), addr(nlen)); c.Result != 16 {
+		t.Fatalf("getsockname: %d", c.Result)
 	}
 	port := int(binary.BigEndian.Uint16(name[2:]))
 	if port == 0 || !bytes.Equal(name[4:8], localhost[:]) {
@@ -192,6 +244,16 @@ func TestTCP(t *testing.T) {
 		srv = int32(c.Result)
 		return true
 	})
+	// The kernel knows both ends of both sockets.
+	if b, e := k.name(srv, true); e != 0 || !bytes.Equal(b, peer) {
+		t.Errorf("getpeername of the accepted socket: %v %d, want %v", b, e, peer)
+	}
+	if b, e := k.name(cl, false); e != 0 || !bytes.Equal(b, peer) {
+		t.Errorf("getsockname of the client: %v %d, want %v", b, e, peer)
+	}
+	if b, e := k.name(cl, true); e != 0 || binary.BigEndian.Uint16(b[2:]) != uint16(port) {
+		t.Errorf("getpeername of the client: %v %d, want port %d", b, e, port)
+	}
 	if binary.LittleEndian.Uint16(peer) != syscall.AF_INET || !bytes.Equal(peer[4:8], localhost[:]) {
 		t.Errorf("peer address %v", peer)
 	}
@@ -259,25 +321,6 @@ func ln64(obj int32) uint64 { return uint64(obj) } // the descriptor argument (u
 // TestSocketErrors checks the errors Linux gives for sockets and addresses this kernel has not.
 func TestSocketErrors(t *testing.T) {
 	k := newKernel(t)
-	for _, c := range []struct {
-		name               string
-		family, typ, proto int
-		want               int64
-	}{
-		{"unix", syscall.AF_UNIX, syscall.SOCK_STREAM, 0, -errno.EAFNOSUPPORT},
-		{"mptcp", syscall.AF_INET, syscall.SOCK_STREAM, ipprotoMPTCP, -errno.EPROTONOSUPPORT},
-		{"raw", syscall.AF_INET, syscall.SOCK_RAW, syscall.IPPROTO_ICMP, -errno.EPERM},
-		{"seqpacket", syscall.AF_INET, syscall.SOCK_SEQPACKET, 0, -errno.ESOCKTNOSUPPORT},
-		{"udp as stream", syscall.AF_INET6, syscall.SOCK_STREAM, syscall.IPPROTO_UDP, -errno.EPROTONOSUPPORT},
-	} {
-		if r := k.call(syscall.SYS_SOCKET, -1, 0, uint64(c.family), uint64(c.typ), uint64(c.proto)); r.Result != c.want {
-			t.Errorf("%s: %d, want %d", c.name, r.Result, c.want)
-		}
-	}
-	if r := k.call(syscall.SYS_SOCKETPAIR, -1, 0, syscall.AF_UNIX, syscall.SOCK_STREAM); r.Result != -errno.EOPNOTSUPP {
-		t.Errorf("socketpair: %d", r.Result)
-	}
-
 	s := k.socket(syscall.AF_INET, syscall.SOCK_STREAM)
 	sa := sockaddr4(localhost, 0)
 	short := sa[:8]
@@ -310,6 +353,9 @@ func TestSocketErrors(t *testing.T) {
 	if r := k.call(syscall.SYS_GETPEERNAME, s, nonblock, 0, addr(name), addr(nlen)); r.Result != -errno.ENOTCONN {
 		t.Errorf("getpeername of a listener: %d", r.Result)
 	}
+	if b, _ := k.name(s2, false); binary.LittleEndian.Uint16(b) != syscall.AF_INET || binary.BigEndian.Uint16(b[2:]) != 0 {
+		t.Errorf("getsockname of an unbound socket: %v", b)
+	}
 	val := make([]byte, 4)
 	vlen := []byte{4, 0, 0, 0}
 	if r := k.call(syscall.SYS_GETSOCKOPT, s, nonblock, 0, syscall.SOL_SOCKET, 12345, addr(val), addr(vlen)); r.Result != -errno.ENOPROTOOPT {
@@ -325,10 +371,26 @@ func TestSocketErrors(t *testing.T) {
 	// A connection refused shows in SO_ERROR once the connect ends.
 	c := k.socket(syscall.AF_INET, syscall.SOCK_STREAM)
 	closed := sockaddr4(localhost, 1)
-	k.call(syscall.SYS_CONNECT, c, nonblock, 0, addr(closed), 16)
-	k.until("the refused connect ends", func() bool { return k.notified(c)&(syscall.EPOLLOUT|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 })
-	if r := k.call(syscall.SYS_GETSOCKOPT, c, nonblock, 0, syscall.SOL_SOCKET, syscall.SO_ERROR, addr(val), addr(vlen)); r.Result != 0 || int(binary.LittleEndian.Uint32(val)) != errno.ECONNREFUSED {
-		t.Errorf("SO_ERROR after a refused connect: %d %v", r.Result, val)
+	if r := k.call(syscall.SYS_CONNECT, c, nonblock, 0, addr(closed), 16); r.Result != -errno.EINPROGRESS {
+		t.Errorf("connect: %d, want EINPROGRESS", r.Result)
+	}
+	k.until("SO_ERROR says the connection was refused", func() bool {
+		r := k.call(syscall.SYS_GETSOCKOPT, c, nonblock, 0, syscall.SOL_SOCKET, syscall.SO_ERROR, addr(val), addr(vlen))
+		if r.Result != 0 {
+			t.Fatalf("getsockopt SO_ERROR: %d", r.Result)
+		}
+		switch e := int(binary.LittleEndian.Uint32(val)); e {
+		case 0:
+			return false
+		case errno.ECONNREFUSED:
+			return true
+		default:
+			t.Fatalf("SO_ERROR %d, want ECONNREFUSED", e)
+		}
+		return false
+	})
+	if _, e := k.name(c, true); e != -errno.ENOTCONN {
+		t.Errorf("getpeername after a refused connect: %d, want ENOTCONN", e)
 	}
 }
 

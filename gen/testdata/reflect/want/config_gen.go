@@ -80,7 +80,7 @@ var table = sys.Table{
 	sysno.SYS_NEWFSTATAT:        sys.Newfstatat,
 	sysno.SYS_FACCESSAT:         sys.NoFile,
 	sysno.SYS_EPOLL_PWAIT:       sys.EpollPwait,
-	sysno.SYS_ACCEPT4:           sys.SocketCall,
+	sysno.SYS_ACCEPT4:           sys.Accept,
 	sysno.SYS_EVENTFD2:          sys.Eventfd2,
 	sysno.SYS_EPOLL_CREATE1:     sys.EpollCreate1,
 	sysno.SYS_PRLIMIT64:         sys.Prlimit64,
