@@ -394,9 +394,6 @@ func removeRunnable(i int) {
 	runLen--
 }
 
-// Waiting returns the number of runnable threads waiting for the CPU.
-func Waiting() int { return runLen }
-
 // Yield puts the running thread at the back of the run queue if another thread is runnable.
 func Yield() {
 	if runLen > 0 && T(cur).State == Running {

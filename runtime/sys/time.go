@@ -74,18 +74,10 @@ func Time(r *sched.Regs) int64 {
 	return s
 }
 
-// Short sleeps. There is one CPU. The Go runtime sleeps for microseconds in two ways: its sysmon
-// thread polls with sleeps from 20 µs while the program runs (on Linux it has a CPU of its own),
-// and a thread that tries to steal a goroutine from a running P sleeps 3 µs to let that P's thread
-// run it first. Both mean "let the others run". So a sleep shorter than shortSleep yields when
-// another thread is runnable: the sleeper goes behind them and its sleep ends when it runs again
-// (waking sysmon every 20 µs would take the CPU from the program for nothing, and a millisecond's
-// sleep there delays every goroutine hand-off between threads). With nothing else to run it
-// sleeps, for at least minSleep, which bounds the timer interrupts of an idle machine.
-const (
-	shortSleep = 1e6
-	minSleep   = 100e3
-)
+// sleepSlack is the shortest sleep: a shorter one lasts this long. There is one CPU, and the Go
+// runtime's sysmon thread polls with sleeps from 20 µs while the program runs (on Linux it has a
+// CPU of its own); waking it every 20 µs would take the CPU from the program for nothing.
+const sleepSlack = 1e6
 
 // sleepUntil blocks the thread until the monotonic deadline.
 func sleepUntil(deadline int64) int64 {
@@ -93,14 +85,8 @@ func sleepUntil(deadline int64) int64 {
 	if deadline <= now {
 		return 0
 	}
-	if deadline < now+shortSleep {
-		if sched.Waiting() > 0 {
-			sched.Yield()
-			return 0
-		}
-		if deadline < now+minSleep {
-			deadline = now + minSleep
-		}
+	if deadline < now+sleepSlack {
+		deadline = now + sleepSlack
 	}
 	sched.Block(sched.WaitSleep, 0, deadline)
 	return 0
