@@ -49,9 +49,24 @@ var programs = []program{
 	{name: "args-none", pkg: "internal/boottest/testdata/args", status: 0, exact: "0\n"},
 	{name: "args-like-env", pkg: "internal/boottest/testdata/args", status: 2,
 		args: []string{"K=V", "--"}, exact: "2\n\"K=V\"\n\"--\"\n"},
+	// The sealed address space: each case must end as on Linux, in a fault the Go runtime
+	// reports (SEGV_ACCERR: the page is there, the access is not allowed).
+	sealCase("write-text"), sealCase("write-rodata"), sealCase("exec-data"), sealCase("exec-bss"),
+	sealCase("exec-heap"), sealCase("exec-stack"),
+	{name: "stack-guard", pkg: "internal/boottest/testdata/stackguard", status: 0,
+		exact: "writing down the main thread's stack\nfaulted 8 MiB below the top of the stack: true\n"},
+	{name: "stack-overflow", pkg: "internal/boottest/testdata/overflow", status: 2,
+		contain: []string{"recursing\n", "runtime: goroutine stack exceeds 8388608-byte limit\n", "fatal error: stack overflow"}},
 	{name: "env", pkg: "internal/boottest/testdata/env", status: 0,
 		env:   []string{"UNIKGEN_GREETING=hello, \"world\"", "UNIKGEN_EMPTY="},
 		exact: "UNIKGEN_GREETING=\"hello, \\\"world\\\"\" true\nUNIKGEN_UNSET set: false\nUNIKGEN_EMPTY=\"\"\n"},
+}
+
+// sealCase is the seal program run with what as its argument.
+func sealCase(what string) program {
+	return program{name: "seal-" + what, pkg: "internal/boottest/testdata/seal", args: []string{what}, status: 2,
+		contain: []string{"about to " + what + "\n", "unexpected fault address 0x", "fatal error: fault\n",
+			"[signal SIGSEGV: segmentation violation code=0x2 addr=0x"}}
 }
 
 func moduleRoot() string {

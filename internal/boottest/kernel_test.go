@@ -3,6 +3,8 @@ package boottest
 import (
 	"bytes"
 	"context"
+	"debug/elf"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +20,7 @@ var kernelCases = []struct {
 	name   string
 	pkg    string
 	mem    int
+	args   func(t *testing.T, image string) []string // os.Args[1:], from the built image
 	status int
 	check  func(t *testing.T, out string, wall time.Duration)
 }{
@@ -34,6 +37,33 @@ var kernelCases = []struct {
 	{name: "random", pkg: "internal/boottest/testdata/random", status: 0,
 		check: contains("crypto/rand ok: true\nmath/rand ok: true\n")},
 	{name: "sse", pkg: "internal/boottest/testdata/sse", status: 0, check: contains("sse state kept: true\n")},
+	{name: "kernel-stack-guard", pkg: "internal/boottest/testdata/kguard", args: kernelStackGuard, status: 2,
+		check: contains("about to pass 0x", "unikgen: page fault in kernel",
+			": the guard page below a kernel stack (kernel stack overflow)\n")},
+	{name: "exec-memory", pkg: "internal/boottest/testdata/execmem", status: 0,
+		check: contains("mmap PROT_EXEC: permission denied\n", "mmap PROT_READ|PROT_WRITE: <nil>\n",
+			"mprotect PROT_EXEC: permission denied\n", "mprotect PROT_READ: <nil>\n", "still readable: true\n")},
+}
+
+// kernelStackGuard returns the address of the guard page below the kernel stack of image: the
+// first page boundary in runtime/boot's array stacks (runtime/boot.stacksBase).
+func kernelStackGuard(t *testing.T, image string) []string {
+	f, err := elf.Open(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range syms {
+		if s.Name == "github.com/unikgen/unikgen/runtime/boot.stacks" {
+			return []string{fmt.Sprintf("%#x", (s.Value+4095)&^4095)}
+		}
+	}
+	t.Fatalf("%s: no symbol runtime/boot.stacks", image)
+	return nil
 }
 
 func contains(want ...string) func(*testing.T, string, time.Duration) {
@@ -76,9 +106,13 @@ func TestKernel(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			img := kernel(t, c.pkg) // the generic kernel: exec reaches what its analysis would refuse
+			var args []string
+			if c.args != nil {
+				args = c.args(t, img)
+			}
 			var console bytes.Buffer
 			res, err := qemu.Run(context.Background(), qemu.Config{
-				Kernel: img, MemoryMiB: c.mem, Console: &console, Timeout: 120 * time.Second,
+				Kernel: img, MemoryMiB: c.mem, Args: args, Console: &console, Timeout: 120 * time.Second,
 			})
 			if err != nil {
 				t.Fatalf("%v; console:\n%s", err, console.String())

@@ -29,6 +29,10 @@ var xenPrograms = []struct {
 	{name: "hello"},
 	{name: "goroutines"},
 	{name: "panic"},
+	{name: "seal-write-text"},
+	{name: "seal-exec-data"},
+	{name: "seal-exec-heap"},
+	{name: "stack-guard"},
 	{name: "xenstore", target: config.Xen, prog: program{
 		pkg: "internal/boottest/testdata/xenstore", status: 0,
 		exact: "write data/a: ok\n" +

@@ -23,21 +23,36 @@ import (
 	"github.com/unikgen/unikgen/runtime/trap"
 )
 
+// The kernel's stacks, in one page-aligned block inside the array stacks: a guard page (not
+// mapped) below each of the kernel stack and the three IST stacks, so that an overflow faults
+// instead of running into the next stack or into other data.
+//
+//	base                       guard
+//	base+guard                 kernel stack (kernelStack bytes)
+//	...                        guard, IRQ stack, guard, double-fault stack, guard, page-fault stack
+//	base+stacksSize            end
 const (
+	guardSize   = mm.PageSize
 	kernelStack = 0x10000
 	istStack    = 0x4000
-	stacksSize  = kernelStack + 3*istStack // matches STACKS_SIZE in entry_amd64.s
-	imageBase   = 0x200000                 // -T 0x201000: the ELF header page
+	stacksSize  = 4*guardSize + kernelStack + 3*istStack // matches STACKS_SIZE in entry_amd64.s
+	imageBase   = 0x200000                               // -T 0x201000: the ELF header page
 	userStack   = 8 << 20
+	// userStackGuard is the unmapped gap kept below the main thread's stack (as Linux's
+	// stack_guard_gap).
+	userStackGuard = 1 << 20
 )
 
 var (
 	startInfo uintptr // set by start64
 	kernelFS  uintptr // set by start64: FS base whose -8 slot points at fakeG
-	stacks    [stacksSize]byte
+	stacks    [stacksSize + mm.PageSize]byte
 	fakeG     [32]uintptr
 	ktls      [2]uintptr
 )
+
+// stacksBase returns the page-aligned start of the stack block (start64 computes the same).
+func stacksBase() uintptr { return (arch.Addr(stacks[:]) + mm.PageSize - 1) &^ (mm.PageSize - 1) }
 
 // Implemented in entry_amd64.s.
 func pvhEntry()
@@ -45,12 +60,16 @@ func getPC()
 func start64()
 func rt0PC() uintptr
 
+// imageZeroEnd returns the address of runtime.end, the end of the image's BSS as linked.
+func imageZeroEnd() uintptr
+
 // bootMain brings the machine up and enters the Go runtime. It never returns.
 func bootMain() {
 	info := readStartInfo(startInfo)
+	loadedEnd := sealImage()
 	initPlatform()
 
-	mm.Reserve(imageBase, imageEnd())
+	mm.Reserve(imageBase, loadedEnd)
 	if info.nmem == 0 {
 		platform.Fatal("no memory map in hvm_start_info")
 	}
@@ -63,12 +82,12 @@ func bootMain() {
 		platform.Fatal("no memory for page tables")
 	}
 
-	base := arch.Addr(stacks[:])
+	base := stacksBase()
 	trap.Init(trap.Stacks{
-		Kernel: base + kernelStack,
-		IRQ:    base + kernelStack + istStack,
-		Double: base + kernelStack + 2*istStack,
-		Page:   base + kernelStack + 3*istStack,
+		Kernel: base + guardSize + kernelStack,
+		IRQ:    base + 2*guardSize + kernelStack + istStack,
+		Double: base + 3*guardSize + kernelStack + 2*istStack,
+		Page:   base + 4*guardSize + kernelStack + 3*istStack,
 	}, kernelFS)
 
 	initClock()
@@ -89,21 +108,53 @@ func bootMain() {
 	trap.EnterUser()
 }
 
-// imageEnd returns the end of the loaded image, from the ELF program headers that the first
-// PT_LOAD maps at imageBase.
-func imageEnd() uintptr {
+// ELF program header fields (System V ABI, Elf64_Phdr) of the image, which the first PT_LOAD maps
+// at imageBase.
+const (
+	ptLoad = 1
+	pfX    = 1
+	pfW    = 2
+)
+
+// sealImage describes the image to runtime/mm for the sealed identity map (mm.InitPaging): each
+// PT_LOAD segment with the access its ELF flags give (text read-only and executable, rodata
+// read-only, data and BSS writable, none of them both), the guard pages below the kernel stacks,
+// and the zero tail: the BSS from the end of the loaded image up to the linker's runtime.end,
+// which gen/image leaves out of the last PT_LOAD (a 32 MiB array of crypto/internal/fips140/drbg,
+// for one) and mm maps on demand with zeroed frames. It returns the end of the loaded image.
+func sealImage() uintptr {
 	phoff := *arch.U64(imageBase + 32)
 	phentsize := uintptr(*(*uint16)(arch.Ptr(imageBase + 54)))
 	phnum := int(*(*uint16)(arch.Ptr(imageBase + 56)))
 	end := uintptr(imageBase)
 	for i := 0; i < phnum; i++ {
 		ph := imageBase + uintptr(phoff) + uintptr(i)*phentsize
-		if *arch.U32(ph) != 1 { // PT_LOAD
+		if *arch.U32(ph) != ptLoad {
 			continue
 		}
-		if e := uintptr(*arch.U64(ph + 16) + *arch.U64(ph + 40)); e > end { // p_vaddr + p_memsz
-			end = e
+		flags := *arch.U32(ph + 4)
+		start := uintptr(*arch.U64(ph + 16))     // p_vaddr
+		e := start + uintptr(*arch.U64(ph + 40)) // + p_memsz
+		access := mm.ReadOnly
+		switch {
+		case flags&pfX != 0:
+			access = mm.ReadExec
+		case flags&pfW != 0:
+			access = mm.ReadWrite
 		}
+		mm.MapKernel(start, e, access)
+		end = max(end, e)
+	}
+	base := stacksBase()
+	for _, g := range [...]uintptr{0, guardSize + kernelStack, 2*guardSize + kernelStack + istStack,
+		3*guardSize + kernelStack + 2*istStack} {
+		mm.MapKernel(base+g, base+g+guardSize, mm.Guard)
+	}
+	if zeroEnd := imageZeroEnd(); zeroEnd > end {
+		// The loader zeroed the BSS up to end; the rest of end's page is the tail's.
+		page := (end + mm.PageSize - 1) &^ (mm.PageSize - 1)
+		clear(arch.Bytes(end, page-end))
+		mm.SetZeroTail(page, zeroEnd)
 	}
 	return end
 }

@@ -12,10 +12,12 @@
 // rel32, so the target is AX+6+rel32.
 //
 // The 32-bit part identity-maps the low 4 GiB with 2 MiB pages, loads a GDT with a 64-bit code
-// segment, enables long mode and far-returns into start64.
+// segment, enables long mode and far-returns into start64. These boot tables are writable and
+// executable everywhere; runtime/mm replaces them with the sealed map early in bootMain.
 
+#define GUARD 0x1000
 #define KSTACK 0x10000
-#define STACKS_SIZE 0x1C000
+#define STACKS_SIZE 0x20000
 
 TEXT ·pvhEntry(SB),NOSPLIT|NOFRAME,$0
 	CLI
@@ -112,12 +114,15 @@ TEXT ·start64(SB),NOSPLIT|NOFRAME,$0
 	BYTE $0xDB; BYTE $0xE3			// FNINIT
 
 	LEAQ	·stacks(SB), AX
-	LEAQ	KSTACK(AX), SP
+	ADDQ	$0xFFF, AX
+	ANDQ	$~0xFFF, AX			// the stack block (stacksBase): a guard page, then the kernel stack
+	LEAQ	(GUARD+KSTACK)(AX), SP
 	LEAQ	·fakeG(SB), BX
-	MOVQ	AX, 0(BX)			// g.stack.lo
+	LEAQ	GUARD(AX), CX
+	MOVQ	CX, 0(BX)			// g.stack.lo
 	LEAQ	STACKS_SIZE(AX), CX
 	MOVQ	CX, 8(BX)			// g.stack.hi
-	LEAQ	1024(AX), CX
+	LEAQ	(GUARD+1024)(AX), CX
 	MOVQ	CX, 16(BX)			// g.stackguard0
 	MOVQ	CX, 24(BX)			// g.stackguard1
 	LEAQ	·ktls(SB), CX
@@ -134,6 +139,12 @@ hang:
 	CLI
 	HLT
 	JMP	hang
+
+// func imageZeroEnd() uintptr
+TEXT ·imageZeroEnd(SB),NOSPLIT,$0-8
+	LEAQ	runtime·end(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
 
 // func rt0PC() uintptr
 TEXT ·rt0PC(SB),NOSPLIT,$0-8
