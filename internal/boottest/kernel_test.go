@@ -37,6 +37,8 @@ var kernelCases = []struct {
 	{name: "random", pkg: "internal/boottest/testdata/random", status: 0,
 		check: contains("crypto/rand ok: true\nmath/rand ok: true\n")},
 	{name: "sse", pkg: "internal/boottest/testdata/sse", status: 0, check: contains("sse state kept: true\n")},
+	{name: "zero-tail", pkg: "internal/boottest/testdata/bigbss", mem: 12, status: 0,
+		check: contains("zeros: true\nwrites kept: true\n")},
 	{name: "kernel-stack-guard", pkg: "internal/boottest/testdata/kguard", args: kernelStackGuard, status: 2,
 		check: contains("about to pass 0x", "unikgen: page fault in kernel",
 			": the guard page below a kernel stack (kernel stack overflow)\n")},
