@@ -5,11 +5,14 @@ import (
 	"context"
 	"debug/elf"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/unikgen/unikgen/gen/image"
 	"github.com/unikgen/unikgen/internal/qemu"
 )
 
@@ -123,6 +126,65 @@ func TestKernel(t *testing.T) {
 				t.Errorf("exit status %d, want %d; output:\n%s", res.Status, c.status, console.String())
 			}
 			c.check(t, console.String(), res.Wall)
+		})
+	}
+}
+
+// TestNotEnoughMemory boots hello in machines too small for it, bypassing the CLI's check. When
+// the RAM does not even hold the image (3 and 4 MiB: it ends above 4 MiB), the PVH entry must say
+// so on the UART before it touches the image's data; when the image fits but too few frames are
+// left for the kernel and the Go runtime to start (runtime/minmem), bootMain must. Both end with
+// status 2, not with a triple fault or a hang. (Below 3 MiB the image's text is not in RAM
+// either, and no kernel code runs at all: there only the CLI's check helps.)
+func TestNotEnoughMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots kernels; skipped with -short")
+	}
+	qemuBin, err := qemu.LookPath("")
+	if err != nil {
+		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
+	}
+	img := kernel(t, "examples/hello")
+	b, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := image.LoadEnd(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	minMiB, err := image.MinMemoryMiB(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// QEMU takes -m in KiB too; Config.MemoryMiB does not: a wrapper rewrites the -m value.
+	wrapper := filepath.Join(t.TempDir(), "qemu")
+	script := "#!/bin/sh\nfor a do\n\tshift\n\tif [ \"$prev\" = -m ]; then a=\"$UNIKGEN_TEST_MEM\"; fi\n\tprev=$a\n\tset -- \"$@\" \"$a\"\ndone\nexec " + qemuBin + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	short := fmt.Sprintf("%dK", (end+4095)/4096*4+128) // the image and 128 KiB
+	for _, c := range []struct {
+		mem  string
+		want string
+	}{
+		{"3M", "unikgen: not enough memory: the machine's RAM does not hold the kernel image"},
+		{"4M", "unikgen: not enough memory: the machine's RAM does not hold the kernel image"},
+		{short, fmt.Sprintf(" KiB of RAM; this kernel needs at least %d MiB\n", minMiB)},
+	} {
+		t.Run(c.mem, func(t *testing.T) {
+			t.Setenv("UNIKGEN_TEST_MEM", c.mem)
+			var console bytes.Buffer
+			res, err := qemu.Run(context.Background(), qemu.Config{
+				Kernel: img, QEMU: wrapper, Console: &console, Timeout: 60 * time.Second,
+			})
+			if err != nil {
+				t.Fatalf("-m %s: %v; console:\n%s", c.mem, err, console.String())
+			}
+			out := console.String()
+			if res.Status != 2 || !res.Exact || !strings.Contains(out, c.want) || !strings.HasSuffix(out, "fatal error: unikgen: not enough memory\n") {
+				t.Errorf("-m %s: status %d (exact %v), want 2 and %q; console:\n%s", c.mem, res.Status, res.Exact, c.want, out)
+			}
 		})
 	}
 }

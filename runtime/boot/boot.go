@@ -15,7 +15,9 @@ package boot
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
 	"github.com/unikgen/unikgen/runtime/fd"
+	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
+	"github.com/unikgen/unikgen/runtime/minmem"
 	"github.com/unikgen/unikgen/runtime/mm"
 	"github.com/unikgen/unikgen/runtime/platform"
 	"github.com/unikgen/unikgen/runtime/sched"
@@ -60,6 +62,10 @@ func getPC()
 func start64()
 func rt0PC() uintptr
 
+// noMemoryText is not code: it holds the message pvhEntry prints when the image does not fit in
+// RAM.
+func noMemoryText()
+
 // imageZeroEnd returns the address of runtime.end, the end of the image's BSS as linked.
 func imageZeroEnd() uintptr
 
@@ -78,8 +84,9 @@ func bootMain() {
 			mm.AddRAM(uintptr(e.addr), uintptr(e.addr+e.size))
 		}
 	}
+	checkMemory(&info, loadedEnd)
 	if !mm.InitPaging() {
-		platform.Fatal("no memory for page tables")
+		notEnoughMemory(&info, loadedEnd)
 	}
 
 	base := stacksBase()
@@ -106,6 +113,31 @@ func bootMain() {
 	arch.Fxsave(sched.FXArea(t))
 	sched.Start(t)
 	trap.EnterUser()
+}
+
+// checkMemory ends the machine with "not enough memory" when the RAM beside the image has fewer
+// frames than the kernel and the Go runtime need to start (runtime/minmem), rather than letting
+// the boot fail somewhere on the way.
+func checkMemory(info *bootInfo, loadedEnd uintptr) {
+	direct, shadowed := mm.FreeFrames()
+	if direct < minmem.KernelFrames || direct+shadowed < minmem.StartupFrames {
+		notEnoughMemory(info, loadedEnd)
+	}
+}
+
+func notEnoughMemory(info *bootInfo, loadedEnd uintptr) {
+	var ram uint64
+	for i := 0; i < info.nmem; i++ {
+		if e := info.mem[i]; e.typ == memRAM {
+			ram += e.size
+		}
+	}
+	klog.Print("unikgen: not enough memory: the machine has ")
+	klog.Dec(int64(ram >> 10))
+	klog.Print(" KiB of RAM; this kernel needs at least ")
+	klog.Dec(int64(minmem.MiB(uint64(loadedEnd))))
+	klog.Print(" MiB\n")
+	platform.Fatal("not enough memory")
 }
 
 // ELF program header fields (System V ABI, Elf64_Phdr) of the image, which the first PT_LOAD maps
