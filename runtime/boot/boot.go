@@ -38,7 +38,7 @@ const (
 	kernelStack = 0x10000
 	istStack    = 0x4000
 	stacksSize  = 4*guardSize + kernelStack + 3*istStack // matches STACKS_SIZE in entry_amd64.s
-	imageBase   = 0x200000                               // -T 0x201000: the ELF header page
+	imageBase   = minmem.ImageBase                       // -T 0x201000: the ELF header page
 	userStack   = 8 << 20
 	// userStackGuard is the unmapped gap kept below the main thread's stack (as Linux's
 	// stack_guard_gap).
