@@ -40,7 +40,8 @@ type Tree struct {
 // program does not see. The library OS serves them in every kernel with services.
 var ServicesFixed = []string{
 	"unikgen_relay_wait", "unikgen_relay_done", "unikgen_relay_notify", "unikgen_relay_irq",
-	"unikgen_relay_dma", "unikgen_relay_addr", "getrandom", "getpid", "sched_yield",
+	"unikgen_relay_dma", "unikgen_relay_addr", "unikgen_relay_ring", "unikgen_relay_kick",
+	"getrandom", "getpid", "sched_yield",
 }
 
 // RuntimeFixed are the system calls the Go runtime on linux/amd64 makes whatever the program does,

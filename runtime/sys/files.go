@@ -8,6 +8,9 @@ import (
 
 // Read implements read(2).
 func Read(r *sched.Regs) int64 {
+	if n, ok := fd.StreamRead(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX), false, false); ok {
+		return n
+	}
 	if wouldBlock(r, epollIN, 0) {
 		return -eAGAIN
 	}
@@ -19,6 +22,9 @@ func Read(r *sched.Regs) int64 {
 
 // Write implements write(2).
 func Write(r *sched.Regs) int64 {
+	if n, ok := fd.StreamWrite(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX), false); ok {
+		return n
+	}
 	if wouldBlock(r, epollOUT, 0) {
 		return -eAGAIN
 	}
@@ -31,6 +37,9 @@ func Write(r *sched.Regs) int64 {
 // Readv implements readv(2): the console and eventfds read as read(2) would into the first
 // non-empty buffer.
 func Readv(r *sched.Regs) int64 {
+	if n, ok := streamIov(int(r.RDI), uintptr(r.RSI), int(r.RDX), false, false, false); ok {
+		return n
+	}
 	if wouldBlock(r, epollIN, 0) {
 		return -eAGAIN
 	}
@@ -52,6 +61,9 @@ func Readv(r *sched.Regs) int64 {
 
 // Writev implements writev(2).
 func Writev(r *sched.Regs) int64 {
+	if n, ok := streamIov(int(r.RDI), uintptr(r.RSI), int(r.RDX), true, false, false); ok {
+		return n
+	}
 	if wouldBlock(r, epollOUT, 0) {
 		return -eAGAIN
 	}

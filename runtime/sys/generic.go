@@ -96,6 +96,8 @@ var Generic = Table{
 	sysno.SYS_UNIKGEN_RELAY_IRQ:    RelayIRQ,
 	sysno.SYS_UNIKGEN_RELAY_DMA:    RelayDMA,
 	sysno.SYS_UNIKGEN_RELAY_ADDR:   RelayAddr,
+	sysno.SYS_UNIKGEN_RELAY_RING:   RelayRing,
+	sysno.SYS_UNIKGEN_RELAY_KICK:   RelayKick,
 }
 
 // Name returns the name of system call nr.

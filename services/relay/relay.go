@@ -79,14 +79,15 @@ func (r *Request) ReplyWouldBlock(ready, wait uint32) {
 
 // ReplyInstall answers with a new descriptor for the request's spare object, which the handler
 // has made (Server.Put): fdFlags are its O_NONBLOCK and O_CLOEXEC; pollable is false for regular
-// files and directories. If the caller has no descriptor left it gets EMFILE and the object is
-// released.
-func (r *Request) ReplyInstall(fdFlags uint32, pollable bool, ready uint32) {
+// files and directories; newReady is its readiness, and ready that of the request's own object
+// (an accepting listener), if any. If the caller has no descriptor left it gets EMFILE and the
+// object is released.
+func (r *Request) ReplyInstall(fdFlags uint32, pollable bool, ready, newReady uint32) {
 	how := uint32(wire.HowInstall)
 	if !pollable {
 		how = wire.HowInstallFile
 	}
-	r.reply(Completion{How: how, Result: int64(r.Spare), Ready: ready, FDFlags: fdFlags})
+	r.reply(Completion{How: how, Result: int64(r.Spare), Ready: ready, NewReady: newReady, FDFlags: fdFlags})
 }
 
 func (r *Request) reply(c Completion) {
@@ -118,6 +119,7 @@ type Completion struct {
 	Result      int64
 	Ready, Wait uint32
 	FDFlags     uint32
+	NewReady    uint32
 }
 
 func (c *Completion) put(b []byte) {
@@ -127,6 +129,7 @@ func (c *Completion) put(b []byte) {
 	le.PutUint32(b[wire.DoneReady:], c.Ready)
 	le.PutUint32(b[wire.DoneWait:], c.Wait)
 	le.PutUint32(b[wire.DoneFDFlags:], c.FDFlags)
+	le.PutUint32(b[wire.DoneNewReady:], c.NewReady)
 }
 
 var le = binary.LittleEndian
@@ -301,7 +304,19 @@ func (s *Server) loop(registered chan<- struct{}) {
 	}
 }
 
+// An Eventer is an object that the kernel may ask to look at its state (wire.OpEvent): a socket's
+// stream rings.
+type Eventer interface {
+	Event()
+}
+
 func (s *Server) dispatch(r *Request) {
+	if r.Nr == wire.OpEvent {
+		if e, ok := s.object(r.Obj).(Eventer); ok {
+			e.Event()
+		}
+		return
+	}
 	if r.Nr == wire.OpRelease {
 		if o := s.object(r.Obj); o != nil {
 			s.mu.Lock()
