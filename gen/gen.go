@@ -32,6 +32,7 @@ import (
 	"github.com/unikgen/unikgen/analysis/load"
 	"github.com/unikgen/unikgen/gen/emit"
 	"github.com/unikgen/unikgen/gen/plan"
+	"github.com/unikgen/unikgen/services/fs/rootimg"
 )
 
 // CompositionRootFile is the name of the composition root in runtime/boot.
@@ -67,6 +68,8 @@ type Overrides struct {
 	Args          *[]string
 	Env           *[]string
 	DebugSyscalls *bool
+	// RootFS is an absolute directory (the CLI resolves -rootfs against its working directory).
+	RootFS *string
 }
 
 // A File is a generated file.
@@ -89,6 +92,8 @@ type Result struct {
 	Analysis *analysis.Result
 	// Dir is the main package's directory.
 	Dir string
+	// RootFSSize is the size in bytes of the root file system image baked in (0 for none).
+	RootFSSize int
 }
 
 // Commit writes r.Files.
@@ -192,6 +197,22 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	}
 	r.BootDir = bootDir
 	r.BootOverlay = map[string][]byte{CompositionRootFile: root}
+	if p.RootFS != "" {
+		dir := p.RootFS
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(r.Dir, dir)
+		}
+		img, err := rootimg.Build(dir)
+		if err != nil {
+			pos := uc.field["RootFS"]
+			if o.Overrides.RootFS != nil || pos == "" {
+				pos = "-rootfs"
+			}
+			return nil, ConfigErrors{{Pos: pos, Field: "RootFS", Msg: "root file system: " + err.Error()}}
+		}
+		r.BootOverlay[emit.RootImageFile] = img
+		r.RootFSSize = len(img)
+	}
 	rec, err := Record(p)
 	if err != nil {
 		return nil, err
@@ -218,6 +239,9 @@ func settings(uc *userConfig, ov Overrides, tree *plan.Tree) (plan.Settings, err
 	}
 	if ov.Env != nil {
 		s.Env, from["Env"] = *ov.Env, "-env"
+	}
+	if ov.RootFS != nil {
+		s.RootFS, from["RootFS"] = *ov.RootFS, "-rootfs"
 	}
 	if ov.DebugSyscalls != nil {
 		s.DebugSyscalls, from["DebugSyscalls"] = *ov.DebugSyscalls, "-debug-syscalls"

@@ -46,6 +46,9 @@ func runBuild(ctx context.Context, args []string) int {
 	}
 	os.Stderr.Write(res.Stderr)
 	fmt.Printf("%s: %d bytes\n", res.Image, res.Size)
+	if g.RootFSSize > 0 {
+		fmt.Printf("%s: root file system %s: %d bytes baked in\n", res.Image, g.Plan.RootFS, g.RootFSSize)
+	}
 	if g.Plan.Target == config.QEMU {
 		return exitOK // a -target qemu kernel does not run on Xen: no xl config
 	}

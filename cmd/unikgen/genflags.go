@@ -22,6 +22,7 @@ type genFlags struct {
 	target  *string
 	name    *string
 	debug   *bool
+	rootfs  *string
 }
 
 func addGenFlags(fs *flag.FlagSet) *genFlags {
@@ -31,6 +32,7 @@ func addGenFlags(fs *flag.FlagSet) *genFlags {
 		target:  fs.String("target", "", "platform: qemu, xen or any (overrides config.Kernel.Target)"),
 		name:    fs.String("name", "", "program name, os.Args[0] (overrides config.Kernel.Name)"),
 		debug:   fs.Bool("debug-syscalls", false, "print the name of each system call answered with ENOSYS (overrides config.Kernel.DebugSyscalls)"),
+		rootfs:  fs.String("rootfs", "", "bake the tree of `DIR` into the kernel as its read-only root file system (overrides config.Kernel.RootFS)"),
 	}
 }
 
@@ -47,6 +49,13 @@ func (g *genFlags) options(pkg string) gen.Options {
 	}
 	if set["debug-syscalls"] {
 		o.Overrides.DebugSyscalls = g.debug
+	}
+	if set["rootfs"] {
+		dir := *g.rootfs
+		if abs, err := filepath.Abs(dir); err == nil && dir != "" {
+			dir = abs
+		}
+		o.Overrides.RootFS = &dir
 	}
 	return o
 }

@@ -91,11 +91,11 @@ func runRun(ctx context.Context, args []string) int {
 	if code >= 0 {
 		return code
 	}
-	if !g.Plan.Services() && (len(fwds) > 0 || cfg.Net != "" && cfg.Net != qemu.NetNone) {
+	if !g.Plan.Has("network") && (len(fwds) > 0 || cfg.Net != "" && cfg.Net != qemu.NetNone) {
 		log.Printf("-p/-net: %s makes no socket, so its kernel has no network stack (unikgen explain shows why)", pkg)
 		return exitUsage
 	}
-	if cfg.Net == "" && g.Plan.Services() {
+	if cfg.Net == "" && g.Plan.Has("network") {
 		cfg.Net = qemu.NetUser
 	}
 	if g.Plan.Target == config.Xen && !xen { // config.Kernel{Target: config.Xen}

@@ -21,6 +21,9 @@ type Settings struct {
 	Env           []string
 	DebugSyscalls bool
 	Network       Network
+	// RootFS is the directory baked in as the root file system ("" for none), as configured:
+	// relative to the main package's directory, or absolute.
+	RootFS string
 }
 
 // Tree is what the library OS that the program builds against offers, read from its source.
@@ -136,6 +139,7 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 			p.Reflection = &r
 		}
 	}
+	p.RootFS = s.RootFS
 	p.Components = components(p, t, res, generic)
 	p.Syscalls = syscallTable(t, res, generic, p.Services())
 	if p.Services() {
@@ -209,7 +213,6 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 		return c
 	}
 	cs = append(cs, use("random", "random", "the program reads random numbers (getrandom)", "the program reads no random numbers"))
-	cs = append(cs, use("files", "files", "the program uses files; the library OS answers as an empty file system", "the program opens no files"))
 
 	// Parts the library OS does not have yet.
 	missing := func(name, capName, what string) Component {
@@ -224,6 +227,17 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 		"the program makes no socket")
 	net.Package = NetstackPkg
 	cs = append(cs, net)
+	files := use("files", "files", "the program uses files: the file component (services/fs) serves them",
+		"the program opens no files (paths get ENOENT)")
+	switch {
+	case files.In:
+	case p.RootFS != "":
+		files.In, files.Reason = true, "the configuration bakes in a root file system (RootFS)"
+	case net.In:
+		files.In, files.Reason, files.Witness = true, "the network component is in: Go's resolver reads /etc/resolv.conf, /etc/hosts and /etc/nsswitch.conf", net.Witness
+	}
+	files.Package = FsPkg
+	cs = append(cs, files)
 	cs = append(cs, missing("block", "block", "block device driver"))
 	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
 	return cs

@@ -19,6 +19,7 @@ const (
 	PlatformXen  = Module + "/runtime/platform/xen"
 	NetstackPkg  = Module + "/services/netstack"
 	VirtioNetPkg = Module + "/services/netstack/virtionet"
+	FsPkg        = Module + "/services/fs"
 )
 
 // Targets.
@@ -56,6 +57,8 @@ type Plan struct {
 	Syscalls Syscalls `json:"syscalls"`
 	// Network is the configuration of the network component, when it is in.
 	Network *Network `json:"network,omitempty"`
+	// RootFS is the directory baked in as the root file system, as configured ("" for none).
+	RootFS string `json:"rootfs,omitempty"`
 	// Reflection is the analysis's reflection finding (informational).
 	Reflection *analysis.Reflection `json:"reflection,omitempty"`
 	// Unsupported lists reachable uses of APIs a unikernel cannot provide. A kernel is not built
@@ -114,9 +117,12 @@ func (p *Plan) Component(name string) (Component, bool) {
 }
 
 // Services reports whether the kernel links a component that runs in program context behind
-// the relay (runtime/relay): the network stack.
-func (p *Plan) Services() bool {
-	c, ok := p.Component("network")
+// the relay (runtime/relay): the network stack or the file component.
+func (p *Plan) Services() bool { return p.Has("network") || p.Has("files") }
+
+// Has reports whether the named component is in.
+func (p *Plan) Has(name string) bool {
+	c, ok := p.Component(name)
 	return ok && c.In
 }
 
