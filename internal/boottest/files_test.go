@@ -1,0 +1,180 @@
+package boottest
+
+// This file boots the programs of the file component (services/fs), built as `unikgen build`
+// builds them: specialised by the analysis, with a root file system baked in.
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/gen/build"
+	"github.com/unikgen/unikgen/internal/qemu"
+)
+
+// buildSpecialised generates and builds pkg (relative to the module root) as `unikgen build`
+// does, with rootfs (relative to the module root, or "") baked in.
+func buildSpecialised(t *testing.T, pkg, rootfs string) (*gen.Result, string) {
+	t.Helper()
+	ctx := context.Background()
+	o := gen.Options{Dir: moduleRoot(), Package: "./" + pkg}
+	if rootfs != "" {
+		abs := filepath.Join(moduleRoot(), rootfs)
+		o.Overrides.RootFS = &abs
+	}
+	r, err := gen.Generate(ctx, o)
+	if err != nil {
+		t.Fatalf("%s: %v", pkg, err)
+	}
+	out := filepath.Join(t.TempDir(), "kernel.xen")
+	if _, err := build.Build(ctx, build.Options{Dir: moduleRoot(), Package: "./" + pkg, Output: out, BootOverlay: r.BootOverlay}); err != nil {
+		t.Fatalf("%s: %v", pkg, err)
+	}
+	return r, out
+}
+
+func needQEMU(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots kernels; skipped with -short")
+	}
+	if _, err := qemu.LookPath(""); err != nil {
+		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
+	}
+}
+
+func boot(t *testing.T, cfg qemu.Config) (string, int) {
+	t.Helper()
+	var console bytes.Buffer
+	cfg.Console = &console
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 120 * time.Second
+	}
+	res, err := qemu.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("%v; console:\n%s", err, console.String())
+	}
+	return console.String(), res.Status
+}
+
+// treeDigest is the digest that testdata/files prints for a tree: each entry's path relative to
+// root, its type and its contents or link target, in WalkDir's order.
+func treeDigest(t *testing.T, root string) string {
+	h := sha256.New()
+	n := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		n++
+		fmt.Fprintf(h, "%s %v\n", rel, d.Type())
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			l, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "-> %s\n", l)
+		case d.Type().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			h.Write(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x %d", h.Sum(nil), n)
+}
+
+// TestFiles boots testdata/files with testdata/files/rootfs baked in: the root file system's tree
+// hashes as on the host, its files read, writes fail with EROFS, the generated /etc files, /dev,
+// /proc and tmpfs behave as on Linux (each check prints "ok NAME").
+func TestFiles(t *testing.T) {
+	needQEMU(t)
+	r, img := buildSpecialised(t, "internal/boottest/testdata/files", "internal/boottest/testdata/files/rootfs")
+	if c, _ := r.Plan.Component("files"); !c.In {
+		t.Fatalf("files component out: %+v", c)
+	}
+	if r.RootFSSize == 0 {
+		t.Errorf("no root file system image in the build")
+	}
+	out, status := boot(t, qemu.Config{Kernel: img})
+	if status != 0 {
+		t.Errorf("exit status %d, want 0", status)
+	}
+	want := "digest www " + treeDigest(t, filepath.Join("testdata", "files", "rootfs", "www")) + " <nil>\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("output does not contain the host's digest %q", want)
+	}
+	for _, s := range []string{
+		"root: dev empty etc index-link proc tmp www <nil>\n",
+		"tmp tree: . b.txt link rw x x/y x/y/z x/y/z/f\n",
+		"ok write to the root is EROFS\n", "ok rename\n", "ok flock\n", "ok RemoveAll\n", "done\n",
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output does not contain %q", s)
+		}
+	}
+	if strings.Contains(out, "FAIL") || t.Failed() {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+// TestResolvConf boots a program that uses the network: the file component is in with it, and
+// /etc/resolv.conf lists the DNS server that QEMU's DHCP server gave.
+func TestResolvConf(t *testing.T) {
+	needQEMU(t)
+	r, img := buildSpecialised(t, "internal/boottest/testdata/resolv", "")
+	if !r.Plan.Has("files") || !r.Plan.Has("network") {
+		t.Fatalf("want the network and file components; components: %+v", r.Plan.Components)
+	}
+	out, status := boot(t, qemu.Config{Kernel: img, Net: qemu.NetUser})
+	if status != 0 {
+		t.Errorf("exit status %d, want 0", status)
+	}
+	for _, s := range []string{`\nnameserver 10.0.2.3\n" <nil>`, "localhost: [127.0.0.1 ::1] <nil>\n"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output does not contain %q; output:\n%s", s, out)
+		}
+	}
+}
+
+// TestNoFileLayer checks specialisation: a program that uses no files (examples/hello prints
+// with fmt, which reaches only package time's zoneinfo reads) links no file component, and its
+// kernel still boots.
+func TestNoFileLayer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a kernel; skipped with -short")
+	}
+	r, img := buildSpecialised(t, "examples/hello", "")
+	if r.Plan.Has("files") || r.Plan.Services() {
+		t.Errorf("hello: files in %v, services %v; want neither", r.Plan.Has("files"), r.Plan.Services())
+	}
+	f, err := elf.Open(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range syms {
+		if strings.HasPrefix(s.Name, "github.com/unikgen/unikgen/services/") {
+			t.Fatalf("hello links %s", s.Name)
+		}
+	}
+}
