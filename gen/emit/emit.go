@@ -37,6 +37,7 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.ImportName(plan.NetstackPkg, "netstack")
 	f.ImportName(plan.VirtioNetPkg, "virtionet")
 	f.ImportName(plan.FsPkg, "fs")
+	f.ImportName(plan.VirtioBlkPkg, "virtioblk")
 	if p.RootFS != "" && p.Has("files") {
 		f.Anon("embed")
 	}
@@ -135,6 +136,9 @@ func fsConfig(p *plan.Plan) *Statement {
 	}
 	if p.Has("network") {
 		fields = append(fields, Id("DNS").Op(":").Qual(plan.NetstackPkg, "DNSServers"))
+	}
+	if p.Has("block") {
+		fields = append(fields, Id("Block").Op(":").Index().Qual(plan.FsPkg, "BlockDriver").Values(Qual(plan.VirtioBlkPkg, "Probe")))
 	}
 	return Qual(plan.FsPkg, "Config").Values(fields...)
 }

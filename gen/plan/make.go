@@ -214,21 +214,13 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 	}
 	cs = append(cs, use("random", "random", "the program reads random numbers (getrandom)", "the program reads no random numbers"))
 
-	// Parts the library OS does not have yet.
-	missing := func(name, capName, what string) Component {
-		c := Component{Name: name, Reason: "the library OS has no " + what + " yet"}
-		if w, ok := capWitness(capName); ok {
-			c.Reason += "; the program uses it, and its calls will fail"
-			c.Witness = w
-		}
-		return c
-	}
 	net := use("network", "sockets", "the program uses sockets: gVisor's netstack serves them, with a loopback interface and the machine's network device",
 		"the program makes no socket")
 	net.Package = NetstackPkg
 	cs = append(cs, net)
 	files := use("files", "files", "the program uses files: the file component (services/fs) serves them",
 		"the program opens no files (paths get ENOENT)")
+	programFiles := files.In && !generic
 	switch {
 	case files.In:
 	case p.RootFS != "":
@@ -238,7 +230,20 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 	}
 	files.Package = FsPkg
 	cs = append(cs, files)
-	cs = append(cs, missing("block", "block", "block device driver"))
+	// Block devices (/dev/vda...) come with the program's own use of files: a program that
+	// only resolves names or reads its root file system opens no disk.
+	blk := Component{Name: "block", Package: VirtioBlkPkg}
+	switch {
+	case p.Target == TargetXen:
+		blk.Reason = "target xen: no virtio block devices (a Xen blkfront driver is not written yet)"
+	case generic:
+		blk.In, blk.Reason = true, "generic kernel"
+	case programFiles:
+		blk.In, blk.Reason, blk.Witness = true, "the program uses files: virtio block devices are /dev/vda, /dev/vdb...", files.Witness
+	default:
+		blk.Reason = "the program opens no files of its own"
+	}
+	cs = append(cs, blk)
 	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
 	return cs
 }

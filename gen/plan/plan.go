@@ -20,6 +20,7 @@ const (
 	NetstackPkg  = Module + "/services/netstack"
 	VirtioNetPkg = Module + "/services/netstack/virtionet"
 	FsPkg        = Module + "/services/fs"
+	VirtioBlkPkg = Module + "/services/fs/virtioblk"
 )
 
 // Targets.

@@ -178,3 +178,46 @@ func TestNoFileLayer(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockDevice boots testdata/blockdev with a 1 MiB raw image as /dev/vda: the guest reads
+// what the host wrote, and its fsync'd write is in the image file after the machine stops.
+func TestBlockDevice(t *testing.T) {
+	needQEMU(t)
+	r, img := buildSpecialised(t, "internal/boottest/testdata/blockdev", "")
+	if !r.Plan.Has("block") {
+		t.Fatalf("block component out: %+v", r.Plan.Components)
+	}
+	for _, machine := range []string{qemu.MicroVM, qemu.Q35} {
+		t.Run(machine, func(t *testing.T) {
+			disk := filepath.Join(t.TempDir(), "disk.img")
+			b := make([]byte, 1<<20)
+			copy(b, "hello from the host")
+			if err := os.WriteFile(disk, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, status := boot(t, qemu.Config{Kernel: img, Machine: machine, Drives: []qemu.Drive{{File: disk}}})
+			if status != 0 {
+				t.Errorf("exit status %d, want 0", status)
+			}
+			for _, s := range []string{
+				"block device: true <nil>\n", "seek end: 1048576 <nil>\n", "BLKGETSIZE64: 1048576 errno 0\n",
+				"host wrote: \"hello from the host\" <nil>\n", "write: <nil>\n", "fsync: <nil>\n",
+				"read back: \"written by the guest\" <nil>\n", "read at the end: 10 EOF\n",
+			} {
+				if !strings.Contains(out, s) {
+					t.Errorf("output does not contain %q", s)
+				}
+			}
+			got, err := os.ReadFile(disk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got[4096+7:4096+7+20]) != "written by the guest" {
+				t.Errorf("the image holds %q at 4103, want the guest's write", got[4096+7:4096+7+20])
+			}
+			if t.Failed() {
+				t.Logf("output:\n%s", out)
+			}
+		})
+	}
+}

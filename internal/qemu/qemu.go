@@ -55,6 +55,7 @@ type Config struct {
 	QEMU      string        // the emulator; "" means Binary found in $PATH
 	Net       string        // the network device: NetNone (""), NetUser or NetTap+IFNAME
 	Forwards  []Forward     // ports forwarded by user networking
+	Drives    []Drive       // disks: virtio block devices, /dev/vda first
 	// MachineOptions replaces the machine's default properties (for microvm, MicroVMOptions);
 	// for measurements.
 	MachineOptions *string
@@ -144,6 +145,11 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 	if cmdline != "" {
 		args = append(args, "-append", cmdline)
 	}
+	da, err := c.driveArgs(c.Machine)
+	if err != nil {
+		return nil, err
+	}
+	args = append(args, da...)
 	na, err := c.netArgs(c.Machine)
 	if err != nil {
 		return nil, err

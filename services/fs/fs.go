@@ -40,13 +40,15 @@ type Config struct {
 	// DNS returns the DNS servers that /etc/resolv.conf lists: the network component's
 	// configuration, when the kernel has one.
 	DNS func() []netip.Addr
+	// Block are the drivers of the machine's block devices (/dev/vda, ...).
+	Block []BlockDriver
 }
 
 // DefaultTmpBytes bounds /tmp when the configuration does not.
 const DefaultTmpBytes = 16 << 20
 
-// New builds the namespace of cfg, its objects registered with srv.
-func New(cfg Config, srv registry) (*VFS, error) {
+// New builds the namespace of cfg with the block devices devs, its objects registered with srv.
+func New(cfg Config, srv registry, devs []BlockDevice) (*VFS, error) {
 	root := NewMemFS(RamfsMagic, 0)
 	if cfg.Root != "" {
 		if err := loadRoot(root, unsafe.Slice(unsafe.StringData(cfg.Root), len(cfg.Root))); err != nil {
@@ -67,6 +69,10 @@ func New(cfg Config, srv registry) (*VFS, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := addBlockDevices(dev, devs); err != nil {
+		return nil, err
+	}
+	dev.SetReadOnly()
 	v.Mount("/dev", dev, false)
 	proc, err := newProc(v, cfg.Name)
 	if err != nil {
@@ -115,7 +121,15 @@ func loadRoot(root *MemFS, img []byte) error {
 // Start builds the namespace and serves it through the program's relay server.
 func Start(cfg Config) error {
 	srv := relay.Default()
-	v, err := New(cfg, srv)
+	var devs []BlockDevice
+	for _, d := range cfg.Block {
+		ds, err := d(srv)
+		if err != nil {
+			logf("block device: %v", err)
+		}
+		devs = append(devs, ds...)
+	}
+	v, err := New(cfg, srv, devs)
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,6 @@ func newDev() (*MemFS, error) {
 	if _, err := d.AddSymlink("fd", "/proc/self/fd"); err != nil {
 		return nil, err
 	}
-	d.SetReadOnly()
 	return d, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/unikgen/unikgen/runtime/sys"
 	"github.com/unikgen/unikgen/runtime/sysno"
 	"github.com/unikgen/unikgen/services/fs"
+	"github.com/unikgen/unikgen/services/fs/virtioblk"
 )
 
 // Configure-time settings.
@@ -107,7 +108,7 @@ func init() {
 	if !booted {
 		return // a host test of package boot, not a kernel
 	}
-	if err := fs.Start(fs.Config{Name: ProgramName}); err != nil {
+	if err := fs.Start(fs.Config{Name: ProgramName, Block: []fs.BlockDriver{virtioblk.Probe}}); err != nil {
 		panic("unikgen: files: " + err.Error())
 	}
 }
