@@ -57,6 +57,9 @@ type Options struct {
 	Analysis *analysis.Result
 	// Overrides are the CLI's flags: they win over the program's config.Kernel literal.
 	Overrides Overrides
+	// HostCABundle and HostZoneinfo bake the build machine's TLS root certificates and time
+	// zone database into the root file system.
+	HostCABundle, HostZoneinfo bool
 }
 
 // Overrides replace fields of config.Kernel; nil means "not set". Flag names the CLI flag of each
@@ -94,6 +97,9 @@ type Result struct {
 	Dir string
 	// RootFSSize is the size in bytes of the root file system image baked in (0 for none).
 	RootFSSize int
+	// Advice are what the build should tell the user about files the program will look for and
+	// not find (a CA bundle, zoneinfo), one message each.
+	Advice []string
 }
 
 // Commit writes r.Files.
@@ -174,6 +180,12 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.HostCABundle {
+		s.HostFiles = append(s.HostFiles, plan.HostCABundle)
+	}
+	if o.HostZoneinfo {
+		s.HostFiles = append(s.HostFiles, plan.HostZoneinfo)
+	}
 	r := &Result{Dir: dirOf(main)}
 	if !o.Generic {
 		a := <-ach
@@ -197,12 +209,13 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	}
 	r.BootDir = bootDir
 	r.BootOverlay = map[string][]byte{CompositionRootFile: root}
+	var entries []rootimg.Entry
 	if p.RootFS != "" {
 		dir := p.RootFS
 		if !filepath.IsAbs(dir) {
 			dir = filepath.Join(r.Dir, dir)
 		}
-		img, err := rootimg.Build(dir)
+		entries, err = rootimg.Walk(dir, "", nil)
 		if err != nil {
 			pos := uc.field["RootFS"]
 			if o.Overrides.RootFS != nil || pos == "" {
@@ -210,9 +223,19 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 			}
 			return nil, ConfigErrors{{Pos: pos, Field: "RootFS", Msg: "root file system: " + err.Error()}}
 		}
+	}
+	if entries, err = addHostFiles(entries, p.HostFiles); err != nil {
+		return nil, err
+	}
+	if p.RootImage() && p.Has("files") {
+		img, err := rootimg.Encode(entries)
+		if err != nil {
+			return nil, err
+		}
 		r.BootOverlay[emit.RootImageFile] = img
 		r.RootFSSize = len(img)
 	}
+	r.Advice = advice(r.Analysis, entries)
 	rec, err := Record(p)
 	if err != nil {
 		return nil, err

@@ -47,7 +47,14 @@ func runBuild(ctx context.Context, args []string) int {
 	os.Stderr.Write(res.Stderr)
 	fmt.Printf("%s: %d bytes\n", res.Image, res.Size)
 	if g.RootFSSize > 0 {
-		fmt.Printf("%s: root file system %s: %d bytes baked in\n", res.Image, g.Plan.RootFS, g.RootFSSize)
+		from := g.Plan.RootFS
+		for _, h := range g.Plan.HostFiles {
+			if from != "" {
+				from += " + "
+			}
+			from += "host " + h
+		}
+		fmt.Printf("%s: root file system (%s): %d bytes baked in\n", res.Image, from, g.RootFSSize)
 	}
 	if g.Plan.Target == config.QEMU {
 		return exitOK // a -target qemu kernel does not run on Xen: no xl config
@@ -79,6 +86,9 @@ func bootFiles(ctx context.Context, o gen.Options) (*gen.Result, int) {
 		err = r.Unsupported()
 	}
 	if err == nil {
+		for _, a := range r.Advice {
+			log.Print(a)
+		}
 		return r, -1
 	}
 	var le *gen.LoadError

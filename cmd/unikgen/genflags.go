@@ -23,6 +23,8 @@ type genFlags struct {
 	name    *string
 	debug   *bool
 	rootfs  *string
+	hostCA  *bool
+	hostTZ  *bool
 }
 
 func addGenFlags(fs *flag.FlagSet) *genFlags {
@@ -33,12 +35,14 @@ func addGenFlags(fs *flag.FlagSet) *genFlags {
 		name:    fs.String("name", "", "program name, os.Args[0] (overrides config.Kernel.Name)"),
 		debug:   fs.Bool("debug-syscalls", false, "print the name of each system call answered with ENOSYS (overrides config.Kernel.DebugSyscalls)"),
 		rootfs:  fs.String("rootfs", "", "bake the tree of `DIR` into the kernel as its read-only root file system (overrides config.Kernel.RootFS)"),
+		hostCA:  fs.Bool("host-ca-bundle", false, "bake this machine's TLS root certificates into the root file system (/etc/ssl/certs/ca-certificates.crt)"),
+		hostTZ:  fs.Bool("host-zoneinfo", false, "bake this machine's time zone database into the root file system (/usr/share/zoneinfo)"),
 	}
 }
 
 // options returns the generator's options for pkg.
 func (g *genFlags) options(pkg string) gen.Options {
-	o := gen.Options{Package: pkg, Generic: *g.generic}
+	o := gen.Options{Package: pkg, Generic: *g.generic, HostCABundle: *g.hostCA, HostZoneinfo: *g.hostTZ}
 	set := map[string]bool{}
 	g.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["target"] {

@@ -38,7 +38,7 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.ImportName(plan.VirtioNetPkg, "virtionet")
 	f.ImportName(plan.FsPkg, "fs")
 	f.ImportName(plan.VirtioBlkPkg, "virtioblk")
-	if p.RootFS != "" && p.Has("files") {
+	if p.RootImage() && p.Has("files") {
 		f.Anon("embed")
 	}
 
@@ -59,8 +59,15 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 		Id("Files").Op("=").Lit(p.Has("files")),
 	)
 	f.Line()
-	if p.RootFS != "" && p.Has("files") {
-		f.Comment("rootImage is the root file system (" + RootImageFile + ", made from " + p.RootFS + ").")
+	if p.RootImage() && p.Has("files") {
+		from := p.RootFS
+		for _, h := range p.HostFiles {
+			if from != "" {
+				from += " and "
+			}
+			from += "the build machine's " + h
+		}
+		f.Comment("rootImage is the root file system (" + RootImageFile + ", made from " + from + ").")
 		f.Comment("")
 		f.Comment("//go:embed " + RootImageFile)
 		f.Var().Id("rootImage").String()
@@ -131,7 +138,7 @@ const RootImageFile = "rootfs.img"
 // image, and the network configuration's DNS servers for /etc/resolv.conf.
 func fsConfig(p *plan.Plan) *Statement {
 	fields := []Code{Id("Name").Op(":").Id("ProgramName")}
-	if p.RootFS != "" {
+	if p.RootImage() {
 		fields = append(fields, Id("Root").Op(":").Id("rootImage"))
 	}
 	if p.Has("network") {

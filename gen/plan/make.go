@@ -24,6 +24,9 @@ type Settings struct {
 	// RootFS is the directory baked in as the root file system ("" for none), as configured:
 	// relative to the main package's directory, or absolute.
 	RootFS string
+	// HostFiles are sets of the build machine's files baked into the root file system:
+	// HostCABundle, HostZoneinfo.
+	HostFiles []string
 }
 
 // Tree is what the library OS that the program builds against offers, read from its source.
@@ -140,6 +143,7 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 		}
 	}
 	p.RootFS = s.RootFS
+	p.HostFiles = append([]string(nil), s.HostFiles...)
 	p.Components = components(p, t, res, generic)
 	p.Syscalls = syscallTable(t, res, generic, p.Services())
 	if p.Services() {
@@ -223,8 +227,8 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 	programFiles := files.In && !generic
 	switch {
 	case files.In:
-	case p.RootFS != "":
-		files.In, files.Reason = true, "the configuration bakes in a root file system (RootFS)"
+	case p.RootImage():
+		files.In, files.Reason = true, "the configuration bakes in a root file system (RootFS, or the build machine's CA bundle or zoneinfo)"
 	case net.In:
 		files.In, files.Reason, files.Witness = true, "the network component is in: Go's resolver reads /etc/resolv.conf, /etc/hosts and /etc/nsswitch.conf", net.Witness
 	}

@@ -23,10 +23,14 @@ import (
 
 // buildSpecialised generates and builds pkg (relative to the module root) as `unikgen build`
 // does, with rootfs (relative to the module root, or "") baked in.
-func buildSpecialised(t *testing.T, pkg, rootfs string) (*gen.Result, string) {
+func buildSpecialised(t *testing.T, pkg, rootfs string, host ...string) (*gen.Result, string) {
 	t.Helper()
 	ctx := context.Background()
 	o := gen.Options{Dir: moduleRoot(), Package: "./" + pkg}
+	for _, h := range host {
+		o.HostCABundle = o.HostCABundle || h == "ca"
+		o.HostZoneinfo = o.HostZoneinfo || h == "zoneinfo"
+	}
 	if rootfs != "" {
 		abs := filepath.Join(moduleRoot(), rootfs)
 		o.Overrides.RootFS = &abs
@@ -219,5 +223,36 @@ func TestBlockDevice(t *testing.T) {
 				t.Logf("output:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestHostFiles checks the advice and the flags for the files a program looks for in the root
+// file system: without them the build says that crypto/x509's system roots and
+// time.LoadLocation will find nothing; with the build machine's CA bundle and zoneinfo baked in,
+// the kernel loads the roots and Europe/Paris.
+func TestHostFiles(t *testing.T) {
+	needQEMU(t)
+	if _, err := os.Stat(gen.ZoneinfoDir + "/Europe/Paris"); err != nil {
+		t.Skip("this machine has no zoneinfo (install tzdata)")
+	}
+	r, err := gen.Generate(context.Background(), gen.Options{Dir: moduleRoot(), Package: "./internal/boottest/testdata/hostfiles"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Advice) != 2 || !strings.Contains(r.Advice[0], "-host-ca-bundle") || !strings.Contains(r.Advice[1], "-host-zoneinfo") {
+		t.Errorf("advice without a root file system: %q; want the CA bundle's and zoneinfo's", r.Advice)
+	}
+	r, img := buildSpecialised(t, "internal/boottest/testdata/hostfiles", "", "ca", "zoneinfo")
+	if len(r.Advice) != 0 {
+		t.Errorf("advice with the host's files baked in: %q", r.Advice)
+	}
+	out, status := boot(t, qemu.Config{Kernel: img})
+	if status != 0 {
+		t.Errorf("exit status %d", status)
+	}
+	for _, s := range []string{"roots: true <nil>\n", "zone: Europe/Paris <nil>\n"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output does not contain %q; output:\n%s", s, out)
+		}
 	}
 }

@@ -148,6 +148,17 @@ func Encode(entries []Entry) ([]byte, error) {
 // (kept as links, their targets unchanged), in path order. Other kinds of file are an error
 // naming them.
 func Build(dir string) ([]byte, error) {
+	entries, err := Walk(dir, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	return Encode(entries)
+}
+
+// Walk returns the entries of the tree at dir, their paths prefixed with prefix ("" or a clean
+// relative path), sorted; skip, when not nil, leaves out the directories (relative to dir) for
+// which it returns true.
+func Walk(dir, prefix string, skip func(rel string) bool) ([]Entry, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, err
@@ -163,6 +174,12 @@ func Build(dir string) ([]byte, error) {
 		rel, err := filepath.Rel(dir, p)
 		if err != nil || rel == "." {
 			return err
+		}
+		if skip != nil && d.IsDir() && skip(filepath.ToSlash(rel)) {
+			return filepath.SkipDir
+		}
+		if prefix != "" {
+			rel = filepath.Join(prefix, rel)
 		}
 		info, err := d.Info()
 		if err != nil {
@@ -194,5 +211,5 @@ func Build(dir string) ([]byte, error) {
 		return nil, err
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
-	return Encode(entries)
+	return entries, nil
 }
