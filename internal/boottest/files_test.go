@@ -9,7 +9,11 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -254,5 +258,78 @@ func TestHostFiles(t *testing.T) {
 		if !strings.Contains(out, s) {
 			t.Errorf("output does not contain %q; output:\n%s", s, out)
 		}
+	}
+}
+
+// TestStaticSite serves testdata/files/rootfs/www, baked in as the root file system, with
+// net/http's file server, and fetches its files through QEMU's port forwarding: each body must be
+// the file on the host.
+func TestStaticSite(t *testing.T) {
+	needQEMU(t)
+	_, img := buildSpecialised(t, "internal/boottest/testdata/site", "internal/boottest/testdata/files/rootfs")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	type result struct {
+		out    string
+		status int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var console bytes.Buffer
+		res, err := qemu.Run(context.Background(), qemu.Config{
+			Kernel: img, Net: qemu.NetUser, Console: &console, Timeout: 180 * time.Second,
+			Forwards: []qemu.Forward{{Proto: "tcp", Host: netip.MustParseAddr("127.0.0.1"), HostPort: port, GuestPort: 80}},
+		})
+		done <- result{out: console.String(), status: res.Status, err: err}
+	}()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	get := func(path string) (string, error) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return string(b), fmt.Errorf("%s: %s", path, resp.Status)
+		}
+		return string(b), err
+	}
+	deadline := time.Now().Add(150 * time.Second)
+	for {
+		if _, err = get("/index.html"); err == nil || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("the kernel stopped (status %d, %v) before serving; console:\n%s", r.status, r.err, r.out)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		t.Fatalf("GET /index.html: %v", err)
+	}
+	for _, f := range []string{"index.html", "css/site.css"} {
+		want, err := os.ReadFile(filepath.Join("testdata", "files", "rootfs", "www", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := get("/" + f)
+		if err != nil || got != string(want) {
+			t.Errorf("GET /%s = %q, %v; want %q", f, got, err, want)
+		}
+	}
+	if _, err := get("/missing.html"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("GET /missing.html: %v, want 404", err)
+	}
+	get("/quit")
+	r := <-done
+	if r.err != nil || r.status != 0 {
+		t.Errorf("kernel: status %d, %v; console:\n%s", r.status, r.err, r.out)
 	}
 }
