@@ -43,6 +43,8 @@ func runRun(ctx context.Context, args []string) int {
 	var fwds forwardFlags
 	fs.Var(&fwds, "p", "forward a host port to the guest: `[HOSTADDR:]HOSTPORT:GUESTPORT[/udp]` (repeatable; user networking; HOSTADDR defaults to 127.0.0.1)")
 	netFlag := fs.String("net", "", "network device: `user` (QEMU user networking), tap:IFNAME or none; default user when the program uses sockets, none otherwise")
+	var disks diskFlags
+	fs.Var(&disks, "disk", "attach a raw disk image as a virtio block device, /dev/vda first: `FILE[:ro]` (repeatable)")
 	gf := addGenFlags(fs)
 	pkg, progArgs, code := parseArgs(fs, args, true)
 	if code >= 0 {
@@ -51,6 +53,7 @@ func runRun(ctx context.Context, args []string) int {
 	cfg := qemu.Config{
 		MemoryMiB: *mem, Machine: *machine, Accel: *accel, Env: env, Args: progArgs,
 		Timeout: *timeout, Console: os.Stdout, Stderr: os.Stderr, Net: *netFlag, Forwards: fwds,
+		Drives: disks,
 	}
 	if cfg.Net == "" && len(fwds) > 0 {
 		cfg.Net = qemu.NetUser
