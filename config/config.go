@@ -50,7 +50,8 @@ type Kernel struct {
 	Name string
 
 	// MemoryMiB is the guest memory in MiB that `unikgen run` and the generated deployment files
-	// give the kernel (default 64). Deployment setting: it is not compiled into the image.
+	// give the kernel (default 128). Deployment setting: it is not compiled into the image. The
+	// kernel tells the Go runtime this size (GOMEMLIMIT), so the heap stays within it.
 	MemoryMiB int
 
 	// Args are the default program arguments, os.Args[1:]. Boot-time default: a non-empty boot

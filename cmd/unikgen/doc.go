@@ -14,7 +14,7 @@ The commands are:
 		the current directory. The package's source tree is never written to.
 		Beside the image, with its extension replaced by ".xl" (hello.xen: hello.xl), build
 		writes an xl.cfg for Xen and prints its path: type "pvh", the image's absolute path,
-		memory (-m, else config.Kernel.MemoryMiB, default 64), 1 vCPU, the cmdline of the
+		memory (-m, else config.Kernel.MemoryMiB, default 128), 1 vCPU, the cmdline of the
 		configuration's boot-time defaults (Args, Env) if any, on_crash "preserve". Start it
 		on a Xen host with xl create -c hello.xl. A -target qemu kernel gets no xl.cfg.
 
@@ -22,8 +22,8 @@ The commands are:
 		Build PACKAGE into a temporary directory and boot it under QEMU. The serial console
 		(the program's stdout and stderr) goes to standard output; ARGS become os.Args[1:].
 		Flags:
-			-m MiB            guest memory (default 64; with -target xen,
-			                  config.Kernel.MemoryMiB)
+			-m MiB            guest memory (default config.Kernel.MemoryMiB,
+			                  else 128)
 			-timeout D        kill the guest after D (default 60s)
 			-accel tcg|kvm    QEMU accelerator (default tcg)
 			-machine microvm|q35

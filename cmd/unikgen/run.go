@@ -34,7 +34,7 @@ func (e *envFlags) Set(kv string) error {
 
 func runRun(ctx context.Context, args []string) int {
 	fs := newFlags("run")
-	mem := fs.Int("m", qemu.DefaultMemoryMiB, "guest memory in `MiB` (with -target xen the default is config.Kernel.MemoryMiB)")
+	mem := fs.Int("m", qemu.DefaultMemoryMiB, "guest memory in `MiB` (default config.Kernel.MemoryMiB, else 128)")
 	timeout := fs.Duration("timeout", 60*time.Second, "kill the guest after this `duration` (exit status 124); with -target xen, how long the domain may run")
 	accel := fs.String("accel", qemu.TCG, "QEMU accelerator: tcg or kvm")
 	machine := fs.String("machine", qemu.MicroVM, "QEMU machine: microvm or q35")
@@ -131,6 +131,9 @@ func runRun(ctx context.Context, args []string) int {
 		return runXen(ctx, xenRun{image: res.Image, plan: g.Plan, memoryMiB: memMiB, cmdline: cmdline, wait: *timeout})
 	}
 	cfg.Kernel = res.Image
+	if !flagSet(fs, "m") { // the plan's: config.Kernel.MemoryMiB or the default
+		cfg.MemoryMiB = g.Plan.MemoryMiB
+	}
 	console := &tail{max: 64 << 10}
 	cfg.Console = io.MultiWriter(os.Stdout, console)
 	r, err := qemu.Run(ctx, cfg)

@@ -46,7 +46,7 @@ type Tree struct {
 // program does not see. The library OS serves them in every kernel with services.
 var ServicesFixed = []string{
 	"unikgen_relay_wait", "unikgen_relay_done", "unikgen_relay_notify", "unikgen_relay_irq",
-	"unikgen_relay_dma", "getrandom", "getpid", "sched_yield",
+	"unikgen_relay_dma", "unikgen_relay_addr", "getrandom", "getpid", "sched_yield",
 }
 
 // RuntimeFixed are the system calls the Go runtime on linux/amd64 makes whatever the program does,
@@ -149,6 +149,9 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 	if p.Services() {
 		n := s.Network
 		p.Network = &n
+		if p.Target == TargetXen {
+			p.Warnings = append(p.Warnings, "the program uses sockets, but the library OS has no network driver for target xen yet: only the loopback interface (127.0.0.1, ::1) works")
+		}
 	}
 	return p, nil
 }

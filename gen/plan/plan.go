@@ -30,8 +30,9 @@ const (
 	TargetXen  = "xen"
 )
 
-// DefaultMemoryMiB is the guest memory when the configuration gives none.
-const DefaultMemoryMiB = 64
+// DefaultMemoryMiB is the guest memory when the configuration gives none: room for a typical small
+// Go service (docs/libos.md, "Memory", says why 128).
+const DefaultMemoryMiB = 128
 
 // Plan is what a kernel contains and how it starts.
 type Plan struct {
@@ -65,6 +66,9 @@ type Plan struct {
 	HostFiles []string `json:"host_files,omitempty"`
 	// Reflection is the analysis's reflection finding (informational).
 	Reflection *analysis.Reflection `json:"reflection,omitempty"`
+	// Warnings are things the user should know about the kernel: it builds, but may not do what
+	// they expect.
+	Warnings []string `json:"warnings,omitempty"`
 	// Unsupported lists reachable uses of APIs a unikernel cannot provide. A kernel is not built
 	// while it is not empty.
 	Unsupported []analysis.Diagnostic `json:"unsupported"`

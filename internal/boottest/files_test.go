@@ -52,16 +52,7 @@ func buildSpecialised(t *testing.T, pkg, rootfs string, host ...string) (*gen.Re
 	return r, out
 }
 
-func needQEMU(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots kernels; skipped with -short")
-	}
-	if _, err := qemu.LookPath(""); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
-	}
-}
-
-func boot(t *testing.T, cfg qemu.Config) (string, int) {
+func bootConsole(t *testing.T, cfg qemu.Config) (string, int) {
 	t.Helper()
 	var console bytes.Buffer
 	cfg.Console = &console
@@ -121,7 +112,7 @@ func TestFiles(t *testing.T) {
 	if r.RootFSSize == 0 {
 		t.Errorf("no root file system image in the build")
 	}
-	out, status := boot(t, qemu.Config{Kernel: img})
+	out, status := bootConsole(t, qemu.Config{Kernel: img})
 	if status != 0 {
 		t.Errorf("exit status %d, want 0", status)
 	}
@@ -151,7 +142,7 @@ func TestResolvConf(t *testing.T) {
 	if !r.Plan.Has("files") || !r.Plan.Has("network") {
 		t.Fatalf("want the network and file components; components: %+v", r.Plan.Components)
 	}
-	out, status := boot(t, qemu.Config{Kernel: img, Net: qemu.NetUser})
+	out, status := bootConsole(t, qemu.Config{Kernel: img, Net: qemu.NetUser})
 	if status != 0 {
 		t.Errorf("exit status %d, want 0", status)
 	}
@@ -205,7 +196,7 @@ func TestBlockDevice(t *testing.T) {
 			if err := os.WriteFile(disk, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			out, status := boot(t, qemu.Config{Kernel: img, Machine: machine, Drives: []qemu.Drive{{File: disk}}})
+			out, status := bootConsole(t, qemu.Config{Kernel: img, Machine: machine, Drives: []qemu.Drive{{File: disk}}})
 			if status != 0 {
 				t.Errorf("exit status %d, want 0", status)
 			}
@@ -252,7 +243,7 @@ func TestHostFiles(t *testing.T) {
 	if len(r.Advice) != 0 {
 		t.Errorf("advice with the host's files baked in: %q", r.Advice)
 	}
-	out, status := boot(t, qemu.Config{Kernel: img})
+	out, status := bootConsole(t, qemu.Config{Kernel: img})
 	if status != 0 {
 		t.Errorf("exit status %d", status)
 	}

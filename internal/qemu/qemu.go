@@ -33,7 +33,7 @@ const (
 
 // MicroVMOptions are the microvm machine properties. The kernel masks the 8259 PIC, uses the local
 // APIC timer and reads no ACPI table, so the PIC, ACPI and the second IOAPIC are off; it does use
-// the 8254 PIT (channel 2 calibrates the TSC) and the CMOS RTC (wall clock), so both are on.
+// the 8254 PIT (the TSC's rate is measured against channel 0) and the CMOS RTC (wall clock), so both are on.
 // qboot's PVH path needs no option ROM. auto-kernel-cmdline=off keeps QEMU from appending
 // virtio-mmio device descriptions to the command line, which is the program's argv and
 // environment. Measured with internal/bench/imagebench on QEMU 10.0.2 TCG (2-core host, 21
@@ -44,7 +44,7 @@ const MicroVMOptions = "x-option-roms=off,pit=on,rtc=on,pic=off,acpi=off,ioapic2
 // Config describes one boot.
 type Config struct {
 	Kernel    string        // the PVH ELF image
-	MemoryMiB int           // guest RAM; 0 means 64
+	MemoryMiB int           // guest RAM; 0 means DefaultMemoryMiB
 	Machine   string        // MicroVM (default) or Q35
 	Accel     string        // TCG (default) or KVM
 	Env       []string      // KEY=VALUE, the program's environment
@@ -56,13 +56,18 @@ type Config struct {
 	Net       string        // the network device: NetNone (""), NetUser or NetTap+IFNAME
 	Forwards  []Forward     // ports forwarded by user networking
 	Drives    []Drive       // disks: virtio block devices, /dev/vda first
+	// Initrd and RawCmdline boot another kernel than unikgen's (the Linux baseline of the
+	// benchmarks): an initramfs, and a command line passed as is instead of Env and Args.
+	Initrd     string
+	RawCmdline string
 	// MachineOptions replaces the machine's default properties (for microvm, MicroVMOptions);
 	// for measurements.
 	MachineOptions *string
 }
 
-// DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0.
-const DefaultMemoryMiB = 64
+// DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0; the same as
+// gen/plan.DefaultMemoryMiB (docs/libos.md, "Memory").
+const DefaultMemoryMiB = 128
 
 // NotFoundError reports that QEMU is not installed.
 type NotFoundError struct{ Name string }
@@ -132,6 +137,12 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.RawCmdline != "" {
+		if cmdline != "" {
+			return nil, errors.New("a raw command line and Env or Args")
+		}
+		cmdline = c.RawCmdline
+	}
 	args = append(args,
 		"-m", strconv.Itoa(mem),
 		"-nodefaults", "-no-user-config", "-display", "none",
@@ -144,6 +155,9 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 	)
 	if cmdline != "" {
 		args = append(args, "-append", cmdline)
+	}
+	if c.Initrd != "" {
+		args = append(args, "-initrd", c.Initrd)
 	}
 	da, err := c.driveArgs(c.Machine)
 	if err != nil {

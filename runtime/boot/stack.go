@@ -2,6 +2,7 @@ package boot
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/mm"
 	"github.com/unikgen/unikgen/runtime/platform"
@@ -59,7 +60,8 @@ func buildProcessStack(info *bootInfo) uintptr {
 		*(*byte)(arch.Ptr(p + uintptr(len(s)))) = 0
 		return p
 	}
-	var argv, envp [maxWords + 2]uintptr
+	var argv [maxWords + 1]uintptr
+	var envp [maxWords + 3]uintptr // the command line's, GOMEMLIMIT, GOMAXPROCS
 	argc := 0
 	argv[argc] = putString([]byte(ProgramName))
 	argc++
@@ -70,6 +72,11 @@ func buildProcessStack(info *bootInfo) uintptr {
 	envc := 0
 	for _, w := range env {
 		envp[envc] = putString(cmd[w.start:w.end])
+		envc++
+	}
+	var limitBuf [64]byte
+	if e := memLimitEnv(limitBuf[:]); e != nil && !hasEnv(cmd, env, "GOMEMLIMIT") {
+		envp[envc] = putString(e)
 		envc++
 	}
 	if Services && !hasEnv(cmd, env, "GOMAXPROCS") {
@@ -128,4 +135,29 @@ func hasEnv(cmd []byte, env []word, key string) bool {
 		}
 	}
 	return false
+}
+
+// memLimitEnv formats into buf (at least 34 bytes) the GOMEMLIMIT entry that tells the Go runtime
+// how much memory it may use, and returns it; nil when the machine has too little for one.
+//
+// Without it the runtime does not know the machine's size: with GOGC=100 it lets the heap grow to
+// twice what is live before collecting, so a program with 40 MiB live dies out of memory in a
+// 64 MiB machine that could hold it. The limit is the memory free now, when only the kernel, the
+// image and the main thread's first stack pages are in use, minus a reserve for what the kernel
+// takes later on the program's behalf and the runtime does not count: page tables (one 4 KiB
+// frame per 2 MiB of program memory), thread slots (1 KiB each), the pages of the main thread's
+// stack. The reserve is 1/32 of the free memory plus 1 MiB. A limit is soft (the runtime collects
+// more often as it nears it, and exceeds it rather than fail), so a program whose live heap is
+// larger still runs out of memory, with the kernel's message.
+func memLimitEnv(buf []byte) []byte {
+	used, total := mm.Stats()
+	free := uint64(total-used) * mm.PageSize
+	reserve := free/32 + 1<<20
+	if free <= 2*reserve {
+		return nil
+	}
+	n := copy(buf, "GOMEMLIMIT=")
+	n += len(klog.FormatDec(buf[n:n+20], int64((free-reserve)>>10)))
+	n += copy(buf[n:], "KiB")
+	return buf[:n]
 }

@@ -42,17 +42,20 @@ const (
 
 // errno values.
 const (
-	eBADF  = 9
-	eAGAIN = 11
-	eINVAL = 22
-	eMFILE = 24
-	eNOENT = 2
-	eEXIST = 17
-	eNOMEM = 12
-	eNOTTY = 25
-	eSPIPE = 29
-	eNOSYS = 38
-	ePERM  = 1
+	eBADF    = 9
+	eAGAIN   = 11
+	eINVAL   = 22
+	eMFILE   = 24
+	eNOENT   = 2
+	eEXIST   = 17
+	eNOMEM   = 12
+	eNOTTY   = 25
+	eSPIPE   = 29
+	eNOSYS   = 38
+	ePERM    = 1
+	eFAULT   = 14
+	eNOTSOCK = 88
+	eNOTCONN = 107
 )
 
 // file is an open file description: what a descriptor refers to, shared by its duplicates.

@@ -12,14 +12,27 @@ package fd
 // it was queued with, and a completion clears bits only when no notification came in between.
 
 import (
+	"github.com/unikgen/unikgen/runtime/arch"
 	"github.com/unikgen/unikgen/runtime/relay"
 	"github.com/unikgen/unikgen/runtime/relay/wire"
 )
 
+const afINET6 = 10
+
+// served is the kernel's record of an object. Object numbers belong to the kernel: an object is
+// used from AllocObj until its last descriptor closes (or, for a spare number a call did not use,
+// FreeObj). A number may be reused at once after its release: requests reach the server in
+// order, so the server always sees the release of the old object before anything about the new.
 type served struct {
+	used  bool
 	file  int32  // index into files plus one; 0 while no descriptor refers to the object
 	ready uint32 // epoll bits
 	seq   uint32 // notifications so far
+
+	// Sockets: the family, and the addresses the server reported (getsockname, getpeername).
+	family              uint16
+	localLen, remoteLen uint8
+	local, remote       [wire.SockaddrMax]byte
 }
 
 var objs [wire.MaxObjects]served
@@ -50,11 +63,30 @@ func FileOf(obj int32) int {
 	return int(objs[obj].file) - 1
 }
 
-// Install makes a descriptor, at the lowest free number, for the served object obj, with the
+// AllocObj reserves a free object number, or returns -1.
+func AllocObj() int32 {
+	for i := range objs {
+		if !objs[i].used {
+			objs[i] = served{used: true}
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+// FreeObj gives back an object number that no descriptor refers to (a spare the call did not
+// use).
+func FreeObj(obj int32) {
+	if obj >= 0 && int(obj) < len(objs) && objs[obj].file == 0 {
+		objs[obj] = served{}
+	}
+}
+
+// Install makes a descriptor, at the lowest free number, for the reserved object obj, with the
 // status flags flags (O_NONBLOCK, access mode) and O_CLOEXEC. pollable is false for regular
 // files and directories. ready is the object's readiness.
 func Install(obj int32, flags int, pollable bool, ready uint32) int64 {
-	if obj < 0 || int(obj) >= len(objs) || objs[obj].file != 0 {
+	if obj < 0 || int(obj) >= len(objs) || !objs[obj].used || objs[obj].file != 0 {
 		return -eINVAL
 	}
 	fd := open(kindServed, obj, flags)
@@ -104,7 +136,69 @@ func Notify(obj int32, events uint32) int64 {
 // releaseServed tells the server that the last descriptor of obj is gone.
 func releaseServed(obj int32) {
 	objs[obj] = served{}
-	relay.Notify(wire.OpRelease, obj)
+	relay.Notify(wire.OpRelease, obj, [6]uint64{})
+}
+
+// SetFamily records the address family of socket obj.
+func SetFamily(obj int32, family uint16) { objs[obj].family = family }
+
+// SetAddrs records the local and remote addresses of socket obj (relay_addr): n bytes each at
+// the given addresses (a length of 0 means none: unbound, or not connected).
+func SetAddrs(obj int32, local uintptr, nl int, remote uintptr, nr int) int64 {
+	if obj < 0 || int(obj) >= len(objs) || !objs[obj].used || nl < 0 || nl > wire.SockaddrMax || nr < 0 || nr > wire.SockaddrMax {
+		return -eINVAL
+	}
+	o := &objs[obj]
+	o.localLen, o.remoteLen = uint8(nl), uint8(nr)
+	if nl > 0 {
+		copy(o.local[:], arch.Bytes(local, uintptr(nl)))
+	}
+	if nr > 0 {
+		copy(o.remote[:], arch.Bytes(remote, uintptr(nr)))
+	}
+	return 0
+}
+
+// Sockname implements getsockname(2) (peer false) and getpeername(2) for served descriptor fd,
+// from the addresses the server reported: the caller's buffer at addr holds *lenAddr bytes; the
+// address is truncated to it and *lenAddr set to the address's length, as on Linux.
+func Sockname(fd int, peer bool, addr, lenAddr uintptr) int64 {
+	f := get(fd)
+	if f == nil {
+		return -eBADF
+	}
+	if f.kind != kindServed || objs[f.obj].family == 0 {
+		return -eNOTSOCK
+	}
+	o := &objs[f.obj]
+	var b [wire.SockaddrMax]byte
+	var n int
+	switch {
+	case peer && o.remoteLen == 0:
+		return -eNOTCONN
+	case peer:
+		b, n = o.remote, int(o.remoteLen)
+	case o.localLen > 0:
+		b, n = o.local, int(o.localLen)
+	default: // not bound: the family's any address, port 0
+		b[0], b[1] = byte(o.family), byte(o.family>>8)
+		n = 16
+		if o.family == afINET6 {
+			n = 28
+		}
+	}
+	if lenAddr < 4096 || addr < 4096 && addr != 0 {
+		return -eFAULT
+	}
+	have := int32(*arch.U32(lenAddr))
+	if have < 0 {
+		return -eINVAL
+	}
+	if addr != 0 {
+		copy(arch.Bytes(addr, uintptr(min(int(have), n))), b[:n])
+	}
+	*arch.U32(lenAddr) = uint32(n)
+	return 0
 }
 
 func servedReady(f *file) uint32 { return objs[f.obj].ready }

@@ -38,6 +38,7 @@ type request struct {
 	flags uint32
 	args  [6]uint64
 	seq   uint32 // the object's notification count when the call was queued
+	spare int32  // object number reserved for a new descriptor, or -1
 }
 
 var (
@@ -58,9 +59,10 @@ func Running() bool { return server >= 0 }
 
 // Forward queues the current thread's system call nr with args for the server, on the server
 // object obj (-1 for none) whose descriptor has the status flags flags, and blocks the thread
-// until the completion. seq is the object's notification count (see readiness in runtime/fd).
-// It returns false, without blocking, when no server runs.
-func Forward(nr uint32, obj int32, flags uint32, seq uint32, args [6]uint64) bool {
+// until the completion. seq is the object's notification count (see readiness in runtime/fd);
+// spare is an object number reserved for a descriptor the call may make, or -1. It returns
+// false, without blocking, when no server runs.
+func Forward(nr uint32, obj int32, flags uint32, seq uint32, spare int32, args [6]uint64) bool {
 	if server < 0 {
 		return false
 	}
@@ -73,26 +75,29 @@ func Forward(nr uint32, obj int32, flags uint32, seq uint32, args [6]uint64) boo
 		return true
 	}
 	r := &reqs[i]
-	r.state, r.tid, r.nr, r.obj, r.flags, r.args, r.seq = queued, int32(t), nr, obj, flags, args, seq
+	r.state, r.tid, r.nr, r.obj, r.flags, r.args, r.seq, r.spare = queued, int32(t), nr, obj, flags, args, seq, spare
 	push(i)
 	sched.Block(sched.WaitRelay, uintptr(i), 0)
 	wakeServer()
 	return true
 }
 
-// Notify queues a request that no thread waits for (OpRelease).
-func Notify(nr uint32, obj int32) {
+// Notify queues a request that no thread waits for: OpRelease, or the creation of an object
+// (socket(2)). It reports false when the request could not be queued (no server, or every slot
+// taken).
+func Notify(nr uint32, obj int32, args [6]uint64) bool {
 	if server < 0 {
-		return
+		return false
 	}
 	i := alloc()
 	if i < 0 {
-		return // the server will never hear of this object again; it leaks, nothing breaks
+		return false
 	}
 	r := &reqs[i]
-	r.state, r.tid, r.nr, r.obj, r.flags, r.args, r.seq = queued, -1, nr, obj, 0, [6]uint64{}, 0
+	r.state, r.tid, r.nr, r.obj, r.flags, r.args, r.seq, r.spare = queued, -1, nr, obj, 0, args, 0, -1
 	push(i)
 	wakeServer()
+	return true
 }
 
 // IRQ marks interrupt line (0..63) pending for the server and wakes it. It runs in interrupt
@@ -159,6 +164,7 @@ func Wait(out, size uintptr) int64 {
 		*arch.U32(p + wire.ReqObj) = uint32(r.obj)
 		*arch.U32(p + wire.ReqFlags) = r.flags
 		*arch.U32(p + wire.ReqTID) = uint32(r.tid + 1)
+		*arch.U32(p + wire.ReqSpare) = uint32(r.spare)
 		for k := 0; k < 6; k++ {
 			*arch.U64(p + wire.ReqArgs + uintptr(k)*8) = r.args[k]
 		}
@@ -182,6 +188,7 @@ type Request struct {
 	Nr     uint32
 	Obj    int32
 	Seq    uint32
+	Spare  int32
 }
 
 // Lookup returns the taken request named by id.
@@ -191,7 +198,7 @@ func Lookup(id uint32) (Request, bool) {
 		return Request{}, false
 	}
 	r := &reqs[i]
-	return Request{Thread: int(r.tid), Nr: r.nr, Obj: r.obj, Seq: r.seq}, true
+	return Request{Thread: int(r.tid), Nr: r.nr, Obj: r.obj, Seq: r.seq, Spare: r.spare}, true
 }
 
 // Finish frees the request named by id; the caller has been dealt with (woken, or left to wait

@@ -32,7 +32,7 @@ var Generic = Table{
 	sysno.SYS_DUP2:              Dup2,
 	sysno.SYS_SOCKET:            Socket,
 	sysno.SYS_CONNECT:           SocketCall,
-	sysno.SYS_ACCEPT:            SocketCall,
+	sysno.SYS_ACCEPT:            Accept,
 	sysno.SYS_SENDTO:            SocketCall,
 	sysno.SYS_RECVFROM:          SocketCall,
 	sysno.SYS_SENDMSG:           SocketCall,
@@ -40,9 +40,9 @@ var Generic = Table{
 	sysno.SYS_SHUTDOWN:          SocketCall,
 	sysno.SYS_BIND:              SocketCall,
 	sysno.SYS_LISTEN:            SocketCall,
-	sysno.SYS_GETSOCKNAME:       SocketCall,
-	sysno.SYS_GETPEERNAME:       SocketCall,
-	sysno.SYS_SOCKETPAIR:        Socket,
+	sysno.SYS_GETSOCKNAME:       Getsockname,
+	sysno.SYS_GETPEERNAME:       Getpeername,
+	sysno.SYS_SOCKETPAIR:        Socketpair,
 	sysno.SYS_SETSOCKOPT:        SocketCall,
 	sysno.SYS_GETSOCKOPT:        SocketCall,
 	sysno.SYS_CLONE:             Clone,
@@ -120,7 +120,7 @@ var Generic = Table{
 	sysno.SYS_STATX:             PathAt,
 	sysno.SYS_SET_ROBUST_LIST:   Success,
 	sysno.SYS_EPOLL_PWAIT:       EpollPwait,
-	sysno.SYS_ACCEPT4:           SocketCall,
+	sysno.SYS_ACCEPT4:           Accept,
 	sysno.SYS_EVENTFD2:          Eventfd2,
 	sysno.SYS_EPOLL_CREATE1:     EpollCreate1,
 	sysno.SYS_DUP3:              Dup3,
@@ -133,6 +133,7 @@ var Generic = Table{
 	sysno.SYS_UNIKGEN_RELAY_NOTIFY: RelayNotify,
 	sysno.SYS_UNIKGEN_RELAY_IRQ:    RelayIRQ,
 	sysno.SYS_UNIKGEN_RELAY_DMA:    RelayDMA,
+	sysno.SYS_UNIKGEN_RELAY_ADDR:   RelayAddr,
 }
 
 // Name returns the name of system call nr.

@@ -46,9 +46,23 @@ func dirArg(d uint64) uint64 {
 }
 
 // forwardPath forwards a path call with its arguments as translated, silently answering ENOENT
-// when no file server runs.
+// when no file server runs. The calls that open a file carry a spare object number for the
+// descriptor they make (runtime/relay/wire).
 func forwardPath(r *sched.Regs, args [6]uint64) int64 {
-	if !Files || !relay.Forward(uint32(r.RAX), -1, 0, 0, args) {
+	if !Files || !relay.Running() {
+		return -errno.ENOENT
+	}
+	spare := int32(-1)
+	switch r.RAX {
+	case sysno.SYS_OPENAT, sysno.SYS_OPEN, sysno.SYS_CREAT:
+		if spare = fd.AllocObj(); spare < 0 {
+			return -errno.ENFILE
+		}
+	}
+	if !relay.Forward(uint32(r.RAX), -1, 0, 0, spare, args) {
+		if spare >= 0 {
+			fd.FreeObj(spare)
+		}
 		return -errno.ENOENT
 	}
 	return 0 // the thread is blocked; the completion sets its result
@@ -118,7 +132,7 @@ func Utimensat(r *sched.Regs) int64 {
 // Getcwd implements getcwd(2): the file server keeps the working directory; without it, the
 // root directory.
 func Getcwd(r *sched.Regs) int64 {
-	if Files && relay.Forward(uint32(r.RAX), -1, 0, 0, regArgs(r)) {
+	if Files && relay.Forward(uint32(r.RAX), -1, 0, 0, -1, regArgs(r)) {
 		return 0
 	}
 	if r.RSI < 2 {

@@ -26,9 +26,18 @@ var Services bool
 // Without a server (the program made the call before the library OS's services started, in a
 // package initialiser) it answers noServer and says so once.
 func forward(r *sched.Regs, obj int32, flags, seq uint32, noServer int64) int64 {
+	return forwardSpare(r, obj, flags, seq, -1, noServer)
+}
+
+// forwardSpare is forward for a call that may make a descriptor: spare is the object number
+// reserved for it (freed again if the call does not use it).
+func forwardSpare(r *sched.Regs, obj int32, flags, seq uint32, spare int32, noServer int64) int64 {
 	args := [6]uint64{r.RDI, r.RSI, r.RDX, r.R10, r.R8, r.R9}
-	if relay.Forward(uint32(r.RAX), obj, flags, seq, args) {
+	if relay.Forward(uint32(r.RAX), obj, flags, seq, spare, args) {
 		return 0 // the thread is blocked; the completion sets its result
+	}
+	if spare >= 0 {
+		fd.FreeObj(spare)
 	}
 	if Services && !warnedNoServer {
 		warnedNoServer = true
@@ -50,13 +59,104 @@ func onServed(r *sched.Regs) bool {
 	return true
 }
 
-// Socket implements socket(2) and socketpair(2) through the server.
-func Socket(r *sched.Regs) int64 { return forward(r, -1, 0, 0, -errno.EAFNOSUPPORT) }
+// Socket implements socket(2). The kernel checks the arguments, reserves an object number and a
+// descriptor, and returns at once; the server makes the endpoint from a request no thread waits
+// for, before any later call on the descriptor (requests reach it in order). socket(2) must not
+// wait for the server: Go makes it with RawSyscall, which keeps the caller's P, and the server
+// may need that P to run (docs/network.md).
+func Socket(r *sched.Regs) int64 {
+	if !relay.Running() {
+		return forward(r, -1, 0, 0, -errno.EAFNOSUPPORT) // not forwarded: warns and fails
+	}
+	family, typ, proto := int(r.RDI), int(r.RSI), int(r.RDX)
+	flags := typ & (sockNonblock | sockCloexec)
+	if e := checkSocket(family, typ&^(sockNonblock|sockCloexec), proto); e != 0 {
+		return e
+	}
+	if typ&^(sockNonblock|sockCloexec|0xf) != 0 {
+		return -errno.EINVAL
+	}
+	obj := fd.AllocObj()
+	if obj < 0 {
+		return -errno.ENFILE
+	}
+	n := fd.Install(obj, fileFlags(flags), true, 0)
+	if n < 0 {
+		fd.FreeObj(obj)
+		return n
+	}
+	fd.SetFamily(obj, uint16(family))
+	if !relay.Notify(uint32(r.RAX), obj, [6]uint64{r.RDI, r.RSI, r.RDX}) {
+		fd.Close(int(n))
+		return -errno.ENOBUFS
+	}
+	return n
+}
 
-// SocketCall implements the calls that take a socket descriptor first (bind, listen, accept,
-// connect, getsockname, getpeername, setsockopt, getsockopt, shutdown, sendto, recvfrom,
-// sendmsg, recvmsg, ...): forwarded when the descriptor is served, ENOTSOCK for the kernel's own
-// files.
+// Socket flags (include/linux/net.h) and the families, types and protocols served.
+const (
+	sockNonblock = 04000
+	sockCloexec  = 02000000
+	afINET       = 2
+	afINET6      = 10
+	afUNIX       = 1
+	sockStream   = 1
+	sockDgram    = 2
+	sockRaw      = 3
+	protoTCP     = 6
+	protoUDP     = 17
+)
+
+// checkSocket returns the error socket(2) gives for an unsupported family, type or protocol, as
+// Linux does (an IPPROTO_MPTCP stream socket is EPROTONOSUPPORT: Go then uses TCP).
+func checkSocket(family, typ, proto int) int64 {
+	if family != afINET && family != afINET6 {
+		return -errno.EAFNOSUPPORT
+	}
+	switch {
+	case typ == sockStream && (proto == 0 || proto == protoTCP), typ == sockDgram && (proto == 0 || proto == protoUDP):
+		return 0
+	case typ == sockStream || typ == sockDgram:
+		return -errno.EPROTONOSUPPORT
+	case typ == sockRaw:
+		return -errno.EPERM
+	}
+	return -errno.ESOCKTNOSUPPORT
+}
+
+// fileFlags turns SOCK_NONBLOCK and SOCK_CLOEXEC into a descriptor's flags.
+func fileFlags(sockFlags int) int {
+	f := 02 // O_RDWR
+	if sockFlags&sockNonblock != 0 {
+		f |= 04000
+	}
+	if sockFlags&sockCloexec != 0 {
+		f |= 02000000
+	}
+	return f
+}
+
+// Socketpair implements socketpair(2): pairs exist only for AF_UNIX, which the library OS has not.
+func Socketpair(r *sched.Regs) int64 {
+	if int(r.RDI) == afINET || int(r.RDI) == afINET6 {
+		return -errno.EOPNOTSUPP
+	}
+	return -errno.EAFNOSUPPORT
+}
+
+// Getsockname implements getsockname(2), from the addresses the server reported.
+func Getsockname(r *sched.Regs) int64 {
+	return fd.Sockname(int(r.RDI), false, uintptr(r.RSI), uintptr(r.RDX))
+}
+
+// Getpeername implements getpeername(2), from the addresses the server reported.
+func Getpeername(r *sched.Regs) int64 {
+	return fd.Sockname(int(r.RDI), true, uintptr(r.RSI), uintptr(r.RDX))
+}
+
+// SocketCall implements the calls that take a socket descriptor first (bind, listen, connect,
+// setsockopt, getsockopt, shutdown, sendto, recvfrom, sendmsg, recvmsg): forwarded when the
+// descriptor is served, ENOTSOCK for the kernel's own files.
 func SocketCall(r *sched.Regs) int64 {
 	if onServed(r) {
 		return 0
@@ -65,6 +165,25 @@ func SocketCall(r *sched.Regs) int64 {
 		return -errno.EBADF
 	}
 	return -errno.ENOTSOCK
+}
+
+// Accept implements accept(2) and accept4(2): forwarded with a spare object number for the
+// connection.
+func Accept(r *sched.Regs) int64 {
+	obj, flags, seq, ok := fd.Served(int(r.RDI))
+	if !ok {
+		return SocketCall(r)
+	}
+	spare := fd.AllocObj()
+	if spare < 0 {
+		return -errno.ENFILE
+	}
+	return forwardSpare(r, obj, flags, seq, spare, -errno.EBADF)
+}
+
+// RelayAddr implements relay_addr(obj, local, llen, remote, rlen): a socket's addresses.
+func RelayAddr(r *sched.Regs) int64 {
+	return fd.SetAddrs(int32(r.RDI), uintptr(r.RSI), int(r.RDX), uintptr(r.R10), int(r.R8))
 }
 
 // RelayWait implements relay_wait(out, size, done, n) for the server: apply n completions, then
@@ -131,12 +250,13 @@ func complete(rec uintptr) {
 	if req.Obj >= 0 {
 		fd.Completed(req.Obj, ready, req.Seq)
 	}
-	if (how == wire.HowInstall || how == wire.HowInstallFile) && result >= 0 {
-		obj := int32(result)
-		result = fd.Install(obj, int(*arch.U32(rec + wire.DoneFDFlags)), how == wire.HowInstall, ready)
+	if (how == wire.HowInstall || how == wire.HowInstallFile) && result >= 0 && req.Spare >= 0 {
+		result = fd.Install(req.Spare, int(*arch.U32(rec + wire.DoneFDFlags)), how == wire.HowInstall, ready)
 		if result < 0 {
-			relay.Notify(wire.OpRelease, obj)
+			relay.Notify(wire.OpRelease, req.Spare, [6]uint64{})
 		}
+	} else if req.Spare >= 0 {
+		fd.FreeObj(req.Spare)
 	}
 	relay.Finish(id)
 	if result == -errno.EAGAIN && wait != 0 && req.Obj >= 0 && fd.Blocking(req.Obj) {

@@ -10,6 +10,7 @@ const (
 	SYS_UNIKGEN_RELAY_NOTIFY = 482
 	SYS_UNIKGEN_RELAY_IRQ    = 483
 	SYS_UNIKGEN_RELAY_DMA    = 484
+	SYS_UNIKGEN_RELAY_ADDR   = 485
 )
 
 // privateFirst is the first private number; private names are indexed from it.
@@ -17,5 +18,5 @@ const privateFirst = SYS_UNIKGEN_RELAY_WAIT
 
 var privateNames = [...]string{
 	"unikgen_relay_wait", "unikgen_relay_done", "unikgen_relay_notify", "unikgen_relay_irq",
-	"unikgen_relay_dma",
+	"unikgen_relay_dma", "unikgen_relay_addr",
 }

@@ -223,19 +223,19 @@ func (c *call) open(dir, pathArg, flags int, mode uint32) {
 func (c *call) install(f *openFile, flags int) {
 	f.v = c.v
 	f.flags = flags
-	f.obj = c.v.add(f)
-	if f.obj < 0 {
+	if c.r.Spare < 0 {
 		if f.h != nil {
 			f.h.Close()
 		}
-		c.fail(syscall.ENFILE)
+		c.fail(syscall.ENFILE) // the kernel reserved no object number: not an open call
 		return
 	}
+	c.v.add(f, c.r.Spare)
 	fdFlags := uint32(flags & (syscall.O_ACCMODE | syscall.O_APPEND | syscall.O_NONBLOCK | syscall.O_CLOEXEC))
 	if f.pathOnly {
 		fdFlags = uint32(flags&syscall.O_CLOEXEC) | oPATH
 	}
-	c.r.ReplyInstall(f.obj, fdFlags, false, 0)
+	c.r.ReplyInstall(fdFlags, false, 0)
 }
 
 func (c *call) stat(dir, pathArg, flags int, buf uint64, statx bool) {

@@ -30,20 +30,18 @@ type openFile struct {
 	ents []DirEntry // directory entries, read at the first getdents64 after a rewind
 }
 
-// add registers f with the relay server; -1 when no object number is left.
-func (v *VFS) add(f *openFile) int32 {
+// add makes f the relay object obj (the spare number of the call that opens it).
+func (v *VFS) add(f *openFile, obj int32) {
 	if f.m.async != nil {
 		f.async = f.m
 	} else if b, ok := f.h.(interface{ Blocking() bool }); ok && b.Blocking() {
 		f.async = v.deviceWorker()
 	}
-	obj := v.srv.Register(f)
-	if obj >= 0 {
-		v.mu.Lock()
-		v.files[obj] = f
-		v.mu.Unlock()
-	}
-	return obj
+	f.obj = obj
+	v.srv.Put(obj, f)
+	v.mu.Lock()
+	v.files[obj] = f
+	v.mu.Unlock()
 }
 
 // file returns the open file of relay object obj, or nil.

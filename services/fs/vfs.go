@@ -41,9 +41,10 @@ type VFS struct {
 	devices *mount
 }
 
-// registry gives open files their relay object numbers: the relay server.
+// registry holds the relay objects of open files, under the numbers the kernel reserved for
+// them (a request's spare): the relay server.
 type registry interface {
-	Register(relay.Object) int32
+	Put(obj int32, o relay.Object)
 }
 
 // NewVFS returns a VFS whose root is root.

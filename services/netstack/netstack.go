@@ -108,9 +108,7 @@ func Start(cfg Config) error {
 		return err
 	}
 	srv := relay.Default()
-	l := socket.New(s, srv)
-	srv.Handle(syscall.SYS_SOCKET, l.Socket)
-	srv.Handle(syscall.SYS_SOCKETPAIR, l.Socket)
+	srv.Handle(syscall.SYS_SOCKET, socket.New(s, srv).Create)
 	srv.Start()
 
 	var nics []NIC

@@ -34,19 +34,33 @@ type Object interface {
 	Release()
 }
 
-// A Request is one forwarded system call.
+// A Request is one forwarded system call, or a request with no caller: the creation of an
+// object the kernel has already given a descriptor (socket(2): Obj is the new object), or a
+// release.
 type Request struct {
 	id    uint32
 	Nr    int       // the system call number
-	Obj   int32     // the object of the descriptor, or -1
+	Obj   int32     // the object of the descriptor (or the one to create), or -1
 	Flags uint32    // the descriptor's status flags (O_NONBLOCK, access mode)
-	TID   int       // the calling thread
+	TID   int       // the calling thread; 0 when no thread waits for a reply
+	Spare int32     // the object number for a descriptor the call may make (ReplyInstall), or -1
 	Args  [6]uint64 // the arguments, as the caller passed them
 	srv   *Server
 	// inline is set while the server dispatches the request: a reply then joins the batch of the
 	// next relay_wait instead of making a call of its own.
 	inline  bool
 	replied bool
+	sink    func(Completion) // tests: where replies go instead of the kernel
+}
+
+// NewRequest returns a request whose reply goes to sink instead of the kernel: for host tests
+// of objects and handlers. A sink of nil makes a request with no caller.
+func NewRequest(nr int, obj, spare int32, flags uint32, args [6]uint64, sink func(Completion)) *Request {
+	r := &Request{Nr: nr, Obj: obj, Spare: spare, Flags: flags, Args: args, sink: sink, TID: 1}
+	if sink == nil {
+		r.TID = 0
+	}
+	return r
 }
 
 // Nonblocking reports whether the descriptor is in non-blocking mode.
@@ -54,24 +68,25 @@ func (r *Request) Nonblocking() bool { return r.Flags&syscall.O_NONBLOCK != 0 }
 
 // Reply answers the call with result (a value, or -errno) and the object's readiness after it.
 func (r *Request) Reply(result int64, ready uint32) {
-	r.reply(completion{how: wire.HowResult, result: result, ready: ready})
+	r.reply(Completion{How: wire.HowResult, Result: result, Ready: ready})
 }
 
 // ReplyWouldBlock answers -EAGAIN. On a blocking descriptor the kernel instead waits until the
 // object reports one of the events in wait, and runs the call again.
 func (r *Request) ReplyWouldBlock(ready, wait uint32) {
-	r.reply(completion{how: wire.HowResult, result: -int64(syscall.EAGAIN), ready: ready, wait: wait})
+	r.reply(Completion{How: wire.HowResult, Result: -int64(syscall.EAGAIN), Ready: ready, Wait: wait})
 }
 
-// ReplyInstall answers with a new descriptor for obj (a registered object): fdFlags are its
-// O_NONBLOCK and O_CLOEXEC; pollable is false for regular files and directories. If the caller
-// has no descriptor left it gets EMFILE and obj is released.
-func (r *Request) ReplyInstall(obj int32, fdFlags uint32, pollable bool, ready uint32) {
+// ReplyInstall answers with a new descriptor for the request's spare object, which the handler
+// has made (Server.Put): fdFlags are its O_NONBLOCK and O_CLOEXEC; pollable is false for regular
+// files and directories. If the caller has no descriptor left it gets EMFILE and the object is
+// released.
+func (r *Request) ReplyInstall(fdFlags uint32, pollable bool, ready uint32) {
 	how := uint32(wire.HowInstall)
 	if !pollable {
 		how = wire.HowInstallFile
 	}
-	r.reply(completion{how: how, result: int64(obj), ready: ready, fdflags: fdFlags})
+	r.reply(Completion{How: how, Result: int64(r.Spare), Ready: ready, FDFlags: fdFlags})
 }
 
 // Detach returns the request for a handler that replies later, from another goroutine: the
@@ -86,12 +101,19 @@ func (r *Request) Detach() *Request {
 	return &d
 }
 
-func (r *Request) reply(c completion) {
+func (r *Request) reply(c Completion) {
 	if r.replied {
 		panic("relay: second reply to a request")
 	}
 	r.replied = true
 	c.id = r.id
+	if r.TID == 0 {
+		return // nobody waits
+	}
+	if r.sink != nil {
+		r.sink(c)
+		return
+	}
 	if r.inline {
 		r.srv.done = append(r.srv.done, c)
 		return
@@ -101,20 +123,22 @@ func (r *Request) reply(c completion) {
 	syscall.RawSyscall(wire.SysDone, uintptr(unsafe.Pointer(&rec)), 1, 0)
 }
 
-type completion struct {
-	id, how     uint32
-	result      int64
-	ready, wait uint32
-	fdflags     uint32
+// A Completion is a reply as the kernel receives it (runtime/relay/wire).
+type Completion struct {
+	id          uint32
+	How         uint32 // wire.How*
+	Result      int64
+	Ready, Wait uint32
+	FDFlags     uint32
 }
 
-func (c *completion) put(b []byte) {
+func (c *Completion) put(b []byte) {
 	le.PutUint32(b[wire.DoneID:], c.id)
-	le.PutUint32(b[wire.DoneHow:], c.how)
-	le.PutUint64(b[wire.DoneResult:], uint64(c.result))
-	le.PutUint32(b[wire.DoneReady:], c.ready)
-	le.PutUint32(b[wire.DoneWait:], c.wait)
-	le.PutUint32(b[wire.DoneFDFlags:], c.fdflags)
+	le.PutUint32(b[wire.DoneHow:], c.How)
+	le.PutUint64(b[wire.DoneResult:], uint64(c.Result))
+	le.PutUint32(b[wire.DoneReady:], c.Ready)
+	le.PutUint32(b[wire.DoneWait:], c.Wait)
+	le.PutUint32(b[wire.DoneFDFlags:], c.FDFlags)
 }
 
 var le = binary.LittleEndian
@@ -123,13 +147,12 @@ var le = binary.LittleEndian
 type Server struct {
 	mu      sync.Mutex
 	objects [wire.MaxObjects]Object
-	next    int32
 	calls   map[int]func(*Request) // handlers of the calls on no object, by number
 	irqs    [wire.MaxIRQLines]func()
 	start   sync.Once
 
 	out  []byte
-	done []completion
+	done []Completion
 	recs []byte
 }
 
@@ -149,26 +172,11 @@ func (s *Server) Handle(nr int, h func(*Request)) {
 	s.calls[nr] = h
 }
 
-// Register gives obj an object number for ReplyInstall; -1 when all are taken.
-func (s *Server) Register(obj Object) int32 {
+// Put makes o the object obj (a number the kernel gave: a socket being created, or a request's
+// spare).
+func (s *Server) Put(obj int32, o Object) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k := int32(0); k < wire.MaxObjects; k++ {
-		i := (s.next + k) % wire.MaxObjects
-		if s.objects[i] == nil {
-			s.objects[i] = obj
-			s.next = (i + 1) % wire.MaxObjects
-			return i
-		}
-	}
-	return -1
-}
-
-// Forget drops an object that was registered but never installed (the call that made it
-// failed).
-func (s *Server) Forget(obj int32) {
-	s.mu.Lock()
-	s.objects[obj] = nil
+	s.objects[obj] = o
 	s.mu.Unlock()
 }
 
@@ -182,8 +190,23 @@ func (s *Server) object(obj int32) Object {
 }
 
 // Notify tells the kernel that events (epoll bits) happened on obj. Any goroutine may call it.
-func Notify(obj int32, events uint32) {
+func (s *Server) Notify(obj int32, events uint32) {
 	syscall.RawSyscall(wire.SysNotify, uintptr(obj), uintptr(events), 0)
+}
+
+// SetAddrs tells the kernel socket obj's local and remote addresses (struct sockaddr bytes;
+// empty for none), which it gives getsockname(2) and getpeername(2) without asking the server.
+func (s *Server) SetAddrs(obj int32, local, remote []byte) {
+	var l, r uintptr
+	if len(local) > 0 {
+		l = uintptr(unsafe.Pointer(&local[0]))
+	}
+	if len(remote) > 0 {
+		r = uintptr(unsafe.Pointer(&remote[0]))
+	}
+	syscall.RawSyscall6(wire.SysAddr, uintptr(obj), l, uintptr(len(local)), r, uintptr(len(remote)), 0)
+	runtime.KeepAlive(local)
+	runtime.KeepAlive(remote)
 }
 
 // AddIRQ gives h an interrupt line: h runs on the server whenever the line fires. Route the
@@ -278,6 +301,7 @@ func (s *Server) loop(registered chan<- struct{}) {
 				Obj:   int32(le.Uint32(b[wire.ReqObj:])),
 				Flags: le.Uint32(b[wire.ReqFlags:]),
 				TID:   int(le.Uint32(b[wire.ReqTID:])),
+				Spare: int32(le.Uint32(b[wire.ReqSpare:])),
 				srv:   s,
 			}
 			for k := range r.Args {
@@ -303,7 +327,7 @@ func (s *Server) dispatch(r *Request) {
 	}
 	r.inline = true
 	defer func() { r.inline = false }()
-	if r.Obj < 0 {
+	if r.Obj < 0 || r.TID == 0 { // a call on no object, or the creation of one
 		s.mu.Lock()
 		h := s.calls[r.Nr]
 		s.mu.Unlock()

@@ -146,7 +146,7 @@ func (s *Socket) recvv(r *relay.Request, iov, n uint64, flags int, addr, addrLen
 
 // recv reads into v and replies with the count.
 func (s *Socket) recv(r *relay.Request, v []iovec, flags int, addr, addrLen uintptr) {
-	n, _, e := s.recvInto(v, flags, addr, addrLen)
+	n, _, _, e := s.recvInto(v, flags, addr, addrLen)
 	if e == -errno.EAGAIN {
 		if r.Nonblocking() || flags&msgDontwait != 0 {
 			r.Reply(e, s.ready())
@@ -163,22 +163,24 @@ func (s *Socket) recv(r *relay.Request, v []iovec, flags int, addr, addrLen uint
 }
 
 // recvInto reads into v; it returns the count (with MSG_TRUNC on a datagram socket, the whole
-// datagram's size), the message flags (MSG_TRUNC when a datagram was cut) and an error.
-func (s *Socket) recvInto(v []iovec, flags int, addr, addrLen uintptr) (int, int, int64) {
+// datagram's size), the message flags (MSG_TRUNC when a datagram was cut), the control messages
+// and an error.
+func (s *Socket) recvInto(v []iovec, flags int, addr, addrLen uintptr) (int, int, tcpip.ReceivableControlMessages, int64) {
+	var none tcpip.ReceivableControlMessages
 	size, e := total(v)
 	if e != 0 {
-		return 0, 0, e
+		return 0, 0, none, e
 	}
 	if size == 0 && s.typ == syscall.SOCK_STREAM {
-		return 0, 0, 0
+		return 0, 0, none, 0
 	}
 	w := &scatter{v: v}
 	res, err := s.ep.Read(w, tcpip.ReadOptions{Peek: flags&msgPeek != 0, NeedRemoteAddr: addr != 0})
 	if err != nil {
 		if _, ok := err.(*tcpip.ErrClosedForReceive); ok {
-			return 0, 0, 0
+			return 0, 0, none, 0
 		}
-		return 0, 0, -errnoOf(err)
+		return 0, 0, none, -errnoOf(err)
 	}
 	if s.typ == syscall.SOCK_STREAM {
 		s.ep.ModerateRecvBuf(res.Count)
@@ -192,10 +194,10 @@ func (s *Socket) recvInto(v []iovec, flags int, addr, addrLen uintptr) (int, int
 	}
 	if addr != 0 {
 		if e := writeAddr(addr, addrLen, encodeAddr(res.RemoteAddr, s.family)); e != 0 {
-			return 0, 0, e
+			return 0, 0, none, e
 		}
 	}
-	return n, mflags, 0
+	return n, mflags, res.ControlMessages, 0
 }
 
 func (s *Socket) recvmsg(r *relay.Request) {
@@ -214,7 +216,7 @@ func (s *Socket) recvmsg(r *relay.Request) {
 	if p := le.Uint64(hdr[msgName:]); p != 0 {
 		name, nameLen = uintptr(p), uintptr(r.Args[1])+msgNamelen
 	}
-	n, mflags, e := s.recvInto(v, flags, name, nameLen)
+	n, mflags, cm, e := s.recvInto(v, flags, name, nameLen)
 	if e == -errno.EAGAIN {
 		if r.Nonblocking() || flags&msgDontwait != 0 {
 			r.Reply(e, s.ready())
@@ -227,7 +229,20 @@ func (s *Socket) recvmsg(r *relay.Request) {
 		r.Reply(e, s.ready())
 		return
 	}
-	le.PutUint64(hdr[msgControllen:], 0) // no control messages
+	ctl := encodeCmsgs(cm)
+	if room := le.Uint64(hdr[msgControllen:]); uint64(len(ctl)) > room {
+		ctl = nil // Linux keeps the messages that fit; none of ours are optional enough to cut
+		mflags |= msgCtrunc
+	}
+	if len(ctl) > 0 {
+		b, ok := relay.UserBytes(uintptr(le.Uint64(hdr[msgControl:])), uintptr(len(ctl)))
+		if !ok {
+			r.Reply(-errno.EFAULT, s.ready())
+			return
+		}
+		copy(b, ctl)
+	}
+	le.PutUint64(hdr[msgControllen:], uint64(len(ctl)))
 	le.PutUint32(hdr[msgFlags:], uint32(mflags))
 	r.Reply(int64(n), s.ready())
 }
@@ -242,12 +257,15 @@ func (s *Socket) sendv(r *relay.Request, iov, n uint64, flags int, addr, addrLen
 }
 
 func (s *Socket) send(r *relay.Request, v []iovec, flags int, addr, addrLen uintptr) {
+	s.sendOpts(r, v, flags, addr, addrLen, tcpip.WriteOptions{})
+}
+
+func (s *Socket) sendOpts(r *relay.Request, v []iovec, flags int, addr, addrLen uintptr, opts tcpip.WriteOptions) {
 	size, e := total(v)
 	if e != 0 {
 		r.Reply(e, s.ready())
 		return
 	}
-	var opts tcpip.WriteOptions
 	if addr != 0 {
 		fa, fam, e := parseAddr(addr, addrLen, s.family)
 		if e != 0 {
@@ -264,6 +282,9 @@ func (s *Socket) send(r *relay.Request, v []iovec, flags int, addr, addrLen uint
 		return
 	}
 	n, err := s.ep.Write(gather(v, size), opts)
+	if err == nil && !s.bound {
+		s.publish() // the first send binds an unbound socket to a port
+	}
 	if err != nil {
 		if _, ok := err.(*tcpip.ErrWouldBlock); ok {
 			if r.Nonblocking() || flags&msgDontwait != 0 {
@@ -290,13 +311,21 @@ func (s *Socket) sendmsg(r *relay.Request) {
 		r.Reply(e, s.ready())
 		return
 	}
-	if le.Uint64(hdr[msgControllen:]) != 0 {
-		r.Reply(-errno.EOPNOTSUPP, s.ready()) // no control messages (SCM_RIGHTS needs AF_UNIX)
-		return
+	var opts tcpip.WriteOptions
+	if n := le.Uint64(hdr[msgControllen:]); n != 0 {
+		ctl, ok := relay.UserBytes(uintptr(le.Uint64(hdr[msgControl:])), uintptr(min(n, 1<<16)))
+		if !ok {
+			r.Reply(-errno.EFAULT, s.ready())
+			return
+		}
+		if e := parseCmsgs(ctl, &opts); e != 0 {
+			r.Reply(e, s.ready())
+			return
+		}
 	}
 	var name, nameLen uintptr
 	if p := le.Uint64(hdr[msgName:]); p != 0 {
 		name, nameLen = uintptr(p), uintptr(le.Uint32(hdr[msgNamelen:]))
 	}
-	s.send(r, v, int(r.Args[2]), name, nameLen)
+	s.sendOpts(r, v, int(r.Args[2]), name, nameLen, opts)
 }

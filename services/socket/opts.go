@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/waiter"
 
 	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/services/relay"
@@ -16,10 +17,12 @@ import (
 
 // Option names not in package syscall.
 const (
-	soReusePort    = 15
-	soProtocol     = 38
-	soDomain       = 39
-	tcpUserTimeout = 18
+	ipPktinfo       = 8  // IP_PKTINFO
+	ipv6Recvpktinfo = 49 // IPV6_RECVPKTINFO
+	soReusePort     = 15
+	soProtocol      = 38
+	soDomain        = 39
+	tcpUserTimeout  = 18
 )
 
 func getInt(addr, n uintptr) (int, int64) {
@@ -178,6 +181,8 @@ func (s *Socket) setsockopt(level, name int, val, n uintptr) int64 {
 		switch name {
 		case syscall.IPV6_V6ONLY:
 			so.SetV6Only(v != 0)
+		case ipv6Recvpktinfo:
+			so.SetIPv6ReceivePacketInfo(v != 0)
 		case syscall.IPV6_UNICAST_HOPS:
 			if v < -1 || v > 255 {
 				return -errno.EINVAL
@@ -195,6 +200,9 @@ func (s *Socket) setsockopt(level, name int, val, n uintptr) int64 {
 			return e
 		}
 		switch name {
+		case ipPktinfo:
+			so.SetReceivePacketInfo(v != 0)
+			return 0
 		case syscall.IP_TOS:
 			return -errnoOf(s.ep.SetSockOptInt(tcpip.IPv4TOSOption, v))
 		case syscall.IP_TTL:
@@ -215,7 +223,12 @@ func (s *Socket) getsockopt(level, name int, val, lenAddr uintptr) int64 {
 	case syscall.SOL_SOCKET:
 		switch name {
 		case syscall.SO_ERROR:
-			return intOpt(val, lenAddr, int(errnoOf(so.GetLastError())))
+			err := so.GetLastError()
+			if s.connecting && (err != nil || s.ep.Readiness(waiter.WritableEvents) != 0) {
+				s.connecting = false // the handshake ended: the peer is confirmed, or gone
+				s.publish()
+			}
+			return intOpt(val, lenAddr, int(errnoOf(err)))
 		case syscall.SO_TYPE:
 			return intOpt(val, lenAddr, s.typ)
 		case soProtocol:
@@ -283,9 +296,14 @@ func (s *Socket) getsockopt(level, name int, val, lenAddr uintptr) int64 {
 		if s.family == syscall.AF_INET6 && name == syscall.IPV6_V6ONLY {
 			return intOpt(val, lenAddr, boolInt(so.GetV6Only()))
 		}
+		if s.family == syscall.AF_INET6 && name == ipv6Recvpktinfo {
+			return intOpt(val, lenAddr, boolInt(so.GetIPv6ReceivePacketInfo()))
+		}
 	case syscall.IPPROTO_IP:
 		var opt tcpip.SockOptInt
 		switch name {
+		case ipPktinfo:
+			return intOpt(val, lenAddr, boolInt(so.GetReceivePacketInfo()))
 		case syscall.IP_TOS:
 			opt = tcpip.IPv4TOSOption
 		case syscall.IP_TTL:

@@ -29,23 +29,23 @@ import (
 	"github.com/unikgen/unikgen/services/relay"
 )
 
-// Layer creates sockets on a stack and registers them with a relay server.
+// Layer creates sockets on a stack for a relay server.
 type Layer struct {
 	stack *stack.Stack
-	srv   Registry
-	// notify reports events on a socket's object to the kernel (relay.Notify).
-	notify func(obj int32, events uint32)
+	k     Kernel
 }
 
-// Registry is where sockets get their object numbers: the relay server.
-type Registry interface {
-	Register(relay.Object) int32
-	Forget(obj int32)
+// Kernel is what sockets tell the kernel: their objects, events and addresses. *relay.Server is
+// one.
+type Kernel interface {
+	Put(obj int32, o relay.Object)
+	Notify(obj int32, events uint32)
+	SetAddrs(obj int32, local, remote []byte)
 }
 
-// New returns a layer for stack s whose sockets register with srv.
-func New(s *stack.Stack, srv Registry) *Layer {
-	return &Layer{stack: s, srv: srv, notify: relay.Notify}
+// New returns a layer for stack s whose sockets are served by k.
+func New(s *stack.Stack, k Kernel) *Layer {
+	return &Layer{stack: s, k: k}
 }
 
 // Socket flags of socket(2)'s type argument.
@@ -58,73 +58,44 @@ const (
 // events are the epoll events a socket reports.
 const events = waiter.ReadableEvents | waiter.WritableEvents | waiter.EventErr | waiter.EventHUp | waiter.EventRdHUp
 
-// Socket serves socket(2) and socketpair(2).
-func (l *Layer) Socket(r *relay.Request) {
-	if r.Nr == syscall.SYS_SOCKETPAIR {
-		r.Reply(-errno.EOPNOTSUPP, 0) // only AF_UNIX has pairs, and there is no AF_UNIX
-		return
-	}
-	family, typ, proto := int(r.Args[0]), int(r.Args[1]), int(r.Args[2])
-	flags := typ & (sockNonblock | sockCloexec)
-	typ &^= sockNonblock | sockCloexec
-	var netProto tcpip.NetworkProtocolNumber
-	switch family {
-	case syscall.AF_INET:
-		netProto = ipv4.ProtocolNumber
-	case syscall.AF_INET6:
+// Create makes the socket that socket(2) asked for: the kernel has checked the arguments (an
+// AF_INET or AF_INET6 stream or datagram socket) and given the descriptor, object r.Obj; no
+// thread waits for this request. A socket that cannot be made answers every call with the
+// error.
+func (l *Layer) Create(r *relay.Request) {
+	family, typ := int(r.Args[0]), int(r.Args[1])&0xf
+	netProto := ipv4.ProtocolNumber
+	if family == syscall.AF_INET6 {
 		netProto = ipv6.ProtocolNumber
-	default:
-		r.Reply(-errno.EAFNOSUPPORT, 0)
-		return
 	}
-	var transProto tcpip.TransportProtocolNumber
-	switch {
-	case typ == syscall.SOCK_STREAM && (proto == 0 || proto == syscall.IPPROTO_TCP):
-		transProto, proto = tcp.ProtocolNumber, syscall.IPPROTO_TCP
-	case typ == syscall.SOCK_DGRAM && (proto == 0 || proto == syscall.IPPROTO_UDP):
+	transProto, proto := tcp.ProtocolNumber, syscall.IPPROTO_TCP
+	if typ == syscall.SOCK_DGRAM {
 		transProto, proto = udp.ProtocolNumber, syscall.IPPROTO_UDP
-	case typ == syscall.SOCK_STREAM || typ == syscall.SOCK_DGRAM:
-		// IPPROTO_MPTCP among them: Go then falls back to TCP.
-		r.Reply(-errno.EPROTONOSUPPORT, 0)
-		return
-	case typ == syscall.SOCK_RAW:
-		r.Reply(-errno.EPERM, 0)
-		return
-	default:
-		r.Reply(-errno.ESOCKTNOSUPPORT, 0)
-		return
 	}
-	s := &Socket{l: l, family: family, typ: typ, proto: proto, wq: new(waiter.Queue)}
+	s := &Socket{l: l, obj: r.Obj, family: family, typ: typ, proto: proto, wq: new(waiter.Queue)}
 	ep, err := l.stack.NewEndpoint(transProto, netProto, s.wq)
 	if err != nil {
-		r.Reply(-errnoOf(err), 0)
+		l.k.Put(r.Obj, &failed{errnoOf(err)})
+		l.k.Notify(r.Obj, uint32(waiter.EventErr))
 		return
 	}
 	s.ep = ep
-	if !s.install(r, uint32(flags)) {
-		ep.Close()
-	}
+	s.start()
+	l.k.Notify(r.Obj, s.ready())
 }
 
-// install registers s, arms its event callback and replies with a new descriptor.
-func (s *Socket) install(r *relay.Request, sockFlags uint32) bool {
-	s.obj = s.l.srv.Register(s)
-	if s.obj < 0 {
-		r.Reply(-errno.ENFILE, 0)
-		return false
-	}
+// start puts the socket in the kernel's objects and arms its event callback.
+func (s *Socket) start() {
+	s.l.k.Put(s.obj, s)
 	s.entry.Init(s, events)
 	s.wq.EventRegister(&s.entry)
-	var fdFlags uint32 = syscall.O_RDWR
-	if sockFlags&sockNonblock != 0 {
-		fdFlags |= syscall.O_NONBLOCK
-	}
-	if sockFlags&sockCloexec != 0 {
-		fdFlags |= syscall.O_CLOEXEC
-	}
-	r.ReplyInstall(s.obj, fdFlags, true, s.ready())
-	return true
 }
+
+// failed is a socket netstack could not make: every call gets its error.
+type failed struct{ errno int64 }
+
+func (f *failed) Serve(r *relay.Request) { r.Reply(-f.errno, uint32(waiter.EventErr)) }
+func (f *failed) Release()               {}
 
 // A Socket is one socket: a netstack endpoint served as a relay object.
 type Socket struct {
@@ -139,11 +110,30 @@ type Socket struct {
 	// connecting is set between a connect that started a TCP handshake and the call that
 	// reports its end, for blocking sockets and for EALREADY.
 	connecting bool
+	// bound is set once the kernel knows a local address (a send binds a datagram socket).
+	bound bool
 }
 
 // NotifyEvent implements waiter.EventListener: the endpoint's state changed.
 func (s *Socket) NotifyEvent(m waiter.EventMask) {
-	s.l.notify(s.obj, uint32(m&events))
+	s.l.k.Notify(s.obj, uint32(m&events))
+}
+
+// publish tells the kernel the socket's addresses, after a call that may have changed them.
+func (s *Socket) publish() { s.publishRemote(nil) }
+
+// publishRemote is publish with remote as the peer when the endpoint has none yet (a connect
+// under way).
+func (s *Socket) publishRemote(remote []byte) {
+	var local []byte
+	if a, err := s.ep.GetLocalAddress(); err == nil && (a.Port != 0 || a.Addr.Len() > 0) {
+		local = encodeAddr(a, s.family)
+		s.bound = a.Port != 0
+	}
+	if a, err := s.ep.GetRemoteAddress(); err == nil {
+		remote = encodeAddr(a, s.family)
+	}
+	s.l.k.SetAddrs(s.obj, local, remote)
 }
 
 func (s *Socket) ready() uint32 { return uint32(s.ep.Readiness(events)) }
@@ -190,12 +180,10 @@ func (s *Socket) Serve(r *relay.Request) {
 		return
 	case syscall.SYS_BIND:
 		res = s.bind(uintptr(r.Args[1]), uintptr(r.Args[2]))
+		s.publish()
 	case syscall.SYS_LISTEN:
 		res = s.listen(int(int32(r.Args[1])))
-	case syscall.SYS_GETSOCKNAME:
-		res = s.name(false, uintptr(r.Args[1]), uintptr(r.Args[2]))
-	case syscall.SYS_GETPEERNAME:
-		res = s.name(true, uintptr(r.Args[1]), uintptr(r.Args[2]))
+		s.publish()
 	case syscall.SYS_SETSOCKOPT:
 		res = s.setsockopt(int(r.Args[1]), int(r.Args[2]), uintptr(r.Args[3]), uintptr(r.Args[4]))
 	case syscall.SYS_GETSOCKOPT:
@@ -252,6 +240,10 @@ func (s *Socket) accept(r *relay.Request) {
 		r.Reply(-errno.EOPNOTSUPP, s.ready())
 		return
 	}
+	if r.Spare < 0 {
+		r.Reply(-errno.ENFILE, s.ready())
+		return
+	}
 	var peer tcpip.FullAddress
 	ep, wq, err := s.ep.Accept(&peer)
 	if err != nil {
@@ -267,10 +259,17 @@ func (s *Socket) accept(r *relay.Request) {
 		r.Reply(e, s.ready())
 		return
 	}
-	ns := &Socket{l: s.l, family: s.family, typ: s.typ, proto: s.proto, ep: ep, wq: wq}
-	if !ns.install(r, flags) {
-		ep.Close()
+	ns := &Socket{l: s.l, obj: r.Spare, family: s.family, typ: s.typ, proto: s.proto, ep: ep, wq: wq}
+	ns.start()
+	ns.publish()
+	var fdFlags uint32 = syscall.O_RDWR
+	if flags&sockNonblock != 0 {
+		fdFlags |= syscall.O_NONBLOCK
 	}
+	if flags&sockCloexec != 0 {
+		fdFlags |= syscall.O_CLOEXEC
+	}
+	r.ReplyInstall(fdFlags, true, ns.ready())
 }
 
 func (s *Socket) connect(r *relay.Request) {
@@ -285,6 +284,7 @@ func (s *Socket) connect(r *relay.Request) {
 		if _, ok := err.(*tcpip.ErrNotSupported); ok && s.typ == syscall.SOCK_STREAM {
 			err = nil
 		}
+		s.publish()
 		r.Reply(-errnoOf(err), s.ready())
 		return
 	}
@@ -295,13 +295,18 @@ func (s *Socket) connect(r *relay.Request) {
 			return
 		}
 		s.connecting = false
-		r.Reply(-errnoOf(s.ep.LastError()), s.ready())
+		err := s.ep.LastError()
+		s.publish()
+		r.Reply(-errnoOf(err), s.ready())
 		return
 	}
 	err := s.ep.Connect(fa)
 	switch err.(type) {
 	case *tcpip.ErrConnectStarted:
+		// The local address is chosen; the peer is the one asked for, until the handshake
+		// ends (getsockopt SO_ERROR, or a blocking connect's end, confirms or clears it).
 		s.connecting = true
+		s.publishRemote(encodeAddr(fa, s.family))
 		if r.Nonblocking() {
 			r.Reply(-errno.EINPROGRESS, s.ready())
 			return
@@ -314,21 +319,8 @@ func (s *Socket) connect(r *relay.Request) {
 	case nil:
 		s.connecting = false
 	}
+	s.publish()
 	r.Reply(-errnoOf(err), s.ready())
-}
-
-func (s *Socket) name(peer bool, addr, n uintptr) int64 {
-	var fa tcpip.FullAddress
-	var err tcpip.Error
-	if peer {
-		fa, err = s.ep.GetRemoteAddress()
-	} else {
-		fa, err = s.ep.GetLocalAddress()
-	}
-	if err != nil {
-		return -errnoOf(err)
-	}
-	return writeAddr(addr, n, encodeAddr(fa, s.family))
 }
 
 func (s *Socket) shutdown(how int) int64 {

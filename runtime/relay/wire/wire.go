@@ -9,8 +9,12 @@
 //	relay_done(done, nDone)             -> 0
 //	relay_notify(obj, events)           -> 0
 //	relay_irq(gsi, vector, ack, addr)   -> vector (routes a device interrupt to the server)
-//	relay_dma(pages)                    -> physical address of zeroed, contiguous frames
+//	relay_dma()                         -> physical address of a zeroed frame
+//	relay_addr(obj, local, llen, remote, rlen) -> 0 (a socket's addresses, for getsockname)
 //
+// Object numbers belong to the kernel: socket(2) reserves one and queues a request with no
+// caller (OpCreate semantics: nr SYS_SOCKET, tid 0) for the server to make the object; a call
+// that may make a new descriptor (accept4, openat) carries a spare number the server fills.
 // The out buffer starts with a header, then request records:
 //
 //	header (16 bytes)                 request record (72 bytes)
@@ -18,14 +22,15 @@
 //	+4  u32 reserved                  +4  u32 nr       (system call number, or an Op)
 //	+8  u64 interrupt lines pending   +8  i32 obj      (server object of the descriptor, or -1)
 //	                                  +12 u32 flags    (the descriptor's status flags)
-//	                                  +16 u32 tid      (the calling thread)
-//	                                  +20 u32 reserved
+//	                                  +16 u32 tid      (the calling thread; 0: nobody waits)
+//	                                  +20 i32 spare    (an object number reserved for a new
+//	                                                    descriptor the call may make, or -1)
 //	                                  +24 u64 args[6]  (the system call's arguments)
 //
 // A completion record (32 bytes):
 //
 //	+0  u32 id        the request answered
-//	+4  u32 how       Install...: how to apply the result
+//	+4  u32 how       HowResult, HowInstall...: how to apply the result
 //	+8  i64 result    the system call's result, or -errno
 //	+16 u32 ready     the object's readiness (epoll bits) after the call
 //	+20 u32 wait      with result -EAGAIN: the events a blocking descriptor waits for before the
@@ -46,6 +51,7 @@ const (
 	SysNotify = sysno.SYS_UNIKGEN_RELAY_NOTIFY
 	SysIRQ    = sysno.SYS_UNIKGEN_RELAY_IRQ
 	SysDMA    = sysno.SYS_UNIKGEN_RELAY_DMA
+	SysAddr   = sysno.SYS_UNIKGEN_RELAY_ADDR
 )
 
 // Header and record layouts.
@@ -59,6 +65,7 @@ const (
 	ReqObj      = 8
 	ReqFlags    = 12
 	ReqTID      = 16
+	ReqSpare    = 20
 	ReqArgs     = 24
 
 	CompletionSize = 32
@@ -81,9 +88,9 @@ const (
 const (
 	// HowResult returns result to the caller as is.
 	HowResult = 0
-	// HowInstall makes result, a server object, a new descriptor of the caller and returns the
-	// descriptor's number instead. When no descriptor is free the caller gets EMFILE and the
-	// server gets OpRelease for the object.
+	// HowInstall makes the request's spare object a new descriptor of the caller and returns
+	// the descriptor's number (result is ignored). When no descriptor is free the caller gets
+	// EMFILE and the server gets OpRelease for the object.
 	HowInstall = 1
 	// HowInstallFile is HowInstall for an object that is not pollable (a regular file or a
 	// directory): epoll_ctl refuses it with EPERM, as Linux does.
@@ -108,8 +115,11 @@ const (
 	DirNotDir = -20  // a descriptor of the kernel's own (console, eventfd, epoll): ENOTDIR
 )
 
-// MaxObjects bounds the server's object numbers (0 <= obj < MaxObjects).
+// MaxObjects bounds the object numbers (0 <= obj < MaxObjects).
 const MaxObjects = 1024
+
+// SockaddrMax is the largest socket address relay_addr takes (struct sockaddr_in6).
+const SockaddrMax = 28
 
 // MaxIRQLines is the number of interrupt lines the server can be told about (bits of HdrIRQs).
 const MaxIRQLines = 64
