@@ -100,6 +100,9 @@ type Result struct {
 	// Advice are what the build should tell the user about files the program will look for and
 	// not find (a CA bundle, zoneinfo), one message each.
 	Advice []string
+	// MemoryFrom says where Plan.MemoryMiB comes from, for messages about it: "-m" (the
+	// override), the position of the config.Kernel.MemoryMiB value, or "" (the default).
+	MemoryFrom string
 }
 
 // Commit writes r.Files.
@@ -186,7 +189,10 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	if o.HostZoneinfo {
 		s.HostFiles = append(s.HostFiles, plan.HostZoneinfo)
 	}
-	r := &Result{Dir: dirOf(main)}
+	r := &Result{Dir: dirOf(main), MemoryFrom: uc.field["MemoryMiB"]}
+	if o.Overrides.MemoryMiB != nil {
+		r.MemoryFrom = "-m"
+	}
 	if !o.Generic {
 		a := <-ach
 		if a.err != nil {

@@ -123,11 +123,18 @@ func runRun(ctx context.Context, args []string) int {
 	}
 	os.Stderr.Write(res.Stderr)
 
+	memMiB, memFrom := *mem, ""
+	switch {
+	case flagSet(fs, "m"):
+		memFrom = "-m"
+	case xen:
+		memMiB, memFrom = g.Plan.MemoryMiB, g.MemoryFrom
+	}
+	if err := checkMinMemory(memMiB, memFrom, res.Image, res.MinMemoryMiB); err != nil {
+		log.Print(err)
+		return exitUsage
+	}
 	if xen {
-		memMiB := g.Plan.MemoryMiB
-		if flagSet(fs, "m") {
-			memMiB = *mem
-		}
 		return runXen(ctx, xenRun{image: res.Image, plan: g.Plan, memoryMiB: memMiB, cmdline: cmdline, wait: *timeout})
 	}
 	cfg.Kernel = res.Image
