@@ -105,24 +105,6 @@ func Dup2(r *sched.Regs) int64 { return fd.Dup3(int(r.RDI), int(r.RSI), 0, true)
 // Dup3 implements dup3(2).
 func Dup3(r *sched.Regs) int64 { return fd.Dup3(int(r.RDI), int(r.RSI), int(r.RDX), false) }
 
-// Newfstatat implements newfstatat(2) for AT_EMPTY_PATH on an open descriptor; there are no
-// files to name.
-func Newfstatat(r *sched.Regs) int64 {
-	const atEmptyPath = 0x1000
-	if r.R10&atEmptyPath != 0 && *(*byte)(arch.Ptr(uintptr(r.RSI))) == 0 {
-		if onServed(r) {
-			return 0
-		}
-		return fd.Fstat(int(r.RDI), uintptr(r.RDX))
-	}
-	return -eNOENT
-}
-
-// NoFile answers calls that name a file (open, openat, access, readlink, stat...): there is no
-// file system, so every path is missing. The Go runtime and standard library probe /proc, /sys and
-// /etc this way and fall back on ENOENT.
-func NoFile(r *sched.Regs) int64 { return -eNOENT }
-
 // Pread64 implements pread64(2): none of the kernel's own files is seekable.
 func Pread64(r *sched.Regs) int64 {
 	if onServed(r) {
@@ -132,16 +114,6 @@ func Pread64(r *sched.Regs) int64 {
 		return -eBADF
 	}
 	return -eSPIPE
-}
-
-// Getcwd reports the root directory.
-func Getcwd(r *sched.Regs) int64 {
-	if r.RSI < 2 {
-		return -eRANGE
-	}
-	b := arch.Bytes(uintptr(r.RDI), 2)
-	b[0], b[1] = '/', 0
-	return 2
 }
 
 // Eventfd2 implements eventfd2(2).

@@ -90,6 +90,18 @@ func (r *Request) ReplyInstall(fdFlags uint32, pollable bool, ready, newReady ui
 	r.reply(Completion{How: how, Result: int64(r.Spare), Ready: ready, NewReady: newReady, FDFlags: fdFlags})
 }
 
+// Detach returns the request for a handler that replies later, from another goroutine: the
+// reply then goes to the kernel with relay_done. r itself must not be replied to any more.
+func (r *Request) Detach() *Request {
+	if r.replied {
+		panic("relay: detaching a request that has its reply")
+	}
+	d := *r
+	d.inline = false
+	r.replied = true
+	return &d
+}
+
 func (r *Request) reply(c Completion) {
 	if r.replied {
 		panic("relay: second reply to a request")
@@ -153,8 +165,10 @@ var std = &Server{}
 func Default() *Server { return std }
 
 // Handle sets the handler of system call nr when it names no object (socket(2), openat(2)...).
-// Call it before Start.
+// Any goroutine may call it, before or after Start.
 func (s *Server) Handle(nr int, h func(*Request)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.calls == nil {
 		s.calls = map[int]func(*Request){}
 	}
@@ -329,7 +343,9 @@ func (s *Server) dispatch(r *Request) {
 	r.inline = true
 	defer func() { r.inline = false }()
 	if r.Obj < 0 || r.TID == 0 { // a call on no object, or the creation of one
+		s.mu.Lock()
 		h := s.calls[r.Nr]
+		s.mu.Unlock()
 		if h == nil {
 			r.Reply(-int64(syscall.ENOSYS), 0)
 			return

@@ -35,7 +35,8 @@
 //	+16 u32 ready     the object's readiness (epoll bits) after the call
 //	+20 u32 wait      with result -EAGAIN: the events a blocking descriptor waits for before the
 //	                  call runs again
-//	+24 u32 fdflags   with Install: O_NONBLOCK, O_CLOEXEC of the new descriptor
+//	+24 u32 fdflags   with Install: the new descriptor's access mode, O_APPEND, O_NONBLOCK and
+//	                  O_CLOEXEC
 //	+28 u32 newready  with Install: the new object's readiness (ready is the request's object's)
 //
 // All fields are little-endian (the machine's order).
@@ -151,6 +152,16 @@ const (
 	AckNone       = 0 // edge-triggered or message-signalled: nothing to do
 	AckVirtioMMIO = 1 // virtio-mmio: read InterruptStatus (addr+0x60), write it to InterruptACK (addr+0x64)
 	AckPCIISR     = 2 // virtio-pci INTx: read the ISR status byte at addr (reading clears it)
+)
+
+// Directory arguments of forwarded path calls (openat, newfstatat, mkdirat, renameat...). The
+// kernel replaces each dirfd argument with the server object of the descriptor (>= 0) or with
+// one of these, so that the server, which does not know the descriptor table, can resolve a
+// relative path. An absolute path ignores its directory argument, as on Linux.
+const (
+	DirCWD    = -100 // AT_FDCWD: the current working directory
+	DirBadFD  = -9   // not an open descriptor: a relative path gets EBADF
+	DirNotDir = -20  // a descriptor of the kernel's own (console, eventfd, epoll): ENOTDIR
 )
 
 // MaxObjects bounds the object numbers (0 <= obj < MaxObjects).
