@@ -117,6 +117,11 @@ var checks = map[string]func(*testing.T, *gen.Result){
 			t.Errorf("constfalse: network component %+v, want out with no witness", c)
 		}
 	},
+	"netparse": func(t *testing.T, r *gen.Result) {
+		if c, _ := r.Plan.Component("network"); c.In {
+			t.Errorf("netparse: network component in (%s), want out: net is used for types and parsing only", c.Reason)
+		}
+	},
 	"nethttp": func(t *testing.T, r *gen.Result) {
 		if c, _ := r.Plan.Component("network"); len(c.Witness) == 0 {
 			t.Errorf("nethttp: network component has no witness")
