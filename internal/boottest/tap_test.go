@@ -46,6 +46,7 @@ func newNetns(t *testing.T) *netns {
 	run("-n", n.name, "link", "set", "lo", "up")
 	run("-n", n.name, "link", "add", "br0", "type", "bridge")
 	run("-n", n.name, "addr", "add", "10.9.0.1/24", "dev", "br0")
+	run("-n", n.name, "addr", "add", "fd00:9::1/64", "dev", "br0", "nodad")
 	run("-n", n.name, "link", "set", "br0", "up")
 	run("-n", n.name, "tuntap", "add", "dev", "tap0", "mode", "tap")
 	run("-n", n.name, "link", "set", "tap0", "master", "br0")
@@ -73,7 +74,7 @@ func (n *netns) curl(t *testing.T, r *running, url string) string {
 	var out []byte
 	var err error
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if out, err = n.exec("curl", "-s", "-f", "-m", "5", url).Output(); err == nil {
+		if out, err = n.exec("curl", "-g", "-s", "-f", "-m", "5", url).Output(); err == nil {
 			return string(out)
 		}
 	}
@@ -87,10 +88,14 @@ func TestNetTap(t *testing.T) {
 
 	t.Run("static", func(t *testing.T) {
 		r := boot(t, "examples/http", qemu.Config{QEMU: n.qemu, Net: qemu.NetTap + "tap0",
-			Env: []string{"UNIKGEN_NET_IPV4=10.9.0.15/24", "UNIKGEN_NET_GATEWAY4=10.9.0.1", "UNIKGEN_NET_DNS=10.9.0.1"}})
-		r.waitFor(t, "unikgen: eth0 10.9.0.15/24 via 10.9.0.1 (static), dns [10.9.0.1]", 90*time.Second)
+			Env: []string{"UNIKGEN_NET_IPV4=10.9.0.15/24", "UNIKGEN_NET_GATEWAY4=10.9.0.1", "UNIKGEN_NET_DNS=10.9.0.1",
+				"UNIKGEN_NET_IPV6=fd00:9::15/64"}})
+		r.waitFor(t, "unikgen: eth0 10.9.0.15/24 via 10.9.0.1, fd00:9::15/64 (static), dns [10.9.0.1]", 90*time.Second)
 		if body := n.curl(t, r, "http://10.9.0.15/"); !strings.HasPrefix(body, "Hello from a unikernel! You asked for / from 10.9.0.1:") {
-			t.Errorf("GET /: %q", body)
+			t.Errorf("GET / over IPv4: %q", body)
+		}
+		if body := n.curl(t, r, "http://[fd00:9::15]/"); !strings.HasPrefix(body, "Hello from a unikernel! You asked for / from [fd00:9::1]:") {
+			t.Errorf("GET / over IPv6: %q", body)
 		}
 	})
 
