@@ -497,3 +497,40 @@ func TestUDP(t *testing.T) {
 		t.Errorf("sendmsg with an unknown control message: %d", r.Result)
 	}
 }
+
+// TestAcceptReadiness: an accept's reply carries the listener's readiness and the new socket's
+// apart. The kernel applies the first to the listener: had it been the new socket's, the
+// listener would lose EPOLLIN while connections still wait, and the accepting goroutine would
+// sleep until the clients gave up (a bug once).
+func TestAcceptReadiness(t *testing.T) {
+	k := newKernel(t)
+	ln := k.socket(syscall.AF_INET, syscall.SOCK_STREAM)
+	sa := sockaddr4(localhost, 0)
+	k.call(syscall.SYS_BIND, ln, nonblock, 0, addr(sa), 16)
+	k.call(syscall.SYS_LISTEN, ln, nonblock, 0, 16)
+	name, _ := k.name(ln, false)
+	var clients []*Socket
+	for i := 0; i < 2; i++ {
+		c := k.socket(syscall.AF_INET, syscall.SOCK_STREAM)
+		k.call(syscall.SYS_CONNECT, c, nonblock, 0, addr(name), 16)
+		clients = append(clients, k.objs[c].(*Socket))
+	}
+	k.until("both connections established (so both wait in the listener's queue)", func() bool {
+		for _, c := range clients {
+			if _, err := c.ep.GetRemoteAddress(); err != nil {
+				return false
+			}
+		}
+		return true
+	})
+	first := k.call(syscall.SYS_ACCEPT4, ln, nonblock, 0, 0, 0, syscall.SOCK_NONBLOCK)
+	if first.How != wire.HowInstall || first.Result < 0 {
+		t.Fatalf("accept: %+v", first)
+	}
+	if first.Ready&syscall.EPOLLIN == 0 {
+		t.Errorf("listener readiness %#x after the first of two accepts: want EPOLLIN (one more waits)", first.Ready)
+	}
+	if first.NewReady&syscall.EPOLLOUT == 0 {
+		t.Errorf("new socket's readiness %#x: want EPOLLOUT", first.NewReady)
+	}
+}
