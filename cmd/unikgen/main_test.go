@@ -5,9 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // unikgen is the binary under test, built once by TestMain.
@@ -28,10 +29,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func moduleRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
+func moduleRoot() string { return testenv.ModuleRoot() }
 
 type result struct {
 	stdout, stderr string
@@ -60,32 +58,8 @@ func run(t *testing.T, dir string, env []string, args ...string) result {
 func appModule(t *testing.T, src string) string {
 	t.Helper()
 	dir := t.TempDir()
-	files := map[string]string{
-		"go.mod": "module example.com/app\n\ngo 1.26\n\nrequire github.com/unikgen/unikgen v0.0.0\n\n" +
-			"tool github.com/unikgen/unikgen/cmd/unikgen\n\nreplace github.com/unikgen/unikgen => " + moduleRoot() + "\n",
-		"cmd/app/main.go": src,
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tidy := exec.Command("go", "mod", "tidy")
-	tidy.Dir = dir
-	tidy.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
-	if out, err := tidy.CombinedOutput(); err != nil {
-		t.Fatalf("go mod tidy: %v\n%s", err, out)
-	}
+	testenv.WriteModule(t, dir, map[string]string{"cmd/app/main.go": src})
 	return dir
-}
-
-func needQEMU(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (scripts/install-qemu.sh)")
-	}
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -125,10 +99,7 @@ func TestHelp(t *testing.T) {
 
 func TestQEMUMissing(t *testing.T) {
 	t.Parallel()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go not found")
-	}
+	goTool := testenv.NeedGo(t)
 	r := run(t, moduleRoot(), []string{"PATH=" + filepath.Dir(goTool)}, "run", "./examples/hello")
 	want := "unikgen: qemu-system-x86_64 not found: install qemu-system-x86"
 	if r.code != 2 || !strings.Contains(r.stderr, want) {
@@ -201,7 +172,7 @@ func TestBuildFailure(t *testing.T) {
 
 func TestRunHello(t *testing.T) {
 	t.Parallel()
-	needQEMU(t)
+	testenv.NeedQEMU(t)
 	r := run(t, moduleRoot(), nil, "run", "./examples/hello")
 	if r.code != 0 || r.stdout != "Hello, unikernel!\n" {
 		t.Errorf("unikgen run ./examples/hello: exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
@@ -210,7 +181,7 @@ func TestRunHello(t *testing.T) {
 
 func TestRunTimeout(t *testing.T) {
 	t.Parallel()
-	needQEMU(t)
+	testenv.NeedQEMU(t)
 	r := run(t, moduleRoot(), nil, "run", "-generic", "-timeout", "30ms", "./examples/goroutines")
 	if r.code != 124 || !strings.Contains(r.stderr, "unikgen: timed out after 30ms; QEMU killed") {
 		t.Errorf("run with a short timeout: exit %d, stderr %q; want 124", r.code, r.stderr)
@@ -220,7 +191,7 @@ func TestRunTimeout(t *testing.T) {
 // TestRunArgs checks the flag and argument syntax: flags after the package, arguments after --.
 func TestRunArgs(t *testing.T) {
 	t.Parallel()
-	needQEMU(t)
+	testenv.NeedQEMU(t)
 	dir := appModule(t, `package main
 
 import (

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/unikgen/unikgen/internal/testenv"
+	"github.com/unikgen/unikgen/internal/xenlab"
 )
 
 func TestDomainName(t *testing.T) {
@@ -144,10 +147,7 @@ func TestRunXenErrors(t *testing.T) {
 		}
 	}
 
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go not found")
-	}
+	goTool := testenv.NeedGo(t)
 	t.Run("no QEMU", func(t *testing.T) {
 		t.Parallel()
 		r := run(t, root, []string{"PATH=" + filepath.Dir(goTool)}, "run", "-target", "xen", "./examples/hello")
@@ -160,10 +160,7 @@ func TestRunXenErrors(t *testing.T) {
 		t.Parallel()
 		// QEMU and go are found, apt-get and the other tools the harness needs are not: the
 		// empty cache cannot be built, and unikgen says what it was doing.
-		qemuBin, err := exec.LookPath("qemu-system-x86_64")
-		if err != nil {
-			t.Skip("qemu-system-x86_64 not found")
-		}
+		qemuBin := testenv.NeedQEMU(t)
 		bin := t.TempDir()
 		for _, p := range []string{goTool, qemuBin} {
 			if err := os.Symlink(p, filepath.Join(bin, filepath.Base(p))); err != nil {
@@ -191,10 +188,10 @@ func TestRunXenErrors(t *testing.T) {
 // the Xen cmdline, the console on stdout, the program's exit status. About 30 s.
 func TestRunXen(t *testing.T) {
 	t.Parallel()
-	needQEMU(t)
 	if testing.Short() {
 		t.Skip("boots nested Xen (20-40 s); skipped with -short")
 	}
+	testenv.NeedXen(t, xenlab.CheckHost(context.Background(), ""))
 	dir := appModule(t, `package main
 
 import (

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // prog is one program header of a synthetic ELF.
@@ -231,10 +233,7 @@ func TestPatchGoBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program; skipped with -short")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go command not found")
-	}
+	goTool := testenv.NeedGo(t)
 	dir := t.TempDir()
 	src := "package main\n\nfunc pvhEntry()\n\nfunc main() { println(\"hi\"); pvhEntry() }\n"
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {

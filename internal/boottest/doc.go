@@ -9,7 +9,8 @@
 //   - TestXen: hello, goroutines, a panic and a xenstore program under real Xen 4.17 nested in
 //     QEMU (internal/xenlab), with the same expectations as under QEMU.
 //
-// The tests need QEMU (qemu-system-x86_64, with qboot) and skip without it; -short skips them.
+// The tests need QEMU (qemu-system-x86_64, with qboot) and skip without it, or fail with
+// UNIKGEN_TEST_STRICT=1 (internal/testenv); -short skips them.
 // Each program is built once, with gen/build and the library OS's generic composition root (the
 // xenstore program with the Xen target), and shared by the subtests that boot it.
 package boottest

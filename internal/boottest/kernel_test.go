@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // kernelCases are behaviours of the library OS itself, which have no Linux counterpart to compare
@@ -69,9 +70,7 @@ func TestKernel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots kernels; skipped with -short")
 	}
-	if _, err := qemu.LookPath(""); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
-	}
+	testenv.NeedQEMU(t)
 	for _, c := range kernelCases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
