@@ -18,7 +18,7 @@ import (
 
 func runBuild(ctx context.Context, args []string) int {
 	fs := newFlags("build")
-	out := fs.String("o", "", "write the image to `FILE` (default: the package name + .xen)")
+	out := fs.String("o", "", "write the image to `FILE`, or into a directory (default: the package name + .xen); an existing file that is not an ELF file is not overwritten")
 	mem := fs.Int("m", 0, "guest memory in `MiB` written to the xl config (overrides config.Kernel.MemoryMiB; default 64)")
 	gf := addGenFlags(fs)
 	pkg, _, code := parseArgs(fs, args, false)
@@ -33,14 +33,24 @@ func runBuild(ctx context.Context, args []string) int {
 		}
 		opts.Overrides.MemoryMiB = mem
 	}
-	if _, err := build.Resolve(ctx, build.Options{Package: pkg}); err != nil {
+	pkgInfo, err := build.Resolve(ctx, build.Options{Package: pkg})
+	if err != nil {
 		return buildFailed(err)
+	}
+	output, code := imageOutput(*out, pkgInfo.ImportPath)
+	if code >= 0 {
+		return code
 	}
 	g, code := bootFiles(ctx, opts)
 	if code >= 0 {
 		return code
 	}
-	res, err := build.Build(ctx, build.Options{Package: pkg, Output: *out, BootOverlay: g.BootOverlay})
+	if g.Plan.Target != config.QEMU {
+		if code := checkXLOutput(*out, xlPath(output)); code >= 0 {
+			return code
+		}
+	}
+	res, err := build.Build(ctx, build.Options{Package: pkg, Output: output, BootOverlay: g.BootOverlay})
 	if err != nil {
 		return buildFailed(err)
 	}

@@ -11,7 +11,10 @@ The commands are:
 	build [-o FILE] [-m MiB] [PACKAGE]
 		Build the kernel image of PACKAGE (default ".") and print its size. The image is
 		written to FILE, by default the package's last import path element plus ".xen" in
-		the current directory. The package's source tree is never written to.
+		the current directory; when FILE is a directory, into it under that name. As go build
+		does, build refuses (exit 2, before building) to overwrite a file that is not an ELF
+		file (say -o main.go) or an xl.cfg it did not write, and a FILE in a directory that
+		does not exist. The package's source tree is never written to.
 		Beside the image, with its extension replaced by ".xl" (hello.xen: hello.xl), build
 		writes an xl.cfg for Xen and prints its path: type "pvh", the image's absolute path,
 		memory (-m, else config.Kernel.MemoryMiB, default 64), 1 vCPU, the cmdline of the

@@ -37,7 +37,7 @@ var Env = []string{"GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0"}
 type Options struct {
 	Dir     string // where the package pattern is resolved and go runs; "" is the current directory
 	Package string // the main package (a go build pattern); "" is "."
-	Output  string // the image to write; "" is DefaultImageName in Dir
+	Output  string // the image to write; "" is DefaultImageName in Dir; see ImageOutput
 	// BootOverlay maps file names to contents placed in runtime/boot's directory through the
 	// overlay, e.g. a generated "config_gen.go" (docs/internals.md, "The composition root").
 	BootOverlay map[string][]byte
@@ -82,14 +82,15 @@ func (e *GoError) Error() string {
 	return fmt.Sprintf("go build failed (%v):\n%s", e.Err, bytes.TrimRight(e.Stderr, "\n"))
 }
 
-// Build builds opts.Package into the kernel image opts.Output.
+// Build builds opts.Package into the kernel image opts.Output. A destination that cannot be used
+// (see ImageOutput) is an *OutputError, reported before building.
 func Build(ctx context.Context, opts Options) (*Result, error) {
 	pkg, err := Resolve(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	if opts.Output == "" {
-		opts.Output = filepath.Join(opts.Dir, DefaultImageName(pkg.ImportPath))
+	if opts.Output, err = ImageOutput(opts.Dir, opts.Output, pkg.ImportPath); err != nil {
+		return nil, err
 	}
 	tmp, err := os.MkdirTemp("", "unikgen-build-")
 	if err != nil {
@@ -267,6 +268,9 @@ func writeOverlay(dir string, pkg *Package, boot map[string][]byte) (string, err
 // writeFile writes the image next to its destination and renames it into place, so that a
 // failed write leaves no partial image.
 func writeFile(path string, b []byte) error {
+	if path == os.DevNull {
+		return os.WriteFile(path, b, 0)
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return err
