@@ -35,7 +35,7 @@ func runBuild(ctx context.Context, args []string) int {
 	}
 	pkgInfo, err := build.Resolve(ctx, build.Options{Package: pkg})
 	if err != nil {
-		return buildFailed(err)
+		return buildFailed(ctx, err)
 	}
 	output, code := imageOutput(*out, pkgInfo.ImportPath)
 	if code >= 0 {
@@ -52,7 +52,7 @@ func runBuild(ctx context.Context, args []string) int {
 	}
 	res, err := build.Build(ctx, build.Options{Package: pkg, Output: output, BootOverlay: g.BootOverlay})
 	if err != nil {
-		return buildFailed(err)
+		return buildFailed(ctx, err)
 	}
 	os.Stderr.Write(res.Stderr)
 	fmt.Printf("%s: %d bytes\n", res.Image, res.Size)
@@ -93,16 +93,19 @@ func bootFiles(ctx context.Context, o gen.Options) (*gen.Result, int) {
 		if tmp, terr := os.MkdirTemp("", "unikgen-check-"); terr == nil {
 			defer os.RemoveAll(tmp)
 			if _, berr := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, "kernel")}); berr != nil {
-				return nil, buildFailed(berr)
+				return nil, buildFailed(ctx, berr)
 			}
 		}
 	}
-	return nil, genFailed(err)
+	return nil, genFailed(ctx, err)
 }
 
 // buildFailed reports a build error and returns the exit status: go build's messages unchanged
 // with 1, a bad package with 2.
-func buildFailed(err error) int {
+func buildFailed(ctx context.Context, err error) int {
+	if interrupted(ctx) {
+		return exitFailure // main reports the interruption
+	}
 	var ge *build.GoError
 	var pe *build.PackageError
 	switch {

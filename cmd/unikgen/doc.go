@@ -77,7 +77,12 @@ Exit status: build exits 0 when the image was written. run exits with the progra
 status. Both exit 1 when go build fails (its messages are printed unchanged) or the guest crashed
 (under Xen also: rebooted, ended without an exit status, or the Xen harness could not be built or
 failed), 2 for a usage error, a package that is not a main package or that cannot be found, or a
-missing QEMU, and run exits 124 when the timeout expired (as timeout(1) does).
+missing QEMU, and run exits 124 when the timeout expired (as timeout(1) does). On SIGINT (Ctrl-C),
+SIGTERM or SIGHUP unikgen stops QEMU and the go command, removes its temporary files, prints
+"unikgen: interrupted by SIGINT" and exits 128 + the signal's number (130 for Ctrl-C); a second
+signal exits at once. When the reader of its standard output goes away (unikgen run . | head -3),
+run stops QEMU, cleans up and exits 141, as a program killed by SIGPIPE. QEMU never outlives
+unikgen, even one killed with SIGKILL.
 
 A module outside this repository must require github.com/unikgen/unikgen. The program does not
 import it itself (unikgen adds the import at build time), so keep the requirement with a tool

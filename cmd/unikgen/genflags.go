@@ -56,12 +56,15 @@ func (g *genFlags) options(pkg string) gen.Options {
 func generate(ctx context.Context, o gen.Options) (*gen.Result, int) {
 	r, err := gen.Generate(ctx, o)
 	if err != nil {
-		return nil, genFailed(err)
+		return nil, genFailed(ctx, err)
 	}
 	return r, -1
 }
 
-func genFailed(err error) int {
+func genFailed(ctx context.Context, err error) int {
+	if interrupted(ctx) {
+		return exitFailure // main reports the interruption
+	}
 	var ce gen.ConfigErrors
 	var le *gen.LoadError
 	var ue *gen.UnsupportedError
@@ -100,7 +103,7 @@ func (g *genFlags) bootOverlay(ctx context.Context, pkg string) (map[string][]by
 		return nil, code
 	}
 	if err := r.Unsupported(); err != nil {
-		return nil, genFailed(err)
+		return nil, genFailed(ctx, err)
 	}
 	return r.BootOverlay, -1
 }

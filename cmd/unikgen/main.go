@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 )
 
 // A command is one subcommand. run returns the process exit status.
@@ -47,8 +45,13 @@ func usage() string {
 func main() {
 	log.SetPrefix("unikgen: ")
 	log.SetFlags(0)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
+	removeGoTemp := goTempDir()
 	code := dispatch(ctx, os.Args[1:])
+	removeGoTemp()
+	if c, ok := interruption(ctx); ok {
+		code = c
+	}
 	stop()
 	os.Exit(code)
 }

@@ -79,7 +79,7 @@ func runRun(ctx context.Context, args []string) int {
 	defer os.RemoveAll(tmp)
 	pkgInfo, err := build.Resolve(ctx, build.Options{Package: pkg})
 	if err != nil {
-		return buildFailed(err)
+		return buildFailed(ctx, err)
 	}
 	g, code := bootFiles(ctx, gf.options(pkg))
 	if code >= 0 {
@@ -103,7 +103,7 @@ func runRun(ctx context.Context, args []string) int {
 	}
 	res, err := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, build.DefaultImageName(pkgInfo.ImportPath)), BootOverlay: g.BootOverlay})
 	if err != nil {
-		return buildFailed(err)
+		return buildFailed(ctx, err)
 	}
 	os.Stderr.Write(res.Stderr)
 
@@ -116,8 +116,10 @@ func runRun(ctx context.Context, args []string) int {
 	}
 	cfg.Kernel = res.Image
 	console := &tail{max: 64 << 10}
-	cfg.Console = io.MultiWriter(os.Stdout, console)
-	r, err := qemu.Run(ctx, cfg)
+	runCtx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	cfg.Console = io.MultiWriter(stopOnWriteError(os.Stdout, stopRun), console)
+	r, err := qemu.Run(runCtx, cfg)
 	reportKernelFault(res.Image, console.buf)
 	var te *qemu.TimeoutError
 	var nf *qemu.NotFoundError
@@ -130,9 +132,8 @@ func runRun(ctx context.Context, args []string) int {
 	case errors.As(err, &nf):
 		log.Print(err)
 		return exitUsage
-	case ctx.Err() != nil:
-		log.Print("interrupted; QEMU killed")
-		return 130
+	case runCtx.Err() != nil:
+		return stoppedRun(runCtx)
 	}
 	log.Print(err)
 	return exitFailure

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/unikgen/unikgen/gen/image"
+	"github.com/unikgen/unikgen/internal/childproc"
 )
 
 // Import paths and link flags of docs/internals.md.
@@ -108,7 +109,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	var stderr bytes.Buffer
 	cmd := goCommand(ctx, opts, args...)
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	if err := childproc.Run(cmd, nil); err != nil {
 		return nil, &GoError{Args: cmd.Args, Stderr: stderr.Bytes(), Err: err}
 	}
 	if err := image.PatchFile(out); err != nil {
@@ -150,7 +151,9 @@ func goCommand(ctx context.Context, opts Options, args ...string) *exec.Cmd {
 	if goTool == "" {
 		goTool = "go"
 	}
-	cmd := exec.CommandContext(ctx, goTool, args...)
+	// The go command and the compilers and linker it starts form a process group that the end of
+	// ctx kills, and that dies with this process (internal/childproc).
+	cmd := childproc.Command(ctx, goTool, args...)
 	cmd.Dir = opts.Dir
 	cmd.Env = append(append(os.Environ(), Env...), opts.ExtraEnv...)
 	return cmd
@@ -175,7 +178,7 @@ func Resolve(ctx context.Context, opts Options) (*Package, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := goCommand(ctx, opts, "list", "-e", "-json=ImportPath,Name,Dir,Module,Error", "--", pat, BootPackage)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	if err := childproc.Run(cmd, nil); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = err.Error()

@@ -20,7 +20,8 @@
 //
 // Run writes a per-run initramfs overlay (/kernel.elf, /pvh.cfg, optionally /disk.img), starts
 // qemu-system-x86_64 -M pc -accel tcg,thread=multi -cpu max -smp 2 -m 2048 under a timeout and
-// kills that process (only it, by pid) when the timeout or the context expires.
+// kills that process (its process group, which it leads) when the timeout or the context expires;
+// QEMU also dies with the calling process (internal/childproc).
 //
 // # Exit status on Xen
 //

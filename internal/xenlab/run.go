@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/internal/childproc"
 	"github.com/unikgen/unikgen/templates"
 )
 
@@ -208,18 +209,20 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 
 	qctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(qctx, qemu, args...)
+	// QEMU never outlives this process (internal/childproc); the end of qctx kills it.
+	cmd := childproc.Command(qctx, qemu, args...)
 	cmd.Dir = work
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	// cmd.Stdin nil: /dev/null. On cancellation exec kills exactly this process (its pid).
+	// cmd.Stdin nil: /dev/null.
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("xenlab: starting %s: %w", qemu, err)
+	waitErr := childproc.Run(cmd, func() {
+		fmt.Fprintf(log, "xenlab: booting Xen %s and dom0 in QEMU TCG (pid %d, timeout %v, guest wait %ds); serial log %s\n",
+			XenVersion, cmd.Process.Pid, timeout, waitSec, res.XenLog)
+	})
+	if cmd.Process == nil {
+		return res, fmt.Errorf("xenlab: starting %s: %w", qemu, waitErr)
 	}
-	fmt.Fprintf(log, "xenlab: booting Xen %s and dom0 in QEMU TCG (pid %d, timeout %v, guest wait %ds); serial log %s\n",
-		XenVersion, cmd.Process.Pid, timeout, waitSec, res.XenLog)
-	waitErr := cmd.Wait()
 	res.WallTime = time.Since(start)
 	logf.Close()
 	serial, _ := os.ReadFile(res.XenLog)
