@@ -27,8 +27,8 @@ func runBuild(ctx context.Context, args []string) int {
 	}
 	opts := gf.options(pkg)
 	if flagSet(fs, "m") {
-		if *mem <= 0 {
-			log.Printf("-m %d: want a positive number of MiB", *mem)
+		if err := checkMemory("-m", *mem, false); err != nil {
+			log.Print(err)
 			return exitUsage
 		}
 		opts.Overrides.MemoryMiB = mem

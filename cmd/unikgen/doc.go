@@ -26,8 +26,11 @@ The commands are:
 		(the program's stdout and stderr) goes to standard output; ARGS become os.Args[1:].
 		Flags:
 			-m MiB            guest memory (default 64; with -target xen,
-			                  config.Kernel.MemoryMiB)
-			-timeout D        kill the guest after D (default 60s)
+			                  config.Kernel.MemoryMiB); at most 4096, as the
+			                  kernel uses only memory below 4 GiB, and 1200
+			                  under -target xen (what the nested machine leaves)
+			-timeout D        kill the guest after D (default 60s); 0 means no
+			                  limit, a negative D is refused
 			-accel tcg|kvm    QEMU accelerator (default tcg)
 			-machine microvm|q35
 			                  QEMU machine (default microvm, booted by qboot)
@@ -39,7 +42,7 @@ The commands are:
 		such run builds the harness (Xen, a dom0 kernel and the Xen tools from Debian
 		packages, about 77 MB, into $UNIKGEN_XENLAB_CACHE or ~/.cache/unikgen/xenlab) and says
 		so on standard error; a run then takes 15-40 s. -timeout is how long the domain may
-		run (whole seconds; booting Xen and dom0 comes on top); -accel and -machine do not
+		run (whole seconds, 0 for no limit; booting Xen and dom0 comes on top); -accel and -machine do not
 		apply. A crashed or rebooted guest exits 1 and names the console and Xen logs.
 
 	explain [-json] [-why NAME] [PACKAGE]

@@ -77,6 +77,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"build", "./no/such/dir"}, 2, "unikgen: ./no/such/dir: stat " + filepath.Join(root, "no/such/dir") + ": directory not found"},
 		{[]string{"run", "-m", "lots"}, 2, `invalid value "lots" for flag -m`},
 		{[]string{"run", "-m", "0", "./examples/hello"}, 2, "unikgen: -m 0: want a positive number of MiB"},
+		// Limits are checked before the package is even looked at: one message, nothing built.
+		{[]string{"run", "-m", "100000", "./no/such/dir"}, 2, "unikgen: -m 100000: at most 4096 MiB: the kernel uses only guest memory below 4 GiB\n"},
+		{[]string{"build", "-m", "100000", "./no/such/dir"}, 2, "unikgen: -m 100000: at most 4096 MiB: the kernel uses only guest memory below 4 GiB\n"},
+		{[]string{"run", "-timeout", "-5s", "./no/such/dir"}, 2, "unikgen: -timeout -5s: want a positive duration, or 0 for no limit\n"},
 		{[]string{"run", "-accel", "hvf", "./examples/hello"}, 2, `unikgen: unknown accelerator "hvf" (want tcg or kvm)`},
 		{[]string{"run", "-machine", "pc", "./examples/hello"}, 2, `unikgen: unknown machine "pc" (want microvm or q35)`},
 		{[]string{"run", "-env", "NOVALUE", "./examples/hello"}, 2, `invalid value "NOVALUE" for flag -env: "NOVALUE" is not KEY=VALUE`},

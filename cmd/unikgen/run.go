@@ -35,7 +35,7 @@ func (e *envFlags) Set(kv string) error {
 func runRun(ctx context.Context, args []string) int {
 	fs := newFlags("run")
 	mem := fs.Int("m", qemu.DefaultMemoryMiB, "guest memory in `MiB` (with -target xen the default is config.Kernel.MemoryMiB)")
-	timeout := fs.Duration("timeout", 60*time.Second, "kill the guest after this `duration` (exit status 124); with -target xen, how long the domain may run")
+	timeout := fs.Duration("timeout", 60*time.Second, "kill the guest after this `duration` (exit status 124), 0 for no limit; with -target xen, how long the domain may run")
 	accel := fs.String("accel", qemu.TCG, "QEMU accelerator: tcg or kvm")
 	machine := fs.String("machine", qemu.MicroVM, "QEMU machine: microvm or q35")
 	var env envFlags
@@ -50,13 +50,12 @@ func runRun(ctx context.Context, args []string) int {
 		Timeout: *timeout, Console: os.Stdout, Stderr: os.Stderr,
 	}
 	// Check what can be checked before the (slow) build.
-	if *mem <= 0 {
-		log.Printf("-m %d: want a positive number of MiB", *mem)
-		return exitUsage
-	}
 	xen := flagSet(fs, "target") && *gf.target == config.Xen
+	if code := checkRunLimits("-m", *mem, *timeout, xen); code >= 0 {
+		return code
+	}
 	if xen {
-		if code := checkXenFlags(fs, *timeout); code >= 0 {
+		if code := checkXenFlags(fs); code >= 0 {
 			return code
 		}
 	}
@@ -87,7 +86,16 @@ func runRun(ctx context.Context, args []string) int {
 	}
 	if g.Plan.Target == config.Xen && !xen { // config.Kernel{Target: config.Xen}
 		xen = true
-		if code := checkXenFlags(fs, *timeout); code >= 0 {
+		if code := checkXenFlags(fs); code >= 0 {
+			return code
+		}
+	}
+	if xen { // the harness's memory limit, now that the target is known
+		what, mib := "config.Kernel.MemoryMiB", g.Plan.MemoryMiB
+		if flagSet(fs, "m") {
+			what, mib = "-m", *mem
+		}
+		if code := checkRunLimits(what, mib, *timeout, true); code >= 0 {
 			return code
 		}
 	}
@@ -135,21 +143,17 @@ func runRun(ctx context.Context, args []string) int {
 	case runCtx.Err() != nil:
 		return stoppedRun(runCtx)
 	}
-	log.Print(err)
+	reportRunError(err)
 	return exitFailure
 }
 
 // checkXenFlags rejects the flags that have no meaning under Xen, returning an exit status >= 0.
-func checkXenFlags(fs *flag.FlagSet, timeout time.Duration) int {
+func checkXenFlags(fs *flag.FlagSet) int {
 	for _, f := range []string{"accel", "machine"} {
 		if flagSet(fs, f) {
 			log.Printf("-%s is a QEMU setting: it does not apply to -target xen (Xen runs nested in QEMU TCG)", f)
 			return exitUsage
 		}
-	}
-	if timeout <= 0 {
-		log.Printf("-timeout %v: -target xen needs a positive duration", timeout)
-		return exitUsage
 	}
 	return -1
 }

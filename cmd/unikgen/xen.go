@@ -142,6 +142,9 @@ func runXen(ctx context.Context, r xenRun) int {
 	if wait < r.wait {
 		wait += time.Second
 	}
+	if wait == 0 { // -timeout 0: no limit
+		wait = xenNoLimit
+	}
 	res, err := xenlab.Run(ctx, xenlab.RunOptions{
 		Image: r.image, XLConfig: string(text), Cmdline: r.cmdline, Wait: wait, Log: os.Stderr,
 	})

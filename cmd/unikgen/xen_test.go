@@ -138,8 +138,10 @@ func TestRunXenErrors(t *testing.T) {
 			"unikgen: -accel is a QEMU setting: it does not apply to -target xen"},
 		{[]string{"run", "-target", "xen", "-machine", "q35", "./examples/hello"},
 			"unikgen: -machine is a QEMU setting: it does not apply to -target xen"},
-		{[]string{"run", "-target", "xen", "-timeout", "0", "./examples/hello"},
-			"unikgen: -timeout 0s: -target xen needs a positive duration"},
+		{[]string{"run", "-target", "xen", "-timeout", "-1s", "./no/such/dir"},
+			"unikgen: -timeout -1s: want a positive duration, or 0 for no limit\n"},
+		{[]string{"run", "-target", "xen", "-m", "1500", "./no/such/dir"},
+			"unikgen: -m 1500: -target xen runs the domain in a nested Xen machine of 2048 MiB, 768 of them for dom0: at most 1200 MiB\n"},
 	} {
 		r := run(t, root, nil, tt.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tt.stderr) {

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -196,9 +197,9 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	}()
 	token := randomToken()
 	args := []string{
-		"-M", "pc", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "2048",
+		"-M", "pc", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", strconv.Itoa(MachineMiB),
 		"-nographic", "-no-reboot", "-kernel", "xen.elf",
-		"-append", "console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot",
+		"-append", fmt.Sprintf("console=com1 com1=115200,8n1 dom0_mem=%dM,max:%dM dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot", Dom0MiB, Dom0MiB),
 		"-initrd", fmt.Sprintf("vmlinuz console=hvc0 earlyprintk=xen rdinit=/init xenlab_wait=%d xenlab_token=%s,initrd.gz", waitSec, token),
 	}
 	logf, err := os.Create(res.XenLog)
