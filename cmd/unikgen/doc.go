@@ -68,7 +68,8 @@ The commands are:
 			-debug-syscalls   print each system call answered with ENOSYS, once
 		A program configures its kernel with a package-level literal
 		var _ = config.Kernel{...} (package github.com/unikgen/unikgen/config); a bad
-		configuration is reported as file:line:col: config.Kernel.Field: ... with exit status 2.
+		configuration is reported as unikgen: file:line:col: config.Kernel.Field: ... with exit
+		status 2.
 
 	help [command]
 		Print this text.

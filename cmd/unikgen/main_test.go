@@ -214,3 +214,31 @@ func main() {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit 4, stdout %q", r.code, r.stdout, r.stderr, want)
 	}
 }
+
+// TestErrorsPrefixed checks that unikgen's error messages, of every kind, start with "unikgen: ".
+// (go build's and QEMU's messages are passed on unchanged.)
+func TestErrorsPrefixed(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"frobnicate"},
+		{"build", "-bogus"},
+		{"run", "-m", "lots"},
+		{"run", "-m", "100000", "./examples/hello"},
+		{"generate", "-target", "vmware", "./examples/hello"},
+		{"diff", "./no/such"},
+		{"build", "./gen/testdata/nonconst"},
+		{"explain", "./analysis/testdata/typeerror"},
+		{"build", "./analysis/testdata/exec"},
+		{"explain", "-why", "nothing", "./examples/hello"},
+	} {
+		r := run(t, moduleRoot(), nil, args...)
+		if r.code == 0 {
+			t.Errorf("unikgen %s: exit 0", strings.Join(args, " "))
+			continue
+		}
+		first, _, _ := strings.Cut(r.stderr, "\n")
+		if !strings.HasPrefix(first, "unikgen: ") {
+			t.Errorf("unikgen %s: stderr starts %q, want \"unikgen: \"", strings.Join(args, " "), first)
+		}
+	}
+}
