@@ -50,7 +50,8 @@ type Kernel struct {
 	Name string
 
 	// MemoryMiB is the guest memory in MiB that `unikgen run` and the generated deployment files
-	// give the kernel (default 64). Deployment setting: it is not compiled into the image.
+	// give the kernel (default 128). Deployment setting: it is not compiled into the image. The
+	// kernel tells the Go runtime this size (GOMEMLIMIT), so the heap stays within it.
 	MemoryMiB int
 
 	// Args are the default program arguments, os.Args[1:]. Boot-time default: a non-empty boot
@@ -64,4 +65,21 @@ type Kernel struct {
 	// DebugSyscalls makes the kernel print the name of the first call of each system call that it
 	// answers with ENOSYS. Configure-time.
 	DebugSyscalls bool
+
+	// The network configuration of the first interface, for a program that uses sockets. The
+	// default is DHCPv4 and no IPv6. These are built into the kernel as defaults; each can be
+	// overridden at boot by an environment variable of the kernel command line
+	// (UNIKGEN_NET_IPV4=10.0.2.15/24, UNIKGEN_NET_GATEWAY4, UNIKGEN_NET_IPV6, UNIKGEN_NET_GATEWAY6,
+	// UNIKGEN_NET_DNS=10.0.2.3,1.1.1.1; docs/network.md).
+
+	// IPv4 is a static IPv4 address with its prefix length ("10.0.2.15/24"); empty means DHCPv4.
+	IPv4 string
+	// Gateway4 is the IPv4 default gateway ("10.0.2.2"); with DHCP, the lease's router.
+	Gateway4 string
+	// IPv6 is a static IPv6 address with its prefix length ("fd00::15/64").
+	IPv6 string
+	// Gateway6 is the IPv6 default gateway.
+	Gateway6 string
+	// DNS are the DNS servers ("10.0.2.3"); with DHCP, the lease's.
+	DNS []string
 }

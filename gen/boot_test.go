@@ -84,6 +84,30 @@ func TestBootSpecialised(t *testing.T) {
 					t.Errorf("runtime package initialiser linked: %s", l)
 				}
 			}
+			// Neither program makes a socket: no network component in the specialised kernel,
+			// all of it in the generic one.
+			netSyms := func(nm string) (n int) {
+				for _, l := range strings.Split(nm, "\n") {
+					if strings.Contains(l, "gvisor.dev/gvisor") || strings.Contains(l, "unikgen/services/") ||
+						strings.Contains(l, "unikgen/drivers/virtio") {
+						n++
+					}
+				}
+				return n
+			}
+			gnm, err := exec.Command("go", "tool", "nm", gen.image).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := netSyms(string(nm)); n > 0 {
+				t.Errorf("specialised %s links %d symbols of the network component", ex, n)
+			}
+			if n := netSyms(string(gnm)); n == 0 {
+				t.Errorf("generic %s links no network component: the check above cannot fail", ex)
+			}
+			if 2*spec.size > gen.size {
+				t.Errorf("specialised image %d bytes is more than half the generic %d", spec.size, gen.size)
+			}
 			outS, stS := boot(t, spec.image)
 			outG, stG := boot(t, gen.image)
 			if outS != outG || stS != stG {

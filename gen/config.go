@@ -258,12 +258,30 @@ func evalKernel(pkg *packages.Package, lit *ast.CompositeLit, uc *userConfig) Co
 				continue
 			}
 			uc.DebugSyscalls = constant.BoolVal(tv.Value)
-		case "Args", "Env":
+		case "IPv4", "Gateway4", "IPv6", "Gateway6":
+			s, ok := constString(info, v)
+			if !ok {
+				bad(v, name, "must be a constant string")
+				continue
+			}
+			switch name {
+			case "IPv4":
+				uc.Network.IPv4 = s
+			case "Gateway4":
+				uc.Network.Gateway4 = s
+			case "IPv6":
+				uc.Network.IPv6 = s
+			default:
+				uc.Network.Gateway6 = s
+			}
+		case "Args", "Env", "DNS":
 			list, ok := constStrings(info, v, func(n ast.Node, format string, args ...any) { bad(n, name, format, args...) })
 			if !ok {
 				continue
 			}
-			if name == "Args" {
+			if name == "DNS" {
+				uc.Network.DNS = list
+			} else if name == "Args" {
 				uc.Args = list
 			} else {
 				uc.Env = list

@@ -341,17 +341,7 @@ func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Pack
 			return nil, nil, "", &LoadError{Errors: []string{fmt.Sprintf("%s: cannot find the library OS package %s: the program's module must require %s", pattern, need, plan.Module)}}
 		}
 	}
-	sysnoName := filepath.Join(dirs[plan.SysnoPkg], "table.go")
-	genericName := filepath.Join(dirs[plan.SysPkg], "generic.go")
-	a, err := os.ReadFile(sysnoName)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	b, err := os.ReadFile(genericName)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	tree, err := emit.ParseTree(sysnoName, a, genericName, b)
+	tree, err := emit.ReadTree(dirs[plan.SysnoPkg], dirs[plan.SysPkg])
 	if err != nil {
 		return nil, nil, "", err
 	}

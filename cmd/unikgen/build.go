@@ -19,7 +19,7 @@ import (
 func runBuild(ctx context.Context, args []string) int {
 	fs := newFlags("build")
 	out := fs.String("o", "", "write the image to `FILE`, or into a directory (default: the package name + .xen); an existing file that is not an ELF file is not overwritten")
-	mem := fs.Int("m", 0, "guest memory in `MiB` written to the xl config (overrides config.Kernel.MemoryMiB; default 64)")
+	mem := fs.Int("m", 0, "guest memory in `MiB` written to the xl config (overrides config.Kernel.MemoryMiB; default 128)")
 	gf := addGenFlags(fs)
 	pkg, _, code := parseArgs(fs, args, false)
 	if code >= 0 {
@@ -86,6 +86,9 @@ func bootFiles(ctx context.Context, o gen.Options) (*gen.Result, int) {
 		err = r.Unsupported()
 	}
 	if err == nil {
+		for _, w := range r.Plan.Warnings {
+			log.Printf("warning: %s", w)
+		}
 		return r, -1
 	}
 	var le *gen.LoadError

@@ -17,7 +17,7 @@ The commands are:
 		does not exist. The package's source tree is never written to.
 		Beside the image, with its extension replaced by ".xl" (hello.xen: hello.xl), build
 		writes an xl.cfg for Xen and prints its path: type "pvh", the image's absolute path,
-		memory (-m, else config.Kernel.MemoryMiB, default 64), 1 vCPU, the cmdline of the
+		memory (-m, else config.Kernel.MemoryMiB, default 128), 1 vCPU, the cmdline of the
 		configuration's boot-time defaults (Args, Env) if any, on_crash "preserve". Start it
 		on a Xen host with xl create -c hello.xl. A -target qemu kernel gets no xl.cfg.
 
@@ -25,10 +25,10 @@ The commands are:
 		Build PACKAGE into a temporary directory and boot it under QEMU. The serial console
 		(the program's stdout and stderr) goes to standard output; ARGS become os.Args[1:].
 		Flags:
-			-m MiB            guest memory (default 64; with -target xen,
-			                  config.Kernel.MemoryMiB); at most 4096, as the
-			                  kernel uses only memory below 4 GiB, and 1200
-			                  under -target xen (what the nested machine leaves)
+			-m MiB            guest memory (default config.Kernel.MemoryMiB,
+			                  else 128); at most 4096, as the kernel uses
+			                  only memory below 4 GiB, and 1200 under
+			                  -target xen (what the nested machine leaves)
 			-timeout D        kill the guest after D (default 60s); 0 means no
 			                  limit, a negative D is refused
 			-accel tcg|kvm    QEMU accelerator (default tcg)

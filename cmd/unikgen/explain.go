@@ -81,6 +81,16 @@ func printPlan(w io.Writer, p *plan.Plan) {
 	fmt.Fprintf(w, "kernel for %s (%s, target %s)\n", p.Package, kind, p.Target)
 	fmt.Fprintf(w, "configure-time: name %q, debug-syscalls %v; deployment: %d MiB\n", p.Name, p.DebugSyscalls, p.MemoryMiB)
 	fmt.Fprintf(w, "boot-time defaults: command line %q\n", p.Cmdline)
+	if n := p.Network; n != nil {
+		v4, dns := n.IPv4, strings.Join(n.DNS, ",")
+		if v4 == "" {
+			v4 = "dhcp"
+		}
+		fmt.Fprintf(w, "network (boot-time overridable): ipv4 %s gateway4 %q ipv6 %q gateway6 %q dns %q\n", v4, n.Gateway4, n.IPv6, n.Gateway6, dns)
+	}
+	for _, x := range p.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", x)
+	}
 
 	fmt.Fprintf(w, "\ncomponents:\n")
 	for _, c := range p.Components {

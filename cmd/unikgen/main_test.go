@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -208,7 +209,8 @@ func main() {
 	os.Exit(len(os.Args))
 }
 `)
-	r := run(t, dir, nil, "run", "-generic", "./cmd/app", "-env", "GREETING=hi there", "-m", "48", "--", "-m", `a "b"`, "")
+	// Not -generic: a generic kernel links the network stack, which prints its address first.
+	r := run(t, dir, nil, "run", "./cmd/app", "-env", "GREETING=hi there", "-m", "48", "--", "-m", `a "b"`, "")
 	want := `["-m" "a \"b\"" ""] "hi there"` + "\n"
 	if r.code != 4 || r.stdout != want {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit 4, stdout %q", r.code, r.stdout, r.stderr, want)
@@ -239,6 +241,28 @@ func TestErrorsPrefixed(t *testing.T) {
 		first, _, _ := strings.Cut(r.stderr, "\n")
 		if !strings.HasPrefix(first, "unikgen: ") {
 			t.Errorf("unikgen %s: stderr starts %q, want \"unikgen: \"", strings.Join(args, " "), first)
+		}
+	}
+}
+
+// TestRunConfigMemory: `unikgen run` gives the guest config.Kernel.MemoryMiB (48 here) unless -m
+// says otherwise. The program prints its memory limit, which the kernel derives from the memory it
+// found: a little below the machine's.
+func TestRunConfigMemory(t *testing.T) {
+	t.Parallel()
+	testenv.NeedQEMU(t)
+	for _, c := range []struct {
+		args []string
+		mem  int
+	}{{nil, 48}, {[]string{"-m", "96"}, 96}} {
+		args := append(append([]string{"run"}, c.args...), "./cmd/unikgen/testdata/memcfg")
+		r := run(t, moduleRoot(), nil, args...)
+		var limit int
+		if _, err := fmt.Sscanf(r.stdout, "memory limit: %d MiB\n", &limit); err != nil || r.code != 0 {
+			t.Fatalf("unikgen %v: exit %d, stdout %q, stderr:\n%s", args, r.code, r.stdout, r.stderr)
+		}
+		if limit < c.mem*85/100 || limit >= c.mem {
+			t.Errorf("unikgen %v: memory limit %d MiB, want a little below %d MiB", args, limit, c.mem)
 		}
 	}
 }

@@ -34,12 +34,15 @@ func (e *envFlags) Set(kv string) error {
 
 func runRun(ctx context.Context, args []string) int {
 	fs := newFlags("run")
-	mem := fs.Int("m", qemu.DefaultMemoryMiB, "guest memory in `MiB` (with -target xen the default is config.Kernel.MemoryMiB)")
+	mem := fs.Int("m", qemu.DefaultMemoryMiB, "guest memory in `MiB` (default config.Kernel.MemoryMiB, else 128)")
 	timeout := fs.Duration("timeout", 60*time.Second, "kill the guest after this `duration` (exit status 124), 0 for no limit; with -target xen, how long the domain may run")
 	accel := fs.String("accel", qemu.TCG, "QEMU accelerator: tcg or kvm")
 	machine := fs.String("machine", qemu.MicroVM, "QEMU machine: microvm or q35")
 	var env envFlags
 	fs.Var(&env, "env", "set the program's environment variable (`KEY=VALUE`, repeatable)")
+	var fwds forwardFlags
+	fs.Var(&fwds, "p", "forward a host port to the guest: `[HOSTADDR:]HOSTPORT:GUESTPORT[/udp]` (repeatable; user networking; HOSTADDR defaults to 127.0.0.1)")
+	netFlag := fs.String("net", "", "network device: `user` (QEMU user networking), tap:IFNAME or none; default user when the program uses sockets, none otherwise")
 	gf := addGenFlags(fs)
 	pkg, progArgs, code := parseArgs(fs, args, true)
 	if code >= 0 {
@@ -47,7 +50,10 @@ func runRun(ctx context.Context, args []string) int {
 	}
 	cfg := qemu.Config{
 		MemoryMiB: *mem, Machine: *machine, Accel: *accel, Env: env, Args: progArgs,
-		Timeout: *timeout, Console: os.Stdout, Stderr: os.Stderr,
+		Timeout: *timeout, Console: os.Stdout, Stderr: os.Stderr, Net: *netFlag, Forwards: fwds,
+	}
+	if cfg.Net == "" && len(fwds) > 0 {
+		cfg.Net = qemu.NetUser
 	}
 	// Check what can be checked before the (slow) build.
 	xen := flagSet(fs, "target") && *gf.target == config.Xen
@@ -83,6 +89,13 @@ func runRun(ctx context.Context, args []string) int {
 	g, code := bootFiles(ctx, gf.options(pkg))
 	if code >= 0 {
 		return code
+	}
+	if !g.Plan.Services() && (len(fwds) > 0 || cfg.Net != "" && cfg.Net != qemu.NetNone) {
+		log.Printf("-p/-net: %s makes no socket, so its kernel has no network stack (unikgen explain shows why)", pkg)
+		return exitUsage
+	}
+	if cfg.Net == "" && g.Plan.Services() {
+		cfg.Net = qemu.NetUser
 	}
 	if g.Plan.Target == config.Xen && !xen { // config.Kernel{Target: config.Xen}
 		xen = true
@@ -123,6 +136,9 @@ func runRun(ctx context.Context, args []string) int {
 		return runXen(ctx, xenRun{image: res.Image, plan: g.Plan, memoryMiB: memMiB, cmdline: cmdline, wait: *timeout})
 	}
 	cfg.Kernel = res.Image
+	if !flagSet(fs, "m") { // the plan's: config.Kernel.MemoryMiB or the default
+		cfg.MemoryMiB = g.Plan.MemoryMiB
+	}
 	console := &tail{max: 64 << 10}
 	runCtx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
@@ -147,9 +163,29 @@ func runRun(ctx context.Context, args []string) int {
 	return exitFailure
 }
 
+// forwardFlags collects repeated -p flags.
+type forwardFlags []qemu.Forward
+
+func (f *forwardFlags) String() string {
+	var s []string
+	for _, x := range *f {
+		s = append(s, x.String())
+	}
+	return strings.Join(s, " ")
+}
+
+func (f *forwardFlags) Set(v string) error {
+	fw, err := qemu.ParseForward(v)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, fw)
+	return nil
+}
+
 // checkXenFlags rejects the flags that have no meaning under Xen, returning an exit status >= 0.
 func checkXenFlags(fs *flag.FlagSet) int {
-	for _, f := range []string{"accel", "machine"} {
+	for _, f := range []string{"accel", "machine", "p", "net"} {
 		if flagSet(fs, f) {
 			log.Printf("-%s is a QEMU setting: it does not apply to -target xen (Xen runs nested in QEMU TCG)", f)
 			return exitUsage

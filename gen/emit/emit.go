@@ -34,6 +34,8 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.ImportName(plan.PlatformQEMU, "qemu")
 	f.ImportName(plan.PlatformXen, "xen")
 	f.ImportName(plan.PlatformPkg, "platform")
+	f.ImportName(plan.NetstackPkg, "netstack")
+	f.ImportName(plan.VirtioNetPkg, "virtionet")
 
 	f.Comment("Configure-time settings.")
 	f.Const().Defs(
@@ -45,6 +47,9 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 		Id("DefaultCmdline").Op("=").Lit(p.Cmdline),
 		Comment("DebugSyscalls makes a system call without a handler print its name once."),
 		Id("DebugSyscalls").Op("=").Lit(p.DebugSyscalls),
+		Comment("Services is true when program-context services (the network stack) serve calls through"),
+		Comment("the relay."),
+		Id("Services").Op("=").Lit(p.Services()),
 	)
 	f.Line()
 
@@ -80,11 +85,53 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.Comment("initClock sets up the monotonic and wall clocks.")
 	f.Func().Id("initClock").Params().Add(initClockBody(plats, oneLine))
 
+	if p.Services() {
+		f.Line()
+		f.Comment("init starts the services that run in program context, before the program's own")
+		f.Comment("initialisation (package boot is initialised before package main).")
+		f.Func().Id("init").Params().Block(
+			If(Op("!").Id("booted")).Block(Return().Comment("a host test of package boot, not a kernel")),
+			If(Err().Op(":=").Qual(plan.NetstackPkg, "Start").Call(netstackConfig(p)), Err().Op("!=").Nil()).Block(
+				Panic(Lit("unikgen: network: ").Op("+").Err().Dot("Error").Call()),
+			),
+		)
+	}
+
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// netstackConfig is the literal of services/netstack.Config for p: the network drivers of the
+// target and the configure-time settings.
+func netstackConfig(p *plan.Plan) *Statement {
+	var fields []Code
+	var drivers []Code
+	if p.Target != plan.TargetXen {
+		drivers = append(drivers, Qual(plan.VirtioNetPkg, "Probe"))
+	}
+	if len(drivers) > 0 {
+		fields = append(fields, Id("Drivers").Op(":").Index().Qual(plan.NetstackPkg, "Driver").Values(drivers...))
+	}
+	n := p.Network
+	if n == nil {
+		n = &plan.Network{}
+	}
+	for _, f := range []struct{ name, v string }{{"IPv4", n.IPv4}, {"Gateway4", n.Gateway4}, {"IPv6", n.IPv6}, {"Gateway6", n.Gateway6}} {
+		if f.v != "" {
+			fields = append(fields, Id(f.name).Op(":").Lit(f.v))
+		}
+	}
+	if len(n.DNS) > 0 {
+		var ds []Code
+		for _, d := range n.DNS {
+			ds = append(ds, Lit(d))
+		}
+		fields = append(fields, Id("DNS").Op(":").Index().String().Values(ds...))
+	}
+	return Qual(plan.NetstackPkg, "Config").Values(fields...)
 }
 
 // initPlatform: with both platforms, xen.Init reports whether the machine is Xen, else QEMU's

@@ -12,17 +12,7 @@ import (
 func readTree(t *testing.T) *plan.Tree {
 	t.Helper()
 	root := filepath.Join("..", "..", "runtime")
-	sysnoName := filepath.Join(root, "sysno", "table.go")
-	genName := filepath.Join(root, "sys", "generic.go")
-	a, err := os.ReadFile(sysnoName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(genName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := ParseTree(sysnoName, a, genName, b)
+	tr, err := ReadTree(filepath.Join(root, "sysno"), filepath.Join(root, "sys"))
 	if err != nil {
 		t.Fatal(err)
 	}

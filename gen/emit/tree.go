@@ -9,19 +9,58 @@ import (
 	"go/constant"
 	"go/parser"
 	"go/token"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/unikgen/unikgen/gen/plan"
 )
 
-// ParseTree reads the system-call constants from sysnoSrc (runtime/sysno/table.go) and the Generic
-// table from genericSrc (runtime/sys/generic.go). The names of the files are used in errors.
-func ParseTree(sysnoName string, sysnoSrc []byte, genericName string, genericSrc []byte) (*plan.Tree, error) {
-	fset := token.NewFileSet()
-	consts, err := parseSysno(fset, sysnoName, sysnoSrc)
+// SysnoFiles are the files of runtime/sysno that define system-call constants: Linux's calls and
+// the library OS's private ones.
+var SysnoFiles = []string{"table.go", "private.go"}
+
+// ReadTree reads the system-call constants from the directory of runtime/sysno and the Generic
+// table from the directory of runtime/sys.
+func ReadTree(sysnoDir, sysDir string) (*plan.Tree, error) {
+	var srcs []Source
+	for _, f := range SysnoFiles {
+		name := filepath.Join(sysnoDir, f)
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, Source{name, b})
+	}
+	name := filepath.Join(sysDir, "generic.go")
+	b, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
+	return ParseTree(srcs, Source{name, b})
+}
+
+// A Source is a file's name (used in errors) and content.
+type Source struct {
+	Name string
+	Src  []byte
+}
+
+// ParseTree reads the system-call constants from the sysno sources (runtime/sysno) and the Generic
+// table from generic (runtime/sys/generic.go).
+func ParseTree(sysno []Source, generic Source) (*plan.Tree, error) {
+	fset := token.NewFileSet()
+	consts := map[string]int{}
+	for _, s := range sysno {
+		c, err := parseSysno(fset, s.Name, s.Src)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range c {
+			consts[k] = v
+		}
+	}
+	genericName, genericSrc := generic.Name, generic.Src
 	t := &plan.Tree{Handlers: map[int]string{}, Names: map[int]string{}, Consts: map[int]string{}}
 	for name, nr := range consts {
 		t.Consts[nr] = name

@@ -20,6 +20,7 @@ type Settings struct {
 	Args          []string
 	Env           []string
 	DebugSyscalls bool
+	Network       Network
 }
 
 // Tree is what the library OS that the program builds against offers, read from its source.
@@ -32,6 +33,14 @@ type Tree struct {
 	Consts map[int]string
 	// Xen is true when runtime/platform/xen exists.
 	Xen bool
+}
+
+// ServicesFixed are the system calls that the program-context services make (the relay server,
+// gVisor's netstack: getrandom from pkg/rand, getpid from pkg/log), which the analysis of the
+// program does not see. The library OS serves them in every kernel with services.
+var ServicesFixed = []string{
+	"unikgen_relay_wait", "unikgen_relay_done", "unikgen_relay_notify", "unikgen_relay_irq",
+	"unikgen_relay_dma", "unikgen_relay_addr", "getrandom", "getpid", "sched_yield",
 }
 
 // RuntimeFixed are the system calls the Go runtime on linux/amd64 makes whatever the program does,
@@ -69,6 +78,9 @@ func Check(s Settings, t *Tree) error {
 	}
 	if strings.ContainsAny(s.Name, "/\\ \"\x00") {
 		return &Error{"Name", fmt.Sprintf("name %q must not contain '/', '\\', '\"', spaces or NUL", s.Name)}
+	}
+	if err := s.Network.check(); err != nil {
+		return err
 	}
 	for i, e := range s.Env {
 		if err := CheckEnv(e); err != nil {
@@ -125,7 +137,14 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 		}
 	}
 	p.Components = components(p, t, res, generic)
-	p.Syscalls = syscallTable(t, res, generic)
+	p.Syscalls = syscallTable(t, res, generic, p.Services())
+	if p.Services() {
+		n := s.Network
+		p.Network = &n
+		if p.Target == TargetXen {
+			p.Warnings = append(p.Warnings, "the program uses sockets, but the library OS has no network driver for target xen yet: only the loopback interface (127.0.0.1, ::1) works")
+		}
+	}
 	return p, nil
 }
 
@@ -204,13 +223,16 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 		}
 		return c
 	}
-	cs = append(cs, missing("network", "sockets", "network stack"))
+	net := use("network", "sockets", "the program uses sockets: gVisor's netstack serves them, with a loopback interface and the machine's network device",
+		"the program makes no socket")
+	net.Package = NetstackPkg
+	cs = append(cs, net)
 	cs = append(cs, missing("block", "block", "block device driver"))
 	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
 	return cs
 }
 
-func syscallTable(t *Tree, res *analysis.Result, generic bool) Syscalls {
+func syscallTable(t *Tree, res *analysis.Result, generic, services bool) Syscalls {
 	by := map[int][]string{}
 	add := func(nr int, who string) {
 		for _, w := range by[nr] {
@@ -241,6 +263,13 @@ func syscallTable(t *Tree, res *analysis.Result, generic bool) Syscalls {
 		for _, n := range RuntimeFixed {
 			if nr, ok := nums[n]; ok {
 				add(nr, "fixed")
+			}
+		}
+		if services {
+			for _, n := range ServicesFixed {
+				if nr, ok := nums[n]; ok {
+					add(nr, "services")
+				}
 			}
 		}
 	}

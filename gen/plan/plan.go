@@ -17,6 +17,8 @@ const (
 	PlatformPkg  = Module + "/runtime/platform"
 	PlatformQEMU = Module + "/runtime/platform/qemu"
 	PlatformXen  = Module + "/runtime/platform/xen"
+	NetstackPkg  = Module + "/services/netstack"
+	VirtioNetPkg = Module + "/services/netstack/virtionet"
 )
 
 // Targets.
@@ -26,8 +28,9 @@ const (
 	TargetXen  = "xen"
 )
 
-// DefaultMemoryMiB is the guest memory when the configuration gives none.
-const DefaultMemoryMiB = 64
+// DefaultMemoryMiB is the guest memory when the configuration gives none: room for a typical small
+// Go service (docs/libos.md, "Memory", says why 128).
+const DefaultMemoryMiB = 128
 
 // Plan is what a kernel contains and how it starts.
 type Plan struct {
@@ -52,8 +55,13 @@ type Plan struct {
 	Components []Component `json:"components"`
 	// Syscalls is the dispatch table.
 	Syscalls Syscalls `json:"syscalls"`
+	// Network is the configuration of the network component, when it is in.
+	Network *Network `json:"network,omitempty"`
 	// Reflection is the analysis's reflection finding (informational).
 	Reflection *analysis.Reflection `json:"reflection,omitempty"`
+	// Warnings are things the user should know about the kernel: it builds, but may not do what
+	// they expect.
+	Warnings []string `json:"warnings,omitempty"`
 	// Unsupported lists reachable uses of APIs a unikernel cannot provide. A kernel is not built
 	// while it is not empty.
 	Unsupported []analysis.Diagnostic `json:"unsupported"`
@@ -107,6 +115,13 @@ func (p *Plan) Component(name string) (Component, bool) {
 		}
 	}
 	return Component{}, false
+}
+
+// Services reports whether the kernel links a component that runs in program context behind
+// the relay (runtime/relay): the network stack.
+func (p *Plan) Services() bool {
+	c, ok := p.Component("network")
+	return ok && c.In
 }
 
 // Platforms returns the import paths of the platform packages in the plan, sorted.

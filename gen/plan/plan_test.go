@@ -1,6 +1,10 @@
 package plan
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/unikgen/unikgen/internal/qemu"
+)
 
 func TestCheck(t *testing.T) {
 	tree := &Tree{}
@@ -46,5 +50,13 @@ func TestMakeDefaults(t *testing.T) {
 	}
 	if _, err := Make("x", Settings{}, tree, nil, false); err == nil {
 		t.Error("specialised plan without analysis: no error")
+	}
+}
+
+// TestDefaultMemory: `unikgen run` boots QEMU with internal/qemu's default, the plan and the xl
+// config use this one; they must agree.
+func TestDefaultMemory(t *testing.T) {
+	if DefaultMemoryMiB != qemu.DefaultMemoryMiB {
+		t.Errorf("gen/plan.DefaultMemoryMiB %d, internal/qemu.DefaultMemoryMiB %d", DefaultMemoryMiB, qemu.DefaultMemoryMiB)
 	}
 }

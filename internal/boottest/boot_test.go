@@ -50,6 +50,10 @@ var programs = []program{
 	{name: "args-none", pkg: "internal/boottest/testdata/args", status: 0, exact: "0\n"},
 	{name: "args-like-env", pkg: "internal/boottest/testdata/args", status: 2,
 		args: []string{"K=V", "--"}, exact: "2\n\"K=V\"\n\"--\"\n"},
+	{name: "threads", pkg: "internal/boottest/testdata/threads", status: 0,
+		exact: "round 1: 1000 goroutines on distinct locked threads\n" +
+			"round 2: 1000 goroutines on distinct locked threads\n" +
+			"all finished\n"},
 	{name: "env", pkg: "internal/boottest/testdata/env", status: 0,
 		env:   []string{"UNIKGEN_GREETING=hello, \"world\"", "UNIKGEN_EMPTY="},
 		exact: "UNIKGEN_GREETING=\"hello, \\\"world\\\"\" true\nUNIKGEN_UNSET set: false\nUNIKGEN_EMPTY=\"\"\n"},
@@ -98,6 +102,9 @@ func kernel(t *testing.T, pkg string) string {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(spinEnv) != "" {
+		spin() // a CPU hog for TestClockRate
+	}
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "unikgen-boottest-")
 	if err != nil {

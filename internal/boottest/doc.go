@@ -6,6 +6,8 @@
 //   - TestKernel: behaviours of the library OS itself, with no Linux counterpart: a fault in the
 //     kernel, memory exhaustion, clock accuracy against the host, heap churn under memory
 //     pressure, SSE state across thread switches, crypto/rand, exec failing cleanly.
+//   - TestClockRate: the guest's clock rate and sleeps against the host's clock, over 10 s, with
+//     the host's CPUs kept busy by other processes.
 //   - TestXen: hello, goroutines, a panic and a xenstore program under real Xen 4.17 nested in
 //     QEMU (internal/xenlab), with the same expectations as under QEMU.
 //

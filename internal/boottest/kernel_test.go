@@ -3,6 +3,7 @@ package boottest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,7 +19,8 @@ import (
 var kernelCases = []struct {
 	name   string
 	pkg    string
-	mem    int
+	mem    int      // MiB; 0 is the default
+	env    []string // KEY=VALUE on the kernel command line
 	status int
 	check  func(t *testing.T, out string, wall time.Duration)
 }{
@@ -35,6 +37,31 @@ var kernelCases = []struct {
 	{name: "random", pkg: "internal/boottest/testdata/random", status: 0,
 		check: contains("crypto/rand ok: true\nmath/rand ok: true\n")},
 	{name: "sse", pkg: "internal/boottest/testdata/sse", status: 0, check: contains("sse state kept: true\n")},
+	// 40 MiB live, 160 MiB allocated: the runtime keeps the heap within the machine because the
+	// kernel sets GOMEMLIMIT from the memory it found (without it, 64 MiB ran out of memory).
+	{name: "memlimit", pkg: "internal/boottest/testdata/memlimit", status: 0,
+		check: memLimit(qemu.DefaultMemoryMiB, "allocated 160 MiB with 40 MiB live")},
+	{name: "memlimit-64", pkg: "internal/boottest/testdata/memlimit", mem: 64, status: 0,
+		check: memLimit(64, "allocated 160 MiB with 40 MiB live")},
+	{name: "memlimit-too-small", pkg: "internal/boottest/testdata/memlimit", mem: 40, status: 2,
+		check: contains("unikgen: out of memory: ", "fatal error: unikgen: out of memory\n")},
+	{name: "memlimit-user", pkg: "internal/boottest/testdata/memlimit", env: []string{"GOMEMLIMIT=100MiB"}, status: 0,
+		check: contains("memory limit: 100 MiB\n", "allocated 160 MiB with 40 MiB live")},
+}
+
+// memLimit checks that the program ran with a soft memory limit a little below the machine's
+// memory (the kernel's and the image's share, and a reserve, taken off) and printed want.
+func memLimit(memMiB int, want string) func(*testing.T, string, time.Duration) {
+	return func(t *testing.T, out string, wall time.Duration) {
+		contains(want)(t, out, wall)
+		var limit int
+		if _, err := fmt.Sscanf(out, "memory limit: %d MiB\n", &limit); err != nil {
+			t.Fatalf("no memory limit line: %v; output:\n%s", err, out)
+		}
+		if limit < memMiB*85/100 || limit >= memMiB {
+			t.Errorf("memory limit %d MiB in a %d MiB machine: want between 85%% and 100%%", limit, memMiB)
+		}
+	}
 }
 
 func contains(want ...string) func(*testing.T, string, time.Duration) {
@@ -77,7 +104,7 @@ func TestKernel(t *testing.T) {
 			img := kernel(t, c.pkg) // the generic kernel: exec reaches what its analysis would refuse
 			var console bytes.Buffer
 			res, err := qemu.Run(context.Background(), qemu.Config{
-				Kernel: img, MemoryMiB: c.mem, Console: &console, Timeout: 120 * time.Second,
+				Kernel: img, MemoryMiB: c.mem, Env: c.env, Console: &console, Timeout: 120 * time.Second,
 			})
 			if err != nil {
 				t.Fatalf("%v; console:\n%s", err, console.String())

@@ -33,7 +33,7 @@ const (
 
 // MicroVMOptions are the microvm machine properties. The kernel masks the 8259 PIC, uses the local
 // APIC timer and reads no ACPI table, so the PIC, ACPI and the second IOAPIC are off; it does use
-// the 8254 PIT (channel 2 calibrates the TSC) and the CMOS RTC (wall clock), so both are on.
+// the 8254 PIT (the TSC's rate is measured against channel 0) and the CMOS RTC (wall clock), so both are on.
 // qboot's PVH path needs no option ROM. auto-kernel-cmdline=off keeps QEMU from appending
 // virtio-mmio device descriptions to the command line, which is the program's argv and
 // environment. Measured with internal/bench/imagebench on QEMU 10.0.2 TCG (2-core host, 21
@@ -44,7 +44,7 @@ const MicroVMOptions = "x-option-roms=off,pit=on,rtc=on,pic=off,acpi=off,ioapic2
 // Config describes one boot.
 type Config struct {
 	Kernel    string        // the PVH ELF image
-	MemoryMiB int           // guest RAM; 0 means 64
+	MemoryMiB int           // guest RAM; 0 means DefaultMemoryMiB
 	Machine   string        // MicroVM (default) or Q35
 	Accel     string        // TCG (default) or KVM
 	Env       []string      // KEY=VALUE, the program's environment
@@ -53,13 +53,16 @@ type Config struct {
 	Console   io.Writer     // the serial console (the program's stdout and stderr); nil discards
 	Stderr    io.Writer     // QEMU's own messages; nil discards (they also appear in errors)
 	QEMU      string        // the emulator; "" means Binary found in $PATH
+	Net       string        // the network device: NetNone (""), NetUser or NetTap+IFNAME
+	Forwards  []Forward     // ports forwarded by user networking
 	// MachineOptions replaces the machine's default properties (for microvm, MicroVMOptions);
 	// for measurements.
 	MachineOptions *string
 }
 
-// DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0.
-const DefaultMemoryMiB = 64
+// DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0; the same as
+// gen/plan.DefaultMemoryMiB (docs/libos.md, "Memory").
+const DefaultMemoryMiB = 128
 
 // NotFoundError reports that QEMU is not installed.
 type NotFoundError struct{ Name string }
@@ -142,7 +145,11 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 	if cmdline != "" {
 		args = append(args, "-append", cmdline)
 	}
-	return args, nil
+	na, err := c.netArgs(c.Machine)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, na...), nil
 }
 
 // escapeOpt escapes a value inside a QEMU option list, where a comma is written twice.

@@ -21,7 +21,7 @@ func TestCommandArgs(t *testing.T) {
 	}{
 		{Config{Kernel: "k.xen"},
 			"-M microvm,x-option-roms=off,pit=on,rtc=on,pic=off,acpi=off,ioapic2=off,auto-kernel-cmdline=off -bios /usr/share/qemu/qboot.rom " +
-				"-accel tcg -cpu max -m 64 -nodefaults -no-user-config -display none -serial stdio -no-reboot " +
+				"-accel tcg -cpu max -m 128 -nodefaults -no-user-config -display none -serial stdio -no-reboot " +
 				"-device isa-debug-exit,iobase=0xf4,iosize=0x04 -chardev file,id=ugstatus,path=/tmp/a,,b/status " +
 				"-device isa-debugcon,iobase=0x402,chardev=ugstatus -kernel k.xen"},
 		{Config{Kernel: "k.xen", Machine: Q35, Accel: KVM, MemoryMiB: 128, Env: []string{"A=1"}, Args: []string{"x y"}},

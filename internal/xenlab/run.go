@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/unikgen/unikgen/internal/childproc"
+	"github.com/unikgen/unikgen/internal/cpio"
 	"github.com/unikgen/unikgen/templates"
 )
 
@@ -320,7 +321,7 @@ func writeInitrd(path, base string, kernel, cfg, disk []byte) error {
 		return err
 	}
 	zw, _ := gzip.NewWriterLevel(f, gzip.BestSpeed)
-	cw := &cpioWriter{w: zw}
+	cw := &cpio.Writer{W: zw}
 	cw.File("kernel.elf", 0o644, kernel)
 	cw.File("pvh.cfg", 0o644, cfg)
 	if disk != nil {

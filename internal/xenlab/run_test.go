@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/unikgen/unikgen/templates"
+
+	"github.com/unikgen/unikgen/internal/cpio"
 )
 
 func TestHarnessConfig(t *testing.T) {
@@ -87,9 +89,9 @@ func readCpio(t *testing.T, b []byte) map[string][]byte {
 			t.Fatalf("name of %q not NUL-terminated", name)
 		}
 		data := off + 110 + nsize
-		data += pad4(data)
+		data += cpio.Pad4(data)
 		if name == "TRAILER!!!" {
-			if end := data + size; len(b) != end+pad4(end) {
+			if end := data + size; len(b) != end+cpio.Pad4(end) {
 				t.Fatalf("archive is %d bytes, trailer ends at %d", len(b), end)
 			}
 			return files
@@ -99,7 +101,7 @@ func readCpio(t *testing.T, b []byte) map[string][]byte {
 		}
 		files[name] = b[data : data+size]
 		off = data + size
-		off += pad4(off)
+		off += cpio.Pad4(off)
 	}
 }
 

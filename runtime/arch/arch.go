@@ -15,6 +15,15 @@ func Inb(port uint16) uint8
 // Outl writes the 32-bit value v to I/O port port.
 func Outl(port uint16, v uint32)
 
+// Inl reads a 32-bit value from I/O port port.
+func Inl(port uint16) uint32
+
+// Outw writes the 16-bit value v to I/O port port.
+func Outw(port uint16, v uint16)
+
+// Inw reads a 16-bit value from I/O port port.
+func Inw(port uint16) uint16
+
 // Rdmsr reads model-specific register msr.
 func Rdmsr(msr uint32) uint64
 

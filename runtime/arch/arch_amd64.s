@@ -22,6 +22,28 @@ TEXT ·Outl(SB),NOSPLIT,$0-8
 	OUTL
 	RET
 
+// func Inl(port uint16) uint32
+TEXT ·Inl(SB),NOSPLIT,$0-12
+	MOVW	port+0(FP), DX
+	INL
+	MOVL	AX, ret+8(FP)
+	RET
+
+// func Outw(port uint16, v uint16)
+TEXT ·Outw(SB),NOSPLIT,$0-4
+	MOVW	port+0(FP), DX
+	MOVW	v+2(FP), AX
+	OUTW
+	RET
+
+// func Inw(port uint16) uint16
+TEXT ·Inw(SB),NOSPLIT,$0-10
+	MOVW	port+0(FP), DX
+	XORL	AX, AX
+	INW
+	MOVW	AX, ret+8(FP)
+	RET
+
 // func Rdmsr(msr uint32) uint64
 TEXT ·Rdmsr(SB),NOSPLIT,$0-16
 	MOVL	msr+0(FP), CX

@@ -32,6 +32,7 @@ const (
 )
 
 var (
+	booted    bool    // set by bootMain: package boot runs as a kernel, not in a host test
 	startInfo uintptr // set by start64
 	kernelFS  uintptr // set by start64: FS base whose -8 slot points at fakeG
 	stacks    [stacksSize]byte
@@ -47,6 +48,7 @@ func rt0PC() uintptr
 
 // bootMain brings the machine up and enters the Go runtime. It never returns.
 func bootMain() {
+	booted = true
 	info := readStartInfo(startInfo)
 	initPlatform()
 
@@ -76,6 +78,7 @@ func bootMain() {
 	fd.Init()
 	sys.Install(syscallTable())
 	sys.Debug = DebugSyscalls
+	sys.Services = Services
 
 	var regs sched.Regs
 	regs.RIP = uint64(rt0PC())

@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/mm"
 	"github.com/unikgen/unikgen/runtime/platform"
@@ -59,9 +60,14 @@ func buildProcessStack(info *bootInfo) uintptr {
 	putWord := func(w word) uintptr {
 		return putString(arch.Addr(cmd)+uintptr(w.start), uintptr(w.end-w.start))
 	}
-	var argv, envp [maxWords + 1]uintptr
+	putBytes := func(b []byte) uintptr { return putString(arch.Addr(b), uintptr(len(b))) }
+	putStr := func(s string) uintptr {
+		return putString(uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(len(s)))
+	}
+	var argv [maxWords + 1]uintptr
+	var envp [maxWords + 3]uintptr // the command line's, GOMEMLIMIT, GOMAXPROCS
 	argc := 0
-	argv[argc] = putString(uintptr(unsafe.Pointer(unsafe.StringData(ProgramName))), uintptr(len(ProgramName)))
+	argv[argc] = putStr(ProgramName)
 	argc++
 	for _, w := range args {
 		argv[argc] = putWord(w)
@@ -70,6 +76,16 @@ func buildProcessStack(info *bootInfo) uintptr {
 	envc := 0
 	for _, w := range env {
 		envp[envc] = putWord(w)
+		envc++
+	}
+	var limitBuf [64]byte
+	if e := memLimitEnv(limitBuf[:]); e != nil && !hasEnv(cmd, env, "GOMEMLIMIT") {
+		envp[envc] = putBytes(e)
+		envc++
+	}
+	if Services && !hasEnv(cmd, env, "GOMAXPROCS") {
+		// The relay server needs a P of its own while a thread waits for it (docs/network.md).
+		envp[envc] = putStr("GOMAXPROCS=2")
 		envc++
 	}
 	p &^= 15
@@ -112,4 +128,40 @@ func buildProcessStack(info *bootInfo) uintptr {
 	put(atNull)
 	put(0)
 	return sp
+}
+
+// hasEnv reports whether one of the environment words env of cmd sets key.
+func hasEnv(cmd []byte, env []word, key string) bool {
+	for _, w := range env {
+		b := cmd[w.start:w.end]
+		if len(b) > len(key) && b[len(key)] == '=' && string(b[:len(key)]) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// memLimitEnv formats into buf (at least 34 bytes) the GOMEMLIMIT entry that tells the Go runtime
+// how much memory it may use, and returns it; nil when the machine has too little for one.
+//
+// Without it the runtime does not know the machine's size: with GOGC=100 it lets the heap grow to
+// twice what is live before collecting, so a program with 40 MiB live dies out of memory in a
+// 64 MiB machine that could hold it. The limit is the memory free now, when only the kernel, the
+// image and the main thread's first stack pages are in use, minus a reserve for what the kernel
+// takes later on the program's behalf and the runtime does not count: page tables (one 4 KiB
+// frame per 2 MiB of program memory), thread slots (1 KiB each), the pages of the main thread's
+// stack. The reserve is 1/32 of the free memory plus 1 MiB. A limit is soft (the runtime collects
+// more often as it nears it, and exceeds it rather than fail), so a program whose live heap is
+// larger still runs out of memory, with the kernel's message.
+func memLimitEnv(buf []byte) []byte {
+	used, total := mm.Stats()
+	free := uint64(total-used) * mm.PageSize
+	reserve := free/32 + 1<<20
+	if free <= 2*reserve {
+		return nil
+	}
+	n := copy(buf, "GOMEMLIMIT=")
+	n += len(klog.FormatDec(buf[n:n+20], int64((free-reserve)>>10)))
+	n += copy(buf[n:], "KiB")
+	return buf[:n]
 }

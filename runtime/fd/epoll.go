@@ -21,7 +21,7 @@ const (
 	epollCtlMod = 3
 
 	epollEventSize = 12 // packed {u32 events; u64 data}
-	maxInterest    = 256
+	maxInterest    = MaxFiles
 )
 
 type interest struct {
@@ -38,7 +38,7 @@ type epoll struct {
 	items [maxInterest]interest
 }
 
-var epolls [8]epoll
+var epolls [4]epoll
 
 // EpollCreate1 implements epoll_create1(2).
 func EpollCreate1(flags int) int64 {
@@ -48,7 +48,7 @@ func EpollCreate1(flags int) int64 {
 	for i := range epolls {
 		if !epolls[i].used {
 			epolls[i] = epoll{used: true}
-			r := alloc(kindEpoll, int32(i), flags)
+			r := open(kindEpoll, int32(i), flags|oRDWR)
 			if r < 0 {
 				epolls[i].used = false
 			}
@@ -80,11 +80,15 @@ func (e *epoll) remove(fd int32) bool {
 // EpollCtl implements epoll_ctl(2).
 func EpollCtl(epfd, op, fd int, ev uintptr) int64 {
 	f := get(epfd)
-	if f == nil || get(fd) == nil {
+	tf, ti := fileOf(fd)
+	if f == nil || tf == nil {
 		return -eBADF
 	}
 	if f.kind != kindEpoll || fd == epfd {
 		return -eINVAL
+	}
+	if !tf.pollable {
+		return -ePERM // a regular file or a directory, as on Linux
 	}
 	e := &epolls[f.obj]
 	var events uint32
@@ -101,14 +105,14 @@ func EpollCtl(epfd, op, fd int, ev uintptr) int64 {
 		if e.n == maxInterest {
 			return -eNOMEM
 		}
-		e.items[e.n] = interest{fd: int32(fd), events: events, data: data, gen: files[fd].gen - 1}
+		e.items[e.n] = interest{fd: int32(fd), events: events, data: data, gen: files[ti].gen - 1}
 		e.n++
 	case epollCtlMod:
 		i := e.find(int32(fd))
 		if i < 0 {
 			return -eNOENT
 		}
-		e.items[i] = interest{fd: int32(fd), events: events, data: data, gen: files[fd].gen - 1}
+		e.items[i] = interest{fd: int32(fd), events: events, data: data, gen: files[ti].gen - 1}
 	case epollCtlDel:
 		if !e.remove(int32(fd)) {
 			return -eNOENT
@@ -126,6 +130,8 @@ func ready(f *file) uint32 {
 		return epollOUT
 	case kindEventfd:
 		return eventfdReady(f)
+	case kindServed:
+		return servedReady(f)
 	}
 	return 0
 }
@@ -145,7 +151,7 @@ func EpollPwait(epfd int, events uintptr, max, timeoutMs int) int64 {
 	n := 0
 	for i := 0; i < e.n && n < max; i++ {
 		it := &e.items[i]
-		tf := &files[it.fd]
+		tf := get(int(it.fd))
 		r := ready(tf) & (it.events | epollERR | epollHUP)
 		if r == 0 || it.fired {
 			continue

@@ -5,12 +5,14 @@ import (
 	"unsafe"
 
 	"github.com/unikgen/unikgen/runtime/sched"
+	"github.com/unikgen/unikgen/runtime/sched/schedtest"
 )
 
 func addr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
 
 func TestEventfdEpoll(t *testing.T) {
 	Init()
+	sched.UseFrames(schedtest.Frames(4))
 	var regs sched.Regs
 	th := sched.New(&regs, 0, -1)
 	sched.Start(th)

@@ -23,7 +23,7 @@ func Eventfd2(initval uint, flags int) int64 {
 	for i := range eventfds {
 		if !eventfds[i].used {
 			eventfds[i] = eventfd{used: true, count: uint64(initval), semaphore: flags&efdSemaphore != 0}
-			r := alloc(kindEventfd, int32(i), flags)
+			r := open(kindEventfd, int32(i), flags|oRDWR)
 			if r < 0 {
 				eventfds[i].used = false
 			}
@@ -33,7 +33,7 @@ func Eventfd2(initval uint, flags int) int64 {
 	return -eMFILE
 }
 
-func eventfdRead(f *file, buf, n uintptr) int64 {
+func eventfdRead(f *file, fi int, buf, n uintptr) int64 {
 	if n < 8 {
 		return -eINVAL
 	}
@@ -42,7 +42,7 @@ func eventfdRead(f *file, buf, n uintptr) int64 {
 		if f.flags&oNONBLOCK != 0 {
 			return -eAGAIN
 		}
-		sched.Block(sched.WaitPoll, 0, 0)
+		sched.Block(sched.WaitFile, uintptr(fi), 0)
 		return 0
 	}
 	v := e.count
@@ -51,11 +51,11 @@ func eventfdRead(f *file, buf, n uintptr) int64 {
 	}
 	e.count -= v
 	*arch.U64(buf) = v
-	changed(f)
+	changed(fi)
 	return 8
 }
 
-func eventfdWrite(f *file, buf, n uintptr) int64 {
+func eventfdWrite(f *file, fi int, buf, n uintptr) int64 {
 	if n < 8 {
 		return -eINVAL
 	}
@@ -68,11 +68,11 @@ func eventfdWrite(f *file, buf, n uintptr) int64 {
 		if f.flags&oNONBLOCK != 0 {
 			return -eAGAIN
 		}
-		sched.Block(sched.WaitPoll, 0, 0)
+		sched.Block(sched.WaitFile, uintptr(fi), 0)
 		return 0
 	}
 	e.count += v
-	changed(f)
+	changed(fi)
 	return 8
 }
 

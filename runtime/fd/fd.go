@@ -1,9 +1,15 @@
-// Package fd implements the program's file descriptors: the console on descriptors 0, 1 and 2,
-// eventfd(2) counters and epoll(7) instances. The Go runtime needs the last two even in a program
-// without networking: its first timer starts the netpoller, which waits in epoll_pwait and is
-// woken through an eventfd.
+// Package fd implements the program's file descriptors: the descriptor table, the open file
+// descriptions it points to (shared by dup'd descriptors, as on Linux), and the kinds of file the
+// kernel serves itself: the console on descriptors 0, 1 and 2, eventfd(2) counters and epoll(7)
+// instances. The Go runtime needs the last two even in a program without networking: its first
+// timer starts the netpoller, which waits in epoll_pwait and is woken through an eventfd.
 //
-// Reference: Linux eventfd(2), epoll_create1(2), epoll_ctl(2), epoll_wait(2), fcntl(2);
+// Files of the served kind (sockets, and files of a file system) belong to the program-context
+// server of runtime/relay: runtime/sys forwards the calls on them, and this package keeps what
+// the kernel must answer itself: the descriptor, its flags, and the object's readiness for epoll,
+// which the server reports with each completion and with notifications (see readiness.go).
+//
+// Reference: Linux eventfd(2), epoll_create1(2), epoll_ctl(2), epoll_wait(2), fcntl(2), dup(2);
 // include/uapi/linux/eventpoll.h (struct epoll_event is packed on x86-64: 12 bytes).
 package fd
 
@@ -13,8 +19,8 @@ import (
 	"github.com/unikgen/unikgen/runtime/sched"
 )
 
-// MaxFiles bounds the descriptor table (reported as RLIMIT_NOFILE).
-const MaxFiles = 256
+// MaxFiles bounds the descriptor table (reported as RLIMIT_NOFILE) and the open files.
+const MaxFiles = 1024
 
 // File kinds.
 const (
@@ -22,73 +28,114 @@ const (
 	kindConsole
 	kindEventfd
 	kindEpoll
+	kindServed
 )
 
 // Flags (include/uapi/asm-generic/fcntl.h).
 const (
+	oACCMODE  = 03
 	oRDWR     = 02
+	oAPPEND   = 02000
 	oNONBLOCK = 04000
 	oCLOEXEC  = 02000000
 )
 
 // errno values.
 const (
-	eBADF  = 9
-	eAGAIN = 11
-	eINVAL = 22
-	eMFILE = 24
-	eNOENT = 2
-	eEXIST = 17
-	eNOMEM = 12
-	eNOTTY = 25
-	eSPIPE = 29
-	eNOSYS = 38
-	ePERM  = 1
+	eBADF    = 9
+	eAGAIN   = 11
+	eINVAL   = 22
+	eMFILE   = 24
+	eNOENT   = 2
+	eEXIST   = 17
+	eNOMEM   = 12
+	eNOTTY   = 25
+	eSPIPE   = 29
+	eNOSYS   = 38
+	ePERM    = 1
+	eFAULT   = 14
+	eNOTSOCK = 88
+	eNOTCONN = 107
 )
 
+// file is an open file description: what a descriptor refers to, shared by its duplicates.
 type file struct {
-	kind    uint8
-	cloexec bool
-	flags   int   // status flags: O_NONBLOCK
-	obj     int32 // index into the kind's table
-	gen     uint32
+	kind     uint8
+	pollable bool  // served files: epoll accepts it (sockets yes, regular files no)
+	flags    int   // status flags: access mode, O_NONBLOCK, O_APPEND
+	refs     int32 // descriptors referring to it
+	obj      int32 // index into the kind's table, or the server's object
+	gen      uint32
 }
 
-var files [MaxFiles]file
+// descriptor is one slot of the descriptor table.
+type descriptor struct {
+	file    int32 // index into files plus one; 0 = free
+	cloexec bool
+}
+
+var (
+	fds   [MaxFiles]descriptor
+	files [MaxFiles]file
+)
 
 // Init opens the console on descriptors 0, 1 and 2.
 func Init() {
 	for i := 0; i < 3; i++ {
-		files[i] = file{kind: kindConsole, flags: oRDWR}
+		files[i] = file{kind: kindConsole, flags: oRDWR, refs: 1}
+		fds[i] = descriptor{file: int32(i + 1)}
 	}
+}
+
+// fileOf returns the open file of descriptor fd and its index, or nil.
+func fileOf(fd int) (*file, int) {
+	if fd < 0 || fd >= MaxFiles || fds[fd].file == 0 {
+		return nil, -1
+	}
+	i := int(fds[fd].file - 1)
+	return &files[i], i
 }
 
 func get(fd int) *file {
-	if fd < 0 || fd >= MaxFiles || files[fd].kind == kindNone {
-		return nil
-	}
-	return &files[fd]
+	f, _ := fileOf(fd)
+	return f
 }
 
-func alloc(kind uint8, obj int32, flags int) int64 {
+// open makes a new open file and a descriptor for it, at the lowest free number.
+func open(kind uint8, obj int32, flags int) int64 {
+	fd := lowestFree(0)
+	if fd < 0 {
+		return -eMFILE
+	}
 	for i := range files {
-		if files[i].kind == kindNone {
-			files[i] = file{kind: kind, obj: obj, flags: flags & oNONBLOCK, cloexec: flags&oCLOEXEC != 0}
-			return int64(i)
+		if files[i].refs == 0 {
+			files[i] = file{kind: kind, obj: obj, flags: flags &^ oCLOEXEC, refs: 1, pollable: true}
+			fds[fd] = descriptor{file: int32(i + 1), cloexec: flags&oCLOEXEC != 0}
+			return int64(fd)
 		}
 	}
 	return -eMFILE
 }
 
-// changed records that fd's readiness may have changed and wakes the threads polling.
-func changed(f *file) {
-	f.gen++
+func lowestFree(from int) int {
+	for i := from; i < MaxFiles; i++ {
+		if fds[i].file == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// changed records that file i's readiness may have changed and wakes the threads polling it.
+func changed(i int) {
+	files[i].gen++
 	sched.WakePollers()
+	sched.WakeFile(uintptr(i))
 }
 
 // Read implements read(2).
 func Read(fd int, buf, n uintptr) int64 {
-	f := get(fd)
+	f, i := fileOf(fd)
 	if f == nil {
 		return -eBADF
 	}
@@ -96,14 +143,14 @@ func Read(fd int, buf, n uintptr) int64 {
 	case kindConsole:
 		return 0 // end of input
 	case kindEventfd:
-		return eventfdRead(f, buf, n)
+		return eventfdRead(f, i, buf, n)
 	}
 	return -eINVAL
 }
 
 // Write implements write(2).
 func Write(fd int, buf, n uintptr) int64 {
-	f := get(fd)
+	f, i := fileOf(fd)
 	if f == nil {
 		return -eBADF
 	}
@@ -112,7 +159,7 @@ func Write(fd int, buf, n uintptr) int64 {
 		klog.Write(arch.Bytes(buf, n))
 		return int64(n)
 	case kindEventfd:
-		return eventfdWrite(f, buf, n)
+		return eventfdWrite(f, i, buf, n)
 	}
 	return -eINVAL
 }
@@ -141,26 +188,76 @@ func Writev(fd int, iov uintptr, cnt int) int64 {
 	return total
 }
 
-// Close implements close(2).
+// Close implements close(2). The open file goes when its last descriptor does; for a served
+// file the server is told to release its object.
 func Close(fd int) int64 {
-	f := get(fd)
+	f, i := fileOf(fd)
 	if f == nil {
 		return -eBADF
+	}
+	fds[fd] = descriptor{}
+	// Drop the descriptor from every epoll interest list.
+	for k := range epolls {
+		if epolls[k].used {
+			epolls[k].remove(int32(fd))
+		}
+	}
+	f.refs--
+	if f.refs > 0 {
+		return 0
 	}
 	switch f.kind {
 	case kindEventfd:
 		eventfds[f.obj].used = false
 	case kindEpoll:
 		epolls[f.obj].used = false
+	case kindServed:
+		releaseServed(f.obj)
 	}
-	// Drop the descriptor from every epoll interest list, as the last close does on Linux.
-	for i := range epolls {
-		if epolls[i].used {
-			epolls[i].remove(int32(fd))
-		}
-	}
-	*f = file{}
+	files[i] = file{}
 	return 0
+}
+
+// Dup implements dup(2) and fcntl F_DUPFD/F_DUPFD_CLOEXEC: a new descriptor, at least from,
+// for the same open file.
+func Dup(fd, from int, cloexec bool) int64 {
+	if from < 0 || from >= MaxFiles {
+		return -eINVAL
+	}
+	f := get(fd)
+	if f == nil {
+		return -eBADF
+	}
+	n := lowestFree(from)
+	if n < 0 {
+		return -eMFILE
+	}
+	fds[n] = descriptor{file: fds[fd].file, cloexec: cloexec}
+	f.refs++
+	return int64(n)
+}
+
+// Dup3 implements dup3(2) (and dup2(2) with flags 0, where oldfd == newfd is allowed).
+func Dup3(oldfd, newfd, flags int, dup2 bool) int64 {
+	if flags&^oCLOEXEC != 0 {
+		return -eINVAL
+	}
+	f := get(oldfd)
+	if f == nil || newfd < 0 || newfd >= MaxFiles {
+		return -eBADF
+	}
+	if oldfd == newfd {
+		if dup2 {
+			return int64(newfd)
+		}
+		return -eINVAL
+	}
+	if fds[newfd].file != 0 {
+		Close(newfd)
+	}
+	fds[newfd] = descriptor{file: fds[oldfd].file, cloexec: flags&oCLOEXEC != 0}
+	f.refs++
+	return int64(newfd)
 }
 
 // Fcntl implements fcntl(2) for the commands the Go runtime and os use.
@@ -171,26 +268,19 @@ func Fcntl(fd, cmd int, arg uintptr) int64 {
 	}
 	switch cmd {
 	case 0, 1030: // F_DUPFD, F_DUPFD_CLOEXEC
-		for i := int(arg); i >= 0 && i < MaxFiles; i++ {
-			if files[i].kind == kindNone {
-				files[i] = *f
-				files[i].cloexec = cmd == 1030
-				return int64(i)
-			}
-		}
-		return -eMFILE
+		return Dup(fd, int(arg), cmd == 1030)
 	case 1: // F_GETFD
-		if f.cloexec {
+		if fds[fd].cloexec {
 			return 1
 		}
 		return 0
 	case 2: // F_SETFD
-		f.cloexec = arg&1 != 0
+		fds[fd].cloexec = arg&1 != 0
 		return 0
 	case 3: // F_GETFL
-		return int64(f.flags | oRDWR)
-	case 4: // F_SETFL
-		f.flags = int(arg) & oNONBLOCK
+		return int64(f.flags)
+	case 4: // F_SETFL: O_APPEND and O_NONBLOCK can change
+		f.flags = f.flags&^(oNONBLOCK|oAPPEND) | int(arg)&(oNONBLOCK|oAPPEND)
 		return 0
 	}
 	return -eINVAL
@@ -213,7 +303,8 @@ func Ioctl(fd int, req, arg uintptr) int64 {
 	return -eNOTTY
 }
 
-// Fstat implements fstat(2): the console is a character device; others are anonymous inodes.
+// Fstat implements fstat(2) for the kernel's own files: the console is a character device; the
+// others are anonymous inodes.
 func Fstat(fd int, st uintptr) int64 {
 	f := get(fd)
 	if f == nil {

@@ -1,9 +1,15 @@
-// Package ktime keeps time for the library OS: a monotonic clock from the TSC (calibrated against
-// the PIT on PC-like machines, or taken from the platform, e.g. Xen's pvclock), the wall clock
-// read once at boot, and the one-shot local APIC timer that wakes the scheduler.
+// Package ktime keeps time for the library OS: a monotonic clock from the TSC (its rate measured
+// against the PIT on PC-like machines, at boot and then continuously, or taken from the platform,
+// e.g. Xen's pvclock), the wall clock read once at boot, and the one-shot local APIC timer that
+// wakes the scheduler.
+//
+// Under QEMU's TCG the TSC is the host's TSC and the PIT and the APIC timer follow the host's
+// CLOCK_MONOTONIC (QEMU_CLOCK_VIRTUAL), but nothing tells the guest the TSC's frequency (no CPUID
+// leaf 0x15/0x16/0x40000010, no kvmclock) and the vCPU can be descheduled by the host at any
+// instruction: see pit.go for how the rate is measured anyway.
 //
 // Reference: Intel SDM Vol. 3A §17.17 (time-stamp counter), §10.5.4 (APIC timer); Intel 8254
-// Programmable Interval Timer datasheet (mode 0, channel 2 gate on port 0x61).
+// Programmable Interval Timer datasheet (mode 2, read-back by counter latch command).
 package ktime
 
 import (
@@ -12,9 +18,14 @@ import (
 	"github.com/unikgen/unikgen/runtime/arch"
 )
 
+// The TSC clock: ns = nsBase + (tsc - tscBase) * tscMult >> 32. The vDSO reads these words in
+// program context, where an interrupt may change them between two reads: clockSeq is incremented
+// before and after every change, so a reader that sees it odd or changed reads again.
 var (
-	tscBase  uint64 // TSC at boot: monotonic time 0
-	tscMult  uint64 // ns = (tsc - tscBase) * tscMult >> 32
+	clockSeq uint32
+	tscBase  uint64 // TSC at monotonic time nsBase
+	nsBase   int64
+	tscMult  uint64 // ns per TSC tick, 32.32 fixed point
 	tscHz    uint64
 	wallBase int64 // wall-clock ns at monotonic time 0
 
@@ -24,12 +35,32 @@ var (
 
 // SetTSCHz sets the TSC frequency and makes now monotonic time 0.
 func SetTSCHz(hz uint64) {
+	clockSeq++
 	tscHz = hz
 	tscMult = (uint64(1e9) << 32) / hz
 	tscBase = arch.Rdtsc()
+	nsBase = 0
+	clockSeq++
 }
 
-// TSCHz returns the calibrated TSC frequency.
+// setTSCRate changes the TSC frequency from the TSC value now on, keeping the clock continuous
+// and monotonic: the time at now is the same by the old and the new rate.
+func setTSCRate(now, hz uint64) {
+	ns := tscNanos(now)
+	clockSeq++
+	tscBase = now
+	nsBase = ns
+	tscHz = hz
+	tscMult = (uint64(1e9) << 32) / hz
+	clockSeq++
+}
+
+func tscNanos(tsc uint64) int64 {
+	hi, lo := bits.Mul64(tsc-tscBase, tscMult)
+	return nsBase + int64(hi<<32|lo>>32)
+}
+
+// TSCHz returns the TSC frequency the clock uses now.
 func TSCHz() uint64 { return tscHz }
 
 // UsePlatformClock makes f the monotonic clock (ns since an arbitrary origin, never decreasing).
@@ -40,8 +71,7 @@ func Nanotime() int64 {
 	if platformNanotime != nil {
 		return platformNanotime()
 	}
-	hi, lo := bits.Mul64(arch.Rdtsc()-tscBase, tscMult)
-	return int64(hi<<32 | lo>>32)
+	return tscNanos(arch.Rdtsc())
 }
 
 // SetWallClock records that the wall clock reads wallNs (ns since the Unix epoch) now.
@@ -49,47 +79,6 @@ func SetWallClock(wallNs int64) { wallBase = wallNs - Nanotime() }
 
 // Walltime returns ns since the Unix epoch.
 func Walltime() int64 { return wallBase + Nanotime() }
-
-// PIT (8254) ports and its input clock.
-const (
-	pitHz      = 1193182
-	pitCh0     = 0x40
-	pitCommand = 0x43
-)
-
-// CalibrateTSC measures the TSC frequency against channel 0 of the PIT over about 2 ms: the
-// channel counts down from 65536 at 1.193182 MHz, and its count is latched and read until enough
-// PIT ticks have passed. (Channel 2 would need the port 0x61 gate, which QEMU's microvm lacks.)
-// It returns 0 when no PIT answers (a Xen PVH guest has none).
-func CalibrateTSC() uint64 {
-	const window = pitHz / 500 // 2 ms: 2386 PIT ticks, so the rounding error is below 0.05%
-	arch.Outb(0x21, 0xff)      // mask the 8259 PICs: channel 0 drives IRQ 0
-	arch.Outb(0xA1, 0xff)
-	arch.Outb(pitCommand, 0x34) // channel 0, lobyte/hibyte, mode 2 (rate generator), binary
-	arch.Outb(pitCh0, 0)
-	arch.Outb(pitCh0, 0) // count 0 = 65536
-	read := func() uint16 {
-		arch.Outb(pitCommand, 0x00) // latch channel 0
-		lo := arch.Inb(pitCh0)
-		return uint16(arch.Inb(pitCh0))<<8 | uint16(lo)
-	}
-	prev := read()
-	t0 := arch.Rdtsc()
-	elapsed := 0
-	for i := 0; elapsed < window; i++ {
-		if i > 2_000_000 {
-			return 0
-		}
-		cur := read()
-		elapsed += int(prev - cur)
-		prev = cur
-	}
-	t1 := arch.Rdtsc()
-	if t1 <= t0 {
-		return 0
-	}
-	return (t1 - t0) * pitHz / uint64(elapsed)
-}
 
 // CMOS real-time clock (MC146818) ports and registers.
 const (

@@ -29,7 +29,9 @@ split: \
 // vdsoClockGettime is the program's __vdso_clock_gettime (runtime/vdso): int
 // clock_gettime(clockid_t DI, struct timespec *SI), System V ABI, run in program context. It
 // serves CLOCK_REALTIME and CLOCK_MONOTONIC (and their _COARSE and BOOTTIME variants) from the
-// TSC with the kernel's calibration, and makes the real system call for any other clock.
+// TSC with the kernel's calibration, and makes the real system call for any other clock. The
+// kernel may change the calibration (ktime.setTSCRate) in an interrupt between any two
+// instructions: the reads are repeated when ·clockSeq was odd or changed meanwhile.
 TEXT ·vdsoClockGettime(SB),NOSPLIT|NOFRAME,$0
 	CLOCK_FILTER(tsc, syscall)
 syscall:
@@ -37,6 +39,9 @@ syscall:
 	SYSCALL
 	RET
 tsc:
+	MOVL	·clockSeq(SB), R9
+	TESTL	$1, R9
+	JNE	tsc
 	RDTSC
 	SHLQ	$32, DX
 	ORQ	DX, AX
@@ -44,7 +49,10 @@ tsc:
 	MULQ	·tscMult(SB)		// DX:AX = (tsc - base) * mult
 	SHRQ	$32, AX
 	SHLQ	$32, DX
-	ORQ	DX, AX			// ns since boot
+	ORQ	DX, AX
+	ADDQ	·nsBase(SB), AX		// ns since boot
+	CMPL	·clockSeq(SB), R9
+	JNE	tsc
 	STORE_TIMESPEC(wall, split)
 
 // func VDSOClockGettimePC() uintptr

@@ -11,11 +11,19 @@ import (
 
 func callVDSO(clock int32, ts *[2]int64) int64
 
-// TestVDSOClock compares the vDSO clock_gettime with the kernel's Nanotime and Walltime.
+// TestVDSOClock compares the vDSO clock_gettime with the kernel's Nanotime and Walltime, before
+// and after the rate is corrected (the vDSO must use the new base and rate).
 func TestVDSOClock(t *testing.T) {
 	SetTSCHz(2_500_000_000)
 	SetWallClock(1_700_000_000e9)
 	time.Sleep(10 * time.Millisecond)
+	checkVDSO(t)
+	setTSCRate(arch.Rdtsc(), 1_700_000_000)
+	time.Sleep(10 * time.Millisecond)
+	checkVDSO(t)
+}
+
+func checkVDSO(t *testing.T) {
 	var ts [2]int64
 	for _, c := range []struct {
 		clock int32

@@ -1,10 +1,29 @@
 package sched
 
-import "testing"
+import (
+	"testing"
+	"unsafe"
 
+	"github.com/unikgen/unikgen/runtime/sched/schedtest"
+)
+
+var hostFrames = schedtest.Frames(MaxThreads / slotsPerFrame)
+
+// reset empties the thread table, keeping the slots' frames.
 func reset() {
-	threads = [MaxThreads]Thread{}
-	runHead, runLen, cur = 0, 0, 0
+	UseFrames(hostFrames)
+	for i := 0; i < nslots; i++ {
+		*T(i) = Thread{}
+	}
+	nslots, live, firstFree = 0, 0, 0
+	runHead, runTail, runLen, cur = 0, 0, 0, 0
+}
+
+// run makes thread i the running thread.
+func run(i int) {
+	removeRunnable(i)
+	cur = i
+	T(i).State = Running
 }
 
 func newThread(t *testing.T) int {
@@ -22,8 +41,7 @@ func TestFutexWaitWake(t *testing.T) {
 	a, b, c := newThread(t), newThread(t), newThread(t)
 	Start(a)
 	Block(WaitFutex, 0x1000, 0)
-	cur = b
-	threads[b].State = Running
+	run(b)
 	Block(WaitFutex, 0x1000, 0)
 	if got := FutexWake(0x2000, 1); got != 0 {
 		t.Fatalf("woke %d threads on another address", got)
@@ -31,10 +49,10 @@ func TestFutexWaitWake(t *testing.T) {
 	if got := FutexWake(0x1000, 1); got != 1 {
 		t.Fatalf("FutexWake(n=1) woke %d", got)
 	}
-	if threads[a].State != Runnable || threads[a].Regs.RAX != 0 || threads[b].State != Blocked {
-		t.Fatalf("states after one wake: a=%d (rax %d) b=%d", threads[a].State, threads[a].Regs.RAX, threads[b].State)
+	if T(a).State != Runnable || T(a).Regs.RAX != 0 || T(b).State != Blocked {
+		t.Fatalf("states after one wake: a=%d (rax %d) b=%d", T(a).State, T(a).Regs.RAX, T(b).State)
 	}
-	if got := FutexWake(0x1000, 10); got != 1 || threads[b].State != Runnable {
+	if got := FutexWake(0x1000, 10); got != 1 || T(b).State != Runnable {
 		t.Fatalf("second wake: %d", got)
 	}
 	_ = c
@@ -48,27 +66,25 @@ func TestDeadlines(t *testing.T) {
 		wait     uint8
 		deadline int64
 	}{{sleeper, WaitSleep, 300}, {waiter, WaitFutex, 100}, {poller, WaitPoll, 200}} {
-		cur = c.i
-		threads[c.i].State = Running
+		run(c.i)
 		Block(c.wait, 0x10, c.deadline)
 	}
-	runLen = 0
 	if got := NextDeadline(); got != 100 {
 		t.Fatalf("next deadline %d, want 100", got)
 	}
 	Expire(150)
-	if threads[waiter].State != Runnable || int64(threads[waiter].Regs.RAX) != -eTIMEDOUT {
-		t.Fatalf("futex timeout: state %d rax %d", threads[waiter].State, int64(threads[waiter].Regs.RAX))
+	if T(waiter).State != Runnable || int64(T(waiter).Regs.RAX) != -eTIMEDOUT {
+		t.Fatalf("futex timeout: state %d rax %d", T(waiter).State, int64(T(waiter).Regs.RAX))
 	}
-	if threads[poller].State != Blocked || threads[sleeper].State != Blocked {
+	if T(poller).State != Blocked || T(sleeper).State != Blocked {
 		t.Fatal("threads woken before their deadline")
 	}
 	Expire(250)
-	if threads[poller].State != Runnable || !threads[poller].Restart {
+	if T(poller).State != Runnable || !T(poller).Restart {
 		t.Fatal("an expired poll must re-execute its system call")
 	}
 	Expire(300)
-	if threads[sleeper].State != Runnable || threads[sleeper].Regs.RAX != 0 {
+	if T(sleeper).State != Runnable || T(sleeper).Regs.RAX != 0 {
 		t.Fatal("sleep did not end with 0")
 	}
 	if NextDeadline() != 0 {
@@ -82,18 +98,18 @@ func TestInterruptAndTimeslice(t *testing.T) {
 	Start(a)
 	Block(WaitFutex, 0x10, 0)
 	Interrupt(a)
-	if int64(threads[a].Regs.RAX) != -eINTR || threads[a].State != Runnable {
+	if int64(T(a).Regs.RAX) != -eINTR || T(a).State != Runnable {
 		t.Fatal("a signal must end a wait with EINTR")
 	}
 	// b is running with a runnable thread waiting: the tick preempts it only after its slice.
-	removeRunnable(b)
-	cur, threads[b].State, sliceEnd = b, Running, 1000
+	run(b)
+	sliceEnd = 1000
 	Tick(999)
-	if threads[b].State != Running {
+	if T(b).State != Running {
 		t.Fatal("preempted before the end of the timeslice")
 	}
 	Tick(1000)
-	if threads[b].State != Runnable {
+	if T(b).State != Runnable {
 		t.Fatal("not preempted at the end of the timeslice")
 	}
 }
@@ -105,7 +121,7 @@ func TestThreadTable(t *testing.T) {
 	}
 	var r Regs
 	if New(&r, 0, -1) != -1 {
-		t.Fatal("a 65th thread was created")
+		t.Fatalf("thread %d was created", MaxThreads+1)
 	}
 	if Find(5) != 4 || Find(0) != -1 || Find(MaxThreads+1) != -1 {
 		t.Fatal("Find by thread id")
@@ -114,5 +130,81 @@ func TestThreadTable(t *testing.T) {
 	Exit()
 	if Find(4) != -1 || Live() != MaxThreads-1 {
 		t.Fatal("an exited thread is still found")
+	}
+	if i := New(&r, 0, -1); i != 3 || Find(4) != 3 {
+		t.Fatalf("the free slot was not reused: thread %d", i)
+	}
+}
+
+// TestThreadsBoundByMemory: threads take frames as they are created; when memory runs out, New
+// fails, and an exited thread's slot serves again.
+func TestThreadsBoundByMemory(t *testing.T) {
+	reset()
+	saved := slotFrames // the slots of other tests keep their host frames
+	slotFrames = [len(slotFrames)]uintptr{}
+	defer func() { slotFrames = saved; reset() }()
+	const frames = 3
+	var pages [frames][4096]byte
+	taken := 0
+	UseFrames(func() (uintptr, bool) {
+		if taken == frames {
+			return 0, false
+		}
+		taken++
+		return uintptr(unsafe.Pointer(&pages[taken-1])), true
+	})
+	var r Regs
+	n := 0
+	for New(&r, 0, -1) >= 0 {
+		n++
+	}
+	if n != frames*slotsPerFrame {
+		t.Fatalf("%d threads from %d frames, want %d", n, frames, frames*slotsPerFrame)
+	}
+	for i := 0; i < n; i++ {
+		if FXArea(i)%16 != 0 || FXArea(i) < slot(i)+unsafe.Sizeof(Thread{}) || FXArea(i)+fxSize > slot(i)+slotSize {
+			t.Fatalf("thread %d: FX area %#x misplaced in slot %#x", i, FXArea(i), slot(i))
+		}
+	}
+	cur = 5
+	Exit()
+	if i := New(&r, 0, -1); i != 5 {
+		t.Fatalf("after an exit New gave %d, want the freed slot 5", i)
+	}
+}
+
+// next runs the first runnable thread, as Schedule does (without the timer, which the host
+// lacks).
+func next() int {
+	i := int(runHead) - 1
+	run(i)
+	return i
+}
+
+// TestRunQueue: threads run in the order they became runnable; one taken out of the middle is
+// skipped.
+func TestRunQueue(t *testing.T) {
+	reset()
+	a, b, c, d := newThread(t), newThread(t), newThread(t), newThread(t)
+	Start(a)
+	removeRunnable(c)
+	T(c).State = Blocked
+	Block(WaitFutex, 0x10, 0) // a blocks
+	var order []int
+	for range 2 {
+		order = append(order, next())
+		Block(WaitFutex, 0x10, 0)
+	}
+	Wake(c, 0)
+	Wake(a, 0)
+	for range 2 {
+		order = append(order, next())
+		Block(WaitFutex, 0x10, 0)
+	}
+	if want := []int{b, d, c, a}; len(order) != 4 || order[0] != want[0] || order[1] != want[1] || order[2] != want[2] || order[3] != want[3] {
+		t.Fatalf("ran %v, want %v", order, want)
+	}
+	if runLen != 0 || runHead != 0 || runTail != 0 {
+		t.Fatalf("run queue not empty: len %d head %d tail %d", runLen, runHead, runTail)
 	}
 }

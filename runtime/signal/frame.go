@@ -98,11 +98,11 @@ func Deliver(i, sig int) {
 		put64(mc+uintptr(off)*8, v)
 	}
 	put64(mc+scSegs, userCS|userSS<<48)
-	f := lastFault[i]
-	if f.sig == sig {
+	fault := int(t.FaultSig) == sig
+	if fault {
 		put64(mc+scErr, r.Err)
-		put64(mc+scTrapno, f.trapno)
-		put64(mc+scCR2, f.addr)
+		put64(mc+scTrapno, t.FaultTrapno)
+		put64(mc+scCR2, t.FaultAddr)
 	}
 	put64(mc+scOldmask, t.SigMask)
 	put64(mc+scFpstate, uint64(fp))
@@ -110,10 +110,10 @@ func Deliver(i, sig int) {
 
 	info := frame + frameInfo
 	*arch.U32(info) = uint32(sig)
-	if f.sig == sig {
-		*(*int32)(arch.Ptr(info + 8)) = int32(f.code)
-		put64(info+16, f.addr)
-		lastFault[i] = faultInfo{}
+	if fault {
+		*(*int32)(arch.Ptr(info + 8)) = t.FaultCode
+		put64(info+16, t.FaultAddr)
+		t.FaultSig, t.FaultCode, t.FaultAddr, t.FaultTrapno = 0, 0, 0, 0
 	} else {
 		*(*int32)(arch.Ptr(info + 8)) = SI_TKILL
 		*arch.U32(info + 16) = 1 // si_pid

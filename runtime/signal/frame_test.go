@@ -6,11 +6,13 @@ import (
 
 	"github.com/unikgen/unikgen/runtime/arch"
 	"github.com/unikgen/unikgen/runtime/sched"
+	"github.com/unikgen/unikgen/runtime/sched/schedtest"
 )
 
 // TestDeliverAndReturn builds a frame for SIGSEGV on an alternate stack in host memory, checks
 // what a Linux handler would see, and restores the registers with rt_sigreturn.
 func TestDeliverAndReturn(t *testing.T) {
+	sched.UseFrames(schedtest.Frames(16))
 	alt := make([]byte, 64<<10)
 	userStack := make([]byte, 4096)
 	var regs sched.Regs

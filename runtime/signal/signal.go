@@ -182,15 +182,6 @@ func defaultIgnored(sig int) bool {
 	return false
 }
 
-// Synchronous fault information, recorded for the frame of the next delivery.
-type faultInfo struct {
-	sig, code int
-	addr      uint64
-	trapno    uint64
-}
-
-var lastFault [sched.MaxThreads]faultInfo
-
 // Fault raises a synchronous signal (a CPU exception in program code) on the current thread. It
 // returns false when the program cannot handle it: the signal is blocked, ignored or has its
 // default action, and the process must die.
@@ -200,7 +191,8 @@ func Fault(sig, code int, addr, trapno uint64) bool {
 	if a.handler == sigDfl || a.handler == sigIgn || t.SigMask&bit(sig) != 0 {
 		return false
 	}
-	lastFault[sched.Current()] = faultInfo{sig, code, addr, trapno}
+	// Recorded for the frame of the delivery (Deliver).
+	t.FaultSig, t.FaultCode, t.FaultAddr, t.FaultTrapno = int32(sig), int32(code), addr, trapno
 	t.SigPending |= bit(sig)
 	return true
 }

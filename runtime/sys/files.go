@@ -7,13 +7,47 @@ import (
 )
 
 // Read implements read(2).
-func Read(r *sched.Regs) int64 { return fd.Read(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX)) }
+func Read(r *sched.Regs) int64 {
+	if onServed(r) {
+		return 0
+	}
+	return fd.Read(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX))
+}
 
 // Write implements write(2).
-func Write(r *sched.Regs) int64 { return fd.Write(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX)) }
+func Write(r *sched.Regs) int64 {
+	if onServed(r) {
+		return 0
+	}
+	return fd.Write(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX))
+}
+
+// Readv implements readv(2): the console and eventfds read as read(2) would into the first
+// non-empty buffer.
+func Readv(r *sched.Regs) int64 {
+	if onServed(r) {
+		return 0
+	}
+	cnt := int(r.RDX)
+	if cnt < 0 || cnt > 1024 {
+		return -eINVAL
+	}
+	for i := 0; i < cnt; i++ {
+		iov := uintptr(r.RSI) + uintptr(i)*16
+		if l := uintptr(*arch.U64(iov + 8)); l != 0 {
+			return fd.Read(int(r.RDI), uintptr(*arch.U64(iov)), l)
+		}
+	}
+	return fd.Read(int(r.RDI), 0, 0)
+}
 
 // Writev implements writev(2).
-func Writev(r *sched.Regs) int64 { return fd.Writev(int(r.RDI), uintptr(r.RSI), int(r.RDX)) }
+func Writev(r *sched.Regs) int64 {
+	if onServed(r) {
+		return 0
+	}
+	return fd.Writev(int(r.RDI), uintptr(r.RSI), int(r.RDX))
+}
 
 // Close implements close(2).
 func Close(r *sched.Regs) int64 { return fd.Close(int(r.RDI)) }
@@ -21,17 +55,40 @@ func Close(r *sched.Regs) int64 { return fd.Close(int(r.RDI)) }
 // Fcntl implements fcntl(2).
 func Fcntl(r *sched.Regs) int64 { return fd.Fcntl(int(r.RDI), int(r.RSI), uintptr(r.RDX)) }
 
-// Ioctl implements ioctl(2).
-func Ioctl(r *sched.Regs) int64 { return fd.Ioctl(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX)) }
+// Ioctl implements ioctl(2). FIONBIO changes the descriptor's flags, which the kernel keeps;
+// other requests on served files go to the server.
+func Ioctl(r *sched.Regs) int64 {
+	if r.RSI != 0x5421 && onServed(r) { // FIONBIO
+		return 0
+	}
+	return fd.Ioctl(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX))
+}
 
 // Fstat implements fstat(2).
-func Fstat(r *sched.Regs) int64 { return fd.Fstat(int(r.RDI), uintptr(r.RSI)) }
+func Fstat(r *sched.Regs) int64 {
+	if onServed(r) {
+		return 0
+	}
+	return fd.Fstat(int(r.RDI), uintptr(r.RSI))
+}
+
+// Dup implements dup(2).
+func Dup(r *sched.Regs) int64 { return fd.Dup(int(r.RDI), 0, false) }
+
+// Dup2 implements dup2(2).
+func Dup2(r *sched.Regs) int64 { return fd.Dup3(int(r.RDI), int(r.RSI), 0, true) }
+
+// Dup3 implements dup3(2).
+func Dup3(r *sched.Regs) int64 { return fd.Dup3(int(r.RDI), int(r.RSI), int(r.RDX), false) }
 
 // Newfstatat implements newfstatat(2) for AT_EMPTY_PATH on an open descriptor; there are no
 // files to name.
 func Newfstatat(r *sched.Regs) int64 {
 	const atEmptyPath = 0x1000
 	if r.R10&atEmptyPath != 0 && *(*byte)(arch.Ptr(uintptr(r.RSI))) == 0 {
+		if onServed(r) {
+			return 0
+		}
 		return fd.Fstat(int(r.RDI), uintptr(r.RDX))
 	}
 	return -eNOENT
@@ -42,8 +99,11 @@ func Newfstatat(r *sched.Regs) int64 {
 // /etc this way and fall back on ENOENT.
 func NoFile(r *sched.Regs) int64 { return -eNOENT }
 
-// Pread64 implements pread64(2): no descriptor here is seekable.
+// Pread64 implements pread64(2): none of the kernel's own files is seekable.
 func Pread64(r *sched.Regs) int64 {
+	if onServed(r) {
+		return 0
+	}
 	if fd.Fcntl(int(r.RDI), 1, 0) < 0 {
 		return -eBADF
 	}
@@ -75,6 +135,3 @@ func EpollCtl(r *sched.Regs) int64 {
 func EpollPwait(r *sched.Regs) int64 {
 	return fd.EpollPwait(int(r.RDI), uintptr(r.RSI), int(int32(r.RDX)), int(int32(r.R10)))
 }
-
-// Socket refuses every socket: this kernel has no network stack.
-func Socket(r *sched.Regs) int64 { return -eAFNOSUPPORT }

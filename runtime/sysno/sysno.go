@@ -7,8 +7,12 @@ package sysno
 // Max is one more than the highest system-call number listed.
 const Max = len(names)
 
-// Name returns the name of system call nr, or "" when nr is not a known x86-64 call.
+// Name returns the name of system call nr, or "" when nr is neither a known x86-64 call nor one
+// of the library OS's private calls.
 func Name(nr int) string {
+	if k := nr - privateFirst; k >= 0 && k < len(privateNames) {
+		return privateNames[k]
+	}
 	if nr < 0 || nr >= len(names) {
 		return ""
 	}
@@ -20,6 +24,11 @@ func Number(name string) (int, bool) {
 	for i, n := range names {
 		if n == name && n != "" {
 			return i, true
+		}
+	}
+	for i, n := range privateNames {
+		if n == name {
+			return privateFirst + i, true
 		}
 	}
 	return 0, false

@@ -2,6 +2,7 @@ package trap
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/irq"
 	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/mm"
@@ -56,6 +57,8 @@ func userTrap() {
 	default:
 		if h := irqHandlers[v]; h != nil {
 			h()
+		} else {
+			irq.Handle(v)
 		}
 	}
 }
@@ -153,6 +156,8 @@ func kernelTrap(frame uintptr) {
 	}
 	if h := irqHandlers[v]; h != nil {
 		h()
+	} else {
+		irq.Handle(v)
 	}
 }
 

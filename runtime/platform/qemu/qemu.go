@@ -1,7 +1,7 @@
 // Package qemu is the library OS's platform for QEMU and KVM PC-like machines (microvm, q35, pc):
-// the console is the 16550 UART at COM1, time comes from the TSC calibrated against the 8254 PIT
-// and the CMOS real-time clock, and the machine ends through QEMU's isa-debug-exit device, after
-// the exact status has been written to the isa-debugcon port (docs/internals.md).
+// the console is the 16550 UART at COM1, time comes from the TSC (its rate measured against the
+// 8254 PIT) and the CMOS real-time clock, and the machine ends through QEMU's isa-debug-exit
+// device, after the exact status has been written to the isa-debugcon port (docs/internals.md).
 package qemu
 
 import (
@@ -19,14 +19,13 @@ func Init() {
 	platform.Install(platform.Ops{Name: "qemu", Exit: exit})
 }
 
-// InitClock calibrates the TSC against the PIT and reads the wall clock from the CMOS RTC.
+// InitClock makes the TSC the clock, its rate measured against the PIT at boot and then in the
+// background (ktime.UsePITClock), and reads the wall clock from the CMOS RTC.
 func InitClock() {
-	hz := ktime.CalibrateTSC()
-	if hz == 0 {
+	if !ktime.UsePITClock() {
 		klog.Print("unikgen: no PIT to calibrate the TSC; assuming 1 GHz\n")
-		hz = 1e9
+		ktime.SetTSCHz(1e9)
 	}
-	ktime.SetTSCHz(hz)
 	if sec, ok := ktime.ReadRTC(); ok {
 		ktime.SetWallClock(sec * 1e9)
 	}

@@ -22,6 +22,9 @@ const (
 	DefaultCmdline = "GODEBUG=asyncpreemptoff=1 LANG=C -- -greeting \"hello world\" --"
 	// DebugSyscalls makes a system call without a handler print its name once.
 	DebugSyscalls = true
+	// Services is true when program-context services (the network stack) serve calls through
+	// the relay.
+	Services = false
 )
 
 // table holds the handlers of the system calls the program can make; the others answer

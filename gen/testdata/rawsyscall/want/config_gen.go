@@ -11,6 +11,8 @@ import (
 	"github.com/unikgen/unikgen/runtime/platform/qemu"
 	"github.com/unikgen/unikgen/runtime/platform/xen"
 	"github.com/unikgen/unikgen/runtime/sys"
+	"github.com/unikgen/unikgen/services/netstack"
+	"github.com/unikgen/unikgen/services/netstack/virtionet"
 )
 
 // Configure-time settings.
@@ -23,6 +25,9 @@ const (
 	DefaultCmdline = ""
 	// DebugSyscalls makes a system call without a handler print its name once.
 	DebugSyscalls = false
+	// Services is true when program-context services (the network stack) serve calls through
+	// the relay.
+	Services = true
 )
 
 // syscallTable returns the system-call dispatch table of this kernel.
@@ -43,4 +48,15 @@ func initClock() {
 		return
 	}
 	qemu.InitClock()
+}
+
+// init starts the services that run in program context, before the program's own
+// initialisation (package boot is initialised before package main).
+func init() {
+	if !booted {
+		return // a host test of package boot, not a kernel
+	}
+	if err := netstack.Start(netstack.Config{Drivers: []netstack.Driver{virtionet.Probe}}); err != nil {
+		panic("unikgen: network: " + err.Error())
+	}
 }

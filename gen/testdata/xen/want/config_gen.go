@@ -23,6 +23,9 @@ const (
 	DefaultCmdline = ""
 	// DebugSyscalls makes a system call without a handler print its name once.
 	DebugSyscalls = false
+	// Services is true when program-context services (the network stack) serve calls through
+	// the relay.
+	Services = false
 )
 
 // table holds the handlers of the system calls the program can make; the others answer

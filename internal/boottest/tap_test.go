@@ -1,0 +1,118 @@
+package boottest
+
+// This file tests the network on a tap interface in a private network namespace that the test
+// creates: a static address from the kernel command line, and an address from a DHCP server
+// (dnsmasq) on the namespace's bridge. The tap offers every virtio-net offload (vnet_hdr), which
+// the driver must decline and still work. It needs root, iproute2, dnsmasq and curl.
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/testenv"
+)
+
+// netns is a network namespace with a bridge (10.9.0.1/24) and a tap on it.
+type netns struct {
+	name string
+	qemu string // a wrapper that runs QEMU inside the namespace
+}
+
+func newNetns(t *testing.T) *netns {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		testenv.Missing(t, "needs root to create a network namespace and a tap interface")
+	}
+	for _, tool := range []string{"ip", "dnsmasq", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			testenv.Missing(t, "%s not found (Debian packages iproute2, dnsmasq-base, curl)", tool)
+		}
+	}
+	n := &netns{name: fmt.Sprintf("ugtest%d", os.Getpid()%100000)}
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("netns", "add", n.name)
+	t.Cleanup(func() { exec.Command("ip", "netns", "delete", n.name).Run() })
+	run("-n", n.name, "link", "set", "lo", "up")
+	run("-n", n.name, "link", "add", "br0", "type", "bridge")
+	run("-n", n.name, "addr", "add", "10.9.0.1/24", "dev", "br0")
+	run("-n", n.name, "link", "set", "br0", "up")
+	run("-n", n.name, "tuntap", "add", "dev", "tap0", "mode", "tap")
+	run("-n", n.name, "link", "set", "tap0", "master", "br0")
+	run("-n", n.name, "link", "set", "tap0", "up")
+	qemuPath := testenv.NeedQEMU(t)
+	n.qemu = filepath.Join(t.TempDir(), "qemu-in-netns")
+	script := fmt.Sprintf("#!/bin/sh\nexec ip netns exec %s %s \"$@\"\n", n.name, qemuPath)
+	if err := os.WriteFile(n.qemu, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// exec runs a command inside the namespace.
+func (n *netns) exec(args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", n.name}, args...)...)
+}
+
+// curl GETs url from inside the namespace until it answers, or fails the test.
+func (n *netns) curl(t *testing.T, r *running, url string) string {
+	t.Helper()
+	var out []byte
+	var err error
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if out, err = n.exec("curl", "-s", "-f", "-m", "5", url).Output(); err == nil {
+			return string(out)
+		}
+	}
+	t.Fatalf("curl %s in the namespace: %v; console:\n%s", url, err, r.console.String())
+	return ""
+}
+
+func TestNetTap(t *testing.T) {
+	needQEMU(t)
+	n := newNetns(t)
+
+	t.Run("static", func(t *testing.T) {
+		r := boot(t, "examples/http", qemu.Config{QEMU: n.qemu, Net: qemu.NetTap + "tap0",
+			Env: []string{"UNIKGEN_NET_IPV4=10.9.0.15/24", "UNIKGEN_NET_GATEWAY4=10.9.0.1", "UNIKGEN_NET_DNS=10.9.0.1"}})
+		r.waitFor(t, "unikgen: eth0 10.9.0.15/24 via 10.9.0.1 (static), dns [10.9.0.1]", 90*time.Second)
+		if body := n.curl(t, r, "http://10.9.0.15/"); !strings.HasPrefix(body, "Hello from a unikernel! You asked for / from 10.9.0.1:") {
+			t.Errorf("GET /: %q", body)
+		}
+	})
+
+	t.Run("dhcp", func(t *testing.T) {
+		d := n.exec("dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=br0",
+			"--bind-interfaces", "--dhcp-range=10.9.0.50,10.9.0.60,255.255.255.0,1h", "--dhcp-option=3,10.9.0.1",
+			"--dhcp-option=6,10.9.0.1", "--dhcp-leasefile="+filepath.Join(t.TempDir(), "leases"))
+		var dlog syncBuffer
+		d.Stdout, d.Stderr = &dlog, &dlog
+		if err := d.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			d.Process.Kill()
+			d.Wait()
+		}()
+		r := boot(t, "examples/http", qemu.Config{QEMU: n.qemu, Net: qemu.NetTap + "tap0"})
+		r.waitFor(t, "(dhcp)", 90*time.Second)
+		m := regexp.MustCompile(`eth0 (10\.9\.0\.5\d)/24 via 10\.9\.0\.1 \(dhcp\), dns \[10\.9\.0\.1\]`).FindStringSubmatch(r.console.String())
+		if m == nil {
+			t.Fatalf("no DHCP lease from dnsmasq in the console:\n%s\ndnsmasq:\n%s", r.console.String(), dlog.String())
+		}
+		if body := n.curl(t, r, "http://"+m[1]+"/"); !strings.HasPrefix(body, "Hello from a unikernel!") {
+			t.Errorf("GET /: %q", body)
+		}
+	})
+}

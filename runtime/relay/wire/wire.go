@@ -1,0 +1,114 @@
+// Package wire is the binary interface between the kernel side of the relay (runtime/relay) and
+// its server in program context (services/relay): the private system-call numbers, and the
+// layouts of the records the two exchange through the server's buffers. It is pure data, shared
+// by both sides so that neither can drift from the other.
+//
+// The server asks for work with relay_wait and answers with completions:
+//
+//	relay_wait(out, outLen, done, nDone) -> number of request records written to out
+//	relay_done(done, nDone)             -> 0
+//	relay_notify(obj, events)           -> 0
+//	relay_irq(gsi, vector, ack, addr)   -> vector (routes a device interrupt to the server)
+//	relay_dma()                         -> physical address of a zeroed frame
+//	relay_addr(obj, local, llen, remote, rlen) -> 0 (a socket's addresses, for getsockname)
+//
+// Object numbers belong to the kernel: socket(2) reserves one and queues a request with no
+// caller (OpCreate semantics: nr SYS_SOCKET, tid 0) for the server to make the object; a call
+// that may make a new descriptor (accept4, openat) carries a spare number the server fills.
+// The out buffer starts with a header, then request records:
+//
+//	header (16 bytes)                 request record (72 bytes)
+//	+0  u32 count of records          +0  u32 id       (echoed in the completion)
+//	+4  u32 reserved                  +4  u32 nr       (system call number, or an Op)
+//	+8  u64 interrupt lines pending   +8  i32 obj      (server object of the descriptor, or -1)
+//	                                  +12 u32 flags    (the descriptor's status flags)
+//	                                  +16 u32 tid      (the calling thread; 0: nobody waits)
+//	                                  +20 i32 spare    (an object number reserved for a new
+//	                                                    descriptor the call may make, or -1)
+//	                                  +24 u64 args[6]  (the system call's arguments)
+//
+// A completion record (32 bytes):
+//
+//	+0  u32 id        the request answered
+//	+4  u32 how       HowResult, HowInstall...: how to apply the result
+//	+8  i64 result    the system call's result, or -errno
+//	+16 u32 ready     the object's readiness (epoll bits) after the call
+//	+20 u32 wait      with result -EAGAIN: the events a blocking descriptor waits for before the
+//	                  call runs again
+//	+24 u32 fdflags   with Install: O_NONBLOCK, O_CLOEXEC of the new descriptor
+//	+28 u32 reserved
+//
+// All fields are little-endian (the machine's order).
+package wire
+
+import "github.com/unikgen/unikgen/runtime/sysno"
+
+// Private system calls (defined in runtime/sysno).
+const (
+	SysWait   = sysno.SYS_UNIKGEN_RELAY_WAIT
+	SysDone   = sysno.SYS_UNIKGEN_RELAY_DONE
+	SysNotify = sysno.SYS_UNIKGEN_RELAY_NOTIFY
+	SysIRQ    = sysno.SYS_UNIKGEN_RELAY_IRQ
+	SysDMA    = sysno.SYS_UNIKGEN_RELAY_DMA
+	SysAddr   = sysno.SYS_UNIKGEN_RELAY_ADDR
+)
+
+// Header and record layouts.
+const (
+	HeaderSize  = 16
+	HdrCount    = 0
+	HdrIRQs     = 8
+	RequestSize = 72
+	ReqID       = 0
+	ReqNr       = 4
+	ReqObj      = 8
+	ReqFlags    = 12
+	ReqTID      = 16
+	ReqSpare    = 20
+	ReqArgs     = 24
+
+	CompletionSize = 32
+	DoneID         = 0
+	DoneHow        = 4
+	DoneResult     = 8
+	DoneReady      = 16
+	DoneWait       = 20
+	DoneFDFlags    = 24
+)
+
+// Request numbers that are not system calls.
+const (
+	// OpRelease tells the server that the last descriptor of obj was closed. No thread waits
+	// for it and it gets no completion.
+	OpRelease = 1000
+)
+
+// How a completion applies its result.
+const (
+	// HowResult returns result to the caller as is.
+	HowResult = 0
+	// HowInstall makes the request's spare object a new descriptor of the caller and returns
+	// the descriptor's number (result is ignored). When no descriptor is free the caller gets
+	// EMFILE and the server gets OpRelease for the object.
+	HowInstall = 1
+	// HowInstallFile is HowInstall for an object that is not pollable (a regular file or a
+	// directory): epoll_ctl refuses it with EPERM, as Linux does.
+	HowInstallFile = 2
+)
+
+// Interrupt acknowledgement kinds for SysIRQ: what the kernel does, in interrupt context, to
+// quiet a level-triggered device before it wakes the server.
+const (
+	AckNone       = 0 // edge-triggered or message-signalled: nothing to do
+	AckVirtioMMIO = 1 // virtio-mmio: read InterruptStatus (addr+0x60), write it to InterruptACK (addr+0x64)
+	AckPCIISR     = 2 // virtio-pci INTx: read the ISR status byte at addr (reading clears it)
+)
+
+// MaxObjects bounds the object numbers (0 <= obj < MaxObjects).
+const MaxObjects = 1024
+
+// SockaddrMax is the largest socket address relay_addr takes (struct sockaddr_in6).
+const SockaddrMax = 28
+
+// MaxIRQLines is the number of interrupt lines the server can be told about (bits of HdrIRQs).
+const MaxIRQLines = 64
