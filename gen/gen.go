@@ -89,6 +89,9 @@ type Result struct {
 	Analysis *analysis.Result
 	// Dir is the main package's directory.
 	Dir string
+	// MemoryFrom says where Plan.MemoryMiB comes from, for messages about it: "-m" (the
+	// override), the position of the config.Kernel.MemoryMiB value, or "" (the default).
+	MemoryFrom string
 }
 
 // Commit writes r.Files.
@@ -169,7 +172,10 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Dir: dirOf(main)}
+	r := &Result{Dir: dirOf(main), MemoryFrom: uc.field["MemoryMiB"]}
+	if o.Overrides.MemoryMiB != nil {
+		r.MemoryFrom = "-m"
+	}
 	if !o.Generic {
 		a := <-ach
 		if a.err != nil {

@@ -55,7 +55,14 @@ func runBuild(ctx context.Context, args []string) int {
 		return buildFailed(ctx, err)
 	}
 	os.Stderr.Write(res.Stderr)
-	fmt.Printf("%s: %d bytes\n", res.Image, res.Size)
+	fmt.Printf("%s: %d bytes, needs at least %d MiB of memory\n", res.Image, res.Size, res.MinMemoryMiB)
+	if flagSet(fs, "m") || g.MemoryFrom != "" || g.Plan.Target != config.QEMU {
+		// The memory goes into the xl config, or the user asked for it: it must be enough.
+		if err := checkMinMemory(g.Plan.MemoryMiB, g.MemoryFrom, res.Image, res.MinMemoryMiB); err != nil {
+			log.Print(err)
+			return exitUsage
+		}
+	}
 	if g.Plan.Target == config.QEMU {
 		return exitOK // a -target qemu kernel does not run on Xen: no xl config
 	}

@@ -9,7 +9,9 @@ Usage:
 The commands are:
 
 	build [-o FILE] [-m MiB] [PACKAGE]
-		Build the kernel image of PACKAGE (default ".") and print its size. The image is
+		Build the kernel image of PACKAGE (default ".") and print its size and the smallest
+		memory it boots in (its loaded part, plus 1.5 MiB for the kernel and the Go runtime
+		to start; the program's own needs come on top). The image is
 		written to FILE, by default the package's last import path element plus ".xen" in
 		the current directory; when FILE is a directory, into it under that name. As go build
 		does, build refuses (exit 2, before building) to overwrite a file that is not an ELF
@@ -20,15 +22,18 @@ The commands are:
 		memory (-m, else config.Kernel.MemoryMiB, default 128), 1 vCPU, the cmdline of the
 		configuration's boot-time defaults (Args, Env) if any, on_crash "preserve". Start it
 		on a Xen host with xl create -c hello.xl. A -target qemu kernel gets no xl.cfg.
+		A memory (-m or MemoryMiB) below the image's smallest is refused (exit 2).
 
 	run [flags] [PACKAGE] [-- ARGS...]
 		Build PACKAGE into a temporary directory and boot it under QEMU. The serial console
 		(the program's stdout and stderr) goes to standard output; ARGS become os.Args[1:].
 		Flags:
 			-m MiB            guest memory (default config.Kernel.MemoryMiB,
-			                  else 128); at most 4096, as the kernel uses
-			                  only memory below 4 GiB, and 1200 under
-			                  -target xen (what the nested machine leaves)
+			                  else 128); less than the image needs is
+			                  refused before booting, and so is more than
+			                  4096 (the kernel uses only memory below 4 GiB)
+			                  or, under -target xen, than 1200 (what the
+			                  nested machine leaves)
 			-timeout D        kill the guest after D (default 60s); 0 means no
 			                  limit, a negative D is refused
 			-accel tcg|kvm    QEMU accelerator (default tcg)

@@ -31,6 +31,13 @@ func main() {}
 	if r.code != 2 || r.stderr != want {
 		t.Errorf("run of a Xen program with MemoryMiB 2000: exit %d, stderr %q; want exit 2, stderr %q", r.code, r.stderr, want)
 	}
+	// Under QEMU too, config.Kernel.MemoryMiB (which run gives the guest) is checked.
+	dir = appModule(t, "package main\n\nimport \"github.com/unikgen/unikgen/config\"\n\nvar _ = config.Kernel{MemoryMiB: 5000}\n\nfunc main() {}\n")
+	r = run(t, dir, nil, "run", "./cmd/app")
+	want = "unikgen: config.Kernel.MemoryMiB 5000: at most 4096 MiB: the kernel uses only guest memory below 4 GiB\n"
+	if r.code != 2 || r.stderr != want {
+		t.Errorf("run of a program with MemoryMiB 5000: exit %d, stderr %q; want exit 2, stderr %q", r.code, r.stderr, want)
+	}
 }
 
 // TestRunQEMUFails runs a QEMU that fails at once, as QEMU does when it cannot reserve the guest's

@@ -103,14 +103,13 @@ func runRun(ctx context.Context, args []string) int {
 			return code
 		}
 	}
-	if xen { // the harness's memory limit, now that the target is known
-		what, mib := "config.Kernel.MemoryMiB", g.Plan.MemoryMiB
-		if flagSet(fs, "m") {
-			what, mib = "-m", *mem
-		}
-		if code := checkRunLimits(what, mib, *timeout, true); code >= 0 {
-			return code
-		}
+	// The memory limits again, now that the target and config.Kernel.MemoryMiB are known.
+	what, mib := "config.Kernel.MemoryMiB", g.Plan.MemoryMiB
+	if flagSet(fs, "m") {
+		what, mib = "-m", *mem
+	}
+	if code := checkRunLimits(what, mib, *timeout, xen); code >= 0 {
+		return code
 	}
 	var cmdline string
 	if xen {
@@ -128,11 +127,18 @@ func runRun(ctx context.Context, args []string) int {
 	}
 	os.Stderr.Write(res.Stderr)
 
+	memMiB, memFrom := *mem, ""
+	switch {
+	case flagSet(fs, "m"):
+		memFrom = "-m"
+	case xen:
+		memMiB, memFrom = g.Plan.MemoryMiB, g.MemoryFrom
+	}
+	if err := checkMinMemory(memMiB, memFrom, res.Image, res.MinMemoryMiB); err != nil {
+		log.Print(err)
+		return exitUsage
+	}
 	if xen {
-		memMiB := g.Plan.MemoryMiB
-		if flagSet(fs, "m") {
-			memMiB = *mem
-		}
 		return runXen(ctx, xenRun{image: res.Image, plan: g.Plan, memoryMiB: memMiB, cmdline: cmdline, wait: *timeout})
 	}
 	cfg.Kernel = res.Image

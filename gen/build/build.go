@@ -60,7 +60,9 @@ type Result struct {
 	Image   string // the image written, Options.Output
 	Size    int64  // its size in bytes
 	Entry   uint64 // its PVH entry address
-	Stderr  []byte // what go build printed on success (warnings), usually empty
+	// MinMemoryMiB is the smallest guest memory the image boots in (gen/image.MinMemoryMiB).
+	MinMemoryMiB int
+	Stderr       []byte // what go build printed on success (warnings), usually empty
 }
 
 // PackageError reports a request that cannot be built: an unknown package, not exactly one main
@@ -123,10 +125,15 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	minMiB, err := image.MinMemoryMiB(b)
+	if err != nil {
+		return nil, err
+	}
 	if err := writeFile(opts.Output, b); err != nil {
 		return nil, err
 	}
-	return &Result{Package: *pkg, Image: opts.Output, Size: int64(len(b)), Entry: entry, Stderr: stderr.Bytes()}, nil
+	return &Result{Package: *pkg, Image: opts.Output, Size: int64(len(b)), Entry: entry, MinMemoryMiB: minMiB,
+		Stderr: stderr.Bytes()}, nil
 }
 
 // DefaultImageName is the image file name for a main package: the last element of its import

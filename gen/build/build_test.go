@@ -226,3 +226,43 @@ func TestDefaultImageName(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildZeroTail builds a program whose BSS ends in a 32 MiB array: the image's writable
+// segment must end, in memory, right after the library OS's variables, leaving the array to the
+// kernel's demand paging (gen/image.ShrinkZeroTail), so that a loader needs 4-5 MiB, not 36.
+func TestBuildZeroTail(t *testing.T) {
+	needGo(t)
+	out := filepath.Join(t.TempDir(), "bigbss.xen")
+	res, err := Build(context.Background(), Options{Dir: moduleRoot(t), Package: "./internal/boottest/testdata/bigbss", Output: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkKernel(t, res)
+	f, err := elf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var loadEnd uint64
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			loadEnd = max(loadEnd, p.Vaddr+p.Memsz)
+		}
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var big, kernelEnd uint64
+	for _, s := range syms {
+		if s.Name == "main.big" {
+			big = s.Value
+		}
+		if strings.HasPrefix(s.Name, "github.com/unikgen/unikgen/runtime/") || strings.HasPrefix(s.Name, "github.com/unikgen/unikgen/drivers/") {
+			kernelEnd = max(kernelEnd, s.Value+s.Size)
+		}
+	}
+	if big == 0 || loadEnd > big+4096 || loadEnd < kernelEnd || loadEnd%4096 != 0 {
+		t.Errorf("loaded image ends at %#x; main.big at %#x, the library OS's variables end at %#x", loadEnd, big, kernelEnd)
+	}
+}

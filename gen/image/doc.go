@@ -4,8 +4,10 @@
 // The Go linker, run with -ldflags="-E=<entry> -T=0x201000", already emits an x86-64 ELF that a
 // PVH loader can place (p_paddr == p_vaddr, first PT_LOAD at 0x200000) and one PT_NOTE segment
 // covering .note.go.buildid. [Patch] rewrites that segment in place into the note that marks a PVH
-// kernel, followed by one padding note, and sets the segment's p_align to 4. Nothing else in the
-// file changes, and no binutils are needed.
+// kernel, followed by one padding note, and sets the segment's p_align to 4. [ShrinkZeroTail]
+// then lowers the p_memsz of the last, writable PT_LOAD so that the large zero variables at the end
+// of the BSS are not loaded (the kernel maps them on demand). Nothing else in the file changes,
+// and no binutils are needed.
 //
 // References:
 //   - Xen docs/misc/pvh.pandoc (the PVH entry state) and xen/include/public/elfnote.h
@@ -19,5 +21,8 @@
 //   - Multiboot Specification 0.6.96 §3.1 (header magic 0x1BADB002 in the first 8192 bytes) and
 //     Multiboot2 1.0 §3.1 (0xE85250D6 in the first 32768 bytes).
 //   - The Go linker (cmd/link): with -E and -T it emits one PT_NOTE covering .note.go.buildid
-//     (100 bytes), which this package rewrites in place.
+//     (100 bytes), which this package rewrites in place; it sorts the symbols of .bss and
+//     .noptrbss by size and defines runtime.end at the end of the BSS.
+//   - Xen tools/libs/guest/xg_dom_core.c (xc_dom_chk_alloc_pages): the domain builder backs each
+//     segment's whole p_memsz with guest pages, "segment kernel too large" otherwise.
 package image

@@ -28,13 +28,16 @@ const (
 	minNotes = xenNote + padNote // a segment that needs padding must hold both
 )
 
-// PatchFile rewrites the ELF file at path in place with [Patch].
+// PatchFile rewrites the ELF file at path in place with [Patch] and [ShrinkZeroTail].
 func PatchFile(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
 	if err := Patch(b); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := ShrinkZeroTail(b); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return os.WriteFile(path, b, 0o755)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
@@ -54,9 +55,24 @@ var programs = []program{
 		exact: "round 1: 1000 goroutines on distinct locked threads\n" +
 			"round 2: 1000 goroutines on distinct locked threads\n" +
 			"all finished\n"},
+	// The sealed address space: each case must end as on Linux, in a fault the Go runtime
+	// reports (SEGV_ACCERR: the page is there, the access is not allowed).
+	sealCase("write-text"), sealCase("write-rodata"), sealCase("exec-data"), sealCase("exec-bss"),
+	sealCase("exec-heap"), sealCase("exec-stack"),
+	{name: "stack-guard", pkg: "internal/boottest/testdata/stackguard", status: 0,
+		exact: "writing down the main thread's stack\nfaulted 8 MiB below the top of the stack: true\n"},
+	{name: "stack-overflow", pkg: "internal/boottest/testdata/overflow", status: 2,
+		contain: []string{"recursing\n", "runtime: goroutine stack exceeds 8388608-byte limit\n", "fatal error: stack overflow"}},
 	{name: "env", pkg: "internal/boottest/testdata/env", status: 0,
 		env:   []string{"UNIKGEN_GREETING=hello, \"world\"", "UNIKGEN_EMPTY="},
 		exact: "UNIKGEN_GREETING=\"hello, \\\"world\\\"\" true\nUNIKGEN_UNSET set: false\nUNIKGEN_EMPTY=\"\"\n"},
+}
+
+// sealCase is the seal program run with what as its argument.
+func sealCase(what string) program {
+	return program{name: "seal-" + what, pkg: "internal/boottest/testdata/seal", args: []string{what}, status: 2,
+		contain: []string{"about to " + what + "\n", "unexpected fault address 0x", "fatal error: fault\n",
+			"[signal SIGSEGV: segmentation violation code=0x2 addr=0x"}}
 }
 
 func moduleRoot() string {
@@ -77,23 +93,48 @@ type builtImage struct {
 	err  error
 }
 
-// kernel returns the kernel image of pkg, building it on first use.
-func kernel(t *testing.T, pkg string) string {
+// kernel returns the generic kernel image of pkg (every component), building it on first use.
+func kernel(t *testing.T, pkg string) string { return kernelOf(t, pkg, true) }
+
+// specialised returns the kernel image of pkg that the generator specialises for it, as
+// `unikgen build` makes it, building it on first use.
+func specialised(t *testing.T, pkg string) string { return kernelOf(t, pkg, false) }
+
+func kernelOf(t *testing.T, pkg string, generic bool) string {
 	t.Helper()
+	key := pkg
+	if !generic {
+		key += " specialised"
+	}
 	images.Lock()
 	if images.built == nil {
 		images.built = map[string]*builtImage{}
 	}
-	b := images.built[pkg]
+	b := images.built[key]
 	if b == nil {
 		b = &builtImage{}
-		images.built[pkg] = b
+		images.built[key] = b
 	}
 	dir := images.dir
 	images.Unlock()
 	b.once.Do(func() {
-		b.path = filepath.Join(dir, strings.ReplaceAll(pkg, "/", "_")+".xen")
-		_, b.err = build.Build(context.Background(), build.Options{Dir: moduleRoot(), Package: "./" + pkg, Output: b.path})
+		name := strings.ReplaceAll(pkg, "/", "_")
+		o := build.Options{Dir: moduleRoot(), Package: "./" + pkg}
+		if !generic {
+			name += "-specialised"
+			r, err := gen.Generate(context.Background(), gen.Options{Dir: moduleRoot(), Package: "./" + pkg})
+			if err == nil {
+				err = r.Unsupported()
+			}
+			if err != nil {
+				b.err = err
+				return
+			}
+			o.BootOverlay = r.BootOverlay
+		}
+		b.path = filepath.Join(dir, name+".xen")
+		o.Output = b.path
+		_, b.err = build.Build(context.Background(), o)
 	})
 	if b.err != nil {
 		t.Fatalf("building %s: %v", pkg, b.err)

@@ -1,15 +1,20 @@
 // Package boottest boots real kernels and checks their console output and exit status:
 //
 //   - TestBoot: the examples and the fault-case programs under testdata under QEMU (microvm, and
-//     q35 for hello). TestLinux runs the same programs as ordinary Linux programs, which pins the
-//     expectations: a kernel must behave like Linux.
+//     q35 for hello), among them the sealing cases: a write to the text or the read-only data, a
+//     jump into data, BSS, heap or stack, and an overrun of the main thread's stack, which must
+//     fault as on Linux. TestLinux runs the same programs as ordinary Linux programs, which pins
+//     the expectations: a kernel must behave like Linux.
 //   - TestKernel: behaviours of the library OS itself, with no Linux counterpart: a fault in the
 //     kernel, memory exhaustion, clock accuracy against the host, heap churn under memory
-//     pressure, SSE state across thread switches, crypto/rand, exec failing cleanly.
+//     pressure, SSE state across thread switches, crypto/rand, exec failing cleanly, a large zero
+//     BSS in a small machine, the kernel stack's guard page, executable memory refused.
+//     TestNotEnoughMemory boots hello in machines too small for it.
 //   - TestClockRate: the guest's clock rate and sleeps against the host's clock, over 10 s, with
 //     the host's CPUs kept busy by other processes.
-//   - TestXen: hello, goroutines, a panic and a xenstore program under real Xen 4.17 nested in
-//     QEMU (internal/xenlab), with the same expectations as under QEMU.
+//   - TestXen: hello, goroutines, a panic, sealing cases, crypto/rand and a large zero BSS in
+//     16 MiB, and a xenstore program under real Xen 4.17 nested in QEMU (internal/xenlab), with
+//     the same expectations as under QEMU.
 //
 // The tests need QEMU (qemu-system-x86_64, with qboot) and skip without it, or fail with
 // UNIKGEN_TEST_STRICT=1 (internal/testenv); -short skips them.

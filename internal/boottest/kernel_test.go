@@ -3,12 +3,16 @@ package boottest
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/unikgen/unikgen/gen/image"
 	"github.com/unikgen/unikgen/internal/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
@@ -19,8 +23,9 @@ import (
 var kernelCases = []struct {
 	name   string
 	pkg    string
-	mem    int      // MiB; 0 is the default
-	env    []string // KEY=VALUE on the kernel command line
+	mem    int                                       // MiB; 0 is the default
+	env    []string                                  // KEY=VALUE on the kernel command line
+	args   func(t *testing.T, image string) []string // os.Args[1:], from the built image
 	status int
 	check  func(t *testing.T, out string, wall time.Duration)
 }{
@@ -47,6 +52,14 @@ var kernelCases = []struct {
 		check: contains("unikgen: out of memory: ", "fatal error: unikgen: out of memory\n")},
 	{name: "memlimit-user", pkg: "internal/boottest/testdata/memlimit", env: []string{"GOMEMLIMIT=100MiB"}, status: 0,
 		check: contains("memory limit: 100 MiB\n", "allocated 160 MiB with 40 MiB live")},
+	{name: "zero-tail", pkg: "internal/boottest/testdata/bigbss", mem: 12, status: 0,
+		check: contains("zeros: true\nwrites kept: true\n")},
+	{name: "kernel-stack-guard", pkg: "internal/boottest/testdata/kguard", args: kernelStackGuard, status: 2,
+		check: contains("about to pass 0x", "unikgen: page fault in kernel",
+			": the guard page below a kernel stack (kernel stack overflow)\n")},
+	{name: "exec-memory", pkg: "internal/boottest/testdata/execmem", status: 0,
+		check: contains("mmap PROT_EXEC: permission denied\n", "mmap PROT_READ|PROT_WRITE: <nil>\n",
+			"mprotect PROT_EXEC: permission denied\n", "mprotect PROT_READ: <nil>\n", "still readable: true\n")},
 }
 
 // memLimit checks that the program ran with a soft memory limit a little below the machine's
@@ -62,6 +75,27 @@ func memLimit(memMiB int, want string) func(*testing.T, string, time.Duration) {
 			t.Errorf("memory limit %d MiB in a %d MiB machine: want between 85%% and 100%%", limit, memMiB)
 		}
 	}
+}
+
+// kernelStackGuard returns the address of the guard page below the kernel stack of image: the
+// first page boundary in runtime/boot's array stacks (runtime/boot.stacksBase).
+func kernelStackGuard(t *testing.T, image string) []string {
+	f, err := elf.Open(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range syms {
+		if s.Name == "github.com/unikgen/unikgen/runtime/boot.stacks" {
+			return []string{fmt.Sprintf("%#x", (s.Value+4095)&^4095)}
+		}
+	}
+	t.Fatalf("%s: no symbol runtime/boot.stacks", image)
+	return nil
 }
 
 func contains(want ...string) func(*testing.T, string, time.Duration) {
@@ -101,10 +135,19 @@ func TestKernel(t *testing.T) {
 	for _, c := range kernelCases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			img := kernel(t, c.pkg) // the generic kernel: exec reaches what its analysis would refuse
+			var img string
+			if c.name == "exec" {
+				img = kernel(t, c.pkg) // the generic kernel: exec reaches what its analysis would refuse
+			} else {
+				img = specialised(t, c.pkg) // as unikgen build makes it
+			}
+			var args []string
+			if c.args != nil {
+				args = c.args(t, img)
+			}
 			var console bytes.Buffer
 			res, err := qemu.Run(context.Background(), qemu.Config{
-				Kernel: img, MemoryMiB: c.mem, Env: c.env, Console: &console, Timeout: 120 * time.Second,
+				Kernel: img, MemoryMiB: c.mem, Env: c.env, Args: args, Console: &console, Timeout: 120 * time.Second,
 			})
 			if err != nil {
 				t.Fatalf("%v; console:\n%s", err, console.String())
@@ -113,6 +156,65 @@ func TestKernel(t *testing.T) {
 				t.Errorf("exit status %d, want %d; output:\n%s", res.Status, c.status, console.String())
 			}
 			c.check(t, console.String(), res.Wall)
+		})
+	}
+}
+
+// TestNotEnoughMemory boots hello in machines too small for it, bypassing the CLI's check. When
+// the RAM does not even hold the image (3 and 4 MiB: it ends above 4 MiB), the PVH entry must say
+// so on the UART before it touches the image's data; when the image fits but too few frames are
+// left for the kernel and the Go runtime to start (runtime/minmem), bootMain must. Both end with
+// status 2, not with a triple fault or a hang. (Below 3 MiB the image's text is not in RAM
+// either, and no kernel code runs at all: there only the CLI's check helps.)
+func TestNotEnoughMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots kernels; skipped with -short")
+	}
+	qemuBin, err := qemu.LookPath("")
+	if err != nil {
+		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
+	}
+	img := kernel(t, "examples/hello")
+	b, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, err := image.LoadEnd(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	minMiB, err := image.MinMemoryMiB(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// QEMU takes -m in KiB too; Config.MemoryMiB does not: a wrapper rewrites the -m value.
+	wrapper := filepath.Join(t.TempDir(), "qemu")
+	script := "#!/bin/sh\nfor a do\n\tshift\n\tif [ \"$prev\" = -m ]; then a=\"$UNIKGEN_TEST_MEM\"; fi\n\tprev=$a\n\tset -- \"$@\" \"$a\"\ndone\nexec " + qemuBin + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	short := fmt.Sprintf("%dK", (end+4095)/4096*4+128) // the image and 128 KiB
+	for _, c := range []struct {
+		mem  string
+		want string
+	}{
+		{"3M", "unikgen: not enough memory: the machine's RAM does not hold the kernel image"},
+		{"4M", "unikgen: not enough memory: the machine's RAM does not hold the kernel image"},
+		{short, fmt.Sprintf(" KiB of RAM; this kernel needs at least %d MiB\n", minMiB)},
+	} {
+		t.Run(c.mem, func(t *testing.T) {
+			t.Setenv("UNIKGEN_TEST_MEM", c.mem)
+			var console bytes.Buffer
+			res, err := qemu.Run(context.Background(), qemu.Config{
+				Kernel: img, QEMU: wrapper, Console: &console, Timeout: 60 * time.Second,
+			})
+			if err != nil {
+				t.Fatalf("-m %s: %v; console:\n%s", c.mem, err, console.String())
+			}
+			out := console.String()
+			if res.Status != 2 || !res.Exact || !strings.Contains(out, c.want) || !strings.HasSuffix(out, "fatal error: unikgen: not enough memory\n") {
+				t.Errorf("-m %s: status %d (exact %v), want 2 and %q; console:\n%s", c.mem, res.Status, res.Exact, c.want, out)
+			}
 		})
 	}
 }

@@ -16,19 +16,31 @@ import (
 	"github.com/unikgen/unikgen/internal/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
 	"github.com/unikgen/unikgen/internal/xenlab"
+	"github.com/unikgen/unikgen/templates"
 )
 
 // xenPrograms run under real Xen. The first ones are entries of programs, with the same image and
 // the same expectations as under QEMU (the generic root detects Xen at boot); xenstore is built
 // with -target xen (only the Xen platform linked), as `unikgen run -target xen` builds.
 var xenPrograms = []struct {
-	name   string // an entry of programs, or a program of its own
+	name   string // an entry of programs, or a program of its own (prog.pkg set)
 	target string // "" is the generic root of TestBoot; else gen.Generate with this target
+	memory int    // the domain's memory in MiB; 0 is xenlab's default (64)
 	prog   program
 }{
 	{name: "hello"},
 	{name: "goroutines"},
 	{name: "panic"},
+	{name: "seal-write-text"},
+	{name: "seal-exec-data"},
+	{name: "seal-exec-heap"},
+	{name: "stack-guard"},
+	// Programs whose BSS ends in a large zero array: crypto/rand links a 32 MiB one
+	// (crypto/internal/fips140/drbg.memory). The domain builder must not have to back it.
+	{name: "random-16MiB", memory: 16, prog: program{pkg: "internal/boottest/testdata/random", status: 0,
+		exact: "crypto/rand ok: true\nmath/rand ok: true\n"}},
+	{name: "bigbss-16MiB", memory: 16, prog: program{pkg: "internal/boottest/testdata/bigbss", status: 0,
+		exact: "zeros: true\nwrites kept: true\n"}},
 	{name: "xenstore", target: config.Xen, prog: program{
 		pkg: "internal/boottest/testdata/xenstore", status: 0,
 		exact: "write data/a: ok\n" +
@@ -135,7 +147,7 @@ func TestXen(t *testing.T) {
 	}
 	for _, x := range xenPrograms {
 		p := x.prog
-		if x.target == "" {
+		if p.pkg == "" {
 			var ok bool
 			if p, ok = byName[x.name]; !ok {
 				t.Fatalf("no program %q in programs", x.name)
@@ -158,8 +170,15 @@ func TestXen(t *testing.T) {
 			xenSlots <- struct{}{}
 			defer func() { <-xenSlots }()
 			begin := time.Now()
+			var xl bytes.Buffer
+			if x.memory != 0 {
+				err := templates.XLConfig(&xl, templates.XLParams{Name: "unikgen", Kernel: img, MemoryMiB: x.memory, VCPUs: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
 			res, err := xenlab.Run(ctx, xenlab.RunOptions{
-				Image: img, CacheDir: cache, Cmdline: cmdline, Log: &xenLog{t: t},
+				Image: img, XLConfig: xl.String(), CacheDir: cache, Cmdline: cmdline, Log: &xenLog{t: t},
 				Wait: 120 * time.Second, Timeout: 8 * time.Minute,
 			})
 			defer func() {

@@ -55,6 +55,10 @@ type Config struct {
 	QEMU      string        // the emulator; "" means Binary found in $PATH
 	Net       string        // the network device: NetNone (""), NetUser or NetTap+IFNAME
 	Forwards  []Forward     // ports forwarded by user networking
+	// Initrd and RawCmdline boot another kernel than unikgen's (the Linux baseline of the
+	// benchmarks): an initramfs, and a command line passed as is instead of Env and Args.
+	Initrd     string
+	RawCmdline string
 	// MachineOptions replaces the machine's default properties (for microvm, MicroVMOptions);
 	// for measurements.
 	MachineOptions *string
@@ -132,6 +136,12 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.RawCmdline != "" {
+		if cmdline != "" {
+			return nil, errors.New("a raw command line and Env or Args")
+		}
+		cmdline = c.RawCmdline
+	}
 	args = append(args,
 		"-m", strconv.Itoa(mem),
 		"-nodefaults", "-no-user-config", "-display", "none",
@@ -144,6 +154,9 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 	)
 	if cmdline != "" {
 		args = append(args, "-append", cmdline)
+	}
+	if c.Initrd != "" {
+		args = append(args, "-initrd", c.Initrd)
 	}
 	na, err := c.netArgs(c.Machine)
 	if err != nil {

@@ -51,6 +51,10 @@ func ReadCR3() uintptr
 // WriteCR3 loads a new top-level page table and flushes the non-global TLB entries.
 func WriteCR3(v uintptr)
 
+// EnableWriteProtect sets CR0.WP: from then on read-only pages are read-only for ring 0 too, the
+// ring the kernel and the program both run in (Intel SDM Vol. 3A §4.6.1).
+func EnableWriteProtect()
+
 // Halt enables interrupts, waits for one, and disables them again.
 func Halt()
 

@@ -115,6 +115,13 @@ TEXT ·WriteCR3(SB),NOSPLIT,$0-8
 	MOVQ	AX, CR3
 	RET
 
+// func EnableWriteProtect()
+TEXT ·EnableWriteProtect(SB),NOSPLIT,$0-0
+	MOVQ	CR0, AX
+	ORQ	$0x10000, AX		// CR0.WP
+	MOVQ	AX, CR0
+	RET
+
 // func Halt()
 TEXT ·Halt(SB),NOSPLIT,$0-0
 	STI

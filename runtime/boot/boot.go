@@ -15,7 +15,9 @@ package boot
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
 	"github.com/unikgen/unikgen/runtime/fd"
+	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
+	"github.com/unikgen/unikgen/runtime/minmem"
 	"github.com/unikgen/unikgen/runtime/mm"
 	"github.com/unikgen/unikgen/runtime/platform"
 	"github.com/unikgen/unikgen/runtime/sched"
@@ -23,22 +25,37 @@ import (
 	"github.com/unikgen/unikgen/runtime/trap"
 )
 
+// The kernel's stacks, in one page-aligned block inside the array stacks: a guard page (not
+// mapped) below each of the kernel stack and the three IST stacks, so that an overflow faults
+// instead of running into the next stack or into other data.
+//
+//	base                       guard
+//	base+guard                 kernel stack (kernelStack bytes)
+//	...                        guard, IRQ stack, guard, double-fault stack, guard, page-fault stack
+//	base+stacksSize            end
 const (
+	guardSize   = mm.PageSize
 	kernelStack = 0x10000
 	istStack    = 0x4000
-	stacksSize  = kernelStack + 3*istStack // matches STACKS_SIZE in entry_amd64.s
-	imageBase   = 0x200000                 // -T 0x201000: the ELF header page
+	stacksSize  = 4*guardSize + kernelStack + 3*istStack // matches STACKS_SIZE in entry_amd64.s
+	imageBase   = minmem.ImageBase                       // -T 0x201000: the ELF header page
 	userStack   = 8 << 20
+	// userStackGuard is the unmapped gap kept below the main thread's stack (as Linux's
+	// stack_guard_gap).
+	userStackGuard = 1 << 20
 )
 
 var (
 	booted    bool    // set by bootMain: package boot runs as a kernel, not in a host test
 	startInfo uintptr // set by start64
 	kernelFS  uintptr // set by start64: FS base whose -8 slot points at fakeG
-	stacks    [stacksSize]byte
+	stacks    [stacksSize + mm.PageSize]byte
 	fakeG     [32]uintptr
 	ktls      [2]uintptr
 )
+
+// stacksBase returns the page-aligned start of the stack block (start64 computes the same).
+func stacksBase() uintptr { return (arch.Addr(stacks[:]) + mm.PageSize - 1) &^ (mm.PageSize - 1) }
 
 // Implemented in entry_amd64.s.
 func pvhEntry()
@@ -46,13 +63,21 @@ func getPC()
 func start64()
 func rt0PC() uintptr
 
+// noMemoryText is not code: it holds the message pvhEntry prints when the image does not fit in
+// RAM.
+func noMemoryText()
+
+// imageZeroEnd returns the address of runtime.end, the end of the image's BSS as linked.
+func imageZeroEnd() uintptr
+
 // bootMain brings the machine up and enters the Go runtime. It never returns.
 func bootMain() {
 	booted = true
 	info := readStartInfo(startInfo)
+	loadedEnd := sealImage()
 	initPlatform()
 
-	mm.Reserve(imageBase, imageEnd())
+	mm.Reserve(imageBase, loadedEnd)
 	if info.nmem == 0 {
 		platform.Fatal("no memory map in hvm_start_info")
 	}
@@ -61,16 +86,17 @@ func bootMain() {
 			mm.AddRAM(uintptr(e.addr), uintptr(e.addr+e.size))
 		}
 	}
+	checkMemory(&info, loadedEnd)
 	if !mm.InitPaging() {
-		platform.Fatal("no memory for page tables")
+		notEnoughMemory(&info, loadedEnd)
 	}
 
-	base := arch.Addr(stacks[:])
+	base := stacksBase()
 	trap.Init(trap.Stacks{
-		Kernel: base + kernelStack,
-		IRQ:    base + kernelStack + istStack,
-		Double: base + kernelStack + 2*istStack,
-		Page:   base + kernelStack + 3*istStack,
+		Kernel: base + guardSize + kernelStack,
+		IRQ:    base + 2*guardSize + kernelStack + istStack,
+		Double: base + 3*guardSize + kernelStack + 2*istStack,
+		Page:   base + 4*guardSize + kernelStack + 3*istStack,
 	}, kernelFS)
 
 	initClock()
@@ -92,21 +118,78 @@ func bootMain() {
 	trap.EnterUser()
 }
 
-// imageEnd returns the end of the loaded image, from the ELF program headers that the first
-// PT_LOAD maps at imageBase.
-func imageEnd() uintptr {
+// checkMemory ends the machine with "not enough memory" when the RAM beside the image has fewer
+// frames than the kernel and the Go runtime need to start (runtime/minmem), rather than letting
+// the boot fail somewhere on the way.
+func checkMemory(info *bootInfo, loadedEnd uintptr) {
+	direct, shadowed := mm.FreeFrames()
+	if direct < minmem.KernelFrames || direct+shadowed < minmem.StartupFrames {
+		notEnoughMemory(info, loadedEnd)
+	}
+}
+
+func notEnoughMemory(info *bootInfo, loadedEnd uintptr) {
+	var ram uint64
+	for i := 0; i < info.nmem; i++ {
+		if e := info.mem[i]; e.typ == memRAM {
+			ram += e.size
+		}
+	}
+	klog.Print("unikgen: not enough memory: the machine has ")
+	klog.Dec(int64(ram >> 10))
+	klog.Print(" KiB of RAM; this kernel needs at least ")
+	klog.Dec(int64(minmem.MiB(uint64(loadedEnd))))
+	klog.Print(" MiB\n")
+	platform.Fatal("not enough memory")
+}
+
+// ELF program header fields (System V ABI, Elf64_Phdr) of the image, which the first PT_LOAD maps
+// at imageBase.
+const (
+	ptLoad = 1
+	pfX    = 1
+	pfW    = 2
+)
+
+// sealImage describes the image to runtime/mm for the sealed identity map (mm.InitPaging): each
+// PT_LOAD segment with the access its ELF flags give (text read-only and executable, rodata
+// read-only, data and BSS writable, none of them both), the guard pages below the kernel stacks,
+// and the zero tail: the BSS from the end of the loaded image up to the linker's runtime.end,
+// which gen/image leaves out of the last PT_LOAD (a 32 MiB array of crypto/internal/fips140/drbg,
+// for one) and mm maps on demand with zeroed frames. It returns the end of the loaded image.
+func sealImage() uintptr {
 	phoff := *arch.U64(imageBase + 32)
 	phentsize := uintptr(*(*uint16)(arch.Ptr(imageBase + 54)))
 	phnum := int(*(*uint16)(arch.Ptr(imageBase + 56)))
 	end := uintptr(imageBase)
 	for i := 0; i < phnum; i++ {
 		ph := imageBase + uintptr(phoff) + uintptr(i)*phentsize
-		if *arch.U32(ph) != 1 { // PT_LOAD
+		if *arch.U32(ph) != ptLoad {
 			continue
 		}
-		if e := uintptr(*arch.U64(ph + 16) + *arch.U64(ph + 40)); e > end { // p_vaddr + p_memsz
-			end = e
+		flags := *arch.U32(ph + 4)
+		start := uintptr(*arch.U64(ph + 16))     // p_vaddr
+		e := start + uintptr(*arch.U64(ph + 40)) // + p_memsz
+		access := mm.ReadOnly
+		switch {
+		case flags&pfX != 0:
+			access = mm.ReadExec
+		case flags&pfW != 0:
+			access = mm.ReadWrite
 		}
+		mm.MapKernel(start, e, access)
+		end = max(end, e)
+	}
+	base := stacksBase()
+	for _, g := range [...]uintptr{0, guardSize + kernelStack, 2*guardSize + kernelStack + istStack,
+		3*guardSize + kernelStack + 2*istStack} {
+		mm.MapKernel(base+g, base+g+guardSize, mm.Guard)
+	}
+	if zeroEnd := imageZeroEnd(); zeroEnd > end {
+		// The loader zeroed the BSS up to end; the rest of end's page is the tail's.
+		page := (end + mm.PageSize - 1) &^ (mm.PageSize - 1)
+		clear(arch.Bytes(end, page-end))
+		mm.SetZeroTail(page, zeroEnd)
 	}
 	return end
 }

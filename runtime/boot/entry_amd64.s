@@ -12,16 +12,99 @@
 // rel32, so the target is AX+6+rel32.
 //
 // The 32-bit part identity-maps the low 4 GiB with 2 MiB pages, loads a GDT with a 64-bit code
-// segment, enables long mode and far-returns into start64.
+// segment, enables long mode and far-returns into start64. These boot tables are writable and
+// executable everywhere; runtime/mm replaces them with the sealed map early in bootMain.
 
+#define GUARD 0x1000
 #define KSTACK 0x10000
-#define STACKS_SIZE 0x1C000
+#define STACKS_SIZE 0x20000
 
 TEXT ·pvhEntry(SB),NOSPLIT|NOFRAME,$0
 	CLI
 	CLD
 	MOVL	BX, SI			// hvm_start_info
 	MOVL	$0x7000, SP		// scratch stack in conventional memory, for getPC only
+
+	// Before touching the image's data (the tables below are in its BSS), check that RAM holds
+	// the whole loaded image: its end is the highest p_paddr + p_memsz of the PT_LOAD headers
+	// (the ELF header is at 0x200000), and some RAM entry of the memory map must cover
+	// [0x200000, end). QEMU loads a kernel that does not fit without complaint, and writes past
+	// the end of RAM vanish.
+	MOVL	$0x200000, BX
+	MOVL	32(BX), DI		// e_phoff
+	ADDL	BX, DI
+	MOVWLZX	56(BX), CX		// e_phnum
+	MOVL	BX, DX			// DX = end
+	MOVWLZX	54(BX), BX		// e_phentsize
+phdrs:
+	TESTL	CX, CX
+	JZ	phdrsDone
+	CMPL	0(DI), $1		// PT_LOAD
+	JNE	phdrNext
+	MOVL	24(DI), AX		// p_paddr
+	ADDL	40(DI), AX		// + p_memsz
+	CMPL	AX, DX
+	JLS	phdrNext
+	MOVL	AX, DX
+phdrNext:
+	ADDL	BX, DI
+	DECL	CX
+	JMP	phdrs
+phdrsDone:
+	CMPL	0(SI), $0x336ec578	// hvm_start_info magic
+	JNE	memOK			// no start info: nothing to check against
+	CMPL	4(SI), $1
+	JCS	memOK			// version 0: no memory map
+	MOVL	40(SI), DI		// memmap_paddr
+	MOVL	48(SI), CX		// memmap_entries
+	TESTL	CX, CX
+	JZ	memOK
+memEntries:
+	CMPL	16(DI), $1		// type RAM
+	JNE	memNext
+	CMPL	4(DI), $0		// starts above 4 GiB
+	JNE	memNext
+	MOVL	0(DI), AX		// addr
+	CMPL	AX, $0x200000
+	JHI	memNext
+	CMPL	12(DI), $0		// 4 GiB or more
+	JNE	memOK
+	ADDL	8(DI), AX		// addr + size
+	JCS	memOK
+	CMPL	AX, DX
+	JCC	memOK
+memNext:
+	ADDL	$24, DI
+	DECL	CX
+	JNZ	memEntries
+	// No RAM holds the image: say so on the UART (QEMU's COM1; Xen's domain builder never starts
+	// a kernel that does not fit), report status 2 (isa-debugcon, isa-debug-exit) and stop.
+	CALL	·getPC(SB)
+	LEAL	·noMemoryText(SB), SI
+	ADDL	AX, SI
+	ADDL	$6, SI
+	MOVL	$0x3F8, DX
+noMemoryPrint:
+	MOVB	0(SI), AX
+	TESTB	AX, AX
+	JZ	noMemoryExit
+	OUTB
+	INCL	SI
+	JMP	noMemoryPrint
+noMemoryExit:
+	MOVL	$0x402, DX
+	MOVB	$0x32, AX		// "2\n"
+	OUTB
+	MOVB	$0x0A, AX
+	OUTB
+	MOVL	$0xF4, DX
+	MOVL	$2, AX
+	OUTL
+noMemoryHalt:
+	HLT
+	JMP	noMemoryHalt
+
+memOK:
 	CALL	·getPC(SB)
 	LEAL	·bootTables(SB), BX
 	ADDL	AX, BX
@@ -112,12 +195,15 @@ TEXT ·start64(SB),NOSPLIT|NOFRAME,$0
 	BYTE $0xDB; BYTE $0xE3			// FNINIT
 
 	LEAQ	·stacks(SB), AX
-	LEAQ	KSTACK(AX), SP
+	ADDQ	$0xFFF, AX
+	ANDQ	$~0xFFF, AX			// the stack block (stacksBase): a guard page, then the kernel stack
+	LEAQ	(GUARD+KSTACK)(AX), SP
 	LEAQ	·fakeG(SB), BX
-	MOVQ	AX, 0(BX)			// g.stack.lo
+	LEAQ	GUARD(AX), CX
+	MOVQ	CX, 0(BX)			// g.stack.lo
 	LEAQ	STACKS_SIZE(AX), CX
 	MOVQ	CX, 8(BX)			// g.stack.hi
-	LEAQ	1024(AX), CX
+	LEAQ	(GUARD+1024)(AX), CX
 	MOVQ	CX, 16(BX)			// g.stackguard0
 	MOVQ	CX, 24(BX)			// g.stackguard1
 	LEAQ	·ktls(SB), CX
@@ -135,6 +221,12 @@ hang:
 	HLT
 	JMP	hang
 
+// func imageZeroEnd() uintptr
+TEXT ·imageZeroEnd(SB),NOSPLIT,$0-8
+	LEAQ	runtime·end(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
 // func rt0PC() uintptr
 TEXT ·rt0PC(SB),NOSPLIT,$0-8
 	LEAQ	_rt0_amd64_linux(SB), AX
@@ -143,3 +235,30 @@ TEXT ·rt0PC(SB),NOSPLIT,$0-8
 
 // Page tables and GDT built by pvhEntry: 7 pages, plus slack to align them.
 GLOBL ·bootTables(SB), NOPTR, $0x8000
+
+// noMemoryText is the message pvhEntry prints when the image does not fit in RAM (NUL-terminated).
+// It is in the text, which must be in RAM for pvhEntry to run at all: the image's data may not be.
+//
+// "unikgen: not enough memory: the machine's RAM does not hold the kernel image (unikgen build prints the memory it needs)\nfatal error: unikgen: not enough memory\n"
+TEXT ·noMemoryText(SB),NOSPLIT|NOFRAME,$0
+	BYTE $0x75; BYTE $0x6e; BYTE $0x69; BYTE $0x6b; BYTE $0x67; BYTE $0x65; BYTE $0x6e; BYTE $0x3a
+	BYTE $0x20; BYTE $0x6e; BYTE $0x6f; BYTE $0x74; BYTE $0x20; BYTE $0x65; BYTE $0x6e; BYTE $0x6f
+	BYTE $0x75; BYTE $0x67; BYTE $0x68; BYTE $0x20; BYTE $0x6d; BYTE $0x65; BYTE $0x6d; BYTE $0x6f
+	BYTE $0x72; BYTE $0x79; BYTE $0x3a; BYTE $0x20; BYTE $0x74; BYTE $0x68; BYTE $0x65; BYTE $0x20
+	BYTE $0x6d; BYTE $0x61; BYTE $0x63; BYTE $0x68; BYTE $0x69; BYTE $0x6e; BYTE $0x65; BYTE $0x27
+	BYTE $0x73; BYTE $0x20; BYTE $0x52; BYTE $0x41; BYTE $0x4d; BYTE $0x20; BYTE $0x64; BYTE $0x6f
+	BYTE $0x65; BYTE $0x73; BYTE $0x20; BYTE $0x6e; BYTE $0x6f; BYTE $0x74; BYTE $0x20; BYTE $0x68
+	BYTE $0x6f; BYTE $0x6c; BYTE $0x64; BYTE $0x20; BYTE $0x74; BYTE $0x68; BYTE $0x65; BYTE $0x20
+	BYTE $0x6b; BYTE $0x65; BYTE $0x72; BYTE $0x6e; BYTE $0x65; BYTE $0x6c; BYTE $0x20; BYTE $0x69
+	BYTE $0x6d; BYTE $0x61; BYTE $0x67; BYTE $0x65; BYTE $0x20; BYTE $0x28; BYTE $0x75; BYTE $0x6e
+	BYTE $0x69; BYTE $0x6b; BYTE $0x67; BYTE $0x65; BYTE $0x6e; BYTE $0x20; BYTE $0x62; BYTE $0x75
+	BYTE $0x69; BYTE $0x6c; BYTE $0x64; BYTE $0x20; BYTE $0x70; BYTE $0x72; BYTE $0x69; BYTE $0x6e
+	BYTE $0x74; BYTE $0x73; BYTE $0x20; BYTE $0x74; BYTE $0x68; BYTE $0x65; BYTE $0x20; BYTE $0x6d
+	BYTE $0x65; BYTE $0x6d; BYTE $0x6f; BYTE $0x72; BYTE $0x79; BYTE $0x20; BYTE $0x69; BYTE $0x74
+	BYTE $0x20; BYTE $0x6e; BYTE $0x65; BYTE $0x65; BYTE $0x64; BYTE $0x73; BYTE $0x29; BYTE $0x0a
+	BYTE $0x66; BYTE $0x61; BYTE $0x74; BYTE $0x61; BYTE $0x6c; BYTE $0x20; BYTE $0x65; BYTE $0x72
+	BYTE $0x72; BYTE $0x6f; BYTE $0x72; BYTE $0x3a; BYTE $0x20; BYTE $0x75; BYTE $0x6e; BYTE $0x69
+	BYTE $0x6b; BYTE $0x67; BYTE $0x65; BYTE $0x6e; BYTE $0x3a; BYTE $0x20; BYTE $0x6e; BYTE $0x6f
+	BYTE $0x74; BYTE $0x20; BYTE $0x65; BYTE $0x6e; BYTE $0x6f; BYTE $0x75; BYTE $0x67; BYTE $0x68
+	BYTE $0x20; BYTE $0x6d; BYTE $0x65; BYTE $0x6d; BYTE $0x6f; BYTE $0x72; BYTE $0x79; BYTE $0x0a
+	BYTE $0x00

@@ -21,11 +21,20 @@ const (
 	atSysinfoEhdr = 33
 )
 
-// buildProcessStack maps the main thread's stack and lays it out as Linux does for a new
-// process: argc, argv[], NULL, envp[], NULL, auxv pairs, then the strings. It returns the initial
-// stack pointer.
+// buildProcessStack maps the main thread's stack, with an inaccessible guard gap below it (so
+// that an overrun faults instead of running into the mappings below), and lays it out as Linux
+// does for a new process: argc, argv[], NULL, envp[], NULL, auxv pairs, then the strings. It
+// returns the initial stack pointer.
 func buildProcessStack(info *bootInfo) uintptr {
-	base := mm.Mmap(0, userStack, 3, 0x22) // PROT_READ|WRITE, MAP_PRIVATE|ANONYMOUS
+	const (
+		protNone, protRW              = 0, 3
+		mapPrivateAnonymous, mapFixed = 0x22, 0x10
+	)
+	guard := mm.Mmap(0, userStackGuard+userStack, protNone, mapPrivateAnonymous)
+	if guard < 0 {
+		platform.Fatal("cannot map the main thread's stack")
+	}
+	base := mm.Mmap(uintptr(guard)+userStackGuard, userStack, protRW, mapPrivateAnonymous|mapFixed)
 	if base < 0 {
 		platform.Fatal("cannot map the main thread's stack")
 	}

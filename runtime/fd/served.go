@@ -25,6 +25,7 @@ const afINET6 = 10
 // order, so the server always sees the release of the old object before anything about the new.
 type served struct {
 	used  bool
+	known bool   // the server has reported the object's readiness at least once
 	file  int32  // index into files plus one; 0 while no descriptor refers to the object
 	ready uint32 // epoll bits
 	seq   uint32 // notifications so far
@@ -109,6 +110,7 @@ func Completed(obj int32, ready, seq uint32) {
 	}
 	o := &objs[obj]
 	old := o.ready
+	o.known = true
 	if o.seq == seq {
 		o.ready = ready
 	} else {
@@ -126,6 +128,7 @@ func Notify(obj int32, events uint32) int64 {
 	}
 	o := &objs[obj]
 	o.ready |= events
+	o.known = true
 	o.seq++
 	if o.file != 0 {
 		changed(int(o.file - 1))
@@ -202,6 +205,21 @@ func Sockname(fd int, peer bool, addr, lenAddr uintptr) int64 {
 }
 
 func servedReady(f *file) uint32 { return objs[f.obj].ready }
+
+// WouldBlock reports whether a non-blocking call on served descriptor fd that needs events
+// (EPOLLIN to read or accept, EPOLLOUT to write) can be answered EAGAIN without asking the
+// server: the object is pollable, the server has reported its readiness, and neither the events
+// nor an error or hang-up are ready. Readiness only clears after the server found the object not
+// ready with no event since, and an event arriving later makes an edge for epoll, so the caller
+// parks and comes back, as on Linux.
+func WouldBlock(fd int, events uint32) bool {
+	f := get(fd)
+	if f == nil || f.kind != kindServed || !f.pollable {
+		return false
+	}
+	o := &objs[f.obj]
+	return o.known && o.ready&(events|epollERR|epollHUP|epollRDHUP) == 0
+}
 
 // ReadyOf returns the readiness of served object obj.
 func ReadyOf(obj int32) uint32 {

@@ -7,11 +7,20 @@
 //
 //	0                 page 0, never mapped (nil dereferences fault)
 //	4 KiB .. 4 GiB    identity map of physical memory and MMIO (the kernel image, page tables,
-//	                  free frames, the LAPIC, Xen's special pages); kernel only
-//	4 GiB .. 2^47     program mappings made by mmap, demand-paged
+//	                  free frames, the LAPIC, Xen's special pages); kernel only. The image is
+//	                  sealed (kernel.go): its segments keep their ELF permissions, guard pages
+//	                  are unmapped, nothing but the text and the pages named by MapKernel is
+//	                  executable, and the image's zero tail is demand-paged.
+//	4 GiB .. 2^47     program mappings made by mmap, demand-paged, never executable
+//	2^47 - 4 KiB      the scratch page, through which the kernel reaches shadowed frames
 //
-// Reference: Intel SDM Vol. 3A §4.5 (4-level paging), §4.7 (page-fault error code); Linux
-// mmap(2), munmap(2), mprotect(2), madvise(2).
+// Frames: RAM below 4 GiB is handed out by AllocFrame and reached at its physical address (the
+// identity map). RAM that lies under the image's zero tail cannot be reached that way (the tail's
+// virtual addresses are the program's), so those "shadowed" frames back only demand-paged pages
+// (program mappings and the tail itself), and the kernel touches them through the scratch page.
+//
+// Reference: Intel SDM Vol. 3A §4.5 (4-level paging), §4.6 (access rights, CR0.WP, EFER.NXE),
+// §4.7 (page-fault error code); Linux mmap(2), munmap(2), mprotect(2), madvise(2).
 package mm
 
 import "github.com/unikgen/unikgen/runtime/arch"
@@ -22,7 +31,7 @@ const PageSize = 4096
 type span struct{ start, end uintptr }
 
 var (
-	ram      [32]span // usable RAM, in boot order
+	ram      [32]span // usable RAM reached through the identity map, in boot order
 	nram     int
 	reserved [16]span // never handed out
 	nres     int
@@ -31,8 +40,14 @@ var (
 	bumpNext uintptr // next never-used frame in ram[bumpIdx]
 	freeList uintptr // physical address of the first freed frame; each holds the next one
 
-	framesTotal uintptr
-	framesUsed  uintptr
+	shadow     [8]span // usable RAM under the zero tail
+	nshadow    int
+	shadowIdx  int
+	shadowNext uintptr
+	shadowFree uintptr // like freeList, the links read through the scratch page
+
+	directTotal, directUsed uintptr // frame counts
+	shadowTotal, shadowUsed uintptr
 )
 
 // Reserve keeps [start, end) out of the frame allocator. Call before AddRAM.
@@ -44,7 +59,8 @@ func Reserve(start, end uintptr) {
 }
 
 // AddRAM makes the usable RAM [start, end) available, minus the reserved ranges and the first
-// MiB (firmware data, PVH start info under SeaBIOS).
+// MiB (firmware data, PVH start info under SeaBIOS). RAM under the zero tail (SetZeroTail, which
+// must come first) only backs demand-paged pages.
 func AddRAM(start, end uintptr) {
 	start = alignUp(start)
 	end &^= PageSize - 1
@@ -71,18 +87,45 @@ func addRAM(start, end uintptr, from int) {
 		}
 		return
 	}
+	if start >= end {
+		return
+	}
+	// Split off the part under the zero tail.
+	if t := tail; t.start < t.end && start < t.end && end > t.start {
+		if start < t.start {
+			addDirect(start, t.start)
+		}
+		if end > t.end {
+			addDirect(t.end, end)
+		}
+		s, e := max(start, t.start), min(end, t.end)
+		if nshadow < len(shadow) {
+			shadow[nshadow] = span{s, e}
+			nshadow++
+			shadowTotal += (e - s) / PageSize
+			if nshadow == 1 {
+				shadowNext = s
+			}
+		}
+		return
+	}
+	addDirect(start, end)
+}
+
+func addDirect(start, end uintptr) {
 	if start >= end || nram == len(ram) {
 		return
 	}
 	ram[nram] = span{start, end}
 	nram++
-	framesTotal += (end - start) / PageSize
+	directTotal += (end - start) / PageSize
 	if nram == 1 {
 		bumpNext = start
 	}
 }
 
-// AllocFrame returns the physical address of a zeroed 4 KiB frame.
+// AllocFrame returns the physical address of a zeroed 4 KiB frame that the kernel can reach at
+// that address.
 func AllocFrame() (uintptr, bool) {
 	pa := freeList
 	if pa != 0 {
@@ -101,18 +144,62 @@ func AllocFrame() (uintptr, bool) {
 		bumpNext += PageSize
 	}
 	*(*[PageSize]byte)(arch.Ptr(pa)) = [PageSize]byte{}
-	framesUsed++
+	directUsed++
 	return pa, true
+}
+
+// allocPageFrame returns a zeroed frame to back a demand-paged page: a shadowed frame while there
+// are any (they can serve nothing else), then one of AllocFrame's.
+func allocPageFrame() (uintptr, bool) {
+	if scratchPTE != 0 {
+		pa := shadowFree
+		if pa != 0 {
+			shadowFree = uintptr(*arch.U64(mapScratch(pa)))
+		} else {
+			for shadowIdx < nshadow && shadowNext >= shadow[shadowIdx].end {
+				shadowIdx++
+				if shadowIdx < nshadow {
+					shadowNext = shadow[shadowIdx].start
+				}
+			}
+			if shadowIdx < nshadow {
+				pa = shadowNext
+				shadowNext += PageSize
+			}
+		}
+		if pa != 0 {
+			*(*[PageSize]byte)(arch.Ptr(mapScratch(pa))) = [PageSize]byte{}
+			unmapScratch()
+			shadowUsed++
+			return pa, true
+		}
+	}
+	return AllocFrame()
 }
 
 // FreeFrame gives the frame at physical address pa back.
 func FreeFrame(pa uintptr) {
+	if pa >= tail.start && pa < tail.end {
+		*arch.U64(mapScratch(pa)) = uint64(shadowFree)
+		unmapScratch()
+		shadowFree = pa
+		shadowUsed--
+		return
+	}
 	*arch.U64(pa) = uint64(freeList)
 	freeList = pa
-	framesUsed--
+	directUsed--
 }
 
 // Stats reports the number of frames in use and in total.
-func Stats() (used, total uintptr) { return framesUsed, framesTotal }
+func Stats() (used, total uintptr) {
+	return directUsed + shadowUsed, directTotal + shadowTotal
+}
+
+// FreeFrames reports how many frames are left: those AllocFrame can return, and the shadowed
+// ones, which can only back demand-paged pages.
+func FreeFrames() (direct, shadowed uintptr) {
+	return directTotal - directUsed, shadowTotal - shadowUsed
+}
 
 func alignUp(v uintptr) uintptr { return (v + PageSize - 1) &^ (PageSize - 1) }

@@ -15,15 +15,21 @@ const (
 	madvRemove   = 9
 
 	eNOMEM = 12
+	eACCES = 13
 	eEXIST = 17
 	eINVAL = 22
 	eNODEV = 19
 )
 
 // Mmap implements mmap(2) for anonymous mappings. It returns the address or a negative errno.
+// Executable memory is refused with EACCES (the address space is sealed: the only code is the
+// image's text).
 func Mmap(addr, length uintptr, prot, flags int) int64 {
 	if length == 0 || addr&(PageSize-1) != 0 && flags&(mapFixed|mapFixedNoreplace) != 0 {
 		return -eINVAL
+	}
+	if prot&protExec != 0 {
+		return -eACCES
 	}
 	if flags&mapAnonymous == 0 {
 		return -eNODEV // no files to map
@@ -76,10 +82,13 @@ func Munmap(addr, length uintptr) int64 {
 	return 0
 }
 
-// Mprotect implements mprotect(2).
+// Mprotect implements mprotect(2). Making memory executable is refused with EACCES.
 func Mprotect(addr, length uintptr, prot int) int64 {
 	if addr&(PageSize-1) != 0 {
 		return -eINVAL
+	}
+	if prot&protExec != 0 {
+		return -eACCES
 	}
 	end := addr + alignUp(length)
 	if addr < userMin || end > userMax || end < addr {
@@ -150,9 +159,27 @@ const (
 	FaultNoMemory                     // no free frame left
 )
 
-// HandleFault resolves a page fault at addr; write is set for a write access.
-func HandleFault(addr uintptr, write bool) FaultResult {
-	if addr < userMin || addr >= userMax {
+// Bits of the page-fault error code (Intel SDM Vol. 3A §4.7), the code argument of HandleFault.
+const (
+	FaultProtection = 1 << 0 // the page was present: the access broke its rights
+	FaultWrite      = 1 << 1
+	FaultFetch      = 1 << 4 // an instruction fetch
+)
+
+// HandleFault resolves a page fault at addr with the CPU's error code: it maps a zeroed page of a
+// program mapping or of the image's zero tail, or says why it cannot. Program mappings are never
+// executable: a fetch from them is FaultAccess.
+func HandleFault(addr uintptr, code uint64) FaultResult {
+	if addr < userMin {
+		switch {
+		case code&FaultProtection != 0:
+			return FaultAccess
+		case addr >= tail.start && addr < tail.end && code&FaultFetch == 0:
+			return tailFault(addr)
+		}
+		return FaultNoMapping
+	}
+	if addr >= userMax {
 		return FaultNoMapping
 	}
 	i, in := find(addr)
@@ -160,17 +187,15 @@ func HandleFault(addr uintptr, write bool) FaultResult {
 		return FaultNoMapping
 	}
 	prot := vmas[i].prot
-	if prot == 0 || write && prot&protWrite == 0 {
+	write := code&FaultWrite != 0
+	if prot == 0 || write && prot&protWrite == 0 || code&FaultFetch != 0 {
 		return FaultAccess
 	}
 	e := walk(addr, true)
 	if e == nil {
 		return FaultNoMemory
 	}
-	flags := uint64(ptePresent)
-	if prot&protWrite != 0 {
-		flags |= pteWrite
-	}
+	flags := userPTEFlags(prot)
 	switch {
 	case *e&ptePresent != 0:
 		// Present already: a stale TLB entry after a protection change, or a racing fault.
@@ -182,7 +207,7 @@ func HandleFault(addr uintptr, write bool) FaultResult {
 	case *e&pteProtNone != 0:
 		*e = *e&pteAddrMask | flags
 	default:
-		pa, ok := AllocFrame()
+		pa, ok := allocPageFrame()
 		if !ok {
 			return FaultNoMemory
 		}
@@ -194,7 +219,7 @@ func HandleFault(addr uintptr, write bool) FaultResult {
 // Prefault maps the pages of [addr, addr+length) so that kernel code can fill them.
 func Prefault(addr, length uintptr) bool {
 	for a := addr &^ (PageSize - 1); a < addr+length; a += PageSize {
-		if HandleFault(a, true) != FaultMapped {
+		if HandleFault(a, FaultWrite) != FaultMapped {
 			return false
 		}
 	}

@@ -85,18 +85,21 @@ func TestFaultClassification(t *testing.T) {
 	Mmap(base, PageSize, protRead, mapPrivate|mapAnonymous|mapFixed)
 	Mmap(base+PageSize, PageSize, 0, mapPrivate|mapAnonymous|mapFixed)
 	for _, c := range []struct {
-		addr  uintptr
-		write bool
-		want  FaultResult
+		addr uintptr
+		code uint64
+		want FaultResult
 	}{
-		{0, false, FaultNoMapping},
-		{0x1000, false, FaultNoMapping},
-		{base + 2*PageSize, false, FaultNoMapping},
-		{base, true, FaultAccess},
-		{base + PageSize, false, FaultAccess},
+		{0, 0, FaultNoMapping},
+		{0x1000, 0, FaultNoMapping},
+		{0x201000, FaultProtection | FaultWrite, FaultAccess}, // a write to the image's text
+		{0x3a8000, FaultProtection | FaultFetch, FaultAccess}, // a jump into its data
+		{base + 2*PageSize, 0, FaultNoMapping},
+		{base, FaultWrite, FaultAccess},
+		{base, FaultFetch, FaultAccess}, // program mappings are never executable
+		{base + PageSize, 0, FaultAccess},
 	} {
-		if got := HandleFault(c.addr, c.write); got != c.want {
-			t.Errorf("fault at %#x write=%v: got %d, want %d", c.addr, c.write, got, c.want)
+		if got := HandleFault(c.addr, c.code); got != c.want {
+			t.Errorf("fault at %#x code %#x: got %d, want %d", c.addr, c.code, got, c.want)
 		}
 	}
 }

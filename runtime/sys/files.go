@@ -8,6 +8,9 @@ import (
 
 // Read implements read(2).
 func Read(r *sched.Regs) int64 {
+	if wouldBlock(r, epollIN, 0) {
+		return -eAGAIN
+	}
 	if onServed(r) {
 		return 0
 	}
@@ -16,6 +19,9 @@ func Read(r *sched.Regs) int64 {
 
 // Write implements write(2).
 func Write(r *sched.Regs) int64 {
+	if wouldBlock(r, epollOUT, 0) {
+		return -eAGAIN
+	}
 	if onServed(r) {
 		return 0
 	}
@@ -25,6 +31,9 @@ func Write(r *sched.Regs) int64 {
 // Readv implements readv(2): the console and eventfds read as read(2) would into the first
 // non-empty buffer.
 func Readv(r *sched.Regs) int64 {
+	if wouldBlock(r, epollIN, 0) {
+		return -eAGAIN
+	}
 	if onServed(r) {
 		return 0
 	}
@@ -43,6 +52,9 @@ func Readv(r *sched.Regs) int64 {
 
 // Writev implements writev(2).
 func Writev(r *sched.Regs) int64 {
+	if wouldBlock(r, epollOUT, 0) {
+		return -eAGAIN
+	}
 	if onServed(r) {
 		return 0
 	}

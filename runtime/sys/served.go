@@ -59,6 +59,25 @@ func onServed(r *sched.Regs) bool {
 	return true
 }
 
+// Epoll bits and message flags for the fast paths.
+const (
+	epollIN     = 0x1
+	epollOUT    = 0x4
+	msgDontwait = 0x40
+)
+
+// wouldBlock answers a non-blocking call on a served descriptor that needs events with EAGAIN
+// when the kernel knows the object is not ready (fd.WouldBlock): the read that finds no data
+// after each request, the accept that finds no connection, never reach the server. flagsArg is
+// the call's message flags (MSG_DONTWAIT), or 0.
+func wouldBlock(r *sched.Regs, events uint32, msgFlags uint64) bool {
+	_, flags, _, ok := fd.Served(int(r.RDI))
+	if !ok || flags&04000 == 0 && msgFlags&msgDontwait == 0 { // O_NONBLOCK
+		return false
+	}
+	return fd.WouldBlock(int(r.RDI), events)
+}
+
 // Socket implements socket(2). The kernel checks the arguments, reserves an object number and a
 // descriptor, and returns at once; the server makes the endpoint from a request no thread waits
 // for, before any later call on the descriptor (requests reach it in order). socket(2) must not
@@ -158,6 +177,24 @@ func Getpeername(r *sched.Regs) int64 {
 // setsockopt, getsockopt, shutdown, sendto, recvfrom, sendmsg, recvmsg): forwarded when the
 // descriptor is served, ENOTSOCK for the kernel's own files.
 func SocketCall(r *sched.Regs) int64 {
+	switch r.RAX {
+	case 45: // recvfrom(fd, buf, len, flags, ...)
+		if wouldBlock(r, epollIN, r.R10) {
+			return -errno.EAGAIN
+		}
+	case 47: // recvmsg(fd, msg, flags)
+		if wouldBlock(r, epollIN, r.RDX) {
+			return -errno.EAGAIN
+		}
+	case 44: // sendto(fd, buf, len, flags, ...)
+		if wouldBlock(r, epollOUT, r.R10) {
+			return -errno.EAGAIN
+		}
+	case 46: // sendmsg(fd, msg, flags)
+		if wouldBlock(r, epollOUT, r.RDX) {
+			return -errno.EAGAIN
+		}
+	}
 	if onServed(r) {
 		return 0
 	}
@@ -173,6 +210,9 @@ func Accept(r *sched.Regs) int64 {
 	obj, flags, seq, ok := fd.Served(int(r.RDI))
 	if !ok {
 		return SocketCall(r)
+	}
+	if wouldBlock(r, epollIN, 0) {
+		return -errno.EAGAIN
 	}
 	spare := fd.AllocObj()
 	if spare < 0 {

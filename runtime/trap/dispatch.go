@@ -70,7 +70,7 @@ func exception(t *sched.Thread, v uint64) {
 	switch v {
 	case excPage:
 		cr2 := pageFaultAddress(r, userCR2, t.FSBase)
-		switch mm.HandleFault(cr2, r.Err&2 != 0) {
+		switch mm.HandleFault(cr2, r.Err) {
 		case mm.FaultMapped:
 			return
 		case mm.FaultNoMemory:
@@ -108,19 +108,24 @@ func exception(t *sched.Thread, v uint64) {
 	}
 }
 
-// pageFaultAddress returns the address of a page fault: CR2, or, when CR2 reads 0, the address
-// decoded from the faulting instruction (see decode.go). For an access that may straddle two
-// pages, it maps the first page itself and returns the second when the first is already mapped.
+// pageFaultAddress returns the address of a page fault: CR2, or, when CR2 reads 0, the faulting
+// instruction's own address for an instruction fetch, else the address decoded from the faulting
+// instruction (see decode.go). For an access that may straddle two pages, it returns the second
+// page when the first allows the access.
 func pageFaultAddress(r *sched.Regs, cr2 uintptr, fsBase uint64) uintptr {
 	if cr2 != 0 {
 		return cr2
 	}
-	ea, ok := faultAddress(r, fsBase, r.Err&2 != 0)
+	if r.Err&mm.FaultFetch != 0 {
+		return uintptr(r.RIP)
+	}
+	write := r.Err&mm.FaultWrite != 0
+	ea, ok := faultAddress(r, fsBase, write)
 	if !ok {
 		return 0
 	}
 	a := uintptr(ea)
-	if _, mapped := mm.Translate(a); mapped {
+	if mm.Accessible(a, write) {
 		return (a + 15) &^ (mm.PageSize - 1) // the access runs into the next page
 	}
 	return a
@@ -140,7 +145,7 @@ func kernelTrap(frame uintptr) {
 		return
 	case v == excPage:
 		cr2 := pageFaultAddress(r, kernelCR2, uint64(kernelFS))
-		switch mm.HandleFault(cr2, r.Err&2 != 0) {
+		switch mm.HandleFault(cr2, r.Err) {
 		case mm.FaultMapped:
 			return
 		case mm.FaultNoMemory:
@@ -148,6 +153,9 @@ func kernelTrap(frame uintptr) {
 		}
 		klog.Print("unexpected fault address ")
 		klog.Hex(uint64(cr2))
+		if mm.IsGuard(cr2) {
+			klog.Print(": the guard page below a kernel stack (kernel stack overflow)")
+		}
 		klog.Print("\n")
 		kernelCR2 = cr2 // the address worked out when CR2 itself read 0 (see decode.go), for the report
 		kernelFault(r, "page fault in kernel")

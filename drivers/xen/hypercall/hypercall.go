@@ -16,7 +16,8 @@
 //	page + 127*32
 //
 // The page lives in a package-level array of the kernel image, which the kernel identity-maps
-// (physical == virtual) and leaves executable. Call loads up to five arguments into RDI, RSI, RDX,
+// (physical == virtual); it is the only data page the sealed kernel maps executable (read-only:
+// Xen writes it through the guest-physical address, not through the page tables; see Page). Call loads up to five arguments into RDI, RSI, RDX,
 // R10, R8 and calls page + 32*op; the result comes back in RAX (a negative errno on failure).
 //
 // # Host tests
@@ -114,6 +115,10 @@ func Init() bool {
 
 // Ready reports whether Init installed the hypercall page.
 func Ready() bool { return pageAddr != 0 }
+
+// Page returns the address of the hypercall page (0 before Init). It is the one page outside the
+// text that must stay executable when the kernel seals its address space (runtime/mm.MapKernel).
+func Page() uintptr { return pageAddr }
 
 // Base returns Xen's CPUID base leaf (0 before Init).
 func Base() uint32 { return base }

@@ -18,6 +18,7 @@ import (
 	"github.com/unikgen/unikgen/drivers/xen/xenstore"
 	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
+	"github.com/unikgen/unikgen/runtime/mm"
 	"github.com/unikgen/unikgen/runtime/platform"
 	"github.com/unikgen/unikgen/runtime/trap"
 )
@@ -38,6 +39,9 @@ func Init() bool {
 	if !hypercall.Init() {
 		return false
 	}
+	// The hypercall page is in the image's BSS, which the sealed identity map makes not
+	// executable: it is the one exception (runtime/mm), read-only and executable.
+	mm.MapKernel(hypercall.Page(), hypercall.Page()+hypercall.PageSize, mm.ReadExec)
 	if rc := sharedinfo.Init(); rc != 0 {
 		platform.Install(platform.Ops{Name: "xen", Exit: exit, Crash: crash})
 		platform.Fatal("cannot map shared_info")

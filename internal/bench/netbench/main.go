@@ -1,0 +1,392 @@
+// Command netbench measures examples/http as a unikgen kernel against the same program as a
+// static Linux binary in a Linux microVM (Debian's kernel, the binary started by a small /init,
+// the virtio-net modules in the initramfs), under the same QEMU, machine (q35), NIC model
+// (virtio-net-pci), user networking and client, in interleaved runs, and prints markdown tables
+// for docs/benchmarks.md:
+//
+//   - requests per second and latency percentiles with wrk, on keep-alive connections and with a
+//     new connection per request (Connection: close);
+//   - boot to first response: from starting QEMU to the first HTTP 200;
+//   - image size: the kernel image against bzImage plus initramfs;
+//   - the smallest memory (-m) at which each serves, by bisection;
+//   - examples/hello specialised against generic.
+//
+// Usage (from the module root; needs wrk, and the Debian kernel package that internal/xenlab
+// caches, fetched on first use):
+//
+//	go run ./internal/bench/netbench [-n 3] [-d 10s] [-c 8] [-nomem]
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/gen/build"
+	"github.com/unikgen/unikgen/internal/cpio"
+	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/xenlab"
+)
+
+var (
+	rounds  = flag.Int("n", 3, "interleaved rounds of each measurement")
+	dur     = flag.Duration("d", 10*time.Second, "duration of each wrk run")
+	conns   = flag.Int("c", 8, "wrk connections")
+	noMem   = flag.Bool("nomem", false, "skip the memory bisection")
+	memMiB  = flag.Int("m", 256, "guest memory of the throughput and boot runs")
+	machine = flag.String("machine", qemu.Q35, "QEMU machine of the comparison (Debian's kernel hangs calibrating the TSC on microvm under TCG)")
+)
+
+// The Linux baseline's modules, in load order, each after what its modinfo "depends=" names
+// (Debian linux-image-6.1: all of virtio is =m).
+var modules = []string{
+	"kernel/drivers/virtio/virtio_ring.ko", "kernel/drivers/virtio/virtio.ko",
+	"kernel/drivers/virtio/virtio_pci_legacy_dev.ko", "kernel/drivers/virtio/virtio_pci_modern_dev.ko",
+	"kernel/drivers/virtio/virtio_pci.ko", "kernel/net/core/failover.ko",
+	"kernel/drivers/net/net_failover.ko", "kernel/drivers/net/virtio_net.ko",
+}
+
+// A system under test: a way to boot examples/http.
+type sut struct {
+	name string
+	cfg  qemu.Config // Kernel, Initrd, RawCmdline
+	size int64       // bytes of what it boots from
+}
+
+func main() {
+	log.SetPrefix("netbench: ")
+	log.SetFlags(0)
+	flag.Parse()
+	for _, tool := range []string{"wrk"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			log.Fatalf("%s not found (Debian package %s)", tool, tool)
+		}
+	}
+	if _, err := qemu.LookPath(""); err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "netbench-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+
+	uni := unikernel(ctx, tmp, "./examples/http", false)
+	lin := linuxVM(ctx, tmp)
+	systems := []sut{
+		{name: "unikgen", cfg: qemu.Config{Kernel: uni}, size: fileSize(uni)},
+		lin,
+	}
+	fmt.Printf("Measured %s: QEMU %s TCG, machine %s, virtio-net-pci, user networking, -m %d, wrk -t1 -c%d -d%v; %s, %d host CPUs (load average %s).\n\n",
+		time.Now().UTC().Format("2006-01-02"), qemuVersion(), *machine, *memMiB, *conns, *dur, runtime.Version(), runtime.NumCPU(), loadavg())
+
+	type result struct {
+		boot                             []time.Duration
+		rpsKeep, p99Keep, rpsNew, p99New []float64
+	}
+	res := make([]result, len(systems))
+	for round := 0; round < *rounds; round++ {
+		order := []int{0, 1}
+		if round%2 == 1 {
+			order = []int{1, 0}
+		}
+		for _, i := range order {
+			s := systems[i]
+			b, rk, pk, rn, pn, err := measure(ctx, s)
+			if err != nil {
+				log.Fatalf("%s: %v", s.name, err)
+			}
+			r := &res[i]
+			r.boot = append(r.boot, b)
+			r.rpsKeep, r.p99Keep = append(r.rpsKeep, rk), append(r.p99Keep, pk)
+			r.rpsNew, r.p99New = append(r.rpsNew, rn), append(r.p99New, pn)
+			log.Printf("round %d %s: boot %v, keep-alive %.0f req/s p99 %.2f ms, new connections %.0f req/s p99 %.2f ms",
+				round, s.name, b.Round(time.Millisecond), rk, pk, rn, pn)
+		}
+	}
+	u, l := res[0], res[1]
+	fmt.Println("| examples/http | unikgen | Linux microVM | unikgen / Linux | target |")
+	fmt.Println("|---|---:|---:|---:|---|")
+	row := func(name, unit string, a, b float64, target string) {
+		fmt.Printf("| %s | %.1f %s | %.1f %s | %.2f× | %s |\n", name, a, unit, b, unit, a/b, target)
+	}
+	row("requests/s, keep-alive", "", median(u.rpsKeep), median(l.rpsKeep), "≥ 1.0×")
+	row("p99 latency, keep-alive", "ms", median(u.p99Keep), median(l.p99Keep), "")
+	row("requests/s, new connection each", "", median(u.rpsNew), median(l.rpsNew), "≥ 1.0×")
+	row("p99 latency, new connection each", "ms", median(u.p99New), median(l.p99New), "")
+	row("boot to first response", "s", medianDur(u.boot).Seconds(), medianDur(l.boot).Seconds(), "≤ 0.1×")
+	row("image (kernel; bzImage + initramfs)", "MB", float64(systems[0].size)/1e6, float64(lin.size)/1e6, "≤ 0.5×")
+	if !*noMem {
+		mu := floor(ctx, systems[0], 4, 256)
+		ml := floor(ctx, lin, 32, 512)
+		row("smallest memory that serves", "MiB", float64(mu), float64(ml), "≤ 0.25×")
+	}
+	fmt.Printf("\nMedians of %d interleaved rounds; each round boots each system afresh.\n\n", *rounds)
+
+	// Specialisation.
+	spec := unikernel(ctx, tmp, "./examples/hello", false)
+	generic := unikernel(ctx, tmp, "./examples/hello", true)
+	fmt.Println("| examples/hello | bytes | vs generic |")
+	fmt.Println("|---|---:|---:|")
+	fmt.Printf("| generic (every component, every system call) | %d | 1.00× |\n", fileSize(generic))
+	fmt.Printf("| specialised | %d | %.2f× (target ≤ 0.5×) |\n", fileSize(spec), float64(fileSize(spec))/float64(fileSize(generic)))
+}
+
+// measure boots s, times the first response, runs wrk with and without keep-alive, and stops it.
+func measure(ctx context.Context, s sut) (boot time.Duration, rpsKeep, p99Keep, rpsNew, p99New float64, err error) {
+	url, stop, boot, err := start(ctx, s, *memMiB, 180*time.Second)
+	if err != nil {
+		return 0, 0, 0, 0, 0, err
+	}
+	defer stop()
+	if rpsKeep, p99Keep, err = wrk(url, false); err != nil {
+		return
+	}
+	rpsNew, p99New, err = wrk(url, true)
+	return
+}
+
+// start boots s with mem MiB and a forwarded port, and waits for its first HTTP 200. It returns
+// the URL, a function that stops the machine, and the time from starting QEMU to the response.
+func start(ctx context.Context, s sut, mem int, wait time.Duration) (string, func(), time.Duration, error) {
+	port := freePort()
+	fw, _ := qemu.ParseForward(fmt.Sprintf("%d:80", port))
+	cfg := s.cfg
+	cfg.Machine, cfg.MemoryMiB, cfg.Net, cfg.Forwards = *machine, mem, qemu.NetUser, []qemu.Forward{fw}
+	var console bytes.Buffer
+	cfg.Console = &console
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	t0 := time.Now()
+	go func() {
+		_, err := qemu.Run(ctx, cfg)
+		done <- err
+	}()
+	stop := func() {
+		cancel()
+		<-done
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	c := &http.Client{Timeout: 2 * time.Second}
+	for time.Since(t0) < wait {
+		select {
+		case err := <-done:
+			cancel()
+			return "", func() {}, 0, fmt.Errorf("the machine stopped (%v): %s", err, tail(console.String()))
+		default:
+		}
+		if resp, err := c.Get(url); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return url, stop, time.Since(t0), nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	return "", func() {}, 0, fmt.Errorf("no response within %v: %s", wait, tail(console.String()))
+}
+
+var (
+	rpsRE = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	p99RE = regexp.MustCompile(`\s99%\s+([0-9.]+)(us|ms|s)`)
+)
+
+// wrk runs wrk against url and returns requests per second and the p99 latency in ms.
+func wrk(url string, closeEach bool) (float64, float64, error) {
+	args := []string{"-t1", "-c" + strconv.Itoa(*conns), "-d" + dur.String(), "--latency", "--timeout", "10s"}
+	if closeEach {
+		args = append(args, "-H", "Connection: close")
+	}
+	out, err := exec.Command("wrk", append(args, url)...).CombinedOutput()
+	if err != nil {
+		return 0, 0, fmt.Errorf("wrk: %v\n%s", err, out)
+	}
+	m, p := rpsRE.FindSubmatch(out), p99RE.FindSubmatch(out)
+	if m == nil || p == nil {
+		return 0, 0, fmt.Errorf("wrk printed no rate or p99:\n%s", out)
+	}
+	if bytes.Contains(out, []byte("Non-2xx")) || bytes.Contains(out, []byte("Socket errors")) && !closeEach {
+		log.Printf("wrk reported errors:\n%s", out)
+	}
+	rps, _ := strconv.ParseFloat(string(m[1]), 64)
+	p99, _ := strconv.ParseFloat(string(p[1]), 64)
+	switch string(p[2]) {
+	case "us":
+		p99 /= 1000
+	case "s":
+		p99 *= 1000
+	}
+	return rps, p99, nil
+}
+
+// floor bisects the smallest memory in [lo, hi] MiB at which s boots and serves.
+func floor(ctx context.Context, s sut, lo, hi int) int {
+	serves := func(m int) bool {
+		_, stop, _, err := start(ctx, s, m, 120*time.Second)
+		if err == nil {
+			stop()
+		}
+		log.Printf("%s at %d MiB: serves %v", s.name, m, err == nil)
+		return err == nil
+	}
+	if !serves(hi) {
+		return -1
+	}
+	for lo < hi {
+		m := (lo + hi) / 2
+		if serves(m) {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return hi
+}
+
+// unikernel builds pkg, specialised or generic.
+func unikernel(ctx context.Context, dir, pkg string, generic bool) string {
+	r, err := gen.Generate(ctx, gen.Options{Package: pkg, Generic: generic})
+	if err != nil {
+		log.Fatal(err)
+	}
+	out := filepath.Join(dir, fmt.Sprintf("%s-%v.xen", filepath.Base(pkg), generic))
+	if _, err := build.Build(ctx, build.Options{Package: pkg, Output: out, BootOverlay: r.BootOverlay}); err != nil {
+		log.Fatal(err)
+	}
+	return out
+}
+
+// linuxVM builds the Linux baseline: Debian's kernel (from internal/xenlab's package cache) and an
+// initramfs holding the virtio-net modules, linuxinit as /init and examples/http as /app.
+func linuxVM(ctx context.Context, dir string) sut {
+	cache, err := xenlab.DefaultCacheDir()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := xenlab.EnsureCache(ctx, cache, os.Stderr); err != nil {
+		log.Fatal(err)
+	}
+	debs, _ := filepath.Glob(filepath.Join(cache, "debs", "linux-image-*.deb"))
+	if len(debs) == 0 {
+		log.Fatal("no linux-image package in the xenlab cache")
+	}
+	root := filepath.Join(dir, "linux")
+	if out, err := exec.Command("dpkg-deb", "-x", debs[0], root).CombinedOutput(); err != nil {
+		log.Fatalf("dpkg-deb: %v\n%s", err, out)
+	}
+	kernels, _ := filepath.Glob(filepath.Join(root, "boot", "vmlinuz-*"))
+	mods, _ := filepath.Glob(filepath.Join(root, "lib", "modules", "*"))
+	if len(kernels) != 1 || len(mods) != 1 {
+		log.Fatalf("unexpected layout of %s", debs[0])
+	}
+	staticBuild := func(pkg, out string) []byte {
+		cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+		cmd.Env = append(os.Environ(), build.Env...)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			log.Fatalf("go build %s: %v\n%s", pkg, err, b)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			log.Fatal(err)
+		}
+		return b
+	}
+	var img bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&img, gzip.BestCompression)
+	cw := &cpio.Writer{W: zw}
+	cw.Dir("dev", 0o755)
+	cw.Dir("modules", 0o755)
+	cw.File("init", 0o755, staticBuild("./internal/bench/netbench/linuxinit", filepath.Join(dir, "init")))
+	cw.File("app", 0o755, staticBuild("./examples/http", filepath.Join(dir, "app")))
+	for i, m := range modules {
+		b, err := os.ReadFile(filepath.Join(mods[0], m))
+		if err != nil {
+			log.Fatal(err)
+		}
+		cw.File(fmt.Sprintf("modules/%02d-%s", i, filepath.Base(m)), 0o644, b)
+	}
+	if err := cw.Close(); err != nil {
+		log.Fatal(err)
+	}
+	zw.Close()
+	initrd := filepath.Join(dir, "initramfs.gz")
+	if err := os.WriteFile(initrd, img.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	return sut{
+		name: "linux",
+		cfg:  qemu.Config{Kernel: kernels[0], Initrd: initrd, RawCmdline: "console=ttyS0 quiet panic=-1"},
+		size: fileSize(kernels[0]) + fileSize(initrd),
+	}
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func fileSize(p string) int64 {
+	st, err := os.Stat(p)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return st.Size()
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func medianDur(v []time.Duration) time.Duration {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		s = s[len(s)-2000:]
+	}
+	return s
+}
+
+func qemuVersion() string {
+	out, _ := exec.Command(qemu.Binary, "--version").Output()
+	if f := strings.Fields(string(out)); len(f) >= 4 {
+		return f[3]
+	}
+	return "?"
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
+}
