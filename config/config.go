@@ -82,4 +82,9 @@ type Kernel struct {
 	Gateway6 string
 	// DNS are the DNS servers ("10.0.2.3"); with DHCP, the lease's.
 	DNS []string
+
+	// RootFS is a directory, relative to the main package's directory, whose tree becomes the
+	// kernel's root file system: baked into the image, read-only (writes get EROFS; /tmp is
+	// writable). `unikgen build -rootfs DIR` overrides it. Configure-time. docs/files.md.
+	RootFS string
 }

@@ -221,6 +221,13 @@ func evalKernel(pkg *packages.Package, lit *ast.CompositeLit, uc *userConfig) Co
 		name, v := id.Name, kv.Value
 		uc.field[name] = fset.Position(v.Pos()).String()
 		switch name {
+		case "RootFS":
+			s, ok := constString(info, v)
+			if !ok {
+				bad(v, name, "must be a constant string")
+				continue
+			}
+			uc.RootFS = s
 		case "Target", "Name":
 			s, ok := constString(info, v)
 			if !ok {

@@ -32,6 +32,7 @@ import (
 	"github.com/unikgen/unikgen/analysis/load"
 	"github.com/unikgen/unikgen/gen/emit"
 	"github.com/unikgen/unikgen/gen/plan"
+	"github.com/unikgen/unikgen/services/fs/rootimg"
 )
 
 // CompositionRootFile is the name of the composition root in runtime/boot.
@@ -56,6 +57,9 @@ type Options struct {
 	Analysis *analysis.Result
 	// Overrides are the CLI's flags: they win over the program's config.Kernel literal.
 	Overrides Overrides
+	// HostCABundle and HostZoneinfo bake the build machine's TLS root certificates and time
+	// zone database into the root file system.
+	HostCABundle, HostZoneinfo bool
 }
 
 // Overrides replace fields of config.Kernel; nil means "not set". Flag names the CLI flag of each
@@ -67,6 +71,8 @@ type Overrides struct {
 	Args          *[]string
 	Env           *[]string
 	DebugSyscalls *bool
+	// RootFS is an absolute directory (the CLI resolves -rootfs against its working directory).
+	RootFS *string
 }
 
 // A File is a generated file.
@@ -89,6 +95,11 @@ type Result struct {
 	Analysis *analysis.Result
 	// Dir is the main package's directory.
 	Dir string
+	// RootFSSize is the size in bytes of the root file system image baked in (0 for none).
+	RootFSSize int
+	// Advice are what the build should tell the user about files the program will look for and
+	// not find (a CA bundle, zoneinfo), one message each.
+	Advice []string
 	// MemoryFrom says where Plan.MemoryMiB comes from, for messages about it: "-m" (the
 	// override), the position of the config.Kernel.MemoryMiB value, or "" (the default).
 	MemoryFrom string
@@ -172,6 +183,12 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.HostCABundle {
+		s.HostFiles = append(s.HostFiles, plan.HostCABundle)
+	}
+	if o.HostZoneinfo {
+		s.HostFiles = append(s.HostFiles, plan.HostZoneinfo)
+	}
 	r := &Result{Dir: dirOf(main), MemoryFrom: uc.field["MemoryMiB"]}
 	if o.Overrides.MemoryMiB != nil {
 		r.MemoryFrom = "-m"
@@ -198,6 +215,33 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	}
 	r.BootDir = bootDir
 	r.BootOverlay = map[string][]byte{CompositionRootFile: root}
+	var entries []rootimg.Entry
+	if p.RootFS != "" {
+		dir := p.RootFS
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(r.Dir, dir)
+		}
+		entries, err = rootimg.Walk(dir, "", nil)
+		if err != nil {
+			pos := uc.field["RootFS"]
+			if o.Overrides.RootFS != nil || pos == "" {
+				pos = "-rootfs"
+			}
+			return nil, ConfigErrors{{Pos: pos, Field: "RootFS", Msg: "root file system: " + err.Error()}}
+		}
+	}
+	if entries, err = addHostFiles(entries, p.HostFiles); err != nil {
+		return nil, err
+	}
+	if p.RootImage() && p.Has("files") {
+		img, err := rootimg.Encode(entries)
+		if err != nil {
+			return nil, err
+		}
+		r.BootOverlay[emit.RootImageFile] = img
+		r.RootFSSize = len(img)
+	}
+	r.Advice = advice(r.Analysis, entries)
 	rec, err := Record(p)
 	if err != nil {
 		return nil, err
@@ -224,6 +268,9 @@ func settings(uc *userConfig, ov Overrides, tree *plan.Tree) (plan.Settings, err
 	}
 	if ov.Env != nil {
 		s.Env, from["Env"] = *ov.Env, "-env"
+	}
+	if ov.RootFS != nil {
+		s.RootFS, from["RootFS"] = *ov.RootFS, "-rootfs"
 	}
 	if ov.DebugSyscalls != nil {
 		s.DebugSyscalls, from["DebugSyscalls"] = *ov.DebugSyscalls, "-debug-syscalls"

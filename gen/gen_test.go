@@ -137,6 +137,12 @@ var checks = map[string]func(*testing.T, *gen.Result){
 			t.Errorf("rawsyscall: want every system call")
 		}
 	},
+	"rootfs": func(t *testing.T, r *gen.Result) {
+		if !r.Plan.Has("files") || r.RootFSSize == 0 || len(r.BootOverlay["rootfs.img"]) != r.RootFSSize ||
+			!bytes.Contains(r.BootOverlay[gen.CompositionRootFile], []byte("//go:embed rootfs.img")) {
+			t.Errorf("rootfs: files %v, image %d bytes; want the file component and the embedded image", r.Plan.Has("files"), r.RootFSSize)
+		}
+	},
 	"xen": func(t *testing.T, r *gen.Result) {
 		if p := r.Plan.Platforms(); len(p) != 1 || !strings.HasSuffix(p[0], "/xen") {
 			t.Errorf("xen: platforms %v, want xen only", p)

@@ -49,6 +49,8 @@ type Triggers struct {
 	Globals  []string // package variables, "pkg.Name"
 	Builtins []string // built-in functions
 	Packages []string // package paths (any reachable function)
+	// Except are functions whose uses do not count: paths through them are ignored.
+	Except []string
 }
 
 // Table maps each capability to its triggers.
@@ -75,6 +77,11 @@ var Table = map[string]Triggers{
 			"getdents64", "readlink", "readlinkat", "symlink", "symlinkat", "link", "linkat", "chmod",
 			"fchmodat", "fchmodat2", "chown", "lchown", "fchownat", "truncate", "chdir", "getcwd",
 			"access", "faccessat", "faccessat2", "utimensat", "mknodat"},
+		// Package time reads zoneinfo files (time.LoadLocation, and /etc/localtime for
+		// time.Local in every program that prints a time). Without a root file system those
+		// files cannot exist, so these reads alone do not need the file component: the kernel
+		// answers ENOENT and time falls back on UTC (or on embedded time/tzdata).
+		Except: []string{"time.open", "time.read", "time.preadn", "time.closefd"},
 	},
 	Block: {
 		Packages: []string{"github.com/unikgen/unikgen/drivers/virtio/blk", "github.com/unikgen/unikgen/drivers/xen/blkfront"},
@@ -254,7 +261,17 @@ func Derive(res *reach.Result, g *reach.Graph, sites []syscalls.Site, c *Collect
 		if len(trig) == 0 {
 			continue
 		}
-		w, unc := witness(g, trig)
+		gc := g
+		if len(t.Except) > 0 {
+			except := map[int32]bool{}
+			for _, sym := range t.Except {
+				if id, ok := g.Lookup(sym); ok {
+					except[id] = true
+				}
+			}
+			gc = g.Without(func(id int32) bool { return except[id] })
+		}
+		w, unc := witness(gc, trig)
 		if w == nil {
 			continue // only reachable from the runtime's roots
 		}

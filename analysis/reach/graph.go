@@ -187,6 +187,21 @@ func (g *Graph) Position(pos token.Pos) string {
 	return g.fset.Position(pos).String()
 }
 
+// Without returns a copy of g in which no edge enters a node for which drop returns true: the
+// paths that go through those nodes are gone.
+func (g *Graph) Without(drop func(id int32) bool) *Graph {
+	h := *g
+	h.out = make([][]gedge, len(g.out))
+	for i, es := range g.out {
+		for _, e := range es {
+			if !drop(e.to) {
+				h.out[i] = append(h.out[i], e)
+			}
+		}
+	}
+	return &h
+}
+
 // PathTo returns a shortest path from a root to any node for which target
 // returns true, preferring static edges, then edges confirmed by type flow
 // (see Result.Refine), then any edges; roots are tried in order. It returns

@@ -63,6 +63,16 @@ func runBuild(ctx context.Context, args []string) int {
 			return exitUsage
 		}
 	}
+	if g.RootFSSize > 0 {
+		from := g.Plan.RootFS
+		for _, h := range g.Plan.HostFiles {
+			if from != "" {
+				from += " + "
+			}
+			from += "host " + h
+		}
+		fmt.Printf("%s: root file system (%s): %d bytes baked in\n", res.Image, from, g.RootFSSize)
+	}
 	if g.Plan.Target == config.QEMU {
 		return exitOK // a -target qemu kernel does not run on Xen: no xl config
 	}
@@ -95,6 +105,9 @@ func bootFiles(ctx context.Context, o gen.Options) (*gen.Result, int) {
 	if err == nil {
 		for _, w := range r.Plan.Warnings {
 			log.Printf("warning: %s", w)
+		}
+		for _, a := range r.Advice {
+			log.Print(a)
 		}
 		return r, -1
 	}

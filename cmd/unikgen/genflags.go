@@ -22,6 +22,9 @@ type genFlags struct {
 	target  *string
 	name    *string
 	debug   *bool
+	rootfs  *string
+	hostCA  *bool
+	hostTZ  *bool
 }
 
 func addGenFlags(fs *flag.FlagSet) *genFlags {
@@ -31,12 +34,15 @@ func addGenFlags(fs *flag.FlagSet) *genFlags {
 		target:  fs.String("target", "", "platform: qemu, xen or any (overrides config.Kernel.Target)"),
 		name:    fs.String("name", "", "program name, os.Args[0] (overrides config.Kernel.Name)"),
 		debug:   fs.Bool("debug-syscalls", false, "print the name of each system call answered with ENOSYS (overrides config.Kernel.DebugSyscalls)"),
+		rootfs:  fs.String("rootfs", "", "bake the tree of `DIR` into the kernel as its read-only root file system (overrides config.Kernel.RootFS)"),
+		hostCA:  fs.Bool("host-ca-bundle", false, "bake this machine's TLS root certificates into the root file system (/etc/ssl/certs/ca-certificates.crt)"),
+		hostTZ:  fs.Bool("host-zoneinfo", false, "bake this machine's time zone database into the root file system (/usr/share/zoneinfo)"),
 	}
 }
 
 // options returns the generator's options for pkg.
 func (g *genFlags) options(pkg string) gen.Options {
-	o := gen.Options{Package: pkg, Generic: *g.generic}
+	o := gen.Options{Package: pkg, Generic: *g.generic, HostCABundle: *g.hostCA, HostZoneinfo: *g.hostTZ}
 	set := map[string]bool{}
 	g.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["target"] {
@@ -47,6 +53,13 @@ func (g *genFlags) options(pkg string) gen.Options {
 	}
 	if set["debug-syscalls"] {
 		o.Overrides.DebugSyscalls = g.debug
+	}
+	if set["rootfs"] {
+		dir := *g.rootfs
+		if abs, err := filepath.Abs(dir); err == nil && dir != "" {
+			dir = abs
+		}
+		o.Overrides.RootFS = &dir
 	}
 	return o
 }

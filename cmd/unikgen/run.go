@@ -43,6 +43,8 @@ func runRun(ctx context.Context, args []string) int {
 	var fwds forwardFlags
 	fs.Var(&fwds, "p", "forward a host port to the guest: `[HOSTADDR:]HOSTPORT:GUESTPORT[/udp]` (repeatable; user networking; HOSTADDR defaults to 127.0.0.1)")
 	netFlag := fs.String("net", "", "network device: `user` (QEMU user networking), tap:IFNAME or none; default user when the program uses sockets, none otherwise")
+	var disks diskFlags
+	fs.Var(&disks, "disk", "attach a raw disk image as a virtio block device, /dev/vda first: `FILE[:ro]` (repeatable)")
 	gf := addGenFlags(fs)
 	pkg, progArgs, code := parseArgs(fs, args, true)
 	if code >= 0 {
@@ -51,6 +53,7 @@ func runRun(ctx context.Context, args []string) int {
 	cfg := qemu.Config{
 		MemoryMiB: *mem, Machine: *machine, Accel: *accel, Env: env, Args: progArgs,
 		Timeout: *timeout, Console: os.Stdout, Stderr: os.Stderr, Net: *netFlag, Forwards: fwds,
+		Drives: disks,
 	}
 	if cfg.Net == "" && len(fwds) > 0 {
 		cfg.Net = qemu.NetUser
@@ -90,11 +93,11 @@ func runRun(ctx context.Context, args []string) int {
 	if code >= 0 {
 		return code
 	}
-	if !g.Plan.Services() && (len(fwds) > 0 || cfg.Net != "" && cfg.Net != qemu.NetNone) {
+	if !g.Plan.Has("network") && (len(fwds) > 0 || cfg.Net != "" && cfg.Net != qemu.NetNone) {
 		log.Printf("-p/-net: %s makes no socket, so its kernel has no network stack (unikgen explain shows why)", pkg)
 		return exitUsage
 	}
-	if cfg.Net == "" && g.Plan.Services() {
+	if cfg.Net == "" && g.Plan.Has("network") {
 		cfg.Net = qemu.NetUser
 	}
 	if g.Plan.Target == config.Xen && !xen { // config.Kernel{Target: config.Xen}

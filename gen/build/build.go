@@ -40,7 +40,8 @@ type Options struct {
 	Package string // the main package (a go build pattern); "" is "."
 	Output  string // the image to write; "" is DefaultImageName in Dir; see ImageOutput
 	// BootOverlay maps file names to contents placed in runtime/boot's directory through the
-	// overlay, e.g. a generated "config_gen.go" (docs/internals.md, "The composition root").
+	// overlay, e.g. a generated "config_gen.go" (docs/internals.md, "The composition root"), and
+	// the files it embeds ("rootfs.img").
 	BootOverlay map[string][]byte
 	Go          string   // the go command; "" is "go" from $PATH
 	ExtraEnv    []string // more environment for go list and go build (after Env, so it can override GOFLAGS etc.)
@@ -260,8 +261,8 @@ func writeOverlay(dir string, pkg *Package, boot map[string][]byte) (string, err
 		return "", err
 	}
 	for name, content := range boot {
-		if name != filepath.Base(name) || !strings.HasSuffix(name, ".go") {
-			return "", fmt.Errorf("boot overlay file %q: want a .go file name without directories", name)
+		if name != filepath.Base(name) || !strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, ".img") {
+			return "", fmt.Errorf("boot overlay file %q: want a .go (or embedded .img) file name without directories", name)
 		}
 		if err := add(filepath.Join(pkg.BootDir, name), "boot_"+name, content); err != nil {
 			return "", err

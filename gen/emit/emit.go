@@ -36,6 +36,11 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.ImportName(plan.PlatformPkg, "platform")
 	f.ImportName(plan.NetstackPkg, "netstack")
 	f.ImportName(plan.VirtioNetPkg, "virtionet")
+	f.ImportName(plan.FsPkg, "fs")
+	f.ImportName(plan.VirtioBlkPkg, "virtioblk")
+	if p.RootImage() && p.Has("files") {
+		f.Anon("embed")
+	}
 
 	f.Comment("Configure-time settings.")
 	f.Const().Defs(
@@ -47,11 +52,27 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 		Id("DefaultCmdline").Op("=").Lit(p.Cmdline),
 		Comment("DebugSyscalls makes a system call without a handler print its name once."),
 		Id("DebugSyscalls").Op("=").Lit(p.DebugSyscalls),
-		Comment("Services is true when program-context services (the network stack) serve calls through"),
-		Comment("the relay."),
+		Comment("Services is true when program-context services (the network stack, the file component)"),
+		Comment("serve calls through the relay."),
 		Id("Services").Op("=").Lit(p.Services()),
+		Comment("Files is true when the file component (services/fs) serves the calls that name paths."),
+		Id("Files").Op("=").Lit(p.Has("files")),
 	)
 	f.Line()
+	if p.RootImage() && p.Has("files") {
+		from := p.RootFS
+		for _, h := range p.HostFiles {
+			if from != "" {
+				from += " and "
+			}
+			from += "the build machine's " + h
+		}
+		f.Comment("rootImage is the root file system (" + RootImageFile + ", made from " + from + ").")
+		f.Comment("")
+		f.Comment("//go:embed " + RootImageFile)
+		f.Var().Id("rootImage").String()
+		f.Line()
+	}
 
 	oneLine := Options{Open: "{", Close: "}"}
 	if p.Syscalls.All {
@@ -86,15 +107,21 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.Func().Id("initClock").Params().Add(initClockBody(plats, oneLine))
 
 	if p.Services() {
+		body := []Code{If(Op("!").Id("booted")).Block(Return().Comment("a host test of package boot, not a kernel"))}
+		if p.Has("files") {
+			body = append(body, If(Err().Op(":=").Qual(plan.FsPkg, "Start").Call(fsConfig(p)), Err().Op("!=").Nil()).Block(
+				Panic(Lit("unikgen: files: ").Op("+").Err().Dot("Error").Call()),
+			))
+		}
+		if p.Has("network") {
+			body = append(body, If(Err().Op(":=").Qual(plan.NetstackPkg, "Start").Call(netstackConfig(p)), Err().Op("!=").Nil()).Block(
+				Panic(Lit("unikgen: network: ").Op("+").Err().Dot("Error").Call()),
+			))
+		}
 		f.Line()
 		f.Comment("init starts the services that run in program context, before the program's own")
 		f.Comment("initialisation (package boot is initialised before package main).")
-		f.Func().Id("init").Params().Block(
-			If(Op("!").Id("booted")).Block(Return().Comment("a host test of package boot, not a kernel")),
-			If(Err().Op(":=").Qual(plan.NetstackPkg, "Start").Call(netstackConfig(p)), Err().Op("!=").Nil()).Block(
-				Panic(Lit("unikgen: network: ").Op("+").Err().Dot("Error").Call()),
-			),
-		)
+		f.Func().Id("init").Params().Block(body...)
 	}
 
 	var buf bytes.Buffer
@@ -102,6 +129,25 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// RootImageFile is the name of the root file system image in runtime/boot's overlay.
+const RootImageFile = "rootfs.img"
+
+// fsConfig is the literal of services/fs.Config for p: the program's name, the root file system
+// image, and the network configuration's DNS servers for /etc/resolv.conf.
+func fsConfig(p *plan.Plan) *Statement {
+	fields := []Code{Id("Name").Op(":").Id("ProgramName")}
+	if p.RootImage() {
+		fields = append(fields, Id("Root").Op(":").Id("rootImage"))
+	}
+	if p.Has("network") {
+		fields = append(fields, Id("DNS").Op(":").Qual(plan.NetstackPkg, "DNSServers"))
+	}
+	if p.Has("block") {
+		fields = append(fields, Id("Block").Op(":").Index().Qual(plan.FsPkg, "BlockDriver").Values(Qual(plan.VirtioBlkPkg, "Probe")))
+	}
+	return Qual(plan.FsPkg, "Config").Values(fields...)
 }
 
 // netstackConfig is the literal of services/netstack.Config for p: the network drivers of the

@@ -21,6 +21,12 @@ type Settings struct {
 	Env           []string
 	DebugSyscalls bool
 	Network       Network
+	// RootFS is the directory baked in as the root file system ("" for none), as configured:
+	// relative to the main package's directory, or absolute.
+	RootFS string
+	// HostFiles are sets of the build machine's files baked into the root file system:
+	// HostCABundle, HostZoneinfo.
+	HostFiles []string
 }
 
 // Tree is what the library OS that the program builds against offers, read from its source.
@@ -40,7 +46,8 @@ type Tree struct {
 // program does not see. The library OS serves them in every kernel with services.
 var ServicesFixed = []string{
 	"unikgen_relay_wait", "unikgen_relay_done", "unikgen_relay_notify", "unikgen_relay_irq",
-	"unikgen_relay_dma", "unikgen_relay_addr", "getrandom", "getpid", "sched_yield",
+	"unikgen_relay_dma", "unikgen_relay_addr", "unikgen_relay_ring", "unikgen_relay_kick",
+	"getrandom", "getpid", "sched_yield",
 }
 
 // RuntimeFixed are the system calls the Go runtime on linux/amd64 makes whatever the program does,
@@ -136,6 +143,8 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 			p.Reflection = &r
 		}
 	}
+	p.RootFS = s.RootFS
+	p.HostFiles = append([]string(nil), s.HostFiles...)
 	p.Components = components(p, t, res, generic)
 	p.Syscalls = syscallTable(t, res, generic, p.Services())
 	if p.Services() {
@@ -212,22 +221,37 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 		return c
 	}
 	cs = append(cs, use("random", "random", "the program reads random numbers (getrandom)", "the program reads no random numbers"))
-	cs = append(cs, use("files", "files", "the program uses files; the library OS answers as an empty file system", "the program opens no files"))
 
-	// Parts the library OS does not have yet.
-	missing := func(name, capName, what string) Component {
-		c := Component{Name: name, Reason: "the library OS has no " + what + " yet"}
-		if w, ok := capWitness(capName); ok {
-			c.Reason += "; the program uses it, and its calls will fail"
-			c.Witness = w
-		}
-		return c
-	}
 	net := use("network", "sockets", "the program uses sockets: gVisor's netstack serves them, with a loopback interface and the machine's network device",
 		"the program makes no socket")
 	net.Package = NetstackPkg
 	cs = append(cs, net)
-	cs = append(cs, missing("block", "block", "block device driver"))
+	files := use("files", "files", "the program uses files: the file component (services/fs) serves them",
+		"the program opens no files (paths get ENOENT)")
+	programFiles := files.In && !generic
+	switch {
+	case files.In:
+	case p.RootImage():
+		files.In, files.Reason = true, "the configuration bakes in a root file system (RootFS, or the build machine's CA bundle or zoneinfo)"
+	case net.In:
+		files.In, files.Reason, files.Witness = true, "the network component is in: Go's resolver reads /etc/resolv.conf, /etc/hosts and /etc/nsswitch.conf", net.Witness
+	}
+	files.Package = FsPkg
+	cs = append(cs, files)
+	// Block devices (/dev/vda...) come with the program's own use of files: a program that
+	// only resolves names or reads its root file system opens no disk.
+	blk := Component{Name: "block", Package: VirtioBlkPkg}
+	switch {
+	case p.Target == TargetXen:
+		blk.Reason = "target xen: no virtio block devices (a Xen blkfront driver is not written yet)"
+	case generic:
+		blk.In, blk.Reason = true, "generic kernel"
+	case programFiles:
+		blk.In, blk.Reason, blk.Witness = true, "the program uses files: virtio block devices are /dev/vda, /dev/vdb...", files.Witness
+	default:
+		blk.Reason = "the program opens no files of its own"
+	}
+	cs = append(cs, blk)
 	sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
 	return cs
 }

@@ -19,6 +19,8 @@ const (
 	PlatformXen  = Module + "/runtime/platform/xen"
 	NetstackPkg  = Module + "/services/netstack"
 	VirtioNetPkg = Module + "/services/netstack/virtionet"
+	FsPkg        = Module + "/services/fs"
+	VirtioBlkPkg = Module + "/services/fs/virtioblk"
 )
 
 // Targets.
@@ -57,6 +59,11 @@ type Plan struct {
 	Syscalls Syscalls `json:"syscalls"`
 	// Network is the configuration of the network component, when it is in.
 	Network *Network `json:"network,omitempty"`
+	// RootFS is the directory baked in as the root file system, as configured ("" for none).
+	RootFS string `json:"rootfs,omitempty"`
+	// HostFiles are the build machine's files baked into the root file system (HostCABundle,
+	// HostZoneinfo).
+	HostFiles []string `json:"host_files,omitempty"`
 	// Reflection is the analysis's reflection finding (informational).
 	Reflection *analysis.Reflection `json:"reflection,omitempty"`
 	// Warnings are things the user should know about the kernel: it builds, but may not do what
@@ -118,9 +125,21 @@ func (p *Plan) Component(name string) (Component, bool) {
 }
 
 // Services reports whether the kernel links a component that runs in program context behind
-// the relay (runtime/relay): the network stack.
-func (p *Plan) Services() bool {
-	c, ok := p.Component("network")
+// the relay (runtime/relay): the network stack or the file component.
+func (p *Plan) Services() bool { return p.Has("network") || p.Has("files") }
+
+// Sets of the build machine's files that a kernel can bake in.
+const (
+	HostCABundle = "ca-bundle" // the TLS root certificates, as /etc/ssl/certs/ca-certificates.crt
+	HostZoneinfo = "zoneinfo"  // the time zone database, as /usr/share/zoneinfo
+)
+
+// RootImage reports whether the kernel has a root file system image.
+func (p *Plan) RootImage() bool { return p.RootFS != "" || len(p.HostFiles) > 0 }
+
+// Has reports whether the named component is in.
+func (p *Plan) Has(name string) bool {
+	c, ok := p.Component(name)
 	return ok && c.In
 }
 

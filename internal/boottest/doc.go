@@ -15,6 +15,12 @@
 //   - TestXen: hello, goroutines, a panic, sealing cases, crypto/rand and a large zero BSS in
 //     16 MiB, and a xenstore program under real Xen 4.17 nested in QEMU (internal/xenlab), with
 //     the same expectations as under QEMU.
+//   - files_test.go: the file component, built as `unikgen build` builds (specialised, with a
+//     root file system): TestFiles (the baked tree's digest against the host's, EROFS, /etc,
+//     /dev, /proc, tmpfs), TestFilesXen (the same under Xen), TestResolvConf (DHCP's DNS server
+//     in /etc/resolv.conf), TestStaticSite (net/http serving the root file system through a
+//     forwarded port), TestBlockDevice (/dev/vda on microvm and q35), TestHostFiles (CA bundle
+//     and zoneinfo advice and flags), TestNoFileLayer (hello links no file component).
 //
 // The tests need QEMU (qemu-system-x86_64, with qboot) and skip without it, or fail with
 // UNIKGEN_TEST_STRICT=1 (internal/testenv); -short skips them.

@@ -170,10 +170,7 @@ func TestNotEnoughMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots kernels; skipped with -short")
 	}
-	qemuBin, err := qemu.LookPath("")
-	if err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
-	}
+	qemuBin := testenv.NeedQEMU(t)
 	img := kernel(t, "examples/hello")
 	b, err := os.ReadFile(img)
 	if err != nil {

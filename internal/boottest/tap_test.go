@@ -92,6 +92,45 @@ func TestNetTap(t *testing.T) {
 		}
 	})
 
+	t.Run("dns", func(t *testing.T) {
+		// examples/dns, built for the host, serves unikernel.test on the bridge's address; the
+		// kernel resolves names through it with Go's resolver (/etc/resolv.conf from the
+		// configuration, /etc/hosts for localhost).
+		bin := filepath.Join(t.TempDir(), "dns")
+		build := exec.Command("go", "build", "-o", bin, "./examples/dns")
+		build.Dir = moduleRoot()
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build examples/dns: %v\n%s", err, out)
+		}
+		d := n.exec(bin, "-addr", "10.9.0.1:53")
+		var dlog syncBuffer
+		d.Stdout, d.Stderr = &dlog, &dlog
+		if err := d.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			d.Process.Kill()
+			d.Wait()
+		}()
+		r := boot(t, "internal/boottest/testdata/resolve", qemu.Config{QEMU: n.qemu, Net: qemu.NetTap + "tap0",
+			Env:  []string{"UNIKGEN_NET_IPV4=10.9.0.16/24", "UNIKGEN_NET_DNS=10.9.0.1"},
+			Args: []string{"www.unikernel.test", "api.unikernel.test", "localhost", "nothing.unikernel.test"}})
+		res, out := r.wait(t, 120*time.Second)
+		for _, want := range []string{
+			"www.unikernel.test: 192.0.2.10 2001:db8::10\n",
+			"api.unikernel.test: 192.0.2.20 192.0.2.21\n",
+			"localhost: 127.0.0.1 ::1\n",
+			"nothing.unikernel.test: lookup nothing.unikernel.test",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s\ndns server:\n%s", want, out, dlog.String())
+			}
+		}
+		if res.Status != 1 { // the last name does not exist
+			t.Errorf("status %d, want 1", res.Status)
+		}
+	})
+
 	t.Run("dhcp", func(t *testing.T) {
 		d := n.exec("dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=br0",
 			"--bind-interfaces", "--dhcp-range=10.9.0.50,10.9.0.60,255.255.255.0,1h", "--dhcp-option=3,10.9.0.1",

@@ -55,6 +55,7 @@ type Config struct {
 	QEMU      string        // the emulator; "" means Binary found in $PATH
 	Net       string        // the network device: NetNone (""), NetUser or NetTap+IFNAME
 	Forwards  []Forward     // ports forwarded by user networking
+	Drives    []Drive       // disks: virtio block devices, /dev/vda first
 	// Initrd and RawCmdline boot another kernel than unikgen's (the Linux baseline of the
 	// benchmarks): an initramfs, and a command line passed as is instead of Env and Args.
 	Initrd     string
@@ -158,6 +159,11 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 	if c.Initrd != "" {
 		args = append(args, "-initrd", c.Initrd)
 	}
+	da, err := c.driveArgs(c.Machine)
+	if err != nil {
+		return nil, err
+	}
+	args = append(args, da...)
 	na, err := c.netArgs(c.Machine)
 	if err != nil {
 		return nil, err

@@ -105,6 +105,7 @@ func bootMain() {
 	sys.Install(syscallTable())
 	sys.Debug = DebugSyscalls
 	sys.Services = Services
+	sys.Files = Files
 
 	var regs sched.Regs
 	regs.RIP = uint64(rt0PC())

@@ -55,6 +55,8 @@ const (
 	ePERM    = 1
 	eFAULT   = 14
 	eNOTSOCK = 88
+	ePIPE    = 32
+	eBUSY    = 16
 	eNOTCONN = 107
 )
 
@@ -125,6 +127,10 @@ func lowestFree(from int) int {
 	}
 	return -1
 }
+
+// blockOnFile parks the current thread until file i's readiness changes; its system call then
+// runs again.
+func blockOnFile(i int) { sched.Block(sched.WaitFile, uintptr(i), 0) }
 
 // changed records that file i's readiness may have changed and wakes the threads polling it.
 func changed(i int) {

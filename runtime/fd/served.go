@@ -26,6 +26,7 @@ const afINET6 = 10
 type served struct {
 	used  bool
 	known bool   // the server has reported the object's readiness at least once
+	ring  int32  // index into rings plus one: a connected stream socket's ring pair
 	file  int32  // index into files plus one; 0 while no descriptor refers to the object
 	ready uint32 // epoll bits
 	seq   uint32 // notifications so far
@@ -138,6 +139,7 @@ func Notify(obj int32, events uint32) int64 {
 
 // releaseServed tells the server that the last descriptor of obj is gone.
 func releaseServed(obj int32) {
+	detachRing(obj)
 	objs[obj] = served{}
 	relay.Notify(wire.OpRelease, obj, [6]uint64{})
 }
@@ -204,7 +206,13 @@ func Sockname(fd int, peer bool, addr, lenAddr uintptr) int64 {
 	return 0
 }
 
-func servedReady(f *file) uint32 { return objs[f.obj].ready }
+func servedReady(f *file) uint32 {
+	if r := ringOf(f.obj); r != nil {
+		// Reading and writing go through the rings; the server's bits add hang-ups and errors.
+		return r.ready() | objs[f.obj].ready&(epollERR|epollHUP)
+	}
+	return objs[f.obj].ready
+}
 
 // WouldBlock reports whether a non-blocking call on served descriptor fd that needs events
 // (EPOLLIN to read or accept, EPOLLOUT to write) can be answered EAGAIN without asking the
@@ -218,6 +226,9 @@ func WouldBlock(fd int, events uint32) bool {
 		return false
 	}
 	o := &objs[f.obj]
+	if o.ring != 0 {
+		return false // the ring decides (StreamRead, StreamWrite)
+	}
 	return o.known && o.ready&(events|epollERR|epollHUP|epollRDHUP) == 0
 }
 

@@ -50,6 +50,10 @@ var (
 	irqs   uint64
 	// slotWaiters counts threads blocked because every request slot is in use.
 	slotWaiters int
+	// events holds an OpEvent bit per object; nEvents counts the bits set. Events take no request
+	// slot, so none is ever lost, and several for one object make one.
+	events  [wire.MaxObjects / 64]uint64
+	nEvents int
 )
 
 const eINVAL = 22
@@ -100,6 +104,20 @@ func Notify(nr uint32, obj int32, args [6]uint64) bool {
 	return true
 }
 
+// Event asks the server to look at obj (wire.OpEvent). It is delivered after the requests queued
+// before it.
+func Event(obj int32) {
+	if obj < 0 || int(obj) >= wire.MaxObjects {
+		return
+	}
+	w, b := obj/64, uint64(1)<<(obj%64)
+	if events[w]&b == 0 {
+		events[w] |= b
+		nEvents++
+	}
+	wakeServer()
+}
+
 // IRQ marks interrupt line (0..63) pending for the server and wakes it. It runs in interrupt
 // context.
 func IRQ(line int) {
@@ -148,7 +166,7 @@ func Wait(out, size uintptr) int64 {
 	if size < wire.HeaderSize+wire.RequestSize {
 		return -eINVAL
 	}
-	if qLen == 0 && irqs == 0 {
+	if qLen == 0 && irqs == 0 && nEvents == 0 {
 		sched.Block(sched.WaitRelayServer, 0, 0)
 		return 0
 	}
@@ -175,6 +193,22 @@ func Wait(out, size uintptr) int64 {
 		}
 		p += wire.RequestSize
 		count++
+	}
+	for w := 0; w < len(events) && nEvents > 0 && qLen == 0 && p+wire.RequestSize <= out+size; w++ {
+		for events[w] != 0 && p+wire.RequestSize <= out+size {
+			b := events[w] & -events[w]
+			events[w] &^= b
+			nEvents--
+			obj := int32(w*64 + trailingZeros(b))
+			*arch.U32(p + wire.ReqID) = 0
+			*arch.U32(p + wire.ReqNr) = wire.OpEvent
+			*arch.U32(p + wire.ReqObj) = uint32(obj)
+			*arch.U32(p + wire.ReqFlags) = 0
+			*arch.U32(p + wire.ReqTID) = 0
+			*arch.U32(p + wire.ReqSpare) = ^uint32(0)
+			p += wire.RequestSize
+			count++
+		}
 	}
 	*arch.U32(out + wire.HdrCount) = uint32(count)
 	*arch.U64(out + wire.HdrIRQs) = irqs
@@ -213,4 +247,13 @@ func release(i int) {
 		slotWaiters = 0
 		sched.WakeRestartAll(sched.WaitRelaySlot)
 	}
+}
+
+func trailingZeros(b uint64) int {
+	n := 0
+	for b&1 == 0 {
+		b >>= 1
+		n++
+	}
+	return n
 }

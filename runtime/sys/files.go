@@ -8,6 +8,9 @@ import (
 
 // Read implements read(2).
 func Read(r *sched.Regs) int64 {
+	if n, ok := fd.StreamRead(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX), false, false); ok {
+		return n
+	}
 	if wouldBlock(r, epollIN, 0) {
 		return -eAGAIN
 	}
@@ -19,6 +22,9 @@ func Read(r *sched.Regs) int64 {
 
 // Write implements write(2).
 func Write(r *sched.Regs) int64 {
+	if n, ok := fd.StreamWrite(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX), false); ok {
+		return n
+	}
 	if wouldBlock(r, epollOUT, 0) {
 		return -eAGAIN
 	}
@@ -31,6 +37,9 @@ func Write(r *sched.Regs) int64 {
 // Readv implements readv(2): the console and eventfds read as read(2) would into the first
 // non-empty buffer.
 func Readv(r *sched.Regs) int64 {
+	if n, ok := streamIov(int(r.RDI), uintptr(r.RSI), int(r.RDX), false, false, false); ok {
+		return n
+	}
 	if wouldBlock(r, epollIN, 0) {
 		return -eAGAIN
 	}
@@ -52,6 +61,9 @@ func Readv(r *sched.Regs) int64 {
 
 // Writev implements writev(2).
 func Writev(r *sched.Regs) int64 {
+	if n, ok := streamIov(int(r.RDI), uintptr(r.RSI), int(r.RDX), true, false, false); ok {
+		return n
+	}
 	if wouldBlock(r, epollOUT, 0) {
 		return -eAGAIN
 	}
@@ -93,24 +105,6 @@ func Dup2(r *sched.Regs) int64 { return fd.Dup3(int(r.RDI), int(r.RSI), 0, true)
 // Dup3 implements dup3(2).
 func Dup3(r *sched.Regs) int64 { return fd.Dup3(int(r.RDI), int(r.RSI), int(r.RDX), false) }
 
-// Newfstatat implements newfstatat(2) for AT_EMPTY_PATH on an open descriptor; there are no
-// files to name.
-func Newfstatat(r *sched.Regs) int64 {
-	const atEmptyPath = 0x1000
-	if r.R10&atEmptyPath != 0 && *(*byte)(arch.Ptr(uintptr(r.RSI))) == 0 {
-		if onServed(r) {
-			return 0
-		}
-		return fd.Fstat(int(r.RDI), uintptr(r.RDX))
-	}
-	return -eNOENT
-}
-
-// NoFile answers calls that name a file (open, openat, access, readlink, stat...): there is no
-// file system, so every path is missing. The Go runtime and standard library probe /proc, /sys and
-// /etc this way and fall back on ENOENT.
-func NoFile(r *sched.Regs) int64 { return -eNOENT }
-
 // Pread64 implements pread64(2): none of the kernel's own files is seekable.
 func Pread64(r *sched.Regs) int64 {
 	if onServed(r) {
@@ -120,16 +114,6 @@ func Pread64(r *sched.Regs) int64 {
 		return -eBADF
 	}
 	return -eSPIPE
-}
-
-// Getcwd reports the root directory.
-func Getcwd(r *sched.Regs) int64 {
-	if r.RSI < 2 {
-		return -eRANGE
-	}
-	b := arch.Bytes(uintptr(r.RDI), 2)
-	b[0], b[1] = '/', 0
-	return 2
 }
 
 // Eventfd2 implements eventfd2(2).

@@ -63,8 +63,94 @@ func onServed(r *sched.Regs) bool {
 const (
 	epollIN     = 0x1
 	epollOUT    = 0x4
+	msgPeek     = 0x2
 	msgDontwait = 0x40
 )
+
+// noAddr reports an empty source address to a recvfrom on a connection (Linux fills none).
+func noAddr(lenAddr uintptr) {
+	if lenAddr >= 4096 {
+		*arch.U32(lenAddr) = 0
+	}
+}
+
+// streamIov serves readv/writev-like transfers of cnt iovecs at iov on a ring socket: each
+// buffer in turn, stopping at the first short one; only the first may wait. ok is false without a
+// ring.
+func streamIov(fdn int, iov uintptr, cnt int, write, peek, dontwait bool) (int64, bool) {
+	if cnt < 0 || cnt > 1024 {
+		if _, _, _, served := fd.Served(fdn); !served {
+			return 0, false
+		}
+		return -errno.EINVAL, true
+	}
+	var total int64
+	for i := 0; i < cnt; i++ {
+		base := uintptr(*arch.U64(iov + uintptr(i)*16))
+		l := uintptr(*arch.U64(iov + uintptr(i)*16 + 8))
+		if l == 0 {
+			continue
+		}
+		var n int64
+		var ok bool
+		if write {
+			n, ok = fd.StreamWrite(fdn, base, l, dontwait || total > 0)
+		} else {
+			n, ok = fd.StreamRead(fdn, base, l, peek, dontwait || total > 0)
+		}
+		if !ok {
+			return 0, false
+		}
+		if n < 0 || sched.CurrentThread().State != sched.Running { // an error, or the caller waits
+			if total > 0 && n == -errno.EAGAIN {
+				return total, true
+			}
+			return n, true
+		}
+		total += n
+		if uintptr(n) < l || peek {
+			break
+		}
+	}
+	if total == 0 && cnt > 0 {
+		// Every buffer was empty: a read of 0 bytes, which still reports EOF or errors.
+		if write {
+			return fd.StreamWrite(fdn, 0, 0, true)
+		}
+		return fd.StreamRead(fdn, 0, 0, peek, true)
+	}
+	return total, true
+}
+
+// struct msghdr offsets (x86-64).
+const (
+	msgNamelen    = 8
+	msgIov        = 16
+	msgIovlen     = 24
+	msgControllen = 40
+	msgFlagsOff   = 48
+)
+
+// streamMsg serves recvmsg (write false) or sendmsg on a ring socket. A connection has no source
+// address and no control messages to give; those sendmsg carries are ignored, as TCP does.
+func streamMsg(r *sched.Regs, write bool) (int64, bool) {
+	msg := uintptr(r.RSI)
+	if msg < 4096 {
+		if _, _, _, served := fd.Served(int(r.RDI)); served {
+			return -errno.EFAULT, true
+		}
+		return 0, false
+	}
+	flags := r.RDX
+	n, ok := streamIov(int(r.RDI), uintptr(*arch.U64(msg + msgIov)), int(*arch.U64(msg + msgIovlen)), write,
+		flags&msgPeek != 0, flags&msgDontwait != 0)
+	if ok && !write && n >= 0 {
+		*arch.U32(msg + msgNamelen) = 0
+		*arch.U64(msg + msgControllen) = 0
+		*arch.U32(msg + msgFlagsOff) = 0
+	}
+	return n, ok
+}
 
 // wouldBlock answers a non-blocking call on a served descriptor that needs events with EAGAIN
 // when the kernel knows the object is not ready (fd.WouldBlock): the read that finds no data
@@ -178,21 +264,38 @@ func Getpeername(r *sched.Regs) int64 {
 // descriptor is served, ENOTSOCK for the kernel's own files.
 func SocketCall(r *sched.Regs) int64 {
 	switch r.RAX {
-	case 45: // recvfrom(fd, buf, len, flags, ...)
+	case 45: // recvfrom(fd, buf, len, flags, addr, addrlen)
+		if n, ok := fd.StreamRead(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX), r.R10&msgPeek != 0, r.R10&msgDontwait != 0); ok {
+			noAddr(uintptr(r.R9))
+			return n
+		}
 		if wouldBlock(r, epollIN, r.R10) {
 			return -errno.EAGAIN
 		}
 	case 47: // recvmsg(fd, msg, flags)
+		if n, ok := streamMsg(r, false); ok {
+			return n
+		}
 		if wouldBlock(r, epollIN, r.RDX) {
 			return -errno.EAGAIN
 		}
-	case 44: // sendto(fd, buf, len, flags, ...)
+	case 44: // sendto(fd, buf, len, flags, addr, addrlen): the address is ignored on a connection
+		if n, ok := fd.StreamWrite(int(r.RDI), uintptr(r.RSI), uintptr(r.RDX), r.R10&msgDontwait != 0); ok {
+			return n
+		}
 		if wouldBlock(r, epollOUT, r.R10) {
 			return -errno.EAGAIN
 		}
 	case 46: // sendmsg(fd, msg, flags)
+		if n, ok := streamMsg(r, true); ok {
+			return n
+		}
 		if wouldBlock(r, epollOUT, r.RDX) {
 			return -errno.EAGAIN
+		}
+	case 48: // shutdown(fd, how)
+		if n, ok := fd.StreamShutdown(int(r.RDI), int(r.RSI)); ok {
+			return n // the server shuts the endpoint down once the ring is drained (OpEvent)
 		}
 	}
 	if onServed(r) {
@@ -220,6 +323,21 @@ func Accept(r *sched.Regs) int64 {
 	}
 	return forwardSpare(r, obj, flags, seq, spare, -errno.EBADF)
 }
+
+// RelayRing implements relay_ring(op, x): op 0 attaches a ring pair to object x and returns the
+// address of its header; op 1 frees the ring pair whose header is at x.
+func RelayRing(r *sched.Regs) int64 {
+	switch r.RDI {
+	case 0:
+		return fd.AttachRing(int32(r.RSI))
+	case 1:
+		return fd.FreeRing(uintptr(r.RSI))
+	}
+	return -errno.EINVAL
+}
+
+// RelayKick implements relay_kick(obj): queue an OpEvent for obj's rings.
+func RelayKick(r *sched.Regs) int64 { return fd.Kick(int32(r.RDI)) }
 
 // RelayAddr implements relay_addr(obj, local, llen, remote, rlen): a socket's addresses.
 func RelayAddr(r *sched.Regs) int64 {

@@ -11,6 +11,8 @@ const (
 	SYS_UNIKGEN_RELAY_IRQ    = 483
 	SYS_UNIKGEN_RELAY_DMA    = 484
 	SYS_UNIKGEN_RELAY_ADDR   = 485
+	SYS_UNIKGEN_RELAY_RING   = 486
+	SYS_UNIKGEN_RELAY_KICK   = 487
 )
 
 // privateFirst is the first private number; private names are indexed from it.
@@ -18,5 +20,5 @@ const privateFirst = SYS_UNIKGEN_RELAY_WAIT
 
 var privateNames = [...]string{
 	"unikgen_relay_wait", "unikgen_relay_done", "unikgen_relay_notify", "unikgen_relay_irq",
-	"unikgen_relay_dma", "unikgen_relay_addr",
+	"unikgen_relay_dma", "unikgen_relay_addr", "unikgen_relay_ring", "unikgen_relay_kick",
 }

@@ -79,14 +79,27 @@ func (r *Request) ReplyWouldBlock(ready, wait uint32) {
 
 // ReplyInstall answers with a new descriptor for the request's spare object, which the handler
 // has made (Server.Put): fdFlags are its O_NONBLOCK and O_CLOEXEC; pollable is false for regular
-// files and directories. If the caller has no descriptor left it gets EMFILE and the object is
-// released.
-func (r *Request) ReplyInstall(fdFlags uint32, pollable bool, ready uint32) {
+// files and directories; newReady is its readiness, and ready that of the request's own object
+// (an accepting listener), if any. If the caller has no descriptor left it gets EMFILE and the
+// object is released.
+func (r *Request) ReplyInstall(fdFlags uint32, pollable bool, ready, newReady uint32) {
 	how := uint32(wire.HowInstall)
 	if !pollable {
 		how = wire.HowInstallFile
 	}
-	r.reply(Completion{How: how, Result: int64(r.Spare), Ready: ready, FDFlags: fdFlags})
+	r.reply(Completion{How: how, Result: int64(r.Spare), Ready: ready, NewReady: newReady, FDFlags: fdFlags})
+}
+
+// Detach returns the request for a handler that replies later, from another goroutine: the
+// reply then goes to the kernel with relay_done. r itself must not be replied to any more.
+func (r *Request) Detach() *Request {
+	if r.replied {
+		panic("relay: detaching a request that has its reply")
+	}
+	d := *r
+	d.inline = false
+	r.replied = true
+	return &d
 }
 
 func (r *Request) reply(c Completion) {
@@ -118,6 +131,7 @@ type Completion struct {
 	Result      int64
 	Ready, Wait uint32
 	FDFlags     uint32
+	NewReady    uint32
 }
 
 func (c *Completion) put(b []byte) {
@@ -127,6 +141,7 @@ func (c *Completion) put(b []byte) {
 	le.PutUint32(b[wire.DoneReady:], c.Ready)
 	le.PutUint32(b[wire.DoneWait:], c.Wait)
 	le.PutUint32(b[wire.DoneFDFlags:], c.FDFlags)
+	le.PutUint32(b[wire.DoneNewReady:], c.NewReady)
 }
 
 var le = binary.LittleEndian
@@ -150,8 +165,10 @@ var std = &Server{}
 func Default() *Server { return std }
 
 // Handle sets the handler of system call nr when it names no object (socket(2), openat(2)...).
-// Call it before Start.
+// Any goroutine may call it, before or after Start.
 func (s *Server) Handle(nr int, h func(*Request)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.calls == nil {
 		s.calls = map[int]func(*Request){}
 	}
@@ -301,7 +318,19 @@ func (s *Server) loop(registered chan<- struct{}) {
 	}
 }
 
+// An Eventer is an object that the kernel may ask to look at its state (wire.OpEvent): a socket's
+// stream rings.
+type Eventer interface {
+	Event()
+}
+
 func (s *Server) dispatch(r *Request) {
+	if r.Nr == wire.OpEvent {
+		if e, ok := s.object(r.Obj).(Eventer); ok {
+			e.Event()
+		}
+		return
+	}
 	if r.Nr == wire.OpRelease {
 		if o := s.object(r.Obj); o != nil {
 			s.mu.Lock()
@@ -314,7 +343,9 @@ func (s *Server) dispatch(r *Request) {
 	r.inline = true
 	defer func() { r.inline = false }()
 	if r.Obj < 0 || r.TID == 0 { // a call on no object, or the creation of one
+		s.mu.Lock()
 		h := s.calls[r.Nr]
+		s.mu.Unlock()
 		if h == nil {
 			r.Reply(-int64(syscall.ENOSYS), 0)
 			return

@@ -5,6 +5,7 @@ package socket
 // SocketOptions and endpoint options.
 
 import (
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"gvisor.dev/gvisor/pkg/waiter"
 
 	"github.com/unikgen/unikgen/runtime/errno"
+	"github.com/unikgen/unikgen/runtime/relay/wire"
 	"github.com/unikgen/unikgen/services/relay"
 )
 
@@ -223,6 +225,10 @@ func (s *Socket) getsockopt(level, name int, val, lenAddr uintptr) int64 {
 	case syscall.SOL_SOCKET:
 		switch name {
 		case syscall.SO_ERROR:
+			if h := s.ring; h != nil && atomic.LoadUint32(&h.state)&wire.RingErr != 0 && !s.soErrTaken {
+				s.soErrTaken = true // the pump took the endpoint's error into the ring
+				return intOpt(val, lenAddr, int(atomic.LoadUint32(&h.errno)))
+			}
 			err := so.GetLastError()
 			if s.connecting && (err != nil || s.ep.Readiness(waiter.WritableEvents) != 0) {
 				s.connecting = false // the handshake ended: the peer is confirmed, or gone

@@ -33,6 +33,7 @@ import (
 type Layer struct {
 	stack *stack.Stack
 	k     Kernel
+	rings rings
 }
 
 // Kernel is what sockets tell the kernel: their objects, events and addresses. *relay.Server is
@@ -45,7 +46,7 @@ type Kernel interface {
 
 // New returns a layer for stack s whose sockets are served by k.
 func New(s *stack.Stack, k Kernel) *Layer {
-	return &Layer{stack: s, k: k}
+	return &Layer{stack: s, k: k, rings: kernelRings{}}
 }
 
 // Socket flags of socket(2)'s type argument.
@@ -112,20 +113,32 @@ type Socket struct {
 	connecting bool
 	// bound is set once the kernel knows a local address (a send binds a datagram socket).
 	bound bool
+
+	// A connected stream socket's ring pair (stream.go), and its state.
+	ring           *ringHdr
+	closing        bool // released: closeRing sends the rest and closes
+	shutRD, shutWR bool // the endpoint has been shut down that way
+	soErrTaken     bool // getsockopt(SO_ERROR) has reported the ring's error
+	scratch        [4][]byte
 }
 
-// NotifyEvent implements waiter.EventListener: the endpoint's state changed.
+// NotifyEvent implements waiter.EventListener: the endpoint's state changed. A socket with rings
+// has the server pump them (the kernel computes its readiness from the rings); the others tell
+// the kernel the events.
 func (s *Socket) NotifyEvent(m waiter.EventMask) {
+	if s.ring != nil {
+		s.l.rings.kick(s.obj)
+		return
+	}
 	s.l.k.Notify(s.obj, uint32(m&events))
 }
 
-// publish tells the kernel the socket's addresses, after a call that may have changed them.
-func (s *Socket) publish() { s.publishRemote(nil) }
+// Event implements relay.Eventer: the kernel saw a change in the rings (OpEvent).
+func (s *Socket) Event() { s.pump() }
 
-// publishRemote is publish with remote as the peer when the endpoint has none yet (a connect
-// under way).
-func (s *Socket) publishRemote(remote []byte) {
-	var local []byte
+// publish tells the kernel the socket's addresses, after a call that may have changed them.
+func (s *Socket) publish() {
+	var local, remote []byte
 	if a, err := s.ep.GetLocalAddress(); err == nil && (a.Port != 0 || a.Addr.Len() > 0) {
 		local = encodeAddr(a, s.family)
 		s.bound = a.Port != 0
@@ -138,9 +151,15 @@ func (s *Socket) publishRemote(remote []byte) {
 
 func (s *Socket) ready() uint32 { return uint32(s.ep.Readiness(events)) }
 
-// Release implements relay.Object: the last descriptor is closed.
+// Release implements relay.Object: the last descriptor is closed. A connected stream socket
+// still sends what its transmit ring holds, then closes, as Linux does after close(2).
 func (s *Socket) Release() {
 	s.wq.EventUnregister(&s.entry)
+	if s.ring != nil {
+		s.closing = true
+		go s.closeRing()
+		return
+	}
 	s.ep.Close()
 }
 
@@ -262,6 +281,8 @@ func (s *Socket) accept(r *relay.Request) {
 	ns := &Socket{l: s.l, obj: r.Spare, family: s.family, typ: s.typ, proto: s.proto, ep: ep, wq: wq}
 	ns.start()
 	ns.publish()
+	ns.attachRing()
+	ns.pump()
 	var fdFlags uint32 = syscall.O_RDWR
 	if flags&sockNonblock != 0 {
 		fdFlags |= syscall.O_NONBLOCK
@@ -269,7 +290,7 @@ func (s *Socket) accept(r *relay.Request) {
 	if flags&sockCloexec != 0 {
 		fdFlags |= syscall.O_CLOEXEC
 	}
-	r.ReplyInstall(fdFlags, true, ns.ready())
+	r.ReplyInstall(fdFlags, true, s.ready(), ns.ready())
 }
 
 func (s *Socket) connect(r *relay.Request) {
@@ -303,10 +324,10 @@ func (s *Socket) connect(r *relay.Request) {
 	err := s.ep.Connect(fa)
 	switch err.(type) {
 	case *tcpip.ErrConnectStarted:
-		// The local address is chosen; the peer is the one asked for, until the handshake
-		// ends (getsockopt SO_ERROR, or a blocking connect's end, confirms or clears it).
+		// The local address is chosen; the peer is known once the handshake ends.
 		s.connecting = true
-		s.publishRemote(encodeAddr(fa, s.family))
+		s.publish()
+		s.attachRing()
 		if r.Nonblocking() {
 			r.Reply(-errno.EINPROGRESS, s.ready())
 			return
@@ -318,6 +339,8 @@ func (s *Socket) connect(r *relay.Request) {
 		return
 	case nil:
 		s.connecting = false
+		s.attachRing()
+		s.pump()
 	}
 	s.publish()
 	r.Reply(-errnoOf(err), s.ready())

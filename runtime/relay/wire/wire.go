@@ -35,8 +35,9 @@
 //	+16 u32 ready     the object's readiness (epoll bits) after the call
 //	+20 u32 wait      with result -EAGAIN: the events a blocking descriptor waits for before the
 //	                  call runs again
-//	+24 u32 fdflags   with Install: O_NONBLOCK, O_CLOEXEC of the new descriptor
-//	+28 u32 reserved
+//	+24 u32 fdflags   with Install: the new descriptor's access mode, O_APPEND, O_NONBLOCK and
+//	                  O_CLOEXEC
+//	+28 u32 newready  with Install: the new object's readiness (ready is the request's object's)
 //
 // All fields are little-endian (the machine's order).
 package wire
@@ -51,6 +52,8 @@ const (
 	SysIRQ    = sysno.SYS_UNIKGEN_RELAY_IRQ
 	SysDMA    = sysno.SYS_UNIKGEN_RELAY_DMA
 	SysAddr   = sysno.SYS_UNIKGEN_RELAY_ADDR
+	SysRing   = sysno.SYS_UNIKGEN_RELAY_RING
+	SysKick   = sysno.SYS_UNIKGEN_RELAY_KICK
 )
 
 // Header and record layouts.
@@ -74,6 +77,7 @@ const (
 	DoneReady      = 16
 	DoneWait       = 20
 	DoneFDFlags    = 24
+	DoneNewReady   = 28
 )
 
 // Request numbers that are not system calls.
@@ -81,6 +85,52 @@ const (
 	// OpRelease tells the server that the last descriptor of obj was closed. No thread waits
 	// for it and it gets no completion.
 	OpRelease = 1000
+	// OpEvent tells the server to look at obj's stream rings: the program wrote into an empty
+	// transmit ring, read from a receive ring the server had found full, or shut the socket
+	// down; or a goroutine of the server's own kicked it (relay_kick). Events take no request
+	// slot: the kernel keeps a bit per object, so several make one.
+	OpEvent = 1001
+)
+
+// Stream rings. A connected stream socket moves its bytes through two rings in kernel frames,
+// shared by the kernel (which serves read and write from them, in the caller's context) and the
+// server (which moves the bytes between them and the network stack): the receive ring is produced
+// by the server and consumed by the kernel, the transmit ring the other way round. Indices are
+// free-running byte counts (mod 2^32); a ring of RingSize bytes holds head-tail bytes. relay_ring
+// attaches a ring pair to an object and returns the address of its header:
+//
+//	+0  u32 rx head    server: bytes put into the receive ring
+//	+4  u32 rx tail    kernel: bytes read from it
+//	+8  u32 tx head    kernel: bytes put into the transmit ring
+//	+12 u32 tx tail    server: bytes taken from it
+//	+16 u32 server's state: RingEOF, RingErr (errno at +20), RingRxWait, RingConnected
+//	+20 u32 errno
+//	+24 u32 kernel's state: RingShutWR, RingShutRD, RingClosed
+//	+28 u32 reserved
+//	+32 u64 rx pages[RingPages], then tx pages[RingPages]: the rings' frames
+const (
+	RingHeaderSize = 32 + 16*RingPages
+	RingPages      = 4
+	RingSize       = RingPages * 4096
+
+	RingRxHead  = 0
+	RingRxTail  = 4
+	RingTxHead  = 8
+	RingTxTail  = 12
+	RingState   = 16
+	RingErrno   = 20
+	RingKState  = 24
+	RingRxPages = 32
+	RingTxPages = 32 + 8*RingPages
+
+	RingEOF       = 1 // the peer closed: after the bytes in the ring, end of file
+	RingErr       = 2 // the connection failed: after the bytes in the ring, the error
+	RingRxWait    = 4 // the server stopped filling the receive ring because it was full
+	RingConnected = 8 // the connection is established: writes may start
+
+	RingShutWR = 1 // shutdown(SHUT_WR): after the bytes in the transmit ring
+	RingShutRD = 2 // shutdown(SHUT_RD)
+	RingClosed = 4 // no descriptor is left: send what is in the ring, then close
 )
 
 // How a completion applies its result.
@@ -102,6 +152,16 @@ const (
 	AckNone       = 0 // edge-triggered or message-signalled: nothing to do
 	AckVirtioMMIO = 1 // virtio-mmio: read InterruptStatus (addr+0x60), write it to InterruptACK (addr+0x64)
 	AckPCIISR     = 2 // virtio-pci INTx: read the ISR status byte at addr (reading clears it)
+)
+
+// Directory arguments of forwarded path calls (openat, newfstatat, mkdirat, renameat...). The
+// kernel replaces each dirfd argument with the server object of the descriptor (>= 0) or with
+// one of these, so that the server, which does not know the descriptor table, can resolve a
+// relative path. An absolute path ignores its directory argument, as on Linux.
+const (
+	DirCWD    = -100 // AT_FDCWD: the current working directory
+	DirBadFD  = -9   // not an open descriptor: a relative path gets EBADF
+	DirNotDir = -20  // a descriptor of the kernel's own (console, eventfd, epoll): ENOTDIR
 )
 
 // MaxObjects bounds the object numbers (0 <= obj < MaxObjects).

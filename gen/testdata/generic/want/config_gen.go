@@ -11,6 +11,8 @@ import (
 	"github.com/unikgen/unikgen/runtime/platform/qemu"
 	"github.com/unikgen/unikgen/runtime/platform/xen"
 	"github.com/unikgen/unikgen/runtime/sys"
+	"github.com/unikgen/unikgen/services/fs"
+	"github.com/unikgen/unikgen/services/fs/virtioblk"
 	"github.com/unikgen/unikgen/services/netstack"
 	"github.com/unikgen/unikgen/services/netstack/virtionet"
 )
@@ -25,9 +27,11 @@ const (
 	DefaultCmdline = ""
 	// DebugSyscalls makes a system call without a handler print its name once.
 	DebugSyscalls = false
-	// Services is true when program-context services (the network stack) serve calls through
-	// the relay.
+	// Services is true when program-context services (the network stack, the file component)
+	// serve calls through the relay.
 	Services = true
+	// Files is true when the file component (services/fs) serves the calls that name paths.
+	Files = true
 )
 
 // syscallTable returns the system-call dispatch table of this kernel.
@@ -55,6 +59,9 @@ func initClock() {
 func init() {
 	if !booted {
 		return // a host test of package boot, not a kernel
+	}
+	if err := fs.Start(fs.Config{Name: ProgramName, DNS: netstack.DNSServers, Block: []fs.BlockDriver{virtioblk.Probe}}); err != nil {
+		panic("unikgen: files: " + err.Error())
 	}
 	if err := netstack.Start(netstack.Config{Drivers: []netstack.Driver{virtionet.Probe}}); err != nil {
 		panic("unikgen: network: " + err.Error())
