@@ -17,6 +17,7 @@ import (
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // kernel is one built image.
@@ -53,9 +54,7 @@ func needKernels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and boots kernels; skipped with -short")
 	}
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go command not found")
-	}
+	testenv.NeedGo(t)
 }
 
 // TestBootSpecialised boots each example as a specialised and as a generic kernel under QEMU:
@@ -63,9 +62,7 @@ func needKernels(t *testing.T) {
 // needs no package initialisation.
 func TestBootSpecialised(t *testing.T) {
 	needKernels(t)
-	if _, err := qemu.LookPath(""); err != nil {
-		t.Skipf("QEMU is needed to boot kernels: %v", err)
-	}
+	testenv.NeedQEMU(t)
 	for _, ex := range []string{"hello", "goroutines"} {
 		t.Run(ex, func(t *testing.T) {
 			dir := t.TempDir()

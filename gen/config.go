@@ -236,7 +236,7 @@ func evalKernel(pkg *packages.Package, lit *ast.CompositeLit, uc *userConfig) Co
 			}
 			if name == "Target" {
 				uc.Target = s
-				if s != plan.TargetAny && s != plan.TargetQEMU && s != plan.TargetXen {
+				if s != "" && s != plan.TargetAny && s != plan.TargetQEMU && s != plan.TargetXen { // "": the default
 					// plan.Check says the same for -target; saying it here reports it together
 					// with the literal's other errors.
 					bad(v, name, "unknown target %q (want %q, %q or %q)", s, plan.TargetAny, plan.TargetQEMU, plan.TargetXen)
@@ -255,8 +255,8 @@ func evalKernel(pkg *packages.Package, lit *ast.CompositeLit, uc *userConfig) Co
 				continue
 			}
 			uc.MemoryMiB = int(n)
-			if n <= 0 {
-				bad(v, name, "%d MiB: must be positive", n)
+			if n < 0 || int64(int(n)) != n {
+				bad(v, name, "%d MiB: must be positive (0 means the default)", n)
 			}
 		case "DebugSyscalls":
 			tv := info.Types[v]
@@ -292,10 +292,9 @@ func evalKernel(pkg *packages.Package, lit *ast.CompositeLit, uc *userConfig) Co
 				uc.Args = list
 			} else {
 				uc.Env = list
-				cl := v.(*ast.CompositeLit)
-				for i, s := range list {
+				for i, s := range list { // not empty: v is a literal (Env: nil is allowed)
 					if err := plan.CheckEnv(s); err != nil {
-						bad(cl.Elts[i], fmt.Sprintf("Env[%d]", i), "%v", err)
+						bad(v.(*ast.CompositeLit).Elts[i], fmt.Sprintf("Env[%d]", i), "%v", err)
 					}
 				}
 			}

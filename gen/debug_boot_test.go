@@ -11,15 +11,14 @@ import (
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // TestBootDebugSyscalls boots a kernel specialised for QEMU only, with DebugSyscalls: a system
 // call without a handler fails with ENOSYS and the kernel names it once on the console.
 func TestBootDebugSyscalls(t *testing.T) {
 	needKernels(t)
-	if _, err := qemu.LookPath(""); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
-	}
+	testenv.NeedQEMU(t)
 	ctx := context.Background()
 	target, debug := config.QEMU, true
 	const pkg = "./gen/testdata/enosys"

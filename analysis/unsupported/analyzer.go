@@ -9,7 +9,6 @@ import (
 	"go/token"
 	"go/types"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/unikgen/unikgen/analysis/syscalls"
@@ -98,13 +97,9 @@ func run(pass *analysis.Pass) (any, error) {
 		}
 	}
 
-	for _, f := range pass.Files {
-		for _, imp := range f.Imports {
-			if path, _ := strconv.Unquote(imp.Path.Value); path == "C" {
-				pass.Reportf(imp.Pos(), "unikernel: package %s uses cgo: %s is not possible in a unikernel",
-					pass.Pkg.Path(), category("cgo").What)
-			}
-		}
+	for _, pos := range cgoImports(pass) {
+		pass.Reportf(pos, "unikernel: package %s uses cgo: %s is not possible in a unikernel",
+			pass.Pkg.Path(), category("cgo").What)
 	}
 
 	// The static calls of each function declared in the package. Calls in

@@ -18,7 +18,7 @@ import (
 
 func runBuild(ctx context.Context, args []string) int {
 	fs := newFlags("build")
-	out := fs.String("o", "", "write the image to `FILE` (default: the package name + .xen)")
+	out := fs.String("o", "", "write the image to `FILE`, or into a directory (default: the package name + .xen); an existing file that is not an ELF file is not overwritten")
 	mem := fs.Int("m", 0, "guest memory in `MiB` written to the xl config (overrides config.Kernel.MemoryMiB; default 128)")
 	gf := addGenFlags(fs)
 	pkg, _, code := parseArgs(fs, args, false)
@@ -27,22 +27,32 @@ func runBuild(ctx context.Context, args []string) int {
 	}
 	opts := gf.options(pkg)
 	if flagSet(fs, "m") {
-		if *mem <= 0 {
-			log.Printf("-m %d: want a positive number of MiB", *mem)
+		if err := checkMemory("-m", *mem, false); err != nil {
+			log.Print(err)
 			return exitUsage
 		}
 		opts.Overrides.MemoryMiB = mem
 	}
-	if _, err := build.Resolve(ctx, build.Options{Package: pkg}); err != nil {
-		return buildFailed(err)
+	pkgInfo, err := build.Resolve(ctx, build.Options{Package: pkg})
+	if err != nil {
+		return buildFailed(ctx, err)
+	}
+	output, code := imageOutput(*out, pkgInfo.ImportPath)
+	if code >= 0 {
+		return code
 	}
 	g, code := bootFiles(ctx, opts)
 	if code >= 0 {
 		return code
 	}
-	res, err := build.Build(ctx, build.Options{Package: pkg, Output: *out, BootOverlay: g.BootOverlay})
+	if g.Plan.Target != config.QEMU {
+		if code := checkXLOutput(*out, xlPath(output)); code >= 0 {
+			return code
+		}
+	}
+	res, err := build.Build(ctx, build.Options{Package: pkg, Output: output, BootOverlay: g.BootOverlay})
 	if err != nil {
-		return buildFailed(err)
+		return buildFailed(ctx, err)
 	}
 	os.Stderr.Write(res.Stderr)
 	fmt.Printf("%s: %d bytes, needs at least %d MiB of memory\n", res.Image, res.Size, res.MinMemoryMiB)
@@ -106,16 +116,19 @@ func bootFiles(ctx context.Context, o gen.Options) (*gen.Result, int) {
 		if tmp, terr := os.MkdirTemp("", "unikgen-check-"); terr == nil {
 			defer os.RemoveAll(tmp)
 			if _, berr := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, "kernel")}); berr != nil {
-				return nil, buildFailed(berr)
+				return nil, buildFailed(ctx, berr)
 			}
 		}
 	}
-	return nil, genFailed(err)
+	return nil, genFailed(ctx, err)
 }
 
 // buildFailed reports a build error and returns the exit status: go build's messages unchanged
 // with 1, a bad package with 2.
-func buildFailed(err error) int {
+func buildFailed(ctx context.Context, err error) int {
+	if interrupted(ctx) {
+		return exitFailure // main reports the interruption
+	}
 	var ge *build.GoError
 	var pe *build.PackageError
 	switch {

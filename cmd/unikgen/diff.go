@@ -25,7 +25,7 @@ func runDiff(ctx context.Context, args []string) int {
 		return exitUsage // trouble
 	}
 	if err := r.Unsupported(); err != nil {
-		genFailed(err)
+		genFailed(ctx, err)
 		return exitUsage
 	}
 	stale := false

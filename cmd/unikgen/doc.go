@@ -13,7 +13,10 @@ The commands are:
 		memory it boots in (its loaded part, plus 1.5 MiB for the kernel and the Go runtime
 		to start; the program's own needs come on top). The image is
 		written to FILE, by default the package's last import path element plus ".xen" in
-		the current directory. The package's source tree is never written to.
+		the current directory; when FILE is a directory, into it under that name. As go build
+		does, build refuses (exit 2, before building) to overwrite a file that is not an ELF
+		file (say -o main.go) or an xl.cfg it did not write, and a FILE in a directory that
+		does not exist. The package's source tree is never written to.
 		Beside the image, with its extension replaced by ".xl" (hello.xen: hello.xl), build
 		writes an xl.cfg for Xen and prints its path: type "pvh", the image's absolute path,
 		memory (-m, else config.Kernel.MemoryMiB, default 128), 1 vCPU, the cmdline of the
@@ -27,8 +30,12 @@ The commands are:
 		Flags:
 			-m MiB            guest memory (default config.Kernel.MemoryMiB,
 			                  else 128); less than the image needs is
-			                  refused before booting
-			-timeout D        kill the guest after D (default 60s)
+			                  refused before booting, and so is more than
+			                  4096 (the kernel uses only memory below 4 GiB)
+			                  or, under -target xen, than 1200 (what the
+			                  nested machine leaves)
+			-timeout D        kill the guest after D (default 60s); 0 means no
+			                  limit, a negative D is refused
 			-accel tcg|kvm    QEMU accelerator (default tcg)
 			-machine microvm|q35
 			                  QEMU machine (default microvm, booted by qboot)
@@ -40,7 +47,7 @@ The commands are:
 		such run builds the harness (Xen, a dom0 kernel and the Xen tools from Debian
 		packages, about 77 MB, into $UNIKGEN_XENLAB_CACHE or ~/.cache/unikgen/xenlab) and says
 		so on standard error; a run then takes 15-40 s. -timeout is how long the domain may
-		run (whole seconds; booting Xen and dom0 comes on top); -accel and -machine do not
+		run (whole seconds, 0 for no limit; booting Xen and dom0 comes on top); -accel and -machine do not
 		apply. A crashed or rebooted guest exits 1 and names the console and Xen logs.
 
 	explain [-json] [-why NAME] [PACKAGE]
@@ -66,7 +73,8 @@ The commands are:
 			-debug-syscalls   print each system call answered with ENOSYS, once
 		A program configures its kernel with a package-level literal
 		var _ = config.Kernel{...} (package github.com/unikgen/unikgen/config); a bad
-		configuration is reported as file:line:col: config.Kernel.Field: ... with exit status 2.
+		configuration is reported as unikgen: file:line:col: config.Kernel.Field: ... with exit
+		status 2.
 
 	help [command]
 		Print this text.
@@ -78,7 +86,12 @@ Exit status: build exits 0 when the image was written. run exits with the progra
 status. Both exit 1 when go build fails (its messages are printed unchanged) or the guest crashed
 (under Xen also: rebooted, ended without an exit status, or the Xen harness could not be built or
 failed), 2 for a usage error, a package that is not a main package or that cannot be found, or a
-missing QEMU, and run exits 124 when the timeout expired (as timeout(1) does).
+missing QEMU, and run exits 124 when the timeout expired (as timeout(1) does). On SIGINT (Ctrl-C),
+SIGTERM or SIGHUP unikgen stops QEMU and the go command, removes its temporary files, prints
+"unikgen: interrupted by SIGINT" and exits 128 + the signal's number (130 for Ctrl-C); a second
+signal exits at once. When the reader of its standard output goes away (unikgen run . | head -3),
+run stops QEMU, cleans up and exits 141, as a program killed by SIGPIPE. QEMU never outlives
+unikgen, even one killed with SIGKILL.
 
 A module outside this repository must require github.com/unikgen/unikgen. The program does not
 import it itself (unikgen adds the import at build time), so keep the requirement with a tool

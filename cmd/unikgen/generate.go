@@ -19,7 +19,7 @@ func runGenerate(ctx context.Context, args []string) int {
 		return code
 	}
 	if err := r.Unsupported(); err != nil {
-		return genFailed(err)
+		return genFailed(ctx, err)
 	}
 	if err := r.Commit(); err != nil {
 		log.Print(err)

@@ -92,7 +92,7 @@ func TestGenerateErrors(t *testing.T) {
 			t.Errorf("%s with os/exec: status %d, want 1\n%s", cmd, r.code, out)
 		}
 	}
-	if r := run(t, app, nil, "generate", "-target", "vmware"); r.code != 2 || !strings.HasPrefix(r.stderr, "-target: unknown target") {
+	if r := run(t, app, nil, "generate", "-target", "vmware"); r.code != 2 || !strings.HasPrefix(r.stderr, "unikgen: -target: unknown target") {
 		t.Errorf("generate -target vmware: status %d, want 2\n%s", r.code, r.stderr)
 	}
 	ents, _ = os.ReadDir(app)

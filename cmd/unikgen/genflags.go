@@ -69,12 +69,15 @@ func (g *genFlags) options(pkg string) gen.Options {
 func generate(ctx context.Context, o gen.Options) (*gen.Result, int) {
 	r, err := gen.Generate(ctx, o)
 	if err != nil {
-		return nil, genFailed(err)
+		return nil, genFailed(ctx, err)
 	}
 	return r, -1
 }
 
-func genFailed(err error) int {
+func genFailed(ctx context.Context, err error) int {
+	if interrupted(ctx) {
+		return exitFailure // main reports the interruption
+	}
 	var ce gen.ConfigErrors
 	var le *gen.LoadError
 	var ue *gen.UnsupportedError
@@ -91,9 +94,23 @@ func genFailed(err error) int {
 	return exitFailure
 }
 
-// printErr prints a multi-line error to stderr, with the current directory shortened to ".".
+// printErr prints a multi-line error to stderr, with the current directory shortened to "." and
+// each message (a line that is not an indented continuation) prefixed "unikgen: ".
 func printErr(err error) {
-	os.Stderr.WriteString(relPaths(err.Error()) + "\n")
+	os.Stderr.WriteString(prefixMessages(relPaths(err.Error())) + "\n")
+}
+
+// prefixMessages prefixes "unikgen: " to each line of s that does not start with a space or a tab,
+// dropping the "-: " that go/packages writes for an error without a position.
+func prefixMessages(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l == "" || l[0] == ' ' || l[0] == '\t' {
+			continue
+		}
+		lines[i] = "unikgen: " + strings.TrimPrefix(l, "-: ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // relPaths shortens absolute paths under the current directory, as the go command does.
@@ -113,7 +130,7 @@ func (g *genFlags) bootOverlay(ctx context.Context, pkg string) (map[string][]by
 		return nil, code
 	}
 	if err := r.Unsupported(); err != nil {
-		return nil, genFailed(err)
+		return nil, genFailed(ctx, err)
 	}
 	return r.BootOverlay, -1
 }

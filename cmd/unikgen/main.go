@@ -6,11 +6,10 @@ import (
 	_ "embed"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 )
 
 // A command is one subcommand. run returns the process exit status.
@@ -47,8 +46,13 @@ func usage() string {
 func main() {
 	log.SetPrefix("unikgen: ")
 	log.SetFlags(0)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
+	removeGoTemp := goTempDir()
 	code := dispatch(ctx, os.Args[1:])
+	removeGoTemp()
+	if c, ok := interruption(ctx); ok {
+		code = c
+	}
 	stop()
 	os.Exit(code)
 }
@@ -72,13 +76,28 @@ func dispatch(ctx context.Context, args []string) int {
 	return exitUsage
 }
 
-// newFlags returns a flag set whose errors print the usage of the command and exit 2.
+// newFlags returns a flag set whose errors print "unikgen: " and the error, then the usage of the
+// command, and exit 2.
 func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
+	// The flag package writes only its error message to Output (Usage writes the rest).
+	fs.SetOutput(&prefixWriter{w: os.Stderr})
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage of unikgen %s (see 'unikgen help'):\n", name)
+		out := fs.Output()
+		fs.SetOutput(os.Stderr)
 		fs.PrintDefaults()
+		fs.SetOutput(out)
 	}
 	return fs
+}
+
+// prefixWriter writes each message it is given with the prefix of unikgen's messages.
+type prefixWriter struct{ w io.Writer }
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, prefixMessages(string(b))); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }

@@ -6,9 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // unikgen is the binary under test, built once by TestMain.
@@ -29,10 +30,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func moduleRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
+func moduleRoot() string { return testenv.ModuleRoot() }
 
 type result struct {
 	stdout, stderr string
@@ -61,32 +59,8 @@ func run(t *testing.T, dir string, env []string, args ...string) result {
 func appModule(t *testing.T, src string) string {
 	t.Helper()
 	dir := t.TempDir()
-	files := map[string]string{
-		"go.mod": "module example.com/app\n\ngo 1.26\n\nrequire github.com/unikgen/unikgen v0.0.0\n\n" +
-			"tool github.com/unikgen/unikgen/cmd/unikgen\n\nreplace github.com/unikgen/unikgen => " + moduleRoot() + "\n",
-		"cmd/app/main.go": src,
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tidy := exec.Command("go", "mod", "tidy")
-	tidy.Dir = dir
-	tidy.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0")
-	if out, err := tidy.CombinedOutput(); err != nil {
-		t.Fatalf("go mod tidy: %v\n%s", err, out)
-	}
+	testenv.WriteModule(t, dir, map[string]string{"cmd/app/main.go": src})
 	return dir
-}
-
-func needQEMU(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (scripts/install-qemu.sh)")
-	}
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -104,6 +78,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"build", "./no/such/dir"}, 2, "unikgen: ./no/such/dir: stat " + filepath.Join(root, "no/such/dir") + ": directory not found"},
 		{[]string{"run", "-m", "lots"}, 2, `invalid value "lots" for flag -m`},
 		{[]string{"run", "-m", "0", "./examples/hello"}, 2, "unikgen: -m 0: want a positive number of MiB"},
+		// Limits are checked before the package is even looked at: one message, nothing built.
+		{[]string{"run", "-m", "100000", "./no/such/dir"}, 2, "unikgen: -m 100000: at most 4096 MiB: the kernel uses only guest memory below 4 GiB\n"},
+		{[]string{"build", "-m", "100000", "./no/such/dir"}, 2, "unikgen: -m 100000: at most 4096 MiB: the kernel uses only guest memory below 4 GiB\n"},
+		{[]string{"run", "-timeout", "-5s", "./no/such/dir"}, 2, "unikgen: -timeout -5s: want a positive duration, or 0 for no limit\n"},
 		{[]string{"run", "-accel", "hvf", "./examples/hello"}, 2, `unikgen: unknown accelerator "hvf" (want tcg or kvm)`},
 		{[]string{"run", "-machine", "pc", "./examples/hello"}, 2, `unikgen: unknown machine "pc" (want microvm or q35)`},
 		{[]string{"run", "-env", "NOVALUE", "./examples/hello"}, 2, `invalid value "NOVALUE" for flag -env: "NOVALUE" is not KEY=VALUE`},
@@ -126,10 +104,7 @@ func TestHelp(t *testing.T) {
 
 func TestQEMUMissing(t *testing.T) {
 	t.Parallel()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go not found")
-	}
+	goTool := testenv.NeedGo(t)
 	r := run(t, moduleRoot(), []string{"PATH=" + filepath.Dir(goTool)}, "run", "./examples/hello")
 	want := "unikgen: qemu-system-x86_64 not found: install qemu-system-x86"
 	if r.code != 2 || !strings.Contains(r.stderr, want) {
@@ -202,7 +177,7 @@ func TestBuildFailure(t *testing.T) {
 
 func TestRunHello(t *testing.T) {
 	t.Parallel()
-	needQEMU(t)
+	testenv.NeedQEMU(t)
 	r := run(t, moduleRoot(), nil, "run", "./examples/hello")
 	if r.code != 0 || r.stdout != "Hello, unikernel!\n" {
 		t.Errorf("unikgen run ./examples/hello: exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
@@ -211,7 +186,7 @@ func TestRunHello(t *testing.T) {
 
 func TestRunTimeout(t *testing.T) {
 	t.Parallel()
-	needQEMU(t)
+	testenv.NeedQEMU(t)
 	r := run(t, moduleRoot(), nil, "run", "-generic", "-timeout", "30ms", "./examples/goroutines")
 	if r.code != 124 || !strings.Contains(r.stderr, "unikgen: timed out after 30ms; QEMU killed") {
 		t.Errorf("run with a short timeout: exit %d, stderr %q; want 124", r.code, r.stderr)
@@ -221,7 +196,7 @@ func TestRunTimeout(t *testing.T) {
 // TestRunArgs checks the flag and argument syntax: flags after the package, arguments after --.
 func TestRunArgs(t *testing.T) {
 	t.Parallel()
-	needQEMU(t)
+	testenv.NeedQEMU(t)
 	dir := appModule(t, `package main
 
 import (
@@ -234,10 +209,39 @@ func main() {
 	os.Exit(len(os.Args))
 }
 `)
-	r := run(t, dir, nil, "run", "-generic", "./cmd/app", "-env", "GREETING=hi there", "-m", "48", "--", "-m", `a "b"`, "")
+	// Not -generic: a generic kernel links the network stack, which prints its address first.
+	r := run(t, dir, nil, "run", "./cmd/app", "-env", "GREETING=hi there", "-m", "48", "--", "-m", `a "b"`, "")
 	want := `["-m" "a \"b\"" ""] "hi there"` + "\n"
 	if r.code != 4 || r.stdout != want {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit 4, stdout %q", r.code, r.stdout, r.stderr, want)
+	}
+}
+
+// TestErrorsPrefixed checks that unikgen's error messages, of every kind, start with "unikgen: ".
+// (go build's and QEMU's messages are passed on unchanged.)
+func TestErrorsPrefixed(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"frobnicate"},
+		{"build", "-bogus"},
+		{"run", "-m", "lots"},
+		{"run", "-m", "100000", "./examples/hello"},
+		{"generate", "-target", "vmware", "./examples/hello"},
+		{"diff", "./no/such"},
+		{"build", "./gen/testdata/nonconst"},
+		{"explain", "./analysis/testdata/typeerror"},
+		{"build", "./analysis/testdata/exec"},
+		{"explain", "-why", "nothing", "./examples/hello"},
+	} {
+		r := run(t, moduleRoot(), nil, args...)
+		if r.code == 0 {
+			t.Errorf("unikgen %s: exit 0", strings.Join(args, " "))
+			continue
+		}
+		first, _, _ := strings.Cut(r.stderr, "\n")
+		if !strings.HasPrefix(first, "unikgen: ") {
+			t.Errorf("unikgen %s: stderr starts %q, want \"unikgen: \"", strings.Join(args, " "), first)
+		}
 	}
 }
 
@@ -246,7 +250,7 @@ func main() {
 // found: a little below the machine's.
 func TestRunConfigMemory(t *testing.T) {
 	t.Parallel()
-	needQEMU(t)
+	testenv.NeedQEMU(t)
 	for _, c := range []struct {
 		args []string
 		mem  int

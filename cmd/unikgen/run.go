@@ -35,7 +35,7 @@ func (e *envFlags) Set(kv string) error {
 func runRun(ctx context.Context, args []string) int {
 	fs := newFlags("run")
 	mem := fs.Int("m", qemu.DefaultMemoryMiB, "guest memory in `MiB` (default config.Kernel.MemoryMiB, else 128)")
-	timeout := fs.Duration("timeout", 60*time.Second, "kill the guest after this `duration` (exit status 124); with -target xen, how long the domain may run")
+	timeout := fs.Duration("timeout", 60*time.Second, "kill the guest after this `duration` (exit status 124), 0 for no limit; with -target xen, how long the domain may run")
 	accel := fs.String("accel", qemu.TCG, "QEMU accelerator: tcg or kvm")
 	machine := fs.String("machine", qemu.MicroVM, "QEMU machine: microvm or q35")
 	var env envFlags
@@ -59,13 +59,12 @@ func runRun(ctx context.Context, args []string) int {
 		cfg.Net = qemu.NetUser
 	}
 	// Check what can be checked before the (slow) build.
-	if *mem <= 0 {
-		log.Printf("-m %d: want a positive number of MiB", *mem)
-		return exitUsage
-	}
 	xen := flagSet(fs, "target") && *gf.target == config.Xen
+	if code := checkRunLimits("-m", *mem, *timeout, xen); code >= 0 {
+		return code
+	}
 	if xen {
-		if code := checkXenFlags(fs, *timeout); code >= 0 {
+		if code := checkXenFlags(fs); code >= 0 {
 			return code
 		}
 	}
@@ -88,7 +87,7 @@ func runRun(ctx context.Context, args []string) int {
 	defer os.RemoveAll(tmp)
 	pkgInfo, err := build.Resolve(ctx, build.Options{Package: pkg})
 	if err != nil {
-		return buildFailed(err)
+		return buildFailed(ctx, err)
 	}
 	g, code := bootFiles(ctx, gf.options(pkg))
 	if code >= 0 {
@@ -103,9 +102,17 @@ func runRun(ctx context.Context, args []string) int {
 	}
 	if g.Plan.Target == config.Xen && !xen { // config.Kernel{Target: config.Xen}
 		xen = true
-		if code := checkXenFlags(fs, *timeout); code >= 0 {
+		if code := checkXenFlags(fs); code >= 0 {
 			return code
 		}
+	}
+	// The memory limits again, now that the target and config.Kernel.MemoryMiB are known.
+	what, mib := "config.Kernel.MemoryMiB", g.Plan.MemoryMiB
+	if flagSet(fs, "m") {
+		what, mib = "-m", *mem
+	}
+	if code := checkRunLimits(what, mib, *timeout, xen); code >= 0 {
+		return code
 	}
 	var cmdline string
 	if xen {
@@ -119,7 +126,7 @@ func runRun(ctx context.Context, args []string) int {
 	}
 	res, err := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, build.DefaultImageName(pkgInfo.ImportPath)), BootOverlay: g.BootOverlay})
 	if err != nil {
-		return buildFailed(err)
+		return buildFailed(ctx, err)
 	}
 	os.Stderr.Write(res.Stderr)
 
@@ -142,8 +149,10 @@ func runRun(ctx context.Context, args []string) int {
 		cfg.MemoryMiB = g.Plan.MemoryMiB
 	}
 	console := &tail{max: 64 << 10}
-	cfg.Console = io.MultiWriter(os.Stdout, console)
-	r, err := qemu.Run(ctx, cfg)
+	runCtx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	cfg.Console = io.MultiWriter(stopOnWriteError(os.Stdout, stopRun), console)
+	r, err := qemu.Run(runCtx, cfg)
 	reportKernelFault(res.Image, console.buf)
 	var te *qemu.TimeoutError
 	var nf *qemu.NotFoundError
@@ -156,11 +165,10 @@ func runRun(ctx context.Context, args []string) int {
 	case errors.As(err, &nf):
 		log.Print(err)
 		return exitUsage
-	case ctx.Err() != nil:
-		log.Print("interrupted; QEMU killed")
-		return 130
+	case runCtx.Err() != nil:
+		return stoppedRun(runCtx)
 	}
-	log.Print(err)
+	reportRunError(err)
 	return exitFailure
 }
 
@@ -185,16 +193,12 @@ func (f *forwardFlags) Set(v string) error {
 }
 
 // checkXenFlags rejects the flags that have no meaning under Xen, returning an exit status >= 0.
-func checkXenFlags(fs *flag.FlagSet, timeout time.Duration) int {
+func checkXenFlags(fs *flag.FlagSet) int {
 	for _, f := range []string{"accel", "machine", "p", "net"} {
 		if flagSet(fs, f) {
 			log.Printf("-%s is a QEMU setting: it does not apply to -target xen (Xen runs nested in QEMU TCG)", f)
 			return exitUsage
 		}
-	}
-	if timeout <= 0 {
-		log.Printf("-timeout %v: -target xen needs a positive duration", timeout)
-		return exitUsage
 	}
 	return -1
 }

@@ -111,9 +111,8 @@ func ensureXenHarness(ctx context.Context) int {
 			"unikgen: (Xen, a dom0 kernel, the Xen tools: about 77 MB, downloaded once; set %s to move it).\n",
 		xenlab.XenVersion, dir, xenlab.CacheEnv)}
 	if err := xenlab.EnsureCache(ctx, dir, w); err != nil {
-		if ctx.Err() != nil {
-			log.Print("interrupted while building the Xen harness")
-			return 130
+		if interrupted(ctx) {
+			return exitFailure // main reports the interruption
 		}
 		log.Printf("cannot build the nested-Xen harness: %v", err)
 		return exitFailure
@@ -143,6 +142,9 @@ func runXen(ctx context.Context, r xenRun) int {
 	if wait < r.wait {
 		wait += time.Second
 	}
+	if wait == 0 { // -timeout 0: no limit
+		wait = xenNoLimit
+	}
 	res, err := xenlab.Run(ctx, xenlab.RunOptions{
 		Image: r.image, XLConfig: string(text), Cmdline: r.cmdline, Wait: wait, Log: os.Stderr,
 	})
@@ -159,9 +161,11 @@ func runXen(ctx context.Context, r xenRun) int {
 	case errors.As(err, &te):
 		log.Print(err)
 		return exitTimeout
-	case err != nil && ctx.Err() != nil:
-		log.Print("interrupted; QEMU killed")
-		return 130
+	case err != nil && interrupted(ctx):
+		if res != nil && res.WorkDir != "" {
+			os.RemoveAll(res.WorkDir) // the logs of an interrupted run
+		}
+		return exitFailure // main reports the interruption
 	case err != nil:
 		log.Print(err)
 		return exitFailure

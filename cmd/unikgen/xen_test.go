@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/unikgen/unikgen/internal/testenv"
+	"github.com/unikgen/unikgen/internal/xenlab"
 )
 
 func TestDomainName(t *testing.T) {
@@ -135,8 +138,10 @@ func TestRunXenErrors(t *testing.T) {
 			"unikgen: -accel is a QEMU setting: it does not apply to -target xen"},
 		{[]string{"run", "-target", "xen", "-machine", "q35", "./examples/hello"},
 			"unikgen: -machine is a QEMU setting: it does not apply to -target xen"},
-		{[]string{"run", "-target", "xen", "-timeout", "0", "./examples/hello"},
-			"unikgen: -timeout 0s: -target xen needs a positive duration"},
+		{[]string{"run", "-target", "xen", "-timeout", "-1s", "./no/such/dir"},
+			"unikgen: -timeout -1s: want a positive duration, or 0 for no limit\n"},
+		{[]string{"run", "-target", "xen", "-m", "1500", "./no/such/dir"},
+			"unikgen: -m 1500: -target xen runs the domain in a nested Xen machine of 2048 MiB, 768 of them for dom0: at most 1200 MiB\n"},
 	} {
 		r := run(t, root, nil, tt.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tt.stderr) {
@@ -144,10 +149,7 @@ func TestRunXenErrors(t *testing.T) {
 		}
 	}
 
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go not found")
-	}
+	goTool := testenv.NeedGo(t)
 	t.Run("no QEMU", func(t *testing.T) {
 		t.Parallel()
 		r := run(t, root, []string{"PATH=" + filepath.Dir(goTool)}, "run", "-target", "xen", "./examples/hello")
@@ -160,10 +162,7 @@ func TestRunXenErrors(t *testing.T) {
 		t.Parallel()
 		// QEMU and go are found, apt-get and the other tools the harness needs are not: the
 		// empty cache cannot be built, and unikgen says what it was doing.
-		qemuBin, err := exec.LookPath("qemu-system-x86_64")
-		if err != nil {
-			t.Skip("qemu-system-x86_64 not found")
-		}
+		qemuBin := testenv.NeedQEMU(t)
 		bin := t.TempDir()
 		for _, p := range []string{goTool, qemuBin} {
 			if err := os.Symlink(p, filepath.Join(bin, filepath.Base(p))); err != nil {
@@ -191,10 +190,10 @@ func TestRunXenErrors(t *testing.T) {
 // the Xen cmdline, the console on stdout, the program's exit status. About 30 s.
 func TestRunXen(t *testing.T) {
 	t.Parallel()
-	needQEMU(t)
 	if testing.Short() {
 		t.Skip("boots nested Xen (20-40 s); skipped with -short")
 	}
+	testenv.NeedXen(t, xenlab.CheckHost(context.Background(), ""))
 	dir := appModule(t, `package main
 
 import (

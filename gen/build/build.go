@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/unikgen/unikgen/gen/image"
+	"github.com/unikgen/unikgen/internal/childproc"
 )
 
 // Import paths and link flags of docs/internals.md.
@@ -37,7 +38,7 @@ var Env = []string{"GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0"}
 type Options struct {
 	Dir     string // where the package pattern is resolved and go runs; "" is the current directory
 	Package string // the main package (a go build pattern); "" is "."
-	Output  string // the image to write; "" is DefaultImageName in Dir
+	Output  string // the image to write; "" is DefaultImageName in Dir; see ImageOutput
 	// BootOverlay maps file names to contents placed in runtime/boot's directory through the
 	// overlay, e.g. a generated "config_gen.go" (docs/internals.md, "The composition root"), and
 	// the files it embeds ("rootfs.img").
@@ -85,14 +86,15 @@ func (e *GoError) Error() string {
 	return fmt.Sprintf("go build failed (%v):\n%s", e.Err, bytes.TrimRight(e.Stderr, "\n"))
 }
 
-// Build builds opts.Package into the kernel image opts.Output.
+// Build builds opts.Package into the kernel image opts.Output. A destination that cannot be used
+// (see ImageOutput) is an *OutputError, reported before building.
 func Build(ctx context.Context, opts Options) (*Result, error) {
 	pkg, err := Resolve(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	if opts.Output == "" {
-		opts.Output = filepath.Join(opts.Dir, DefaultImageName(pkg.ImportPath))
+	if opts.Output, err = ImageOutput(opts.Dir, opts.Output, pkg.ImportPath); err != nil {
+		return nil, err
 	}
 	tmp, err := os.MkdirTemp("", "unikgen-build-")
 	if err != nil {
@@ -110,7 +112,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	var stderr bytes.Buffer
 	cmd := goCommand(ctx, opts, args...)
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	if err := childproc.Run(cmd, nil); err != nil {
 		return nil, &GoError{Args: cmd.Args, Stderr: stderr.Bytes(), Err: err}
 	}
 	if err := image.PatchFile(out); err != nil {
@@ -157,7 +159,9 @@ func goCommand(ctx context.Context, opts Options, args ...string) *exec.Cmd {
 	if goTool == "" {
 		goTool = "go"
 	}
-	cmd := exec.CommandContext(ctx, goTool, args...)
+	// The go command and the compilers and linker it starts form a process group that the end of
+	// ctx kills, and that dies with this process (internal/childproc).
+	cmd := childproc.Command(ctx, goTool, args...)
 	cmd.Dir = opts.Dir
 	cmd.Env = append(append(os.Environ(), Env...), opts.ExtraEnv...)
 	return cmd
@@ -182,7 +186,7 @@ func Resolve(ctx context.Context, opts Options) (*Package, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := goCommand(ctx, opts, "list", "-e", "-json=ImportPath,Name,Dir,Module,Error", "--", pat, BootPackage)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	if err := childproc.Run(cmd, nil); err != nil {
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = err.Error()
@@ -275,6 +279,9 @@ func writeOverlay(dir string, pkg *Package, boot map[string][]byte) (string, err
 // writeFile writes the image next to its destination and renames it into place, so that a
 // failed write leaves no partial image.
 func writeFile(path string, b []byte) error {
+	if path == os.DevNull {
+		return os.WriteFile(path, b, 0)
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return err

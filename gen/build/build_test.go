@@ -8,28 +8,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/unikgen/unikgen/gen/image"
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // moduleRoot is the checkout this test runs in.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
+func moduleRoot(t *testing.T) string { return testenv.ModuleRoot() }
 
 func needGo(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go command not found")
-	}
 	if testing.Short() {
 		t.Skip("builds kernels; skipped with -short")
 	}
+	testenv.NeedGo(t)
 }
 
 // snapshot lists a directory's files with their sizes and modification times.
@@ -135,37 +129,12 @@ func TestBuildBootOverlay(t *testing.T) {
 	}
 }
 
-// writeModule writes a module that requires this checkout through a replace directive.
+// writeModule writes a module (testenv.WriteModule: one that requires this checkout through a
+// replace directive, unless files has its own go.mod) and returns its directory.
 func writeModule(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	// The program does not import unikgen; the tool directive keeps the requirement through go
-	// mod tidy (what cmd/unikgen's usage recommends).
-	gomod := "module example.com/app\n\ngo 1.26\n\nrequire github.com/unikgen/unikgen v0.0.0\n\n" +
-		"tool github.com/unikgen/unikgen/cmd/unikgen\n\n" +
-		"replace github.com/unikgen/unikgen => " + moduleRoot(t) + "\n"
-	_, custom := files["go.mod"]
-	if !custom {
-		files["go.mod"] = gomod
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !custom {
-		// What a user does after adding the requirement; offline, from the module cache.
-		cmd := exec.Command("go", "mod", "tidy")
-		cmd.Dir = dir
-		cmd.Env = append(append(os.Environ(), Env...), "GOPROXY=off", "GOFLAGS=-mod=mod")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go mod tidy: %v\n%s", err, out)
-		}
-	}
+	testenv.WriteModule(t, dir, files)
 	return dir
 }
 

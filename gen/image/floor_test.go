@@ -7,15 +7,14 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // TestFloorBoots boots the floor image under QEMU directly (no unikgen runner): QEMU must exit with
 // status 1, i.e. (0 << 1) | 1 from isa-debug-exit, on both the microvm and the q35 machine.
 func TestFloorBoots(t *testing.T) {
-	qemu, err := exec.LookPath("qemu-system-x86_64")
-	if err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (scripts/install-qemu.sh)")
-	}
+	qemu := testenv.NeedQEMU(t)
 	p := filepath.Join(t.TempDir(), "floor.xen")
 	if err := os.WriteFile(p, Floor(), 0o644); err != nil {
 		t.Fatal(err)

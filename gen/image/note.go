@@ -18,6 +18,9 @@ const XenElfnotePhys32Entry = 18
 // build ID.
 const padType = 0x7567 // "gu"
 
+// elf64HeaderSize is the size of an ELF64 file header (Elf64_Ehdr).
+const elf64HeaderSize = 64
+
 const (
 	noteHdr  = 12                // namesz, descsz, type
 	xenNote  = noteHdr + 4 + 4   // header, "Xen\0", 32-bit entry
@@ -51,6 +54,13 @@ func Patch(b []byte) error {
 	if err != nil {
 		return err
 	}
+	le := binary.LittleEndian
+	phoff, phentsize := le.Uint64(b[32:]), uint64(le.Uint16(b[54:]))
+	// The note must not be written over the ELF header or the program headers, which Patch reads
+	// and rewrites. (debug/elf has checked that offsets and sizes are below 2^63: no overflow.)
+	headers := func(off, n uint64) bool {
+		return off < elf64HeaderSize || off < phoff+uint64(len(f.Progs))*phentsize && phoff < off+n
+	}
 	idx := -1
 	var seen []string
 	for i, p := range f.Progs {
@@ -58,7 +68,7 @@ func Patch(b []byte) error {
 			continue
 		}
 		seen = append(seen, fmt.Sprintf("%d bytes at %#x", p.Filesz, p.Off))
-		if fits(p.Filesz) && p.Off%4 == 0 && p.Off+p.Filesz <= uint64(len(b)) {
+		if fits(p.Filesz) && p.Off%4 == 0 && p.Off+p.Filesz <= uint64(len(b)) && !headers(p.Off, p.Filesz) {
 			idx = i
 			break
 		}
@@ -67,13 +77,12 @@ func Patch(b []byte) error {
 		if seen == nil {
 			return fmt.Errorf("no PT_NOTE segment to hold the Xen PHYS32_ENTRY note (the Go linker emits one for .note.go.buildid)")
 		}
-		return fmt.Errorf("no PT_NOTE segment can hold the Xen PHYS32_ENTRY note: need %d bytes, or %d or more in steps of 4, at a 4-byte aligned offset; have %v",
+		return fmt.Errorf("no PT_NOTE segment can hold the Xen PHYS32_ENTRY note: need %d bytes, or %d or more in steps of 4, at a 4-byte aligned offset past the ELF and program headers; have %v",
 			xenNote, minNotes, seen)
 	}
 	p := f.Progs[idx]
 	seg := b[p.Off : p.Off+p.Filesz]
 	clear(seg)
-	le := binary.LittleEndian
 	le.PutUint32(seg[0:], 4)
 	le.PutUint32(seg[4:], 4)
 	le.PutUint32(seg[8:], XenElfnotePhys32Entry)
@@ -85,7 +94,6 @@ func Patch(b []byte) error {
 		le.PutUint32(rest[8:], padType)
 		copy(rest[12:], "Go\x00")
 	}
-	phoff, phentsize := le.Uint64(b[32:]), uint64(le.Uint16(b[54:]))
 	le.PutUint64(b[phoff+uint64(idx)*phentsize+48:], 4) // Elf64_Phdr.p_align
 	return nil
 }

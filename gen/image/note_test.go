@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // prog is one program header of a synthetic ELF.
@@ -167,7 +169,10 @@ func TestPatchErrors(t *testing.T) {
 		{"entry above 4G", func(s *synth) { s.entry = 0x1_0000_1000 }, nil, "entry address 0x100001000"},
 		{"load above 4G", func(s *synth) { s.progs[3].addr = 0xffff_f000 }, nil, "PT_LOAD segment 3 (paddr 0xfffff000, vaddr 0xfffff000, memsz 0x8000) ends above 4 GiB"},
 		{"no note", func(s *synth) { s.progs[1].typ = elf.PT_NULL }, nil, "no PT_NOTE segment to hold"},
-		{"small note", func(s *synth) { s.progs[1].filesz = 16 }, nil, "need 20 bytes, or 36 or more in steps of 4, at a 4-byte aligned offset; have [16 bytes at 0xf9c]"},
+		{"small note", func(s *synth) { s.progs[1].filesz = 16 }, nil, "need 20 bytes, or 36 or more in steps of 4, at a 4-byte aligned offset past the ELF and program headers; have [16 bytes at 0xf9c]"},
+		// A note segment over the headers: writing it would corrupt the ELF (found by FuzzNote).
+		{"note over the ELF header", nil, func(b []byte) { binary.LittleEndian.PutUint64(b[64+56+8:], 0) }, "have [100 bytes at 0x0]"},
+		{"note over the program headers", nil, func(b []byte) { binary.LittleEndian.PutUint64(b[64+56+8:], 64+56) }, "have [100 bytes at 0x78]"},
 		{"awkward note", func(s *synth) { s.progs[1].filesz = 28 }, nil, "have [28 bytes at 0xf9c]"},
 		{"no load", func(s *synth) { s.progs[2].typ, s.progs[3].typ = elf.PT_NULL, elf.PT_NULL }, nil, "no PT_LOAD"},
 		{"multiboot", nil, func(b []byte) {
@@ -231,10 +236,7 @@ func TestPatchGoBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program; skipped with -short")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go command not found")
-	}
+	goTool := testenv.NeedGo(t)
 	dir := t.TempDir()
 	src := "package main\n\nfunc pvhEntry()\n\nfunc main() { println(\"hi\"); pvhEntry() }\n"
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the programs run on Linux")
@@ -188,9 +189,7 @@ func TestBoot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots kernels; skipped with -short")
 	}
-	if _, err := qemu.LookPath(""); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
-	}
+	testenv.NeedQEMU(t)
 	for _, p := range programs {
 		t.Run(p.name, func(t *testing.T) {
 			t.Parallel()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // spinEnv makes the test binary a CPU hog (see TestMain): TestClockRate loads the host with such
@@ -222,9 +223,7 @@ func TestClockRate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots a kernel for 12 s; skipped with -short")
 	}
-	if _, err := qemu.LookPath(""); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
-	}
+	testenv.NeedQEMU(t)
 	img := kernel(t, "internal/boottest/testdata/clockrate")
 	load := runtime.NumCPU()
 	if s := os.Getenv("UNIKGEN_CLOCKRATE_LOAD"); s != "" { // for measurements: 0 = an idle host

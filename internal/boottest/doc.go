@@ -22,7 +22,8 @@
 //     forwarded port), TestBlockDevice (/dev/vda on microvm and q35), TestHostFiles (CA bundle
 //     and zoneinfo advice and flags), TestNoFileLayer (hello links no file component).
 //
-// The tests need QEMU (qemu-system-x86_64, with qboot) and skip without it; -short skips them.
+// The tests need QEMU (qemu-system-x86_64, with qboot) and skip without it, or fail with
+// UNIKGEN_TEST_STRICT=1 (internal/testenv); -short skips them.
 // Each program is built once, with gen/build and the library OS's generic composition root (the
 // xenstore program with the Xen target), and shared by the subtests that boot it.
 package boottest

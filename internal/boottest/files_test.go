@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/testenv"
 	"github.com/unikgen/unikgen/internal/xenlab"
 )
 
@@ -230,7 +230,7 @@ func TestBlockDevice(t *testing.T) {
 func TestHostFiles(t *testing.T) {
 	needQEMU(t)
 	if _, err := os.Stat(gen.ZoneinfoDir + "/Europe/Paris"); err != nil {
-		t.Skip("this machine has no zoneinfo (install tzdata)")
+		testenv.Missing(t, "this machine has no zoneinfo (install tzdata)")
 	}
 	r, err := gen.Generate(context.Background(), gen.Options{Dir: moduleRoot(), Package: "./internal/boottest/testdata/hostfiles"})
 	if err != nil {
@@ -330,9 +330,6 @@ func TestStaticSite(t *testing.T) {
 // TestFilesXen boots testdata/files with its root file system under real Xen (nested in QEMU,
 // internal/xenlab): the file component does not depend on the platform.
 func TestFilesXen(t *testing.T) {
-	if _, err := exec.LookPath(xenlab.QEMU); err != nil {
-		t.Skipf("%s not found", xenlab.QEMU)
-	}
 	if testing.Short() {
 		t.Skip("boots a kernel under nested Xen; skipped with -short")
 	}
@@ -340,6 +337,7 @@ func TestFilesXen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testenv.NeedXen(t, xenlab.CheckHost(context.Background(), cache))
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	if err := xenlab.EnsureCache(ctx, cache, &xenLog{t: t}); err != nil {

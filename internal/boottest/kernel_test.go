@@ -14,6 +14,7 @@ import (
 
 	"github.com/unikgen/unikgen/gen/image"
 	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // kernelCases are behaviours of the library OS itself, which have no Linux counterpart to compare
@@ -130,9 +131,7 @@ func TestKernel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots kernels; skipped with -short")
 	}
-	if _, err := qemu.LookPath(""); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
-	}
+	testenv.NeedQEMU(t)
 	for _, c := range kernelCases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -171,10 +170,7 @@ func TestNotEnoughMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots kernels; skipped with -short")
 	}
-	qemuBin, err := qemu.LookPath("")
-	if err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
-	}
+	qemuBin := testenv.NeedQEMU(t)
 	img := kernel(t, "examples/hello")
 	b, err := os.ReadFile(img)
 	if err != nil {

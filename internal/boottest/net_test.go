@@ -21,6 +21,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // syncBuffer is a bytes.Buffer safe for QEMU's console writer and the test's reader.
@@ -111,9 +112,7 @@ func needQEMU(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots kernels; skipped with -short")
 	}
-	if _, err := qemu.LookPath(""); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (QEMU 10; scripts/install-qemu.sh)")
-	}
+	testenv.NeedQEMU(t)
 }
 
 // freePort returns a TCP (or UDP) port of 127.0.0.1 that is free now.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // netns is a network namespace with a bridge (10.9.0.1/24) and a tap on it.
@@ -27,11 +28,11 @@ type netns struct {
 func newNetns(t *testing.T) *netns {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a network namespace and a tap interface")
+		testenv.Missing(t, "needs root to create a network namespace and a tap interface")
 	}
 	for _, tool := range []string{"ip", "dnsmasq", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not found (Debian packages iproute2, dnsmasq-base, curl)", tool)
+			testenv.Missing(t, "%s not found (Debian packages iproute2, dnsmasq-base, curl)", tool)
 		}
 	}
 	n := &netns{name: fmt.Sprintf("ugtest%d", os.Getpid()%100000)}
@@ -51,10 +52,7 @@ func newNetns(t *testing.T) *netns {
 	run("-n", n.name, "tuntap", "add", "dev", "tap0", "mode", "tap")
 	run("-n", n.name, "link", "set", "tap0", "master", "br0")
 	run("-n", n.name, "link", "set", "tap0", "up")
-	qemuPath, err := qemu.LookPath("")
-	if err != nil {
-		t.Skip(err)
-	}
+	qemuPath := testenv.NeedQEMU(t)
 	n.qemu = filepath.Join(t.TempDir(), "qemu-in-netns")
 	script := fmt.Sprintf("#!/bin/sh\nexec ip netns exec %s %s \"$@\"\n", n.name, qemuPath)
 	if err := os.WriteFile(n.qemu, []byte(script), 0o755); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/testenv"
 	"github.com/unikgen/unikgen/internal/xenlab"
 	"github.com/unikgen/unikgen/templates"
 )
@@ -125,9 +125,6 @@ func (w *xenLog) Write(p []byte) (int, error) {
 // internal/xenlab) with the expectations of TestBoot, and the xenstore program built with
 // -target xen. The exit status must come from xenstore (data/exit-status) with a poweroff.
 func TestXen(t *testing.T) {
-	if _, err := exec.LookPath(xenlab.QEMU); err != nil {
-		t.Skipf("%s not found: the Xen boot tests run Xen nested in QEMU; install QEMU 10 (scripts/install-qemu.sh)", xenlab.QEMU)
-	}
 	if testing.Short() {
 		t.Skip("boots kernels under nested Xen (20-40 s each); skipped with -short")
 	}
@@ -135,6 +132,7 @@ func TestXen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testenv.NeedXen(t, xenlab.CheckHost(context.Background(), cache))
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	t.Cleanup(cancel) // after the parallel subtests

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/unikgen/unikgen/gen/image"
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 func TestCommandArgs(t *testing.T) {
@@ -95,12 +96,7 @@ func TestDecodeStatus(t *testing.T) {
 	}
 }
 
-func needQEMU(t *testing.T) {
-	t.Helper()
-	if _, err := LookPath(""); err != nil {
-		t.Skip("qemu-system-x86_64 not found: install qemu-system-x86 (scripts/install-qemu.sh)")
-	}
-}
+func needQEMU(t *testing.T) { testenv.NeedQEMU(t) }
 
 // codeImage writes the floor image with its entry code replaced.
 func codeImage(t *testing.T, code []byte) string {

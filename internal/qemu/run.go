@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/unikgen/unikgen/internal/childproc"
 )
 
 // Result is the outcome of a boot that ended with an exit status.
@@ -91,8 +93,8 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		runCtx, cancelT = context.WithTimeout(runCtx, c.Timeout)
 		defer cancelT()
 	}
-	// CommandContext kills exactly the process it started (by its pid) when runCtx ends.
-	cmd := exec.CommandContext(runCtx, qemu, args...)
+	// QEMU never outlives this process (internal/childproc); the end of runCtx kills it.
+	cmd := childproc.Command(runCtx, qemu, args...)
 	cmd.WaitDelay = 2 * time.Second
 	cmd.Stdout = c.Console
 	if cmd.Stdout == nil {
@@ -105,7 +107,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		cmd.Stderr = io.MultiWriter(&stderr, kvmErr, c.Stderr)
 	}
 	start := time.Now()
-	err = cmd.Run()
+	err = childproc.Run(cmd, nil)
 	wall := time.Since(start)
 	if runCtx.Err() != nil && ctx.Err() == nil {
 		if context.Cause(runCtx) == errKVM {

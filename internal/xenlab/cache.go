@@ -151,6 +151,35 @@ func EnsureCache(ctx context.Context, dir string, log io.Writer) error {
 	return nil
 }
 
+// CheckHost reports what keeps the harness from running on this machine: QEMU missing
+// (*NotFoundError), or, when the cache in dir ("" is DefaultCacheDir) holds no built harness yet,
+// the host tools and apt package lists that EnsureCache needs to build it. It does not try the
+// network (the download may still fail). nil means Run can be used after EnsureCache.
+func CheckHost(ctx context.Context, dir string) error {
+	if _, err := exec.LookPath(QEMU); err != nil {
+		return &NotFoundError{Name: QEMU}
+	}
+	if dir == "" {
+		d, err := DefaultCacheDir()
+		if err != nil {
+			return err
+		}
+		dir = d
+	}
+	if _, ok, _ := harnessDir(dir); ok {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, debsDir, doneFile)); err != nil {
+		if err := checkTools("apt-get", "apt-cache", "bash"); err != nil {
+			return err
+		}
+		if err := checkApt(ctx); err != nil {
+			return err
+		}
+	}
+	return checkTools(assembleTools...)
+}
+
 // lockDir takes an exclusive flock on dir/.lock, waiting (and saying so) while another process
 // holds it.
 func lockDir(ctx context.Context, dir string, log io.Writer) (func(), error) {
@@ -254,8 +283,11 @@ func download(ctx context.Context, dir string, log io.Writer) error {
 	return os.Rename(tmp, final)
 }
 
+// assembleTools are the host tools that build the harness from the downloaded packages.
+var assembleTools = []string{"dpkg-deb", "cpio", "gzip", "zcat", "ldd", "bash", "ip", "losetup", "flock"}
+
 func assemble(ctx context.Context, dir, hdir string, log io.Writer) error {
-	if err := checkTools("dpkg-deb", "cpio", "gzip", "zcat", "ldd", "bash", "ip", "losetup", "flock"); err != nil {
+	if err := checkTools(assembleTools...); err != nil {
 		return err
 	}
 	tmp := hdir + ".tmp"

@@ -2,10 +2,13 @@ package xenlab
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 func TestHarnessKey(t *testing.T) {
@@ -69,7 +72,7 @@ func fakePath(t *testing.T, tools []string, scripts map[string]string) string {
 	for _, n := range tools {
 		p, err := lookPathSbin(n)
 		if err != nil {
-			t.Skipf("host tool %s missing", n)
+			testenv.Missing(t, "host tool %s missing", n)
 		}
 		os.Symlink(p, filepath.Join(d, n))
 	}
@@ -106,5 +109,33 @@ func TestEnsureCacheMissingTools(t *testing.T) {
 	err = EnsureCache(context.Background(), dir, nil)
 	if err == nil || !strings.Contains(err.Error(), "cpio") || !strings.Contains(err.Error(), "apt-get install cpio") {
 		t.Fatalf("EnsureCache without cpio: %v", err)
+	}
+}
+
+// TestCheckHost checks what CheckHost reports: QEMU missing first, then (for a cache that holds
+// no harness) the tools the build needs; a built harness needs nothing more.
+func TestCheckHost(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("PATH", t.TempDir())
+	var nf *NotFoundError
+	if err := CheckHost(ctx, t.TempDir()); !errors.As(err, &nf) {
+		t.Fatalf("CheckHost without QEMU: %v, want a *NotFoundError", err)
+	}
+	qemuOnly := fakePath(t, nil, map[string]string{QEMU: "exit 0\n"})
+	t.Setenv("PATH", qemuOnly)
+	if err := CheckHost(ctx, t.TempDir()); err == nil || !strings.Contains(err.Error(), "apt-get") {
+		t.Errorf("CheckHost with an empty cache and no apt-get: %v, want apt-get named", err)
+	}
+	built := t.TempDir()
+	os.MkdirAll(filepath.Join(built, debsDir), 0o755)
+	os.WriteFile(filepath.Join(built, debsDir, doneFile), []byte("x.deb\n"), 0o644)
+	hdir, _, err := harnessDir(built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(hdir, 0o755)
+	os.WriteFile(filepath.Join(hdir, stampFile), []byte("built\n"), 0o644)
+	if err := CheckHost(ctx, built); err != nil {
+		t.Errorf("CheckHost with a built harness: %v, want nil", err)
 	}
 }

@@ -13,9 +13,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/internal/childproc"
 	"github.com/unikgen/unikgen/internal/cpio"
 	"github.com/unikgen/unikgen/templates"
 )
@@ -196,9 +198,9 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	}()
 	token := randomToken()
 	args := []string{
-		"-M", "pc", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "2048",
+		"-M", "pc", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", strconv.Itoa(MachineMiB),
 		"-nographic", "-no-reboot", "-kernel", "xen.elf",
-		"-append", "console=com1 com1=115200,8n1 dom0_mem=768M,max:768M dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot",
+		"-append", fmt.Sprintf("console=com1 com1=115200,8n1 dom0_mem=%dM,max:%dM dom0_max_vcpus=1 loglvl=all guest_loglvl=all noreboot", Dom0MiB, Dom0MiB),
 		"-initrd", fmt.Sprintf("vmlinuz console=hvc0 earlyprintk=xen rdinit=/init xenlab_wait=%d xenlab_token=%s,initrd.gz", waitSec, token),
 	}
 	logf, err := os.Create(res.XenLog)
@@ -209,18 +211,20 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 
 	qctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(qctx, qemu, args...)
+	// QEMU never outlives this process (internal/childproc); the end of qctx kills it.
+	cmd := childproc.Command(qctx, qemu, args...)
 	cmd.Dir = work
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	// cmd.Stdin nil: /dev/null. On cancellation exec kills exactly this process (its pid).
+	// cmd.Stdin nil: /dev/null.
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("xenlab: starting %s: %w", qemu, err)
+	waitErr := childproc.Run(cmd, func() {
+		fmt.Fprintf(log, "xenlab: booting Xen %s and dom0 in QEMU TCG (pid %d, timeout %v, guest wait %ds); serial log %s\n",
+			XenVersion, cmd.Process.Pid, timeout, waitSec, res.XenLog)
+	})
+	if cmd.Process == nil {
+		return res, fmt.Errorf("xenlab: starting %s: %w", qemu, waitErr)
 	}
-	fmt.Fprintf(log, "xenlab: booting Xen %s and dom0 in QEMU TCG (pid %d, timeout %v, guest wait %ds); serial log %s\n",
-		XenVersion, cmd.Process.Pid, timeout, waitSec, res.XenLog)
-	waitErr := cmd.Wait()
 	res.WallTime = time.Since(start)
 	logf.Close()
 	serial, _ := os.ReadFile(res.XenLog)

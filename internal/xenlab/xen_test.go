@@ -5,12 +5,13 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // logWriter turns progress output into test log lines.
@@ -34,13 +35,11 @@ func (w *logWriter) Write(p []byte) (int, error) {
 	}
 }
 
-// harness builds (or reuses) the cache for an integration test. It skips only when QEMU is
-// absent; a cache that cannot be built (no apt lists, no cpio, no network) fails the test.
+// harness builds (or reuses) the cache for an integration test. Without QEMU, or without the host
+// tools and apt lists the cache needs, it skips (fails under UNIKGEN_TEST_STRICT, as in CI); a
+// cache that still cannot be built (no network) fails the test.
 func harness(t *testing.T) (cache string) {
 	t.Helper()
-	if _, err := exec.LookPath(QEMU); err != nil {
-		t.Skipf("%s not found: the nested-Xen tests need QEMU 10 (scripts/install-qemu.sh)", QEMU)
-	}
 	if testing.Short() {
 		t.Skip("nested Xen takes about 15 s per boot; skipped with -short")
 	}
@@ -48,6 +47,7 @@ func harness(t *testing.T) (cache string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testenv.NeedXen(t, CheckHost(context.Background(), cache))
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()

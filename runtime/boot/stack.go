@@ -1,6 +1,8 @@
 package boot
 
 import (
+	"unsafe"
+
 	"github.com/unikgen/unikgen/runtime/arch"
 	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
@@ -51,41 +53,43 @@ func buildProcessStack(info *bootInfo) uintptr {
 
 	// Strings, from the top down.
 	p := top
-	putString := func(b []byte) uintptr {
-		if p-uintptr(len(b))-1 < top-strArea {
+	// putString copies n bytes at src and a NUL below p. The copy goes through arch.Copy, out of
+	// line: the program name is a constant, and an inlined copy of more than 16 constant bytes
+	// into memory built from an address crashed the Go 1.26 compiler ("disjointTypes: one of
+	// arguments is not a pointer"; TestConfigStringLengths).
+	putString := func(src, n uintptr) uintptr {
+		if p-n-1 < top-strArea {
 			platform.Fatal("kernel command line too long")
 		}
-		p -= uintptr(len(b)) + 1
-		copy(arch.Bytes(p, uintptr(len(b))), b)
-		*(*byte)(arch.Ptr(p + uintptr(len(b)))) = 0
+		p -= n + 1
+		arch.Copy(p, src, n)
+		*(*byte)(arch.Ptr(p + n)) = 0
 		return p
 	}
+	putWord := func(w word) uintptr {
+		return putString(arch.Addr(cmd)+uintptr(w.start), uintptr(w.end-w.start))
+	}
+	putBytes := func(b []byte) uintptr { return putString(arch.Addr(b), uintptr(len(b))) }
 	putStr := func(s string) uintptr {
-		if p-uintptr(len(s))-1 < top-strArea {
-			platform.Fatal("kernel command line too long")
-		}
-		p -= uintptr(len(s)) + 1
-		copy(arch.Bytes(p, uintptr(len(s))), s)
-		*(*byte)(arch.Ptr(p + uintptr(len(s)))) = 0
-		return p
+		return putString(uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(len(s)))
 	}
 	var argv [maxWords + 1]uintptr
 	var envp [maxWords + 3]uintptr // the command line's, GOMEMLIMIT, GOMAXPROCS
 	argc := 0
-	argv[argc] = putString([]byte(ProgramName))
+	argv[argc] = putStr(ProgramName)
 	argc++
 	for _, w := range args {
-		argv[argc] = putString(cmd[w.start:w.end])
+		argv[argc] = putWord(w)
 		argc++
 	}
 	envc := 0
 	for _, w := range env {
-		envp[envc] = putString(cmd[w.start:w.end])
+		envp[envc] = putWord(w)
 		envc++
 	}
 	var limitBuf [64]byte
 	if e := memLimitEnv(limitBuf[:]); e != nil && !hasEnv(cmd, env, "GOMEMLIMIT") {
-		envp[envc] = putString(e)
+		envp[envc] = putBytes(e)
 		envc++
 	}
 	if Services && !hasEnv(cmd, env, "GOMAXPROCS") {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/unikgen/unikgen/gen/build"
+	"github.com/unikgen/unikgen/internal/testenv"
 	"github.com/unikgen/unikgen/internal/xenlab"
 )
 
@@ -20,12 +20,10 @@ import (
 // console, xenstore client (watch events, transaction, ERROR replies) and the exit-status protocol
 // against the real xenconsoled and xenstored. Skipped when QEMU is missing and with -short.
 func TestRealXen(t *testing.T) {
-	if _, err := exec.LookPath(xenlab.QEMU); err != nil {
-		t.Skipf("%s not found: the nested-Xen test needs QEMU", xenlab.QEMU)
-	}
 	if testing.Short() {
 		t.Skip("boots nested Xen (about 15 s); skipped with -short")
 	}
+	testenv.NeedXen(t, xenlab.CheckHost(context.Background(), ""))
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)

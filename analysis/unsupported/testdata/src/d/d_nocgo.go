@@ -1,0 +1,5 @@
+//go:build !cgo
+
+package d
+
+func Answer() int { return 42 }
