@@ -3,20 +3,24 @@
 // about 32 KiB, then a last line on standard error, so that the host can check that the output
 // arrived complete and in order, and time it.
 //
-// Usage: bigoutput BYTES lines|blocks
+// With "fault", it writes in blocks and then makes the kernel fault (write(2) from page 0), for
+// the order of the kernel's report against the program's output.
+//
+// Usage: bigoutput BYTES lines|blocks|fault
 package main
 
 import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 
 	"github.com/unikgen/unikgen/internal/consoletest"
 )
 
 func main() {
-	if len(os.Args) != 3 || os.Args[2] != "lines" && os.Args[2] != "blocks" {
-		fmt.Fprintln(os.Stderr, "usage: bigoutput BYTES lines|blocks")
+	if len(os.Args) != 3 || os.Args[2] != "lines" && os.Args[2] != "blocks" && os.Args[2] != "fault" {
+		fmt.Fprintln(os.Stderr, "usage: bigoutput BYTES lines|blocks|fault")
 		os.Exit(2)
 	}
 	total, err := strconv.Atoi(os.Args[1])
@@ -33,5 +37,8 @@ func main() {
 		}
 	}
 	os.Stdout.Write(buf)
+	if os.Args[2] == "fault" {
+		syscall.Syscall(syscall.SYS_WRITE, 1, 8, 5)
+	}
 	fmt.Fprintf(os.Stderr, "bigoutput: wrote %d bytes\n", total)
 }

@@ -3,8 +3,9 @@
 //	stdin upper   numbers each line and upper-cases it; at end of input it says how many lines
 //	              it read and exits with that number as its status
 //	stdin cat     copies standard input to standard output unchanged, then says how many bytes
-//	stdin poll    like upper, but with standard input in non-blocking mode: the Go runtime then
-//	              reads it through its poller (epoll must report it readable) and EAGAIN
+//	stdin poll    like upper, but with standard input in non-blocking mode: first a read that
+//	              finds no input (the host waits for the line it prints), then the Go runtime
+//	              reads through its poller (EAGAIN, and epoll must report descriptor 0 readable)
 package main
 
 import (
@@ -32,10 +33,10 @@ func main() {
 			fmt.Println("set non-blocking:", err)
 			os.Exit(1)
 		}
+		// The host sends the input only after this line: the read finds none.
 		var buf [1]byte
-		if _, err := syscall.Read(0, buf[:0]); err != nil {
-			fmt.Println("empty read:", err)
-		}
+		_, err := syscall.Read(0, buf[:])
+		fmt.Println("before input:", err)
 		in = os.NewFile(0, "stdin") // non-blocking: the runtime's poller waits for input
 	case "upper":
 	default:
