@@ -10,13 +10,16 @@
 //	Esc 0x04   end of input: reads return end of file from then on; bytes after it are ignored
 //	Esc 0x01   start of input: input received before it and not yet read is discarded
 //	Esc X      any other X: the two data bytes Esc X (reserved; a sender escapes every 0xFF)
+//	0x00       before the first start mark: padding, dropped; after it, a data byte
 //
 // A host stream is Preamble (padding, then the start mark), the encoded data, then the end mark
 // (Encoder). The preamble is there because a UART can lose the first byte or two a host sends
 // before the kernel has set it up: QEMU holds one received byte in the 16550's receive buffer
 // register until the kernel switches the UART to FIFO mode, which drops it. Whatever the UART
 // kept of the padding is then discarded by the start mark, so the program's input is exactly
-// what the host sent, lost bytes or not.
+// what the host sent, lost bytes or not. The padding is NUL bytes, and NUL bytes before the first
+// start mark are dropped, not data: a UART or a console ring may hand over the preamble in pieces,
+// and a program reading between two pieces must not read the padding.
 //
 // A person typing into a kernel's serial console (QEMU -serial stdio on a terminal) never sends
 // 0xFF in UTF-8 text, so unencoded typing reads as typed; unencoded binary input must escape
@@ -50,8 +53,9 @@ const Preamble = "\x00\x00\x00\x00" + Start
 // A Decoder turns a stream of console input into data, start marks and the end mark. Its zero
 // value is ready at the start of a stream.
 type Decoder struct {
-	esc bool // the last byte was Esc
-	end bool // the end mark has been decoded
+	esc     bool // the last byte was Esc
+	end     bool // the end mark has been decoded
+	started bool // a start mark has been decoded: NUL bytes are data from then on
 }
 
 // Result is what one call of Decode found besides data.
@@ -66,8 +70,8 @@ const (
 
 // Decode decodes src into dst and returns the bytes written to dst and read from src. It stops
 // after a start mark (Reset: the caller discards dst[:nDst] and whatever it had buffered before),
-// at the end mark (Ended: the rest of src is read and dropped, as is every byte later), when dst has less than 2 bytes of room (one source byte can yield
-// two data bytes), or at the end of src.
+// at the end mark (Ended: the rest of src is read and dropped, as is every byte later), when dst
+// has less than 2 bytes of room (one source byte can yield two data bytes), or at the end of src.
 func (d *Decoder) Decode(dst, src []byte) (nDst, nSrc int, r Result) {
 	if d.end {
 		return 0, len(src), Ended
@@ -80,6 +84,9 @@ func (d *Decoder) Decode(dst, src []byte) (nDst, nSrc int, r Result) {
 				d.esc = true
 				continue
 			}
+			if c == 0 && !d.started {
+				continue // the preamble's padding
+			}
 			dst[nDst] = c
 			nDst++
 			continue
@@ -90,6 +97,7 @@ func (d *Decoder) Decode(dst, src []byte) (nDst, nSrc int, r Result) {
 			dst[nDst] = Esc
 			nDst++
 		case CodeStart:
+			d.started = true
 			return nDst, nSrc, Reset
 		case CodeEnd:
 			d.end = true

@@ -54,6 +54,9 @@ func TestDecode(t *testing.T) {
 		{"unknown escape is data", "a\xff\x41b", "a\xff\x41b", false},
 		{"preamble", Preamble + "x", "x", false},
 		{"preamble missing its first bytes", Preamble[2:] + "x", "x", false},
+		{"padding before the start mark", Preamble[:3], "", false},
+		{"typing before the start mark", "a\x00b", "ab", false},
+		{"NUL after the start mark is data", Start + "\x00a\x00", "\x00a\x00", false},
 		{"whole stream", string(Stream([]byte("hi\xff\n"))), "hi\xff\n", true},
 		{"empty stream", string(Stream(nil)), "", true},
 	} {
