@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 func TestTableKnown(t *testing.T) {
@@ -36,7 +38,7 @@ func TestTableKnown(t *testing.T) {
 func TestTableMatchesGo(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src/syscall/zsysnum_linux_amd64.go"))
 	if err != nil {
-		t.Skip(err)
+		testenv.Missing(t, "the Go standard library's source (GOROOT/src/syscall): %v", err)
 	}
 	re := regexp.MustCompile(`(?m)^\s*SYS_(\w+)\s*=\s*(\d+)`)
 	n := 0

@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/unikgen/unikgen/drivers/xen/internal/hw"
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // fakeCPUID returns a CPUID function whose hypervisor leaves are given by leaves.
@@ -91,7 +92,7 @@ func TestCallingConvention(t *testing.T) {
 	mem, err := syscall.Mmap(-1, 0, PageSize, syscall.PROT_READ|syscall.PROT_WRITE|syscall.PROT_EXEC,
 		syscall.MAP_PRIVATE|syscall.MAP_ANON)
 	if err != nil {
-		t.Skipf("no executable anonymous memory: %v", err)
+		testenv.Missing(t, "executable anonymous memory on the host (mmap PROT_EXEC): %v", err)
 	}
 	defer syscall.Munmap(mem)
 	for i := range mem {
