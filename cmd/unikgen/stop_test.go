@@ -171,13 +171,28 @@ func TestRunSignal(t *testing.T) {
 	}
 }
 
+// waitSignalsHandled waits until a unikgen started with TMPDIR=tmp handles the stop signals: it
+// makes its GOTMPDIR there (goTempDir) right after installing the handlers. A signal sent before
+// that kills the process as SIGINT kills any program that has not started yet; on a busy host
+// that took more than 300 ms after exec.
+func waitSignalsHandled(t *testing.T, tmp string) {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(10 * time.Millisecond) {
+		if m, _ := filepath.Glob(filepath.Join(tmp, "unikgen-go-*")); len(m) > 0 {
+			return
+		}
+	}
+	t.Fatal("unikgen made no GOTMPDIR in its TMPDIR within 30 s")
+}
+
 // TestBuildInterrupted interrupts unikgen build while it analyses and builds a program, at a few
-// moments: exit 130, one message, no image and no temporary file (go build's included).
+// moments after it handles signals: exit 130, one message, no image and no temporary file (go build's included).
 func TestBuildInterrupted(t *testing.T) {
 	t.Parallel()
 	dir := appModule(t, "package main\n\nimport \"net/http\"\n\nfunc main() { http.ListenAndServe(\":80\", nil) }\n")
 	for _, delay := range []time.Duration{300 * time.Millisecond, time.Second, 2 * time.Second} {
 		cmd, _, stderr, tmp := startUnikgen(t, dir, "build", "./cmd/app")
+		waitSignalsHandled(t, tmp)
 		time.Sleep(delay)
 		if err := cmd.Process.Signal(syscall.SIGINT); errors.Is(err, os.ErrProcessDone) {
 			t.Logf("after %v: the build had finished", delay)
