@@ -25,8 +25,10 @@ The commands are:
 		A memory (-m or MemoryMiB) below the image's smallest is refused (exit 2).
 
 	run [flags] [PACKAGE] [-- ARGS...]
-		Build PACKAGE into a temporary directory and boot it under QEMU. The serial console
-		(the program's stdout and stderr) goes to standard output; ARGS become os.Args[1:].
+		Build PACKAGE into a temporary directory and boot it under QEMU. The program's stdout
+		and stderr (a virtio console) and the kernel's messages (the serial console) go to
+		standard output; unikgen's standard input is the program's, which reads end of file
+		when it ends (none from a terminal); ARGS become os.Args[1:].
 		Flags:
 			-m MiB            guest memory (default config.Kernel.MemoryMiB,
 			                  else 128); less than the image needs is
@@ -42,7 +44,8 @@ The commands are:
 			-env KEY=VALUE    an environment variable of the program (repeatable)
 		With -target xen (or config.Kernel{Target: config.Xen}) run boots the image as a PVH
 		domain of real Xen 4.17 nested in QEMU TCG (internal/xenlab), for users without a
-		Xen host: the PV console goes to standard output, ENV and ARGS travel on the domain's
+		Xen host: the PV console goes to standard output, standard input is read to its end
+		(at most 16 MiB) before the boot and given to the program, ENV and ARGS travel on the domain's
 		cmdline, and run exits with the status the kernel published in xenstore. The first
 		such run builds the harness (Xen, a dom0 kernel and the Xen tools from Debian
 		packages, about 77 MB, into $UNIKGEN_XENLAB_CACHE or ~/.cache/unikgen/xenlab) and says
