@@ -349,7 +349,8 @@ var (
 
 // harnessConfig turns an xl.cfg into the one dom0 uses: kernel = "/kernel.elf", the on_* actions
 // "preserve" (so that dom0 can read the shutdown reason and data/exit-status after the domain
-// stopped), and cmdline replaced when cmdline is not empty. It returns the config and the name.
+// stopped), tsc_mode = "native" (harnessTSCMode), and cmdline replaced when cmdline is not empty.
+// It returns the config and the name.
 func harnessConfig(cfg, cmdline string) (string, string, error) {
 	if strings.TrimSpace(cfg) == "" {
 		var b bytes.Buffer
@@ -358,7 +359,7 @@ func harnessConfig(cfg, cmdline string) (string, string, error) {
 		}
 		cfg = b.String()
 	}
-	drop := map[string]bool{"kernel": true, "on_poweroff": true, "on_reboot": true, "on_crash": true}
+	drop := map[string]bool{"kernel": true, "on_poweroff": true, "on_reboot": true, "on_crash": true, "tsc_mode": true}
 	if cmdline != "" {
 		drop["cmdline"] = true
 		for _, r := range cmdline {
@@ -395,5 +396,14 @@ func harnessConfig(cfg, cmdline string) (string, string, error) {
 		s += "cmdline = \"" + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(cmdline) + "\"\n"
 	}
 	s += "on_poweroff = \"preserve\"\non_reboot = \"preserve\"\non_crash = \"preserve\"\n"
+	s += "tsc_mode = \"" + harnessTSCMode + "\"\n"
 	return s, name, nil
 }
+
+// harnessTSCMode is the domain's tsc_mode in the harness. Xen's default mode emulates RDTSC and
+// RDTSCP when it judges the TSC unreliable, which it sometimes does nested in a busy QEMU TCG; it
+// then needs the intercepted instruction's length, and QEMU's SVM gives it no next RIP, so Xen
+// decodes the instruction, fails on RDTSCP ("SVM Insn len emulation failed (1): d1v0 ... 0f 01
+// f9" in xen.log) and injects #GP: the Go runtime's first cputicks (RDTSCP) then died with
+// SIGSEGV. "native" never intercepts them; the kernel's clock on Xen is pvclock either way.
+const harnessTSCMode = "native"
