@@ -34,7 +34,8 @@
 //     been written). unikgen kernels also print "unikgen: exit status N" as their last console line
 //     (ConsoleStatusPrefix); Run strips that line and uses it only when xenstore has no status.
 //  2. The harness's xl config has on_poweroff, on_reboot and on_crash = "preserve" (Run forces
-//     them), so the stopped domain and its xenstore directory survive the shutdown.
+//     them), so the stopped domain and its xenstore directory survive the shutdown; and
+//     tsc_mode = "native" (harnessTSCMode: Xen's emulated RDTSCP fails nested in QEMU TCG).
 //  3. dom0's /init waits until `xl list` shows the domain shut down (state s or c), reads the
 //     reason code from `xl list -v` and xenstore-read /local/domain/<domid>/data/exit-status,
 //     prints the guest's console log and these values between markers carrying a random per-run
