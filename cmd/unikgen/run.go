@@ -152,6 +152,7 @@ func runRun(ctx context.Context, args []string) int {
 	runCtx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
 	cfg.Console = io.MultiWriter(stopOnWriteError(os.Stdout, stopRun), console)
+	cfg.Stdin = programInput()
 	r, err := qemu.Run(runCtx, cfg)
 	reportKernelFault(res.Image, console.buf)
 	var te *qemu.TimeoutError

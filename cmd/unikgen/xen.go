@@ -145,8 +145,13 @@ func runXen(ctx context.Context, r xenRun) int {
 	if wait == 0 { // -timeout 0: no limit
 		wait = xenNoLimit
 	}
+	stdin, err := xenInput()
+	if err != nil {
+		log.Print(err)
+		return exitUsage
+	}
 	res, err := xenlab.Run(ctx, xenlab.RunOptions{
-		Image: r.image, XLConfig: string(text), Cmdline: r.cmdline, Wait: wait, Log: os.Stderr,
+		Image: r.image, XLConfig: string(text), Cmdline: r.cmdline, Wait: wait, Log: os.Stderr, Stdin: stdin,
 	})
 	if res != nil && len(res.Console) > 0 {
 		os.Stdout.Write(res.Console)

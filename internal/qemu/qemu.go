@@ -50,7 +50,7 @@ type Config struct {
 	Env       []string      // KEY=VALUE, the program's environment
 	Args      []string      // os.Args[1:]
 	Timeout   time.Duration // 0 means none
-	Console   io.Writer     // the serial console (the program's stdout and stderr); nil discards
+	Console   io.Writer     // the program's stdout and stderr, and kernel messages; nil discards
 	Stderr    io.Writer     // QEMU's own messages; nil discards (they also appear in errors)
 	QEMU      string        // the emulator; "" means Binary found in $PATH
 	Net       string        // the network device: NetNone (""), NetUser or NetTap+IFNAME
@@ -63,6 +63,13 @@ type Config struct {
 	// MachineOptions replaces the machine's default properties (for microvm, MicroVMOptions);
 	// for measurements.
 	MachineOptions *string
+	// Stdin is the program's standard input: sent to the serial port as a runtime/console/wire
+	// stream, ended by the end mark when Stdin reaches end of file (console.go). nil: the
+	// program reads end of file at once.
+	Stdin io.Reader
+	// SerialOutput leaves out the virtio console: the program's output then goes through the
+	// serial port, 10 to 30 times slower. For comparisons.
+	SerialOutput bool
 }
 
 // DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0; the same as
@@ -90,7 +97,8 @@ func LookPath(name string) (string, error) {
 }
 
 // CommandArgs returns QEMU's arguments (without the program name) for booting c.Kernel, reporting the
-// exit status into statusFile.
+// exit status into statusFile. Unless c.SerialOutput, QEMU must find its standard output's pipe
+// again on descriptor 3 (Run does that; console.go).
 func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 	if c.Kernel == "" {
 		return nil, errors.New("no kernel image")
@@ -164,6 +172,7 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 		return nil, err
 	}
 	args = append(args, da...)
+	args = append(args, c.consoleArgs(c.Machine)...)
 	na, err := c.netArgs(c.Machine)
 	if err != nil {
 		return nil, err

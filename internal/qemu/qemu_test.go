@@ -10,9 +10,15 @@ import (
 	"testing"
 	"time"
 
+	vcons "github.com/unikgen/unikgen/drivers/virtio/console"
 	"github.com/unikgen/unikgen/gen/image"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
+
+// microvmConsole is the virtio console of a microvm machine.
+const microvmConsole = "-add-fd fd=3,set=3 -chardev file,id=ugconsole,path=/dev/fdset/3,append=on " +
+	"-global virtio-mmio.force-legacy=false -device virtio-serial-device,max_ports=2 " +
+	"-device virtserialport,chardev=ugconsole,nr=1,name=org.unikgen.console"
 
 func TestCommandArgs(t *testing.T) {
 	tests := []struct {
@@ -23,11 +29,18 @@ func TestCommandArgs(t *testing.T) {
 			"-M microvm,x-option-roms=off,pit=on,rtc=on,pic=off,acpi=off,ioapic2=off,auto-kernel-cmdline=off -bios /usr/share/qemu/qboot.rom " +
 				"-accel tcg -cpu max -m 128 -nodefaults -no-user-config -display none -serial stdio -no-reboot " +
 				"-device isa-debug-exit,iobase=0xf4,iosize=0x04 -chardev file,id=ugstatus,path=/tmp/a,,b/status " +
+				"-device isa-debugcon,iobase=0x402,chardev=ugstatus -kernel k.xen " + microvmConsole},
+		{Config{Kernel: "k.xen", SerialOutput: true},
+			"-M microvm,x-option-roms=off,pit=on,rtc=on,pic=off,acpi=off,ioapic2=off,auto-kernel-cmdline=off -bios /usr/share/qemu/qboot.rom " +
+				"-accel tcg -cpu max -m 128 -nodefaults -no-user-config -display none -serial stdio -no-reboot " +
+				"-device isa-debug-exit,iobase=0xf4,iosize=0x04 -chardev file,id=ugstatus,path=/tmp/a,,b/status " +
 				"-device isa-debugcon,iobase=0x402,chardev=ugstatus -kernel k.xen"},
 		{Config{Kernel: "k.xen", Machine: Q35, Accel: KVM, MemoryMiB: 128, Env: []string{"A=1"}, Args: []string{"x y"}},
 			"-M q35 -accel kvm -cpu qemu64,+rdrand -m 128 -nodefaults -no-user-config -display none -serial stdio -no-reboot " +
 				"-device isa-debug-exit,iobase=0xf4,iosize=0x04 -chardev file,id=ugstatus,path=/tmp/a,,b/status " +
-				"-device isa-debugcon,iobase=0x402,chardev=ugstatus -kernel k.xen -append|A=1 -- \"x y\""},
+				"-device isa-debugcon,iobase=0x402,chardev=ugstatus -kernel k.xen -append|A=1 -- \"x y\" " +
+				"-add-fd fd=3,set=3 -chardev file,id=ugconsole,path=/dev/fdset/3,append=on " +
+				"-device virtio-serial-pci,disable-legacy=on,max_ports=2 -device virtserialport,chardev=ugconsole,nr=1,name=org.unikgen.console"},
 	}
 	for _, tt := range tests {
 		args, err := tt.c.CommandArgs("/tmp/a,b/status")
@@ -204,5 +217,12 @@ func TestRunErrors(t *testing.T) {
 		if !errors.As(err, new(*CrashError)) {
 			t.Errorf("QEMU exiting 0: err = %v, want a *CrashError", err)
 		}
+	}
+}
+
+// TestConsolePort checks that QEMU's port has the name the kernel's driver looks for.
+func TestConsolePort(t *testing.T) {
+	if ConsolePort != vcons.PortName {
+		t.Errorf("ConsolePort %q, the driver's PortName %q", ConsolePort, vcons.PortName)
 	}
 }

@@ -96,9 +96,9 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	// QEMU never outlives this process (internal/childproc); the end of runCtx kills it.
 	cmd := childproc.Command(runCtx, qemu, args...)
 	cmd.WaitDelay = 2 * time.Second
-	cmd.Stdout = c.Console
-	if cmd.Stdout == nil {
-		cmd.Stdout = io.Discard
+	pipes, err := c.setupConsole(cmd)
+	if err != nil {
+		return Result{}, err
 	}
 	var stderr bytes.Buffer
 	kvmErr := &watcher{pattern: []byte("KVM internal error"), found: func() { cancel(errKVM) }}
@@ -107,7 +107,12 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		cmd.Stderr = io.MultiWriter(&stderr, kvmErr, c.Stderr)
 	}
 	start := time.Now()
-	err = childproc.Run(cmd, nil)
+	err = childproc.Run(cmd, func() { pipes.started(c.Console, c.Stdin) })
+	if cmd.Process == nil {
+		pipes.close()
+	} else {
+		pipes.wait()
+	}
 	wall := time.Since(start)
 	if runCtx.Err() != nil && ctx.Err() == nil {
 		if context.Cause(runCtx) == errKVM {

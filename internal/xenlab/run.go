@@ -19,6 +19,7 @@ import (
 
 	"github.com/unikgen/unikgen/internal/childproc"
 	"github.com/unikgen/unikgen/internal/cpio"
+	"github.com/unikgen/unikgen/runtime/console/wire"
 	"github.com/unikgen/unikgen/templates"
 )
 
@@ -71,6 +72,10 @@ type RunOptions struct {
 	Disk string
 	// Log receives progress lines (nil: none).
 	Log io.Writer
+	// Stdin is the guest's standard input: dom0 writes it to the domain's console once the
+	// domain runs, in the format of runtime/console/wire, ended by the end mark (nil or empty:
+	// the guest reads end of file at once).
+	Stdin []byte
 }
 
 // Result is what a run produced.
@@ -182,7 +187,7 @@ func Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	// QEMU runs in work with relative file names: multiboot module strings split at commas and
 	// spaces, so the paths of the cache and of work must not appear in them.
 	initrd := filepath.Join(work, "initrd.gz")
-	if err := writeInitrd(initrd, filepath.Join(hdir, "dom0.cpio.gz"), kernel, []byte(cfg), disk); err != nil {
+	if err := writeInitrd(initrd, filepath.Join(hdir, "dom0.cpio.gz"), kernel, []byte(cfg), disk, wire.Stream(opts.Stdin)); err != nil {
 		return res, fmt.Errorf("xenlab: writing the initramfs: %w", err)
 	}
 	for _, n := range []string{"xen.elf", "vmlinuz"} {
@@ -304,9 +309,9 @@ func randomToken() string {
 }
 
 // writeInitrd writes dom0's initramfs: the cached dom0.cpio.gz followed by a second gzip'ed cpio
-// archive with /kernel.elf, /pvh.cfg and, when given, /disk.img (the kernel unpacks concatenated
-// archives in order).
-func writeInitrd(path, base string, kernel, cfg, disk []byte) error {
+// archive with /kernel.elf, /pvh.cfg, /stdin.bin (the guest's input stream) and, when given,
+// /disk.img (the kernel unpacks concatenated archives in order).
+func writeInitrd(path, base string, kernel, cfg, disk, stdin []byte) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -324,6 +329,7 @@ func writeInitrd(path, base string, kernel, cfg, disk []byte) error {
 	cw := &cpio.Writer{W: zw}
 	cw.File("kernel.elf", 0o644, kernel)
 	cw.File("pvh.cfg", 0o644, cfg)
+	cw.File("stdin.bin", 0o644, stdin)
 	if disk != nil {
 		cw.File("disk.img", 0o644, disk)
 	}

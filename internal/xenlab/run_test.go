@@ -110,7 +110,7 @@ func TestWriteInitrd(t *testing.T) {
 	base := filepath.Join(dir, "base.gz")
 	os.WriteFile(base, []byte("BASE"), 0o644)
 	out := filepath.Join(dir, "initrd.gz")
-	if err := writeInitrd(out, base, []byte("kernel!"), []byte("cfg"), []byte("d")); err != nil {
+	if err := writeInitrd(out, base, []byte("kernel!"), []byte("cfg"), []byte("d"), []byte("in")); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(out)
@@ -126,7 +126,8 @@ func TestWriteInitrd(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := readCpio(t, arc.Bytes())
-	if string(files["kernel.elf"]) != "kernel!" || string(files["pvh.cfg"]) != "cfg" || string(files["disk.img"]) != "d" || len(files) != 3 {
+	if string(files["kernel.elf"]) != "kernel!" || string(files["pvh.cfg"]) != "cfg" || string(files["disk.img"]) != "d" ||
+		string(files["stdin.bin"]) != "in" || len(files) != 4 {
 		t.Errorf("archive holds %q", files)
 	}
 }

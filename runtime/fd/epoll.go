@@ -127,7 +127,7 @@ func EpollCtl(epfd, op, fd int, ev uintptr) int64 {
 func ready(f *file) uint32 {
 	switch f.kind {
 	case kindConsole:
-		return epollOUT
+		return consoleReady()
 	case kindEventfd:
 		return eventfdReady(f)
 	case kindServed:

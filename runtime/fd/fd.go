@@ -1,7 +1,7 @@
 // Package fd implements the program's file descriptors: the descriptor table, the open file
 // descriptions it points to (shared by dup'd descriptors, as on Linux), and the kinds of file the
-// kernel serves itself: the console on descriptors 0, 1 and 2, eventfd(2) counters and epoll(7)
-// instances. The Go runtime needs the last two even in a program without networking: its first
+// kernel serves itself: the console on descriptors 0, 1 and 2 (runtime/console: input from the
+// host, output to the console device), eventfd(2) counters and epoll(7) instances. The Go runtime needs the last two even in a program without networking: its first
 // timer starts the netpoller, which waits in epoll_pwait and is woken through an eventfd.
 //
 // Files of the served kind (sockets, and files of a file system) belong to the program-context
@@ -15,7 +15,7 @@ package fd
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
-	"github.com/unikgen/unikgen/runtime/klog"
+	"github.com/unikgen/unikgen/runtime/console"
 	"github.com/unikgen/unikgen/runtime/sched"
 )
 
@@ -84,9 +84,10 @@ var (
 // Init opens the console on descriptors 0, 1 and 2.
 func Init() {
 	for i := 0; i < 3; i++ {
-		files[i] = file{kind: kindConsole, flags: oRDWR, refs: 1}
+		files[i] = file{kind: kindConsole, flags: oRDWR, refs: 1, pollable: true}
 		fds[i] = descriptor{file: int32(i + 1)}
 	}
+	console.SetChanged(consoleChanged)
 }
 
 // fileOf returns the open file of descriptor fd and its index, or nil.
@@ -147,7 +148,7 @@ func Read(fd int, buf, n uintptr) int64 {
 	}
 	switch f.kind {
 	case kindConsole:
-		return 0 // end of input
+		return consoleRead(f, i, buf, n)
 	case kindEventfd:
 		return eventfdRead(f, i, buf, n)
 	}
@@ -162,15 +163,16 @@ func Write(fd int, buf, n uintptr) int64 {
 	}
 	switch f.kind {
 	case kindConsole:
-		klog.Write(arch.Bytes(buf, n))
-		return int64(n)
+		return consoleWrite(buf, n, true)
 	case kindEventfd:
 		return eventfdWrite(f, i, buf, n)
 	}
 	return -eINVAL
 }
 
-// Writev implements writev(2) for the console and eventfds.
+// Writev implements writev(2) for the console and eventfds. Only the first buffer may wait: once
+// some bytes are written the call returns what it wrote rather than wait (it would run again
+// from the start).
 func Writev(fd int, iov uintptr, cnt int) int64 {
 	if cnt < 0 || cnt > 1024 {
 		return -eINVAL
@@ -182,7 +184,18 @@ func Writev(fd int, iov uintptr, cnt int) int64 {
 		if l == 0 {
 			continue
 		}
-		r := Write(fd, base, l)
+		var r int64
+		if f := get(fd); f != nil && f.kind == kindConsole {
+			r = consoleWrite(base, l, total == 0)
+			if r == 0 && total > 0 {
+				return total // the console is full
+			}
+		} else {
+			r = Write(fd, base, l)
+		}
+		if sched.CurrentThread().State != sched.Running {
+			return 0 // the first buffer waits; the call runs again
+		}
 		if r < 0 {
 			if total > 0 {
 				return total

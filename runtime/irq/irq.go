@@ -23,6 +23,17 @@ const (
 	Last  = 0x70
 )
 
+// Vectors of the devices the kernel drives itself, in interrupt context (their handlers are
+// installed with trap.SetHandler; they are not relayed): the console's.
+const (
+	ConsoleInputVector  = 0x70 // the 16550 UART's receive interrupt (QEMU)
+	ConsoleOutputVector = 0x71 // the virtio console's used buffers (QEMU)
+)
+
+// ISA interrupt lines on I/O APIC inputs (QEMU's microvm, q35 and pc wire ISA IRQ n, other than
+// the timer, to input n).
+const ISAIRQCOM1 = 4
+
 // I/O APIC registers (one I/O APIC at its PC address; microvm and q35 both have it there).
 const (
 	ioapicBase   = 0xFEC00000
@@ -88,6 +99,23 @@ func Route(line, gsi int, ack uint8, addr uint64) int64 {
 		ioapicWrite(uint32(ioredtbl+2*gsi), uint32(vector)|redLevel)
 	}
 	return int64(vector)
+}
+
+// RouteKernel programs I/O APIC input gsi to raise vector, for an interrupt the kernel handles
+// itself: edge-triggered and active-high (an ISA line, level false) or level-triggered and
+// active-high (microvm's virtio-mmio lines). It reports false when the input does not exist or
+// is already routed.
+func RouteKernel(gsi int, vector uint8, level bool) bool {
+	if gsi < 0 || gsi > maxGSI() || ioapicRead(uint32(ioredtbl+2*gsi))&redMasked == 0 {
+		return false
+	}
+	lo := uint32(vector)
+	if level {
+		lo |= redLevel
+	}
+	ioapicWrite(uint32(ioredtbl+2*gsi+1), 0) // destination: APIC ID 0, the only CPU
+	ioapicWrite(uint32(ioredtbl+2*gsi), lo)
+	return true
 }
 
 // Handle serves device interrupt vector v in interrupt context. It reports whether v is a device

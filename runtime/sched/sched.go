@@ -59,6 +59,10 @@ const (
 	WaitRelayServer
 	// WaitRelaySlot: a call waiting for a free relay request slot; it is re-executed.
 	WaitRelaySlot
+	// WaitConsole: a write to the console waiting for its device to take earlier output
+	// (runtime/console); it is re-executed when the device has room. Not interruptible, like
+	// WaitRelay: the Go runtime does not retry its own writes (a panic's trace) after EINTR.
+	WaitConsole
 )
 
 // Thread is one schedulable thread. Regs must stay the first field.
@@ -300,9 +304,10 @@ func WakeRestart(i int) {
 }
 
 // Interrupt ends thread i's wait, if any, with EINTR because a signal is pending. A call
-// forwarded to the relay server is not interrupted: the signal waits for its completion.
+// forwarded to the relay server, and a write waiting for the console, are not interrupted: the
+// signal waits for their completion.
 func Interrupt(i int) {
-	if t := T(i); t.State == Blocked && t.Wait != WaitRelay {
+	if t := T(i); t.State == Blocked && t.Wait != WaitRelay && t.Wait != WaitConsole {
 		Wake(i, -eINTR)
 	}
 }

@@ -1,6 +1,7 @@
 // Package xen is the library OS's platform for a Xen PVH domain: hypercalls through the hypercall
 // page, shared_info, event channels delivered as an interrupt vector, the PV console for the
-// program's output, pvclock for time, and SCHEDOP_shutdown to end the domain. The program's exit
+// program's input and output (runtime/console), pvclock for time, and SCHEDOP_shutdown to end
+// the domain. The program's exit
 // status is written to the domain's xenstore key data/exit-status before the shutdown, so the host
 // can read it (docs/internals.md, "Exit status on Xen").
 //
@@ -16,6 +17,7 @@ import (
 	"github.com/unikgen/unikgen/drivers/xen/sharedinfo"
 	"github.com/unikgen/unikgen/drivers/xen/shutdown"
 	"github.com/unikgen/unikgen/drivers/xen/xenstore"
+	progconsole "github.com/unikgen/unikgen/runtime/console"
 	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/mm"
@@ -47,8 +49,12 @@ func Init() bool {
 		platform.Fatal("cannot map shared_info")
 	}
 	trap.SetHandler(UpcallVector, evtchn.HandleUpcall)
+	evtchn.SetHandler(event)
 	evtchn.EnableUpcall(UpcallVector)
-	console.Init()
+	if console.Init() {
+		progconsole.SetInput(pullInput)
+		progconsole.SetOutput(programWrite, nil)
+	}
 	klog.SetSink(consoleWrite)
 	platform.Install(platform.Ops{Name: "xen", Exit: exit, Crash: crash})
 	xenstore.Init()
@@ -64,6 +70,40 @@ func InitClock() {
 }
 
 func consoleWrite(b []byte) { console.Write(b) }
+
+// programWrite writes the program's output to the PV console. A write that waited for the
+// backend may have taken the console's event, which also signals input: it looks for input
+// afterwards.
+func programWrite(b []byte) int {
+	console.Write(b)
+	pullInput()
+	return len(b)
+}
+
+// event is the event channels' handler (interrupt context): the console's event may mean input.
+func event(port uint32) {
+	if port == console.Port() {
+		pullInput()
+	}
+}
+
+// pullInput moves input from the PV console's ring into the program's console while it has
+// room; the ring holds the rest (and the backend waits) until a read makes room and calls
+// pullInput again.
+func pullInput() {
+	var buf [256]byte
+	for {
+		max := min(len(buf), progconsole.Room()/2) // a received byte decodes to at most two
+		if max == 0 {
+			return
+		}
+		n := console.Read(buf[:max])
+		if n == 0 {
+			return
+		}
+		progconsole.Feed(buf[:n])
+	}
+}
 
 // exit publishes the status (xenstore data/exit-status and a last console line, see
 // drivers/xen/shutdown) and powers the domain off.
