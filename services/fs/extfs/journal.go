@@ -15,6 +15,10 @@ type journal struct {
 	blocks []uint32 // physical block of each journal block
 	sb     *jbd2.Super
 	seq    uint32 // the next transaction's sequence number
+	// head is the log block where the next transaction starts: right after the previous one,
+	// so that a transaction never overwrites the one before it (whose emptying of the journal
+	// may not be durable yet; see commitLocked).
+	head uint32
 	// soft is the transaction size (in blocks) past which an operation's end commits.
 	soft int
 }
@@ -59,6 +63,7 @@ func (f *FS) loadJournal() error {
 	}
 	j.sb = js
 	j.seq = js.Sequence
+	j.head = js.First
 	j.soft = int(js.MaxLen-js.First) / 4
 	f.jnl = j
 	return nil
@@ -106,6 +111,7 @@ func (f *FS) recover() error {
 	j.sb.Start = 0
 	j.sb.Sequence = st.Next
 	j.seq = st.Next
+	j.head = j.sb.First
 	if err := f.writeJournalSuper(); err != nil {
 		return err
 	}
@@ -120,9 +126,16 @@ func (f *FS) recover() error {
 	return nil
 }
 
-// commitLocked commits the running transaction (docs in the package comment): the blocks to
-// the journal, flush, the commit block, flush, the blocks home, flush, the journal emptied.
-// Without a journal (ext2), the blocks go home and the device is flushed.
+// commitLocked commits the running transaction (docs in the package comment): the journal
+// superblock pointing to the transaction and its log blocks, flush, the commit block, flush, the
+// blocks home, flush, the journal superblock saying the journal is empty (not flushed: until it
+// is durable a crash replays the transaction again, to the same result). Each transaction
+// starts where the previous one ended, so that its log never overwrites a transaction that the
+// durable journal superblock may still point to; a transaction takes at most half the journal.
+// No revoke records are needed: a block freed in a transaction is never reused before that
+// transaction is committed and written home, and from then on the journal superblock no longer
+// points to an older transaction holding it. Without a journal (ext2), the blocks go home and
+// the device is flushed.
 func (f *FS) commitLocked() error {
 	if f.failed != nil {
 		return errIO
@@ -134,8 +147,8 @@ func (f *FS) commitLocked() error {
 	j := f.jnl
 	if j != nil {
 		n := jbd2.LogLen(f.bs, j.sb.Incompat, len(bufs)) + 1
-		if n > int(j.sb.MaxLen-j.sb.First) {
-			f.logf("a transaction of %d blocks does not fit in the journal (%d): written in place", len(bufs), j.sb.MaxLen-j.sb.First)
+		if n > int(j.sb.MaxLen-j.sb.First)/2 {
+			f.logf("a transaction of %d blocks does not fit in half the journal (%d blocks): written in place", len(bufs), j.sb.MaxLen-j.sb.First)
 			j = nil
 		}
 	}
@@ -149,15 +162,15 @@ func (f *FS) commitLocked() error {
 		if err != nil {
 			return f.fail(err)
 		}
-		j.sb.Start, j.sb.Sequence = j.sb.First, j.seq
+		j.sb.Start, j.sb.Sequence = j.head, j.seq
 		if err := f.writeJournalSuper(); err != nil {
 			return f.fail(err)
 		}
-		pos := make([]uint32, len(logBlocks))
-		for i := range logBlocks {
-			pos[i] = j.blocks[j.sb.First+uint32(i)]
+		pos := make([]uint32, len(logBlocks)+1)
+		for i := range pos {
+			pos[i] = j.blocks[j.logBlock(uint32(i))]
 		}
-		if err := f.writeBlocks(pos, logBlocks); err != nil {
+		if err := f.writeBlocks(pos[:len(logBlocks)], logBlocks); err != nil {
 			return f.fail(err)
 		}
 		if err := f.dev.Flush(); err != nil {
@@ -165,12 +178,13 @@ func (f *FS) commitLocked() error {
 		}
 		now := f.now()
 		cb := jbd2.CommitBlock(f.bs, j.seq, now/1e9, int32(now%1e9))
-		if err := f.writeBlocks([]uint32{j.blocks[j.sb.First+uint32(len(logBlocks))]}, [][]byte{cb}); err != nil {
+		if err := f.writeBlocks(pos[len(logBlocks):], [][]byte{cb}); err != nil {
 			return f.fail(err)
 		}
 		if err := f.dev.Flush(); err != nil {
 			return f.fail(err)
 		}
+		j.head = j.logBlock(uint32(len(pos)))
 	}
 	blks := make([]uint32, len(bufs))
 	data := make([][]byte, len(bufs))
@@ -202,6 +216,13 @@ func (f *FS) commitLocked() error {
 	}
 	f.freed = map[uint32]bool{}
 	return nil
+}
+
+// logBlock returns the journal block i blocks after the head, wrapping around the ring of
+// blocks First..MaxLen-1.
+func (j *journal) logBlock(i uint32) uint32 {
+	ring := j.sb.MaxLen - j.sb.First
+	return j.sb.First + (j.head-j.sb.First+i)%ring
 }
 
 // writeBlocks writes data[i] to block blks[i], joining runs of consecutive blocks into one
