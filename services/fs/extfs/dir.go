@@ -33,8 +33,19 @@ func (f *FS) dirBlock(dir *inode, lblk uint64) (*buf, []disk.Dirent, error) {
 	return b, ents, nil
 }
 
-func (f *FS) dirBlocks(dir *inode) uint64 {
-	return (dir.d.Size + uint64(f.bs) - 1) / uint64(f.bs)
+// dirBlocks returns the number of blocks of dir. A directory has no holes, so its size cannot
+// exceed the blocks it owns: a larger size is corruption (and would make every scan of it
+// endless).
+func (f *FS) dirBlocks(dir *inode) (uint64, error) {
+	n := (dir.d.Size + uint64(f.bs) - 1) / uint64(f.bs)
+	owned := dir.d.Blocks * 512 / uint64(f.bs)
+	if dir.d.Flags&disk.FlagHugeFile != 0 {
+		owned = dir.d.Blocks
+	}
+	if n > owned || n > f.maxBlocks() {
+		return 0, f.corrupt("directory inode %d is %d bytes long but owns %d blocks", dir.ino, dir.d.Size, owned)
+	}
+	return n, nil
 }
 
 // lookup finds name in dir.
@@ -45,7 +56,11 @@ func (f *FS) lookup(dir *inode, name string) (uint32, dirLoc, error) {
 	if len(name) > disk.NameMax {
 		return 0, dirLoc{}, errNameLong
 	}
-	for lb := uint64(0); lb < f.dirBlocks(dir); lb++ {
+	nb, err := f.dirBlocks(dir)
+	if err != nil {
+		return 0, dirLoc{}, err
+	}
+	for lb := uint64(0); lb < nb; lb++ {
 		b, ents, err := f.dirBlock(dir, lb)
 		if err != nil {
 			return 0, dirLoc{}, err
@@ -65,7 +80,11 @@ func (f *FS) lookup(dir *inode, name string) (uint32, dirLoc, error) {
 // entries lists dir without "." and "..".
 func (f *FS) entries(dir *inode) ([]fs.DirEntry, error) {
 	var out []fs.DirEntry
-	for lb := uint64(0); lb < f.dirBlocks(dir); lb++ {
+	nb, err := f.dirBlocks(dir)
+	if err != nil {
+		return nil, err
+	}
+	for lb := uint64(0); lb < nb; lb++ {
 		_, ents, err := f.dirBlock(dir, lb)
 		if err != nil {
 			return nil, err
@@ -121,7 +140,10 @@ func (f *FS) addEntry(dir *inode, name string, ino uint32, typ uint8) error {
 		return errNameLong
 	}
 	need := disk.DirentLen(len(name))
-	n := f.dirBlocks(dir)
+	n, err := f.dirBlocks(dir)
+	if err != nil {
+		return err
+	}
 	for lb := uint64(0); lb < n; lb++ {
 		b, ents, err := f.dirBlock(dir, lb)
 		if err != nil {
@@ -197,7 +219,11 @@ func (f *FS) setEntry(dir *inode, loc dirLoc, ino uint32, typ uint8) error {
 
 // isEmpty reports whether dir holds nothing but "." and "..".
 func (f *FS) isEmpty(dir *inode) (bool, error) {
-	for lb := uint64(0); lb < f.dirBlocks(dir); lb++ {
+	nb, err := f.dirBlocks(dir)
+	if err != nil {
+		return false, err
+	}
+	for lb := uint64(0); lb < nb; lb++ {
 		_, ents, err := f.dirBlock(dir, lb)
 		if err != nil {
 			return false, err
