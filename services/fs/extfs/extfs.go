@@ -40,6 +40,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -99,6 +100,9 @@ type FS struct {
 	gen    uint32 // i_generation of the next inode
 
 	stop chan struct{}
+	// stat is the last statfs(2) answer, for callers that must not wait for the lock (the
+	// relay server listing /proc/self/mounts).
+	stat atomic.Pointer[fs.Statfs]
 }
 
 // errno values used here.
@@ -160,6 +164,8 @@ func Mount(dev Device, opt Options) (*FS, error) {
 	if err := f.mount(); err != nil {
 		return nil, err
 	}
+	st := f.statfs()
+	f.stat.Store(&st)
 	if f.readOnly == nil && f.opt.CommitInterval >= 0 {
 		iv := f.opt.CommitInterval
 		if iv == 0 {
@@ -402,6 +408,8 @@ func (f *FS) op(write bool, fn func() error) (err error) {
 		}
 	}
 	f.trimInodes()
+	st := f.statfs()
+	f.stat.Store(&st)
 	return err
 }
 

@@ -504,9 +504,21 @@ func (f *FS) setattr(in *inode, s fs.SetAttr) error {
 	return f.iput(in)
 }
 
-// Statfs implements fs.FileSystem.
+// Statfs implements fs.FileSystem. It never waits for an operation in progress: it answers
+// as of the last one.
 func (f *FS) Statfs() fs.Statfs {
+	if st := f.stat.Load(); st != nil {
+		return *st
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.statfs()
+}
+
+// TypeName names the file system in /proc/self/mounts: ext3 with a journal, else ext2.
+func (f *FS) TypeName() string {
+	if f.jnl != nil {
+		return "ext3"
+	}
+	return "ext2"
 }
