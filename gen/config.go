@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/tools/go/packages"
 
+	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen/plan"
 )
 
@@ -298,11 +299,88 @@ func evalKernel(pkg *packages.Package, lit *ast.CompositeLit, uc *userConfig) Co
 					}
 				}
 			}
+		case "Volumes":
+			uc.Volumes = evalVolumes(info, fset, v, uc, func(n ast.Node, field, format string, args ...any) { bad(n, field, format, args...) })
 		default:
 			bad(kv, name, "unikgen does not know this field")
 		}
 	}
 	return errs
+}
+
+// evalVolumes evaluates nil or a []config.Volume literal whose elements name their fields with
+// constants, checking each mount point where it is written (Volumes[i].Path).
+func evalVolumes(info *types.Info, fset *token.FileSet, e ast.Expr, uc *userConfig, bad func(ast.Node, string, string, ...any)) []string {
+	if id, ok := e.(*ast.Ident); ok && info.Uses[id] == types.Universe.Lookup("nil") {
+		return nil
+	}
+	cl, ok := e.(*ast.CompositeLit)
+	if !ok {
+		bad(e, "Volumes", "must be a []config.Volume literal")
+		return nil
+	}
+	var out, valid []string
+	for i, el := range cl.Elts {
+		if u, ok := el.(*ast.UnaryExpr); ok && u.Op == token.AND {
+			el = u.X
+		}
+		field := fmt.Sprintf("Volumes[%d]", i)
+		vl, ok := el.(*ast.CompositeLit)
+		if !ok {
+			bad(el, field, "must be a config.Volume literal, like {Path: \"/data\"}")
+			continue
+		}
+		path, found := "", false
+		for _, f := range vl.Elts {
+			kv, ok := f.(*ast.KeyValueExpr)
+			if !ok {
+				bad(f, field, "config.Volume literal must name its fields (Path: ...)")
+				continue
+			}
+			id, ok := kv.Key.(*ast.Ident)
+			if !ok {
+				continue
+			}
+			switch id.Name {
+			case "Path":
+				pos := fmt.Sprint(field, ".Path")
+				uc.field[pos] = fset.Position(kv.Value.Pos()).String()
+				s, ok := constString(info, kv.Value)
+				if !ok {
+					bad(kv.Value, pos, "must be a constant string")
+					continue
+				}
+				path, found = s, true
+				if err := config.CheckVolumePath(s); err != nil {
+					bad(kv.Value, pos, "%v", err)
+					continue
+				}
+				conflict := false
+				for _, q := range valid {
+					switch {
+					case q == s:
+						bad(kv.Value, pos, "%s is given twice", s)
+					case strings.HasPrefix(s, q+"/"), strings.HasPrefix(q, s+"/"):
+						bad(kv.Value, pos, "%s and %s are nested: volumes cannot be mounted inside each other", s, q)
+					default:
+						continue
+					}
+					conflict = true
+					break
+				}
+				if !conflict {
+					valid = append(valid, s)
+				}
+			default:
+				bad(kv, field, "unikgen does not know the field config.Volume.%s", id.Name)
+			}
+		}
+		if !found {
+			bad(vl, field, "a volume needs its Path")
+		}
+		out = append(out, path)
+	}
+	return out
 }
 
 func constString(info *types.Info, e ast.Expr) (string, bool) {

@@ -45,7 +45,7 @@ func fuzzImporter() (types.ImporterFrom, error) {
 			fuzzImports.err = err
 			return
 		}
-		fuzzImports.config, fuzzImports.err = (&types.Config{}).Check(ConfigPkg, fset, []*ast.File{f}, nil)
+		fuzzImports.config, fuzzImports.err = (&types.Config{Importer: fuzzImports.std}).Check(ConfigPkg, fset, []*ast.File{f}, nil)
 	})
 	return importerFunc(func(path string) (*types.Package, error) {
 		switch path {
@@ -119,6 +119,9 @@ func checkReadConfig(t *testing.T, src string) (*userConfig, error) {
 			if err := plan.CheckEnv(env); err != nil {
 				t.Fatalf("accepted Env entry %q: %v", env, err)
 			}
+		}
+		if err := plan.CheckVolumes(uc.Volumes); err != nil {
+			t.Fatalf("accepted volumes %q: %v", uc.Volumes, err)
 		}
 	case ConfigErrors:
 		if len(e) == 0 {

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -73,6 +74,8 @@ type Overrides struct {
 	DebugSyscalls *bool
 	// RootFS is an absolute directory (the CLI resolves -rootfs against its working directory).
 	RootFS *string
+	// Volumes are mount points added to the configuration's volumes (unikgen run -volume).
+	Volumes []string
 }
 
 // A File is a generated file.
@@ -275,6 +278,12 @@ func settings(uc *userConfig, ov Overrides, tree *plan.Tree) (plan.Settings, err
 	if ov.DebugSyscalls != nil {
 		s.DebugSyscalls, from["DebugSyscalls"] = *ov.DebugSyscalls, "-debug-syscalls"
 	}
+	for _, v := range ov.Volumes {
+		if !slices.Contains(s.Volumes, v) {
+			from[fmt.Sprintf("Volumes[%d]", len(s.Volumes))] = "-volume"
+			s.Volumes = append(s.Volumes, v)
+		}
+	}
 	err := plan.Check(s, tree)
 	var pe *plan.Error
 	if !errors.As(err, &pe) {
@@ -284,7 +293,13 @@ func settings(uc *userConfig, ov Overrides, tree *plan.Tree) (plan.Settings, err
 	if flag, ok := from[field]; ok {
 		return s, ConfigErrors{{Pos: flag, Msg: pe.Msg}}
 	}
-	pos := uc.field[field]
+	if flag, ok := from[pe.Field]; ok {
+		return s, ConfigErrors{{Pos: flag, Msg: pe.Msg}}
+	}
+	pos := uc.field[pe.Field+".Path"]
+	if pos == "" {
+		pos = uc.field[field]
+	}
 	if pos == "" {
 		pos = uc.pos
 	}

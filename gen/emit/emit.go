@@ -38,6 +38,7 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.ImportName(plan.VirtioNetPkg, "virtionet")
 	f.ImportName(plan.FsPkg, "fs")
 	f.ImportName(plan.VirtioBlkPkg, "virtioblk")
+	f.ImportName(plan.ExtfsPkg, "extfs")
 	if p.RootImage() && p.Has("files") {
 		f.Anon("embed")
 	}
@@ -135,7 +136,8 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 const RootImageFile = "rootfs.img"
 
 // fsConfig is the literal of services/fs.Config for p: the program's name, the root file system
-// image, and the network configuration's DNS servers for /etc/resolv.conf.
+// image, the network configuration's DNS servers for /etc/resolv.conf, the block drivers and
+// the volumes.
 func fsConfig(p *plan.Plan) *Statement {
 	fields := []Code{Id("Name").Op(":").Id("ProgramName")}
 	if p.RootImage() {
@@ -146,6 +148,16 @@ func fsConfig(p *plan.Plan) *Statement {
 	}
 	if p.Has("block") {
 		fields = append(fields, Id("Block").Op(":").Index().Qual(plan.FsPkg, "BlockDriver").Values(Qual(plan.VirtioBlkPkg, "Probe")))
+	}
+	if p.Has("volumes") {
+		if len(p.Volumes) > 0 {
+			var vs []Code
+			for _, v := range p.Volumes {
+				vs = append(vs, Lit(v))
+			}
+			fields = append(fields, Id("Volumes").Op(":").Index().String().Values(vs...))
+		}
+		fields = append(fields, Id("MountVolume").Op(":").Qual(plan.ExtfsPkg, "MountVolume"))
 	}
 	return Qual(plan.FsPkg, "Config").Values(fields...)
 }

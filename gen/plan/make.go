@@ -27,6 +27,8 @@ type Settings struct {
 	// HostFiles are sets of the build machine's files baked into the root file system:
 	// HostCABundle, HostZoneinfo.
 	HostFiles []string
+	// Volumes are the mount points of the persistent volumes (config.Kernel.Volumes).
+	Volumes []string
 }
 
 // Tree is what the library OS that the program builds against offers, read from its source.
@@ -89,6 +91,12 @@ func Check(s Settings, t *Tree) error {
 	if err := s.Network.check(); err != nil {
 		return err
 	}
+	if err := CheckVolumes(s.Volumes); err != nil {
+		return err
+	}
+	if len(s.Volumes) > 0 && s.Target == TargetXen {
+		return &Error{"Volumes", "volumes live on virtio block devices, which target xen does not have yet (no blkfront driver)"}
+	}
 	for i, e := range s.Env {
 		if err := CheckEnv(e); err != nil {
 			return &Error{fmt.Sprintf("Env[%d]", i), err.Error()}
@@ -145,6 +153,7 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 	}
 	p.RootFS = s.RootFS
 	p.HostFiles = append([]string(nil), s.HostFiles...)
+	p.Volumes = append([]string(nil), s.Volumes...)
 	p.Components = components(p, t, res, generic)
 	p.Syscalls = syscallTable(t, res, generic, p.Services())
 	if p.Services() {
@@ -229,8 +238,22 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 	files := use("files", "files", "the program uses files: the file component (services/fs) serves them",
 		"the program opens no files (paths get ENOENT)")
 	programFiles := files.In && !generic
+	vols := Component{Name: "volumes", Package: ExtfsPkg}
+	switch {
+	case generic && p.Target != TargetXen:
+		vols.In, vols.Reason = true, "generic kernel: volumes given at boot (UNIKGEN_VOLUMES) are mounted"
+	case len(p.Volumes) > 0:
+		vols.In, vols.Reason = true, "the configuration mounts volumes at "+strings.Join(p.Volumes, ", ")+" (ext3 on virtio block devices)"
+	case generic:
+		vols.Reason = "target xen: no virtio block devices"
+	default:
+		vols.Reason = "the configuration has no volumes"
+	}
+	cs = append(cs, vols)
 	switch {
 	case files.In:
+	case len(p.Volumes) > 0:
+		files.In, files.Reason = true, "the configuration mounts volumes"
 	case p.RootImage():
 		files.In, files.Reason = true, "the configuration bakes in a root file system (RootFS, or the build machine's CA bundle or zoneinfo)"
 	case net.In:
@@ -248,6 +271,8 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 		blk.In, blk.Reason = true, "generic kernel"
 	case programFiles:
 		blk.In, blk.Reason, blk.Witness = true, "the program uses files: virtio block devices are /dev/vda, /dev/vdb...", files.Witness
+	case len(p.Volumes) > 0:
+		blk.In, blk.Reason = true, "the volumes live on virtio block devices"
 	default:
 		blk.Reason = "the program opens no files of its own"
 	}

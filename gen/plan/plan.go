@@ -21,6 +21,7 @@ const (
 	VirtioNetPkg = Module + "/services/netstack/virtionet"
 	FsPkg        = Module + "/services/fs"
 	VirtioBlkPkg = Module + "/services/fs/virtioblk"
+	ExtfsPkg     = Module + "/services/fs/extfs"
 )
 
 // Targets.
@@ -64,6 +65,9 @@ type Plan struct {
 	// HostFiles are the build machine's files baked into the root file system (HostCABundle,
 	// HostZoneinfo).
 	HostFiles []string `json:"host_files,omitempty"`
+	// Volumes are the mount points of the persistent volumes, on the first block devices in
+	// order.
+	Volumes []string `json:"volumes,omitempty"`
 	// Reflection is the analysis's reflection finding (informational).
 	Reflection *analysis.Reflection `json:"reflection,omitempty"`
 	// Warnings are things the user should know about the kernel: it builds, but may not do what

@@ -12,6 +12,7 @@ import (
 	"github.com/unikgen/unikgen/runtime/platform/xen"
 	"github.com/unikgen/unikgen/runtime/sys"
 	"github.com/unikgen/unikgen/services/fs"
+	"github.com/unikgen/unikgen/services/fs/extfs"
 	"github.com/unikgen/unikgen/services/fs/virtioblk"
 	"github.com/unikgen/unikgen/services/netstack"
 	"github.com/unikgen/unikgen/services/netstack/virtionet"
@@ -60,7 +61,7 @@ func init() {
 	if !booted {
 		return // a host test of package boot, not a kernel
 	}
-	if err := fs.Start(fs.Config{Name: ProgramName, DNS: netstack.DNSServers, Block: []fs.BlockDriver{virtioblk.Probe}}); err != nil {
+	if err := fs.Start(fs.Config{Name: ProgramName, DNS: netstack.DNSServers, Block: []fs.BlockDriver{virtioblk.Probe}, MountVolume: extfs.MountVolume}); err != nil {
 		panic("unikgen: files: " + err.Error())
 	}
 	if err := netstack.Start(netstack.Config{Drivers: []netstack.Driver{virtionet.Probe}}); err != nil {
