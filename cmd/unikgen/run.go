@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
-	"github.com/unikgen/unikgen/gen/build"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 )
 
 // envFlags collects repeated -env KEY=VALUE flags.

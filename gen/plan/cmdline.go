@@ -1,13 +1,13 @@
 package plan
 
 // This file checks boot-time defaults; they are encoded as a kernel command line by
-// internal/qemu.Cmdline (docs/internals.md, "Boot command line").
+// internal/host/qemu.Cmdline (docs/internals.md, "Boot command line").
 
 import (
 	"errors"
 	"strings"
 
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 )
 
 // MaxWords is the number of command-line words the kernel decodes (runtime/boot.maxWords).

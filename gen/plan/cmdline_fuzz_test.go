@@ -5,12 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 )
 
 // FuzzDefaultCmdline checks the default command line made from config.Kernel's Env and Args:
 // every entry CheckEnv accepts is encoded (unless the line is too long or holds a NUL) and decodes,
-// by the kernel's rules (internal/qemu.SplitCmdline, which runtime/boot's FuzzSplitCmdline ties
+// by the kernel's rules (internal/host/qemu.SplitCmdline, which runtime/boot's FuzzSplitCmdline ties
 // to the kernel's decoder), to the same environment and arguments.
 func FuzzDefaultCmdline(f *testing.F) {
 	f.Add("GREETING=hi \"there\"", "-v\x1ftwo words")

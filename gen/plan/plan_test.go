@@ -3,7 +3,7 @@ package plan
 import (
 	"testing"
 
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 )
 
 func TestCheck(t *testing.T) {
@@ -53,10 +53,10 @@ func TestMakeDefaults(t *testing.T) {
 	}
 }
 
-// TestDefaultMemory: `unikgen run` boots QEMU with internal/qemu's default, the plan and the xl
+// TestDefaultMemory: `unikgen run` boots QEMU with internal/host/qemu's default, the plan and the xl
 // config use this one; they must agree.
 func TestDefaultMemory(t *testing.T) {
 	if DefaultMemoryMiB != qemu.DefaultMemoryMiB {
-		t.Errorf("gen/plan.DefaultMemoryMiB %d, internal/qemu.DefaultMemoryMiB %d", DefaultMemoryMiB, qemu.DefaultMemoryMiB)
+		t.Errorf("gen/plan.DefaultMemoryMiB %d, internal/host/qemu.DefaultMemoryMiB %d", DefaultMemoryMiB, qemu.DefaultMemoryMiB)
 	}
 }

@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
-	"github.com/unikgen/unikgen/internal/xenlab"
-	"github.com/unikgen/unikgen/templates"
 )
 
 // xenPrograms run under real Xen. The first ones are entries of programs, with the same image and
@@ -122,7 +122,7 @@ func (w *xenLog) Write(p []byte) (int, error) {
 }
 
 // TestXen boots hello, goroutines and the panic case under real Xen 4.17 (nested in QEMU TCG,
-// internal/xenlab) with the expectations of TestBoot, and the xenstore program built with
+// internal/host/xenlab) with the expectations of TestBoot, and the xenstore program built with
 // -target xen. The exit status must come from xenstore (data/exit-status) with a poweroff.
 func TestXen(t *testing.T) {
 	if testing.Short() {
@@ -172,7 +172,7 @@ func TestXen(t *testing.T) {
 			begin := time.Now()
 			var xl bytes.Buffer
 			if x.memory != 0 {
-				err := templates.XLConfig(&xl, templates.XLParams{Name: "unikgen", Kernel: img, MemoryMiB: x.memory, VCPUs: 1})
+				err := deploy.XLConfig(&xl, deploy.XLParams{Name: "unikgen", Kernel: img, MemoryMiB: x.memory, VCPUs: 1})
 				if err != nil {
 					t.Fatal(err)
 				}

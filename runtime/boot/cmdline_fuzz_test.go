@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 )
 
 // fuzzList splits a fuzzer string into a list at '\x1f' (unit separator); "" is the empty list.
@@ -35,7 +35,7 @@ func decode(line string) (env, args []string, n int) {
 	return env, args, n
 }
 
-// FuzzCmdlineRoundTrip encodes an environment and arguments as the host does (internal/qemu, used
+// FuzzCmdlineRoundTrip encodes an environment and arguments as the host does (internal/host/qemu, used
 // by unikgen run and for config.Kernel's defaults) and decodes them as the kernel does: the kernel
 // must get back exactly what was encoded, or the encoder must have refused it.
 func FuzzCmdlineRoundTrip(f *testing.F) {
@@ -67,7 +67,7 @@ func FuzzCmdlineRoundTrip(f *testing.F) {
 
 // FuzzSplitCmdline decodes any command line the kernel can be given: the kernel's decoder must
 // not fail, must stay within maxWords and the buffer, and must agree with the host's description
-// of the rules (internal/qemu.SplitCmdline).
+// of the rules (internal/host/qemu.SplitCmdline).
 func FuzzSplitCmdline(f *testing.F) {
 	f.Add(``)
 	f.Add(`FOO=1 BAR=x -- -v "two words" "q\"uote" "back\\slash" ""`)
@@ -86,7 +86,7 @@ func FuzzSplitCmdline(f *testing.F) {
 		}
 		wantEnv, wantArgs := qemu.SplitCmdline(line)
 		if !sameList(env, wantEnv) || !sameList(args, wantArgs) {
-			t.Fatalf("%q: kernel env %q args %q, internal/qemu env %q args %q", line, env, args, wantEnv, wantArgs)
+			t.Fatalf("%q: kernel env %q args %q, internal/host/qemu env %q args %q", line, env, args, wantEnv, wantArgs)
 		}
 	})
 }

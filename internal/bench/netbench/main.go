@@ -11,7 +11,7 @@
 //   - the smallest memory (-m) at which each serves, by bisection;
 //   - examples/hello specialised against generic.
 //
-// Usage (from the module root; needs wrk, and the Debian kernel package that internal/xenlab
+// Usage (from the module root; needs wrk, and the Debian kernel package that internal/host/xenlab
 // caches, fetched on first use):
 //
 //	go run ./internal/bench/netbench [-n 3] [-d 10s] [-c 8] [-nomem]
@@ -37,11 +37,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/cpio"
-	"github.com/unikgen/unikgen/internal/qemu"
-	"github.com/unikgen/unikgen/internal/xenlab"
+	"github.com/unikgen/unikgen/internal/host/qemu"
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 )
 
 var (
@@ -278,7 +278,7 @@ func unikernel(ctx context.Context, dir, pkg string, generic bool) string {
 	return out
 }
 
-// linuxVM builds the Linux baseline: Debian's kernel (from internal/xenlab's package cache) and an
+// linuxVM builds the Linux baseline: Debian's kernel (from internal/host/xenlab's package cache) and an
 // initramfs holding the virtio-net modules, linuxinit as /init and examples/http as /app.
 func linuxVM(ctx context.Context, dir string) sut {
 	cache, err := xenlab.DefaultCacheDir()

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/unikgen/unikgen/gen/image"
+	"github.com/unikgen/unikgen/image"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
 
@@ -165,7 +165,7 @@ func TestBuildErrors(t *testing.T) {
 		dir, pkg string
 		want     string
 	}{
-		{root, "./gen/image", "./gen/image: github.com/unikgen/unikgen/gen/image is not a main package (it is package image)"},
+		{root, "./image", "./image: github.com/unikgen/unikgen/image is not a main package (it is package image)"},
 		{root, "./examples/nonexistent", "./examples/nonexistent: "},
 		{root, "./examples/...", "./examples/...: matches "},
 		{root, "examples/hello/main.go", "not a list of .go files"},
@@ -229,7 +229,7 @@ func TestDefaultImageName(t *testing.T) {
 
 // TestBuildZeroTail builds a program whose BSS ends in a 32 MiB array: the image's writable
 // segment must end, in memory, right after the library OS's variables, leaving the array to the
-// kernel's demand paging (gen/image.ShrinkZeroTail), so that a loader needs 4-5 MiB, not 36.
+// kernel's demand paging (image.ShrinkZeroTail), so that a loader needs 4-5 MiB, not 36.
 func TestBuildZeroTail(t *testing.T) {
 	needGo(t)
 	out := filepath.Join(t.TempDir(), "bigbss.xen")

@@ -15,7 +15,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/unikgen/unikgen/gen/image"
+	"github.com/unikgen/unikgen/image"
 	"github.com/unikgen/unikgen/internal/childproc"
 )
 
@@ -61,7 +61,7 @@ type Result struct {
 	Image   string // the image written, Options.Output
 	Size    int64  // its size in bytes
 	Entry   uint64 // its PVH entry address
-	// MinMemoryMiB is the smallest guest memory the image boots in (gen/image.MinMemoryMiB).
+	// MinMemoryMiB is the smallest guest memory the image boots in (image.MinMemoryMiB).
 	MinMemoryMiB int
 	Stderr       []byte // what go build printed on success (warnings), usually empty
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unikgen/unikgen/gen/image"
+	"github.com/unikgen/unikgen/image"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
 
