@@ -6,6 +6,7 @@ package gen
 
 import (
 	"fmt"
+	"github.com/unikgen/unikgen/runtime/cmdline"
 	"go/ast"
 	"go/constant"
 	"go/token"
@@ -293,7 +294,7 @@ func evalKernel(pkg *packages.Package, lit *ast.CompositeLit, uc *userConfig) Co
 			} else {
 				uc.Env = list
 				for i, s := range list { // not empty: v is a literal (Env: nil is allowed)
-					if err := plan.CheckEnv(s); err != nil {
+					if err := cmdline.CheckEnv(s); err != nil {
 						bad(v.(*ast.CompositeLit).Elts[i], fmt.Sprintf("Env[%d]", i), "%v", err)
 					}
 				}

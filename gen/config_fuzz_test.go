@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"github.com/unikgen/unikgen/runtime/cmdline"
 	"go/ast"
 	"go/importer"
 	"go/parser"
@@ -116,7 +117,7 @@ func checkReadConfig(t *testing.T, src string) (*userConfig, error) {
 			t.Fatalf("accepted MemoryMiB %d", uc.MemoryMiB)
 		}
 		for _, env := range uc.Env {
-			if err := plan.CheckEnv(env); err != nil {
+			if err := cmdline.CheckEnv(env); err != nil {
 				t.Fatalf("accepted Env entry %q: %v", env, err)
 			}
 		}
@@ -189,7 +190,7 @@ func FuzzReadConfigRoundTrip(f *testing.F) {
 			bad["MemoryMiB"] = true
 		}
 		for i, e := range envList {
-			if plan.CheckEnv(e) != nil {
+			if cmdline.CheckEnv(e) != nil {
 				bad[fmt.Sprintf("Env[%d]", i)] = true
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/internal/host/qemu"
+	bootline "github.com/unikgen/unikgen/runtime/cmdline"
 )
 
 // envFlags collects repeated -env KEY=VALUE flags.
@@ -116,7 +117,7 @@ func runRun(ctx context.Context, args []string) int {
 	}
 	var cmdline string
 	if xen {
-		if cmdline, err = qemu.Cmdline(env, progArgs); err != nil {
+		if cmdline, err = bootline.Encode(env, progArgs); err != nil {
 			log.Print(err)
 			return exitUsage
 		}

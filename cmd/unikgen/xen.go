@@ -125,7 +125,7 @@ type xenRun struct {
 	image     string
 	plan      *plan.Plan
 	memoryMiB int
-	cmdline   string        // qemu.Cmdline(env, args); "" keeps the plan's default
+	cmdline   string        // cmdline.Encode(env, args); "" keeps the plan's default
 	wait      time.Duration // -timeout: how long the domain may run
 }
 

@@ -4,6 +4,7 @@ package plan
 
 import (
 	"fmt"
+	"github.com/unikgen/unikgen/runtime/cmdline"
 	"path"
 	"sort"
 	"strings"
@@ -90,12 +91,12 @@ func Check(s Settings, t *Tree) error {
 		return err
 	}
 	for i, e := range s.Env {
-		if err := CheckEnv(e); err != nil {
+		if err := cmdline.CheckEnv(e); err != nil {
 			return &Error{fmt.Sprintf("Env[%d]", i), err.Error()}
 		}
 	}
-	if n := len(s.Env) + len(s.Args) + 1; n > MaxWords {
-		return &Error{"Args", fmt.Sprintf("%d command-line words, the kernel takes at most %d", n, MaxWords)}
+	if n := len(s.Env) + len(s.Args) + 1; n > cmdline.MaxWords {
+		return &Error{"Args", fmt.Sprintf("%d command-line words, the kernel takes at most %d", n, cmdline.MaxWords)}
 	}
 	return nil
 }
@@ -133,7 +134,7 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 		p.MemoryMiB = DefaultMemoryMiB
 	}
 	var err error
-	if p.Cmdline, err = Cmdline(p.Env, p.Args); err != nil {
+	if p.Cmdline, err = cmdline.Encode(p.Env, p.Args); err != nil {
 		return nil, &Error{"Args", err.Error()}
 	}
 	if res != nil && !generic {

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"github.com/unikgen/unikgen/runtime/cmdline"
 	"testing"
 
 	"github.com/unikgen/unikgen/internal/host/qemu"
@@ -19,7 +20,7 @@ func TestCheck(t *testing.T) {
 		{Settings{MemoryMiB: -1}, "MemoryMiB"},
 		{Settings{Name: "a b"}, "Name"},
 		{Settings{Env: []string{"A=1", "B"}}, "Env[1]"},
-		{Settings{Args: make([]string, MaxWords)}, "Args"},
+		{Settings{Args: make([]string, cmdline.MaxWords)}, "Args"},
 	} {
 		err := Check(tc.s, tree)
 		if got := ""; err != nil {

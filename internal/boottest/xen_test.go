@@ -14,9 +14,9 @@ import (
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
+	bootline "github.com/unikgen/unikgen/runtime/cmdline"
 )
 
 // xenPrograms run under real Xen. The first ones are entries of programs, with the same image and
@@ -162,7 +162,7 @@ func TestXen(t *testing.T) {
 			} else {
 				img = xenKernel(t, p.pkg, x.target)
 			}
-			cmdline, err := qemu.Cmdline(p.env, p.args)
+			cmdline, err := bootline.Encode(p.env, p.args)
 			if err != nil {
 				t.Fatal(err)
 			}
