@@ -5,6 +5,7 @@ import (
 	"context"
 	"debug/elf"
 	"errors"
+	"github.com/unikgen/unikgen/internal/libos"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,12 +72,12 @@ func checkKernel(t *testing.T, res *Result) {
 	}
 	want := uint64(0)
 	for _, s := range syms {
-		if s.Name == EntrySymbol+".abi0" { // -E resolves to the assembly (ABI0) symbol
+		if s.Name == libos.EntrySymbol+".abi0" { // -E resolves to the assembly (ABI0) symbol
 			want = s.Value
 		}
 	}
 	if want == 0 || entry != want || res.Entry != want {
-		t.Errorf("note entry %#x, Result.Entry %#x, %s at %#x", entry, res.Entry, EntrySymbol, want)
+		t.Errorf("note entry %#x, Result.Entry %#x, %s at %#x", entry, res.Entry, libos.EntrySymbol, want)
 	}
 }
 
@@ -203,7 +204,7 @@ func TestBuildGoError(t *testing.T) {
 	}
 	cmd := exec.Command("go", "build", "-o", os.DevNull, ".")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), Env...)
+	cmd.Env = append(os.Environ(), libos.BuildEnv()...)
 	want, _ := cmd.CombinedOutput()
 	if !bytes.Equal(ge.Stderr, want) {
 		t.Errorf("GoError.Stderr:\n%s\nwant what go build prints:\n%s", ge.Stderr, want)

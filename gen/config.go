@@ -6,6 +6,7 @@ package gen
 
 import (
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
 	"github.com/unikgen/unikgen/runtime/cmdline"
 	"go/ast"
 	"go/constant"
@@ -18,9 +19,6 @@ import (
 
 	"github.com/unikgen/unikgen/gen/plan"
 )
-
-// ConfigPkg is the import path of the configuration package.
-const ConfigPkg = plan.Module + "/config"
 
 // A ConfigError is a positioned configuration error.
 type ConfigError struct {
@@ -147,7 +145,7 @@ func isKernel(t types.Type) bool {
 		return false
 	}
 	o := n.Obj()
-	return o.Pkg() != nil && o.Pkg().Path() == ConfigPkg && o.Name() == "Kernel"
+	return o.Pkg() != nil && o.Pkg().Path() == libos.ConfigPackage && o.Name() == "Kernel"
 }
 
 // attribute turns a package error inside a literal's element into a ConfigError for its field.

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
 	"github.com/unikgen/unikgen/runtime/cmdline"
 	"go/ast"
 	"go/importer"
@@ -46,11 +47,11 @@ func fuzzImporter() (types.ImporterFrom, error) {
 			fuzzImports.err = err
 			return
 		}
-		fuzzImports.config, fuzzImports.err = (&types.Config{}).Check(ConfigPkg, fset, []*ast.File{f}, nil)
+		fuzzImports.config, fuzzImports.err = (&types.Config{}).Check(libos.ConfigPackage, fset, []*ast.File{f}, nil)
 	})
 	return importerFunc(func(path string) (*types.Package, error) {
 		switch path {
-		case ConfigPkg:
+		case libos.ConfigPackage:
 			return fuzzImports.config, nil
 		case "fmt", "os", "strings", "errors":
 			return fuzzImports.std.Import(path)
@@ -145,7 +146,7 @@ func checkReadConfig(t *testing.T, src string) (*userConfig, error) {
 func FuzzReadConfig(f *testing.F) {
 	cases, _ := filepath.Glob(filepath.Join("testdata", "*", "main.go"))
 	for _, c := range cases {
-		if src, err := os.ReadFile(c); err == nil && strings.Contains(string(src), ConfigPkg) {
+		if src, err := os.ReadFile(c); err == nil && strings.Contains(string(src), libos.ConfigPackage) {
 			f.Add(string(src))
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,6 @@ import (
 	"golang.org/x/tools/go/packages"
 
 	"github.com/unikgen/unikgen/analysis"
-	"github.com/unikgen/unikgen/analysis/load"
 	"github.com/unikgen/unikgen/gen/emit"
 	"github.com/unikgen/unikgen/gen/plan"
 	"github.com/unikgen/unikgen/services/fs/rootimg"
@@ -339,7 +339,7 @@ func stripPath(p analysis.Path) analysis.Path {
 // loadProgram loads the main package with types and finds the library OS the program builds
 // against: its system-call tables and whether it has a Xen platform.
 func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Package, *plan.Tree, string, error) {
-	env := append(append(os.Environ(), o.Env...), load.TargetEnv...)
+	env := append(append(os.Environ(), o.Env...), libos.BuildEnv()...)
 	var flags []string
 	if len(o.Tags) > 0 {
 		flags = append(flags, "-tags="+strings.Join(o.Tags, ","))
@@ -379,7 +379,7 @@ func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Pack
 
 	// The library OS, as the program's module graph resolves it.
 	cfg = &packages.Config{Context: ctx, Dir: o.Dir, Env: env, BuildFlags: flags, Mode: packages.NeedName | packages.NeedFiles}
-	los, err := packages.Load(cfg, plan.BootPkg, plan.SysPkg, plan.SysnoPkg, plan.PlatformXen)
+	los, err := packages.Load(cfg, libos.BootPackage, libos.SysPackage, libos.SysnoPackage, libos.PlatformXen)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -389,15 +389,15 @@ func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Pack
 			dirs[p.PkgPath] = filepath.Dir(p.GoFiles[0])
 		}
 	}
-	for _, need := range []string{plan.BootPkg, plan.SysPkg, plan.SysnoPkg} {
+	for _, need := range []string{libos.BootPackage, libos.SysPackage, libos.SysnoPackage} {
 		if dirs[need] == "" {
-			return nil, nil, "", &LoadError{Errors: []string{fmt.Sprintf("%s: cannot find the library OS package %s: the program's module must require %s", pattern, need, plan.Module)}}
+			return nil, nil, "", &LoadError{Errors: []string{fmt.Sprintf("%s: cannot find the library OS package %s: the program's module must require %s", pattern, need, libos.Module)}}
 		}
 	}
-	tree, err := emit.ReadTree(dirs[plan.SysnoPkg], dirs[plan.SysPkg])
+	tree, err := emit.ReadTree(dirs[libos.SysnoPackage], dirs[libos.SysPackage])
 	if err != nil {
 		return nil, nil, "", err
 	}
-	tree.Xen = dirs[plan.PlatformXen] != ""
-	return m, tree, dirs[plan.BootPkg], nil
+	tree.Xen = dirs[libos.PlatformXen] != ""
+	return m, tree, dirs[libos.BootPackage], nil
 }

@@ -4,6 +4,7 @@ package plan
 
 import (
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
 	"github.com/unikgen/unikgen/runtime/cmdline"
 	"path"
 	"sort"
@@ -76,7 +77,7 @@ func Check(s Settings, t *Tree) error {
 	case "", TargetAny, TargetQEMU:
 	case TargetXen:
 		if !t.Xen {
-			return &Error{"Target", fmt.Sprintf("target %q: this version of the library OS has no Xen platform (package %s does not exist); use %q or %q", s.Target, PlatformXen, TargetQEMU, TargetAny)}
+			return &Error{"Target", fmt.Sprintf("target %q: this version of the library OS has no Xen platform (package %s does not exist); use %q or %q", s.Target, libos.PlatformXen, TargetQEMU, TargetAny)}
 		}
 	default:
 		return &Error{"Target", fmt.Sprintf("unknown target %q (want %q, %q or %q)", s.Target, TargetAny, TargetQEMU, TargetXen)}
@@ -168,7 +169,7 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 	}
 	var cs []Component
 	// Platforms.
-	q := Component{Name: "platform/qemu", Package: PlatformQEMU}
+	q := Component{Name: "platform/qemu", Package: libos.PlatformQEMU}
 	switch p.Target {
 	case TargetQEMU:
 		q.In, q.Reason = true, "target qemu"
@@ -177,7 +178,7 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 	default:
 		q.Reason = "target " + p.Target
 	}
-	x := Component{Name: "platform/xen", Package: PlatformXen}
+	x := Component{Name: "platform/xen", Package: libos.PlatformXen}
 	switch {
 	case !t.Xen:
 		x.Reason = "this version of the library OS has no Xen platform"
@@ -225,7 +226,7 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 
 	net := use("network", "sockets", "the program uses sockets: gVisor's netstack serves them, with a loopback interface and the machine's network device",
 		"the program makes no socket")
-	net.Package = NetstackPkg
+	net.Package = libos.NetstackPackage
 	cs = append(cs, net)
 	files := use("files", "files", "the program uses files: the file component (services/fs) serves them",
 		"the program opens no files (paths get ENOENT)")
@@ -237,11 +238,11 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 	case net.In:
 		files.In, files.Reason, files.Witness = true, "the network component is in: Go's resolver reads /etc/resolv.conf, /etc/hosts and /etc/nsswitch.conf", net.Witness
 	}
-	files.Package = FsPkg
+	files.Package = libos.FsPackage
 	cs = append(cs, files)
 	// Block devices (/dev/vda...) come with the program's own use of files: a program that
 	// only resolves names or reads its root file system opens no disk.
-	blk := Component{Name: "block", Package: VirtioBlkPkg}
+	blk := Component{Name: "block", Package: libos.VirtioBlkPackage}
 	switch {
 	case p.Target == TargetXen:
 		blk.Reason = "target xen: no virtio block devices (a Xen blkfront driver is not written yet)"

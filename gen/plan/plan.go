@@ -6,21 +6,7 @@ package plan
 
 import (
 	"github.com/unikgen/unikgen/analysis"
-)
-
-// Import paths of the library OS packages a composition root may use.
-const (
-	Module       = "github.com/unikgen/unikgen"
-	BootPkg      = Module + "/runtime/boot"
-	SysPkg       = Module + "/runtime/sys"
-	SysnoPkg     = Module + "/runtime/sysno"
-	PlatformPkg  = Module + "/runtime/platform"
-	PlatformQEMU = Module + "/runtime/platform/qemu"
-	PlatformXen  = Module + "/runtime/platform/xen"
-	NetstackPkg  = Module + "/services/netstack"
-	VirtioNetPkg = Module + "/services/netstack/virtionet"
-	FsPkg        = Module + "/services/fs"
-	VirtioBlkPkg = Module + "/services/fs/virtioblk"
+	"github.com/unikgen/unikgen/internal/libos"
 )
 
 // Targets.
@@ -147,7 +133,7 @@ func (p *Plan) Has(name string) bool {
 func (p *Plan) Platforms() []string {
 	var out []string
 	for _, c := range p.Components {
-		if c.In && (c.Package == PlatformQEMU || c.Package == PlatformXen) {
+		if c.In && (c.Package == libos.PlatformQEMU || c.Package == libos.PlatformXen) {
 			out = append(out, c.Package)
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
 	"log"
 	"os"
 	"os/exec"
@@ -189,7 +190,7 @@ func specialised(ctx context.Context, dir string) (string, error) {
 func linux(dir, pkg string) (string, string) {
 	bin := filepath.Join(dir, filepath.Base(pkg)+".linux")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
-	cmd.Env = append(os.Environ(), build.Env...)
+	cmd.Env = append(os.Environ(), libos.BuildEnv()...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		log.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}

@@ -23,6 +23,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
 	"io"
 	"log"
 	"net"
@@ -303,7 +304,7 @@ func linuxVM(ctx context.Context, dir string) sut {
 	}
 	staticBuild := func(pkg, out string) []byte {
 		cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-		cmd.Env = append(os.Environ(), build.Env...)
+		cmd.Env = append(os.Environ(), libos.BuildEnv()...)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			log.Fatalf("go build %s: %v\n%s", pkg, err, b)
 		}
