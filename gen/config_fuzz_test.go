@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/internal/libos"
 	"github.com/unikgen/unikgen/runtime/cmdline"
 	"go/ast"
@@ -111,7 +112,7 @@ func checkReadConfig(t *testing.T, src string) (*userConfig, error) {
 		if uc == nil {
 			t.Fatal("readConfig returned neither a configuration nor an error")
 		}
-		if uc.Target != "" && uc.Target != plan.TargetAny && uc.Target != plan.TargetQEMU && uc.Target != plan.TargetXen {
+		if uc.Target != "" && !uc.Target.Known() {
 			t.Fatalf("accepted target %q", uc.Target)
 		}
 		if uc.MemoryMiB < 0 {
@@ -184,7 +185,7 @@ func FuzzReadConfigRoundTrip(f *testing.F) {
 			strconv.Quote(target), strconv.Quote(name), mem, argLit, envLit, debug)
 		uc, err := checkReadConfig(t, src)
 		bad := map[string]bool{}
-		if target != "" && target != plan.TargetAny && target != plan.TargetQEMU && target != plan.TargetXen {
+		if target != "" && !config.Target(target).Known() {
 			bad["Target"] = true
 		}
 		if mem < 0 || int64(int(mem)) != mem {
@@ -200,7 +201,7 @@ func FuzzReadConfigRoundTrip(f *testing.F) {
 				t.Fatalf("valid literal refused:\n%s\n%v", src, err)
 			}
 			got := userConfig{Settings: uc.Settings}
-			want := plan.Settings{Target: target, Name: name, MemoryMiB: int(mem), Args: argList, Env: envList, DebugSyscalls: debug}
+			want := plan.Settings{Kernel: config.Kernel{Target: config.Target(target), Name: name, MemoryMiB: int(mem), Args: argList, Env: envList, DebugSyscalls: debug}}
 			if !reflect.DeepEqual(got.Settings, want) {
 				t.Fatalf("read %+v, want %+v, from:\n%s", got.Settings, want, src)
 			}

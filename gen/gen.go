@@ -22,9 +22,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/internal/libos"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -62,17 +64,32 @@ type Options struct {
 	HostCABundle, HostZoneinfo bool
 }
 
-// Overrides replace fields of config.Kernel; nil means "not set". Flag names the CLI flag of each
-// field, for error messages.
+// Overrides replace fields of config.Kernel; nil means "not set". Each field names the field of
+// config.Kernel it replaces, with the same type, and the CLI flag that sets it (the flag tag, for
+// error messages); TestOverrides checks both.
 type Overrides struct {
-	Target        *string
-	Name          *string
-	MemoryMiB     *int
-	Args          *[]string
-	Env           *[]string
-	DebugSyscalls *bool
+	Target        *config.Target `flag:"-target"`
+	Name          *string        `flag:"-name"`
+	MemoryMiB     *int           `flag:"-m"`
+	Args          *[]string      `flag:"-args"`
+	Env           *[]string      `flag:"-env"`
+	DebugSyscalls *bool          `flag:"-debug-syscalls"`
 	// RootFS is an absolute directory (the CLI resolves -rootfs against its working directory).
-	RootFS *string
+	RootFS *string `flag:"-rootfs"`
+}
+
+// apply sets the fields of k that ov sets and returns, for each, the flag that set it.
+func (ov Overrides) apply(k *config.Kernel) map[string]string {
+	from := map[string]string{}
+	o, kv := reflect.ValueOf(ov), reflect.ValueOf(k).Elem()
+	for i := 0; i < o.NumField(); i++ {
+		if f := o.Field(i); !f.IsNil() {
+			field := o.Type().Field(i)
+			kv.FieldByName(field.Name).Set(f.Elem())
+			from[field.Name] = field.Tag.Get("flag")
+		}
+	}
+	return from
 }
 
 // A File is a generated file.
@@ -253,28 +270,7 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 // settings applies the overrides to the program's configuration and checks the result.
 func settings(uc *userConfig, ov Overrides, tree *plan.Tree) (plan.Settings, error) {
 	s := uc.Settings
-	from := map[string]string{} // field -> flag that set it
-	if ov.Target != nil {
-		s.Target, from["Target"] = *ov.Target, "-target"
-	}
-	if ov.Name != nil {
-		s.Name, from["Name"] = *ov.Name, "-name"
-	}
-	if ov.MemoryMiB != nil {
-		s.MemoryMiB, from["MemoryMiB"] = *ov.MemoryMiB, "-m"
-	}
-	if ov.Args != nil {
-		s.Args, from["Args"] = *ov.Args, "-args"
-	}
-	if ov.Env != nil {
-		s.Env, from["Env"] = *ov.Env, "-env"
-	}
-	if ov.RootFS != nil {
-		s.RootFS, from["RootFS"] = *ov.RootFS, "-rootfs"
-	}
-	if ov.DebugSyscalls != nil {
-		s.DebugSyscalls, from["DebugSyscalls"] = *ov.DebugSyscalls, "-debug-syscalls"
-	}
+	from := ov.apply(&s.Kernel) // field -> flag that set it
 	err := plan.Check(s, tree)
 	var pe *plan.Error
 	if !errors.As(err, &pe) {

@@ -60,7 +60,7 @@ func runRun(ctx context.Context, args []string) int {
 		cfg.Net = qemu.NetUser
 	}
 	// Check what can be checked before the (slow) build.
-	xen := flagSet(fs, "target") && *gf.target == config.Xen
+	xen := flagSet(fs, "target") && config.Target(*gf.target) == config.Xen
 	if code := checkRunLimits("-m", *mem, *timeout, xen); code >= 0 {
 		return code
 	}

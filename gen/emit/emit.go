@@ -6,6 +6,7 @@ package emit
 import (
 	"bytes"
 	"fmt"
+	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/internal/libos"
 
 	. "github.com/dave/jennifer/jen"
@@ -46,7 +47,7 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.Comment("Configure-time settings.")
 	f.Const().Defs(
 		Comment(`Target is the platform this kernel was built for: "qemu", "xen", or "any" (chosen at boot).`),
-		Id("Target").Op("=").Lit(p.Target),
+		Id("Target").Op("=").Lit(string(p.Target)),
 		Comment("ProgramName is os.Args[0]."),
 		Id("ProgramName").Op("=").Lit(p.Name),
 		Comment("DefaultCmdline is used when the boot command line is empty."),
@@ -156,7 +157,7 @@ func fsConfig(p *plan.Plan) *Statement {
 func netstackConfig(p *plan.Plan) *Statement {
 	var fields []Code
 	var drivers []Code
-	if p.Target != plan.TargetXen {
+	if p.Target != config.Xen {
 		drivers = append(drivers, Qual(libos.VirtioNetPackage, "Probe"))
 	}
 	if len(drivers) > 0 {

@@ -6,14 +6,8 @@ package plan
 
 import (
 	"github.com/unikgen/unikgen/analysis"
+	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/internal/libos"
-)
-
-// Targets.
-const (
-	TargetAny  = "any"
-	TargetQEMU = "qemu"
-	TargetXen  = "xen"
 )
 
 // DefaultMemoryMiB is the guest memory when the configuration gives none: room for a typical small
@@ -26,8 +20,8 @@ type Plan struct {
 	Package string `json:"package,omitempty"`
 	// Generic is true for a plan that links every component and every system call.
 	Generic bool `json:"generic"`
-	// Target is "qemu", "xen" or "any".
-	Target string `json:"target"`
+	// Target is the platform: config.Any, QEMU or Xen.
+	Target config.Target `json:"target"`
 	// Name is os.Args[0] and the image's base name.
 	Name string `json:"name"`
 	// MemoryMiB is the guest memory (a deployment setting, not compiled in).

@@ -23,9 +23,9 @@ import (
 // the same expectations as under QEMU (the generic root detects Xen at boot); xenstore is built
 // with -target xen (only the Xen platform linked), as `unikgen run -target xen` builds.
 var xenPrograms = []struct {
-	name   string // an entry of programs, or a program of its own (prog.pkg set)
-	target string // "" is the generic root of TestBoot; else gen.Generate with this target
-	memory int    // the domain's memory in MiB; 0 is xenlab's default (64)
+	name   string        // an entry of programs, or a program of its own (prog.pkg set)
+	target config.Target // "" is the generic root of TestBoot; else gen.Generate with this target
+	memory int           // the domain's memory in MiB; 0 is xenlab's default (64)
 	prog   program
 }{
 	{name: "hello"},
@@ -67,9 +67,9 @@ var xenSlots = make(chan struct{}, 2)
 
 // xenKernel returns the image of pkg built with the generator for target, building it on first
 // use (shared with kernel's cache, under its own key).
-func xenKernel(t *testing.T, pkg, target string) string {
+func xenKernel(t *testing.T, pkg string, target config.Target) string {
 	t.Helper()
-	key := pkg + "@target=" + target
+	key := pkg + "@target=" + string(target)
 	images.Lock()
 	if images.built == nil {
 		images.built = map[string]*builtImage{}
@@ -91,7 +91,7 @@ func xenKernel(t *testing.T, pkg, target string) string {
 			b.err = err
 			return
 		}
-		b.path = filepath.Join(dir, strings.ReplaceAll(pkg, "/", "_")+"."+target+".xen")
+		b.path = filepath.Join(dir, strings.ReplaceAll(pkg, "/", "_")+"."+string(target)+".xen")
 		_, b.err = build.Build(ctx, build.Options{Dir: moduleRoot(), Package: "./" + pkg, Output: b.path, BootOverlay: r.BootOverlay})
 	})
 	if b.err != nil {

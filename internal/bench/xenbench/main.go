@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/unikgen/unikgen/build"
+	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/host/xenlab"
@@ -81,7 +82,7 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 	img := filepath.Join(tmp, "hello.xen")
-	g, err := gen.Generate(ctx, gen.Options{Dir: root, Package: pkg, Overrides: gen.Overrides{Target: target}})
+	g, err := gen.Generate(ctx, gen.Options{Dir: root, Package: pkg, Overrides: gen.Overrides{Target: (*config.Target)(target)}})
 	if err != nil {
 		log.Fatal(err)
 	}
