@@ -31,22 +31,38 @@ package config
 
 import "strings"
 
+// A Target is the platform a kernel runs on.
+type Target string
+
 // Targets.
 const (
 	// Any builds a kernel that detects at boot whether it runs on Xen or on QEMU/KVM and links the
 	// platform code of both. It is the default.
-	Any = "any"
+	Any Target = "any"
 	// QEMU builds a kernel for QEMU/KVM PC-like machines only (microvm, q35, pc).
-	QEMU = "qemu"
+	QEMU Target = "qemu"
 	// Xen builds a kernel for Xen PVH domains only.
-	Xen = "xen"
+	Xen Target = "xen"
 )
+
+// Targets are the known targets, Any first.
+var Targets = [...]Target{Any, QEMU, Xen}
+
+// Known reports whether t is one of Targets; "" (the default, Any) is not.
+func (t Target) Known() bool {
+	for _, k := range Targets {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
 
 // Kernel configures the kernel built from the main package that holds the literal. The zero value
 // of each field means "the default".
 type Kernel struct {
 	// Target is the platform the kernel runs on: Any (default), QEMU or Xen. Configure-time.
-	Target string
+	Target Target
 
 	// Name is the program's name: os.Args[0] and the base name of the image. The default is the
 	// last element of the main package's import path. Configure-time.

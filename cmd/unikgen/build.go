@@ -11,9 +11,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
 )
 
 func runBuild(ctx context.Context, args []string) int {

@@ -15,9 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen/plan"
-	"github.com/unikgen/unikgen/internal/xenlab"
-	"github.com/unikgen/unikgen/templates"
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 )
 
 // xlOnCrash is the on_crash action of the xl config that build writes: the crashed domain stays
@@ -35,7 +35,7 @@ func xlPath(image string) string {
 	return strings.TrimSuffix(image, ext) + ".xl"
 }
 
-// domainName turns a program name into an xl domain name (templates.XLParams.Name): characters
+// domainName turns a program name into an xl domain name (deploy.XLParams.Name): characters
 // outside [A-Za-z0-9_.-] become '-', leading '_', '.' and '-' are dropped, at most 64 characters;
 // "unikgen" if nothing is left.
 func domainName(name string) string {
@@ -65,7 +65,7 @@ func xlConfig(image string, p *plan.Plan, memoryMiB int) ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	err = templates.XLConfig(&b, templates.XLParams{
+	err = deploy.XLConfig(&b, deploy.XLParams{
 		Name: domainName(p.Name), Kernel: abs, MemoryMiB: memoryMiB, VCPUs: 1,
 		Cmdline: p.Cmdline, OnCrash: xlOnCrash,
 	})
@@ -125,7 +125,7 @@ type xenRun struct {
 	image     string
 	plan      *plan.Plan
 	memoryMiB int
-	cmdline   string        // qemu.Cmdline(env, args); "" keeps the plan's default
+	cmdline   string        // cmdline.Encode(env, args); "" keeps the plan's default
 	wait      time.Duration // -timeout: how long the domain may run
 }
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
-	"github.com/unikgen/unikgen/internal/xenlab"
 )
 
 func TestDomainName(t *testing.T) {

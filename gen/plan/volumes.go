@@ -10,6 +10,15 @@ import (
 // MaxVolumes bounds the volumes of a kernel: block devices are named /dev/vda to /dev/vdz.
 const MaxVolumes = 26
 
+// VolumePaths are the mount points of vols.
+func VolumePaths(vols []config.Volume) []string {
+	var paths []string
+	for _, v := range vols {
+		paths = append(paths, v.Path)
+	}
+	return paths
+}
+
 // CheckVolumes validates the volumes' mount points: each clean, absolute and outside the
 // library OS's own trees (config.CheckVolumePath), none twice, none inside another. The error
 // names the entry (Volumes[i]).

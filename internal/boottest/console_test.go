@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/unikgen/unikgen/internal/consoletest"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
 

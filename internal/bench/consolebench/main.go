@@ -27,10 +27,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/consoletest"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
+	"github.com/unikgen/unikgen/internal/libos"
 )
 
 const pkg = "./internal/boottest/testdata/bigoutput"
@@ -162,7 +163,7 @@ func kernel(ctx context.Context, dir string) string {
 func linuxBinary(dir string) string {
 	bin := filepath.Join(dir, "bigoutput.linux")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
-	cmd.Env = append(os.Environ(), build.Env...)
+	cmd.Env = append(os.Environ(), libos.BuildEnv()...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		log.Fatalf("go build: %v\n%s", err, out)
 	}

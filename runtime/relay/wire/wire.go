@@ -42,7 +42,10 @@
 // All fields are little-endian (the machine's order).
 package wire
 
-import "github.com/unikgen/unikgen/runtime/sysno"
+import (
+	"github.com/unikgen/unikgen/runtime/errno"
+	"github.com/unikgen/unikgen/runtime/sysno"
+)
 
 // Private system calls (defined in runtime/sysno).
 const (
@@ -159,9 +162,9 @@ const (
 // one of these, so that the server, which does not know the descriptor table, can resolve a
 // relative path. An absolute path ignores its directory argument, as on Linux.
 const (
-	DirCWD    = -100 // AT_FDCWD: the current working directory
-	DirBadFD  = -9   // not an open descriptor: a relative path gets EBADF
-	DirNotDir = -20  // a descriptor of the kernel's own (console, eventfd, epoll): ENOTDIR
+	DirCWD    = -100           // AT_FDCWD: the current working directory
+	DirBadFD  = -errno.EBADF   // not an open descriptor: a relative path gets EBADF
+	DirNotDir = -errno.ENOTDIR // a descriptor of the kernel's own (console, eventfd, epoll): ENOTDIR
 )
 
 // MaxObjects bounds the object numbers (0 <= obj < MaxObjects).

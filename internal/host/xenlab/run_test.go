@@ -11,14 +11,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/unikgen/unikgen/templates"
+	"github.com/unikgen/unikgen/deploy"
 
 	"github.com/unikgen/unikgen/internal/cpio"
 )
 
 func TestHarnessConfig(t *testing.T) {
 	var b bytes.Buffer
-	if err := templates.XLConfig(&b, templates.XLParams{Name: "hello", Kernel: "hello.xen", MemoryMiB: 32, VCPUs: 1, Cmdline: "A=1 -- x"}); err != nil {
+	if err := deploy.XLConfig(&b, deploy.XLParams{Name: "hello", Kernel: "hello.xen", MemoryMiB: 32, VCPUs: 1, Cmdline: "A=1 -- x"}); err != nil {
 		t.Fatal(err)
 	}
 	user := b.String() + VifLine + "\n"

@@ -311,7 +311,7 @@ func assemble(ctx context.Context, dir, hdir string, log io.Writer) error {
 			return fmt.Errorf("xenlab: assembling the harness produced no %s", n)
 		}
 	}
-	stamp := fmt.Sprintf("built %s by internal/xenlab\n", time.Now().UTC().Format(time.RFC3339))
+	stamp := fmt.Sprintf("built %s by internal/host/xenlab\n", time.Now().UTC().Format(time.RFC3339))
 	if err := os.WriteFile(filepath.Join(tmp, stampFile), []byte(stamp), 0o644); err != nil {
 		return err
 	}

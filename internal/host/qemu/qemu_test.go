@@ -11,7 +11,7 @@ import (
 	"time"
 
 	vcons "github.com/unikgen/unikgen/drivers/virtio/console"
-	"github.com/unikgen/unikgen/gen/image"
+	"github.com/unikgen/unikgen/image"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
 
@@ -66,7 +66,7 @@ func TestCommandArgsErrors(t *testing.T) {
 		{Config{Kernel: "k", Machine: "pc"}, `unknown machine "pc" (want microvm or q35)`},
 		{Config{Kernel: "k", Accel: "hvf"}, `unknown accelerator "hvf" (want tcg or kvm)`},
 		{Config{Kernel: "k", MemoryMiB: -1}, "memory size -1 MiB is negative"},
-		{Config{Kernel: "k", Env: []string{"X"}}, `environment variable "X" is not of the form KEY=VALUE`},
+		{Config{Kernel: "k", Env: []string{"X"}}, `environment entry "X" is not KEY=VALUE`},
 	}
 	for _, tt := range tests {
 		if _, err := tt.c.CommandArgs("s"); err == nil || err.Error() != tt.want {

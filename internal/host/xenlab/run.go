@@ -17,10 +17,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/internal/childproc"
 	"github.com/unikgen/unikgen/internal/cpio"
 	"github.com/unikgen/unikgen/runtime/console/wire"
-	"github.com/unikgen/unikgen/templates"
 )
 
 // NoExitStatus is Result.ExitStatus when the guest published none.
@@ -49,9 +49,9 @@ const (
 type RunOptions struct {
 	// Image is the host path of the PVH kernel (an ELF with a XEN_ELFNOTE_PHYS32_ENTRY note).
 	Image string
-	// XLConfig is the text of an xl.cfg (templates.XLConfig output). Run replaces its kernel with
+	// XLConfig is the text of an xl.cfg (deploy.XLConfig output). Run replaces its kernel with
 	// the copy of Image inside dom0 and its on_poweroff/on_reboot/on_crash with "preserve" (see the
-	// package documentation); it must have a name = "..." line. Empty: templates.XLConfig with name
+	// package documentation); it must have a name = "..." line. Empty: deploy.XLConfig with name
 	// "unikgen", 64 MiB, 1 vCPU.
 	XLConfig string
 	// Cmdline, when not empty, replaces the cmdline of XLConfig.
@@ -353,7 +353,7 @@ var (
 func harnessConfig(cfg, cmdline string) (string, string, error) {
 	if strings.TrimSpace(cfg) == "" {
 		var b bytes.Buffer
-		if err := templates.XLConfig(&b, templates.XLParams{Name: "unikgen", Kernel: "/kernel.elf", MemoryMiB: 64, VCPUs: 1}); err != nil {
+		if err := deploy.XLConfig(&b, deploy.XLParams{Name: "unikgen", Kernel: "/kernel.elf", MemoryMiB: 64, VCPUs: 1}); err != nil {
 			return "", "", err
 		}
 		cfg = b.String()
@@ -389,7 +389,7 @@ func harnessConfig(cfg, cmdline string) (string, string, error) {
 		return "", "", errors.New("xenlab: xl config has no name = \"...\" line")
 	}
 	s := strings.TrimRight(out.String(), "\n") + "\n"
-	s += "# set by internal/xenlab:\n"
+	s += "# set by internal/host/xenlab:\n"
 	s += "kernel = \"/kernel.elf\"\n"
 	if cmdline != "" {
 		s += "cmdline = \"" + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(cmdline) + "\"\n"

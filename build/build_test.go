@@ -5,13 +5,14 @@ import (
 	"context"
 	"debug/elf"
 	"errors"
+	"github.com/unikgen/unikgen/internal/libos"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/unikgen/unikgen/gen/image"
+	"github.com/unikgen/unikgen/image"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
 
@@ -71,12 +72,12 @@ func checkKernel(t *testing.T, res *Result) {
 	}
 	want := uint64(0)
 	for _, s := range syms {
-		if s.Name == EntrySymbol+".abi0" { // -E resolves to the assembly (ABI0) symbol
+		if s.Name == libos.EntrySymbol+".abi0" { // -E resolves to the assembly (ABI0) symbol
 			want = s.Value
 		}
 	}
 	if want == 0 || entry != want || res.Entry != want {
-		t.Errorf("note entry %#x, Result.Entry %#x, %s at %#x", entry, res.Entry, EntrySymbol, want)
+		t.Errorf("note entry %#x, Result.Entry %#x, %s at %#x", entry, res.Entry, libos.EntrySymbol, want)
 	}
 }
 
@@ -165,7 +166,7 @@ func TestBuildErrors(t *testing.T) {
 		dir, pkg string
 		want     string
 	}{
-		{root, "./gen/image", "./gen/image: github.com/unikgen/unikgen/gen/image is not a main package (it is package image)"},
+		{root, "./image", "./image: github.com/unikgen/unikgen/image is not a main package (it is package image)"},
 		{root, "./examples/nonexistent", "./examples/nonexistent: "},
 		{root, "./examples/...", "./examples/...: matches "},
 		{root, "examples/hello/main.go", "not a list of .go files"},
@@ -203,7 +204,7 @@ func TestBuildGoError(t *testing.T) {
 	}
 	cmd := exec.Command("go", "build", "-o", os.DevNull, ".")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), Env...)
+	cmd.Env = append(os.Environ(), libos.BuildEnv()...)
 	want, _ := cmd.CombinedOutput()
 	if !bytes.Equal(ge.Stderr, want) {
 		t.Errorf("GoError.Stderr:\n%s\nwant what go build prints:\n%s", ge.Stderr, want)
@@ -229,7 +230,7 @@ func TestDefaultImageName(t *testing.T) {
 
 // TestBuildZeroTail builds a program whose BSS ends in a 32 MiB array: the image's writable
 // segment must end, in memory, right after the library OS's variables, leaving the array to the
-// kernel's demand paging (gen/image.ShrinkZeroTail), so that a loader needs 4-5 MiB, not 36.
+// kernel's demand paging (image.ShrinkZeroTail), so that a loader needs 4-5 MiB, not 36.
 func TestBuildZeroTail(t *testing.T) {
 	needGo(t)
 	out := filepath.Join(t.TempDir(), "bigbss.xen")

@@ -5,6 +5,7 @@ package qemu
 import (
 	"errors"
 	"fmt"
+	"github.com/unikgen/unikgen/runtime/cmdline"
 	"io"
 	"os"
 	"os/exec"
@@ -141,7 +142,7 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 	default:
 		return nil, fmt.Errorf("unknown accelerator %q (want %s or %s)", c.Accel, TCG, KVM)
 	}
-	cmdline, err := Cmdline(c.Env, c.Args)
+	cmdline, err := cmdline.Encode(c.Env, c.Args)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,7 @@
 // refuses anything but one main package, writes the overlay that adds
 // `import _ "github.com/unikgen/unikgen/runtime/boot"` to that package (the user's tree is never
 // written), runs the stock go build with the PVH link flags, and patches the ELF note with
-// gen/image. It writes only the output image, and only once the image is complete.
+// package image. It writes only the output image, and only once the image is complete.
 //
 // Errors come in two kinds the caller must tell apart: a *[PackageError] means the request was
 // wrong (no such package, not a main package, no library OS in the module graph); a *[GoError]

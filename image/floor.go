@@ -2,11 +2,15 @@
 
 package image
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/unikgen/unikgen/runtime/minmem"
+)
 
 // FloorBase is the load address of the floor image, the same as the first PT_LOAD of a unikgen
-// kernel (-T 0x201000 puts the ELF header page at 0x200000).
-const FloorBase = 0x200000
+// kernel (minmem.ImageBase: the linker puts the ELF header page there, below libos.TextAddress).
+const FloorBase = minmem.ImageBase
 
 // floorCode is 32-bit code run at the PVH entry: it writes status 0 to QEMU's isa-debug-exit
 // device at port 0xf4 (QEMU then exits with status 1) and halts forever if the device is absent.

@@ -1,12 +1,12 @@
-// Package templates holds the text templates unikgen renders beside a kernel image. For now that is
+// Package deploy writes the deployment files unikgen renders beside a kernel image. For now that is
 // the xl.cfg of the Xen target (xl.cfg.tmpl), rendered by XLConfig.
 //
-// The xl.cfg is what `unikgen build -target xen` writes as NAME.xl and what internal/xenlab boots
+// The xl.cfg is what `unikgen build -target xen` writes as NAME.xl and what internal/host/xenlab boots
 // under nested Xen (which overrides kernel and the on_* actions). Values are validated and quoted for
 // xl's configuration parser (libxlu): strings are double-quoted, with `"` and `\` escaped by a
 // backslash; control characters (newlines included) are rejected, as is a name that is not a plain
 // identifier.
-package templates
+package deploy
 
 import (
 	"bytes"
@@ -60,7 +60,7 @@ func XLConfig(w io.Writer, p XLParams) error {
 	}
 	var b bytes.Buffer
 	if err := xlTemplate.Execute(&b, p); err != nil {
-		return fmt.Errorf("templates: rendering xl.cfg: %w", err)
+		return fmt.Errorf("deploy: rendering xl.cfg: %w", err)
 	}
 	_, err := w.Write(b.Bytes())
 	return err
@@ -68,10 +68,10 @@ func XLConfig(w io.Writer, p XLParams) error {
 
 func (p *XLParams) normalize() error {
 	if !nameRE.MatchString(p.Name) {
-		return fmt.Errorf("templates: xl.cfg: invalid domain name %q (want 1-64 characters from [A-Za-z0-9_.-], starting with a letter or digit)", p.Name)
+		return fmt.Errorf("deploy: xl.cfg: invalid domain name %q (want 1-64 characters from [A-Za-z0-9_.-], starting with a letter or digit)", p.Name)
 	}
 	if p.Kernel == "" {
-		return fmt.Errorf("templates: xl.cfg: empty kernel path")
+		return fmt.Errorf("deploy: xl.cfg: empty kernel path")
 	}
 	if err := checkText("kernel path", p.Kernel); err != nil {
 		return err
@@ -80,17 +80,17 @@ func (p *XLParams) normalize() error {
 		return err
 	}
 	if p.MemoryMiB < 1 || p.MemoryMiB > 1<<20 {
-		return fmt.Errorf("templates: xl.cfg: memory %d MiB out of range (1 .. 1048576)", p.MemoryMiB)
+		return fmt.Errorf("deploy: xl.cfg: memory %d MiB out of range (1 .. 1048576)", p.MemoryMiB)
 	}
 	if p.VCPUs < 1 || p.VCPUs > 128 {
-		return fmt.Errorf("templates: xl.cfg: vcpus %d out of range (1 .. 128)", p.VCPUs)
+		return fmt.Errorf("deploy: xl.cfg: vcpus %d out of range (1 .. 128)", p.VCPUs)
 	}
 	for _, a := range []*string{&p.OnPoweroff, &p.OnReboot, &p.OnCrash} {
 		if *a == "" {
 			*a = "destroy"
 		}
 		if !actions[*a] {
-			return fmt.Errorf("templates: xl.cfg: unknown action %q (want destroy, restart, preserve, rename-restart, coredump-destroy, coredump-restart or soft-reset)", *a)
+			return fmt.Errorf("deploy: xl.cfg: unknown action %q (want destroy, restart, preserve, rename-restart, coredump-destroy, coredump-restart or soft-reset)", *a)
 		}
 	}
 	return nil
@@ -99,11 +99,11 @@ func (p *XLParams) normalize() error {
 // checkText rejects what xl's parser cannot take inside a quoted string on one line.
 func checkText(what, s string) error {
 	if !utf8.ValidString(s) {
-		return fmt.Errorf("templates: xl.cfg: %s is not valid UTF-8", what)
+		return fmt.Errorf("deploy: xl.cfg: %s is not valid UTF-8", what)
 	}
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("templates: xl.cfg: %s contains the control character %q", what, r)
+			return fmt.Errorf("deploy: xl.cfg: %s contains the control character %q", what, r)
 		}
 	}
 	return nil
