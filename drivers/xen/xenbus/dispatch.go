@@ -62,9 +62,9 @@ func unsubscribe(token string) {
 	bus.mu.Unlock()
 }
 
-// stopDispatcher ends the dispatcher goroutine and forgets the subscriptions (tests, before the
-// xenstore client is set up anew).
-func stopDispatcher() {
+// Reset ends the dispatcher goroutine and forgets the subscriptions: for tests, before they set
+// the xenstore client up anew.
+func Reset() {
 	bus.mu.Lock()
 	quit, done := bus.quit, bus.done
 	bus.started, bus.subs, bus.kick, bus.quit, bus.done = false, nil, nil, nil, nil

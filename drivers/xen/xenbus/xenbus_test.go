@@ -3,7 +3,6 @@ package xenbus
 import (
 	"errors"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -12,63 +11,28 @@ import (
 	"github.com/unikgen/unikgen/drivers/xen/xentest"
 )
 
-// fakeBus is the fake xenstore daemon of domain 1 with a toolstack's device directories and a
-// backend that the test steers. The daemon runs inside the client's hooks, under mu, as does
-// step (the backend reacting to the frontend); tests touch the store under mu too.
-type fakeBus struct {
-	mu   sync.Mutex
-	s    *xentest.Store
-	step func(s *xentest.Store)
-}
+// fakeBus sets the xenstore client up with a fake daemon of domain 1 whose backend the test
+// steers (xentest.Bus).
+type fakeBus struct{ *xentest.Bus }
 
-func newFakeBus(t *testing.T) *fakeBus {
+func newFakeBus(t *testing.T) fakeBus {
 	t.Helper()
-	b := &fakeBus{s: xentest.NewStore(1)}
-	hook := func(f func(uint32)) func(uint32) {
-		return func(p uint32) {
-			b.mu.Lock()
-			f(p)
-			if b.step != nil {
-				b.step(b.s)
-			}
-			b.mu.Unlock()
-		}
-	}
-	xenstore.Setup(b.s.Addr(), 1, hook(b.s.Notify), hook(b.s.Wait))
+	b := fakeBus{xentest.NewBus()}
+	xenstore.Setup(b.Addr(), 1, b.Notify, b.Wait)
 	oldPoll, oldDispatch := PollInterval, DispatchInterval
 	PollInterval, DispatchInterval = 5*time.Millisecond, time.Millisecond
 	t.Cleanup(func() {
-		b.mu.Lock()
-		b.step = nil
-		b.mu.Unlock()
-		stopDispatcher()
+		b.SetStep(nil)
+		Reset()
 		PollInterval, DispatchInterval = oldPoll, oldDispatch
 		xenstore.Setup(0, 0, nil, nil)
 	})
 	return b
 }
 
-func (b *fakeBus) do(f func(s *xentest.Store)) {
-	b.mu.Lock()
-	f(b.s)
-	b.mu.Unlock()
-}
+func (b fakeBus) do(f func(s *xentest.Store)) { b.Do(f) }
 
-// addDevice creates the directories the toolstack makes for device kind/id with the backend in
-// domain 0 at state st.
-func (b *fakeBus) addDevice(kind, id string, st State) string {
-	be := "/local/domain/0/backend/" + kind + "/1/" + id
-	b.do(func(s *xentest.Store) {
-		s.Set("device/"+kind+"/"+id+"/backend", be)
-		s.Set("device/"+kind+"/"+id+"/backend-id", "0")
-		s.Set("device/"+kind+"/"+id+"/state", "1")
-		s.Set(be+"/state", itoa(st))
-		s.Set(be+"/frontend", "/local/domain/1/device/"+kind+"/"+id)
-	})
-	return be
-}
-
-func itoa(s State) string { return string(rune('0' + int(s))) }
+func (b fakeBus) addDevice(kind, id string, st State) string { return b.AddDevice(kind, id, int(st)) }
 
 func TestDevices(t *testing.T) {
 	b := newFakeBus(t)
@@ -135,7 +99,7 @@ func TestHandshake(t *testing.T) {
 	b := newFakeBus(t)
 	be := b.addDevice("vbd", "51712", Initialising)
 	var sawRingRef string
-	b.step = func(s *xentest.Store) {
+	b.SetStep(func(s *xentest.Store) {
 		fs, _ := s.Get("device/vbd/51712/state")
 		bs, _ := s.Get(be + "/state")
 		switch {
@@ -146,7 +110,7 @@ func TestHandshake(t *testing.T) {
 			s.Set(be+"/sectors", "2048")
 			s.Set(be+"/state", "4")
 		}
-	}
+	})
 	f, err := Open("vbd", "51712")
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +227,7 @@ func TestDisconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen []string
-	b.step = func(s *xentest.Store) {
+	b.SetStep(func(s *xentest.Store) {
 		fs, _ := s.Get("device/vif/0/state")
 		bs, _ := s.Get(be + "/state")
 		if len(seen) == 0 || seen[len(seen)-1] != fs {
@@ -272,7 +236,7 @@ func TestDisconnect(t *testing.T) {
 		if fs == "5" && bs == "5" {
 			s.Set(be+"/state", "6")
 		}
-	}
+	})
 	b.do(func(s *xentest.Store) { s.Set(be+"/state", "5") })
 	if err := f.Disconnect(5 * time.Second); err != nil {
 		t.Fatal(err)
@@ -280,9 +244,8 @@ func TestDisconnect(t *testing.T) {
 	if f.State() != Closed {
 		t.Errorf("frontend state %v", f.State())
 	}
-	b.mu.Lock()
-	got := strings.Join(seen, ",")
-	b.mu.Unlock()
+	var got string
+	b.do(func(*xentest.Store) { got = strings.Join(seen, ",") })
 	if !strings.HasSuffix(got, "5,6") {
 		t.Errorf("frontend states seen by the backend: %s, want ...,5,6", got)
 	}

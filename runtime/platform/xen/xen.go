@@ -16,10 +16,12 @@ import (
 	"github.com/unikgen/unikgen/drivers/xen/sharedinfo"
 	"github.com/unikgen/unikgen/drivers/xen/shutdown"
 	"github.com/unikgen/unikgen/drivers/xen/xenstore"
+	"github.com/unikgen/unikgen/runtime/irq"
 	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/mm"
 	"github.com/unikgen/unikgen/runtime/platform"
+	"github.com/unikgen/unikgen/runtime/relay"
 	"github.com/unikgen/unikgen/runtime/trap"
 )
 
@@ -47,12 +49,39 @@ func Init() bool {
 		platform.Fatal("cannot map shared_info")
 	}
 	trap.SetHandler(UpcallVector, evtchn.HandleUpcall)
+	evtchn.SetHandler(firePort)
+	irq.SetEventRouter(routePort)
 	evtchn.EnableUpcall(UpcallVector)
 	console.Init()
 	klog.SetSink(consoleWrite)
 	platform.Install(platform.Ops{Name: "xen", Exit: exit, Crash: crash})
 	xenstore.Init()
 	return true
+}
+
+// portLines maps an event channel port to the relay server's interrupt line + 1 (0: not routed):
+// a driver in program context (netfront, blkfront) asks for it with relay_irq and the line fires
+// whenever the port does (docs/network.md, "Devices, interrupts and device memory").
+var portLines [evtchn.NumPorts]uint8
+
+// routePort routes port to line (runtime/irq.Route with wire.GSIEventChannel).
+func routePort(line int, port uint64) int64 {
+	if port == 0 || port >= evtchn.NumPorts {
+		return -22 // EINVAL
+	}
+	portLines[port] = uint8(line + 1)
+	return 0
+}
+
+// firePort runs in the upcall handler (interrupt context) for each port that fired: a routed port
+// marks its line pending for the relay server. The port's record in evtchn stays set, so a
+// driver that waits for the port with evtchn.Wait (the xenstore client) still sees it.
+func firePort(port uint32) {
+	if port < evtchn.NumPorts {
+		if l := portLines[port]; l != 0 {
+			relay.IRQ(int(l - 1))
+		}
+	}
 }
 
 // InitClock makes Xen's pvclock the monotonic clock and reads the wall clock from shared_info.
