@@ -36,6 +36,7 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.ImportName(plan.PlatformPkg, "platform")
 	f.ImportName(plan.NetstackPkg, "netstack")
 	f.ImportName(plan.VirtioNetPkg, "virtionet")
+	f.ImportName(plan.XenNetPkg, "xennet")
 	f.ImportName(plan.FsPkg, "fs")
 	f.ImportName(plan.VirtioBlkPkg, "virtioblk")
 	if p.RootImage() && p.Has("files") {
@@ -151,12 +152,16 @@ func fsConfig(p *plan.Plan) *Statement {
 }
 
 // netstackConfig is the literal of services/netstack.Config for p: the network drivers of the
-// target and the configure-time settings.
+// platforms (virtio-net on QEMU, netfront on Xen; each probes only on its own platform) and the
+// configure-time settings.
 func netstackConfig(p *plan.Plan) *Statement {
 	var fields []Code
 	var drivers []Code
-	if p.Target != plan.TargetXen {
+	if p.Has("platform/qemu") {
 		drivers = append(drivers, Qual(plan.VirtioNetPkg, "Probe"))
+	}
+	if p.Has("platform/xen") {
+		drivers = append(drivers, Qual(plan.XenNetPkg, "Probe"))
 	}
 	if len(drivers) > 0 {
 		fields = append(fields, Id("Drivers").Op(":").Index().Qual(plan.NetstackPkg, "Driver").Values(drivers...))

@@ -19,6 +19,7 @@ const (
 	PlatformXen  = Module + "/runtime/platform/xen"
 	NetstackPkg  = Module + "/services/netstack"
 	VirtioNetPkg = Module + "/services/netstack/virtionet"
+	XenNetPkg    = Module + "/services/netstack/xennet"
 	FsPkg        = Module + "/services/fs"
 	VirtioBlkPkg = Module + "/services/fs/virtioblk"
 )
