@@ -22,6 +22,11 @@ func TestXLConfigGolden(t *testing.T) {
 			Cmdline:    `GODEBUG=gctrace=1 -- -addr :8080 "hello world" 'single' back\slash`,
 			OnPoweroff: "destroy", OnReboot: "restart", OnCrash: "preserve",
 		}},
+		{"xl-devices.golden", XLParams{
+			Name: "web", Kernel: "/srv/web.xen", MemoryMiB: 64, VCPUs: 1,
+			VIFs:  []VIF{{Bridge: "xenbr0"}, {Bridge: "br-lan.2", MAC: "00:16:3E:AA:bb:01"}},
+			Disks: []Disk{{Target: `/srv/disks/web, "data".img`}, {Target: "/dev/vg0/logs", ReadOnly: true}},
+		}},
 	}
 	for _, c := range cases {
 		var b bytes.Buffer
@@ -123,6 +128,14 @@ func TestXLConfigRejects(t *testing.T) {
 		{"zero vcpus", func(p *XLParams) { p.VCPUs = 0 }},
 		{"unknown action", func(p *XLParams) { p.OnCrash = "explode" }},
 		{"action with quote", func(p *XLParams) { p.OnReboot = `destroy"` }},
+		{"empty bridge", func(p *XLParams) { p.VIFs = []VIF{{}} }},
+		{"bridge with comma", func(p *XLParams) { p.VIFs = []VIF{{Bridge: "br0,script=/x"}} }},
+		{"bridge too long", func(p *XLParams) { p.VIFs = []VIF{{Bridge: "abcdefghijklmnop"}} }},
+		{"bad MAC", func(p *XLParams) { p.VIFs = []VIF{{Bridge: "b", MAC: "00:16:3e:00:00"}} }},
+		{"empty disk", func(p *XLParams) { p.Disks = []Disk{{}} }},
+		{"disk with newline", func(p *XLParams) { p.Disks = []Disk{{Target: "a\nb"}} }},
+		{"bad vdev", func(p *XLParams) { p.Disks = []Disk{{Target: "a", VDev: "sda"}} }},
+		{"27 disks", func(p *XLParams) { p.Disks = make([]Disk, 27) }},
 	}
 	for _, c := range bad {
 		p := ok

@@ -6,7 +6,6 @@ package emit
 import (
 	"bytes"
 	"fmt"
-	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/internal/libos"
 
 	. "github.com/dave/jennifer/jen"
@@ -41,6 +40,7 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.ImportName(libos.FsPackage, "fs")
 	f.ImportName(libos.VirtioBlkPackage, "virtioblk")
 	f.ImportName(libos.ExtfsPackage, "extfs")
+	f.ImportName(libos.XenNetPackage, "xennet")
 	if p.RootImage() && p.Has("files") {
 		f.Anon("embed")
 	}
@@ -165,12 +165,16 @@ func fsConfig(p *plan.Plan) *Statement {
 }
 
 // netstackConfig is the literal of services/netstack.Config for p: the network drivers of the
-// target and the configure-time settings.
+// platforms (virtio-net on QEMU, netfront on Xen; each probes only on its own platform) and the
+// configure-time settings.
 func netstackConfig(p *plan.Plan) *Statement {
 	var fields []Code
 	var drivers []Code
-	if p.Target != config.Xen {
+	if p.Has("platform/qemu") {
 		drivers = append(drivers, Qual(libos.VirtioNetPackage, "Probe"))
+	}
+	if p.Has("platform/xen") {
+		drivers = append(drivers, Qual(libos.XenNetPackage, "Probe"))
 	}
 	if len(drivers) > 0 {
 		fields = append(fields, Id("Drivers").Op(":").Index().Qual(libos.NetstackPackage, "Driver").Values(drivers...))

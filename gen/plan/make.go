@@ -167,9 +167,6 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 	if p.Services() {
 		n := networkOf(s.Kernel)
 		p.Network = &n
-		if p.Target == config.Xen {
-			p.Warnings = append(p.Warnings, "the program uses sockets, but the library OS has no network driver for target xen yet: only the loopback interface (127.0.0.1, ::1) works")
-		}
 	}
 	return p, nil
 }

@@ -32,6 +32,7 @@ const (
 	FsPackage        = Module + "/services/fs"
 	VirtioBlkPackage = Module + "/services/fs/virtioblk"
 	ExtfsPackage     = Module + "/services/fs/extfs"
+	XenNetPackage    = Module + "/services/netstack/xennet"
 )
 
 // EntrySymbol is the kernel's ELF entry point, the PVH entry (the linker's -E): 32-bit code in

@@ -12,8 +12,8 @@ import (
 // it when xenstore has no status.
 const ConsoleStatusPrefix = "unikgen: exit status "
 
-// Markers dom0-init prints on the serial log; TOKEN is the per-run random token on dom0's kernel
-// command line, so that nothing the guest prints can forge them.
+// Markers dom0-init prints on the serial log; id is TOKEN/I: the per-run random token on dom0's
+// kernel command line, so that nothing the guest prints can forge them, and the step's index.
 func markers(token string) (conStart, conEnd, resStart, resEnd string) {
 	return "===== xenlab guest console " + token + " =====\n",
 		"\n===== xenlab end guest console " + token + " =====\n",
@@ -21,10 +21,11 @@ func markers(token string) (conStart, conEnd, resStart, resEnd string) {
 		"===== xenlab end result " + token + " ====="
 }
 
-// report is what dom0-init printed about the run.
+// report is what dom0-init printed about a step.
 type report struct {
 	fields     map[string]string // key=value lines of the result block
 	console    []byte            // guest console log, nil when its block is missing
+	dom0       []byte            // the dom0 script's output, nil when its block is missing
 	hasResult  bool
 	hasConsole bool
 }
@@ -52,6 +53,15 @@ func parseSerial(log []byte, token string) report {
 		}
 	} else {
 		resAt = len(log)
+	}
+	// The dom0 script's output sits between the console and the result.
+	ds, de := "===== xenlab dom0 output "+token+" =====\n", "\n===== xenlab end dom0 output "+token+" =====\n"
+	if at := bytes.LastIndex(log[:resAt], []byte(ds)); at >= 0 {
+		body := log[at+len(ds) : resAt]
+		if end := bytes.LastIndex(body, []byte(de)); end >= 0 {
+			r.dom0 = dropXenLines(body[:end])
+			resAt = at
+		}
 	}
 	if at := bytes.Index(log[:resAt], []byte(cs)); at >= 0 {
 		body := log[at+len(cs) : resAt]
@@ -100,6 +110,10 @@ func (r report) fill(res *Result) {
 		}
 	}
 	res.Shutdown = shutdownOf(f["fate"], f["xl-list"])
+	res.Dom0Output, res.Dom0Status = r.dom0, -1
+	if n, err := strconv.Atoi(f["dom0-status"]); err == nil {
+		res.Dom0Status = n
+	}
 	res.ExitStatus = NoExitStatus
 	if f["have-exit-status"] == "1" {
 		if n, err := strconv.Atoi(f["exit-status"]); err == nil {

@@ -15,7 +15,7 @@ func TestParseRealSerialLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := parseSerial(log, "18f399e763aa28d0")
+	rep := parseSerial(log, "18f399e763aa28d0/0")
 	if !rep.hasResult || !rep.hasConsole {
 		t.Fatalf("result %v console %v, want both", rep.hasResult, rep.hasConsole)
 	}
@@ -34,7 +34,7 @@ func TestParseRealSerialLog(t *testing.T) {
 		t.Errorf("guest time %v, want 1.23s", res.GuestTime)
 	}
 	// Another token finds nothing.
-	if rep := parseSerial(log, "0000000000000000"); rep.hasResult || rep.hasConsole {
+	if rep := parseSerial(log, "0000000000000000/0"); rep.hasResult || rep.hasConsole {
 		t.Error("markers with another token were accepted")
 	}
 }
@@ -172,5 +172,30 @@ func TestResultStatus(t *testing.T) {
 		} else if !strings.Contains(err.Error(), r.Shutdown[:4]) && r.Shutdown != "reboot" {
 			t.Errorf("%s: message %q", r.Shutdown, err)
 		}
+	}
+}
+
+func TestParseDom0Output(t *testing.T) {
+	const id = "abcdef0123456789/1"
+	var b strings.Builder
+	b.WriteString("@@xenlab " + id + "@@ streamed\n")
+	b.WriteString("===== xenlab guest console " + id + " =====\nguest says hi\n\n===== xenlab end guest console " + id + " =====\n")
+	b.WriteString("===== xenlab dom0 output " + id + " =====\nclient: 500 ok\n(XEN) noise\n\n===== xenlab end dom0 output " + id + " =====\n")
+	b.WriteString("===== xenlab result " + id + " =====\nxl-create-rc=0\nfate=gone\ndom0-status=3\n===== xenlab end result " + id + " =====\n")
+	log := []byte(strings.ReplaceAll(b.String(), "\n", "\r\r\n"))
+	rep := parseSerial(log, id)
+	var res Result
+	rep.fill(&res)
+	if string(res.Console) != "guest says hi\n" || string(res.Dom0Output) != "client: 500 ok\n" || res.Dom0Status != 3 {
+		t.Errorf("console %q dom0 %q status %d", res.Console, res.Dom0Output, res.Dom0Status)
+	}
+	// Another step's id finds nothing; a step without a script has no output and status -1.
+	if rep := parseSerial(log, "abcdef0123456789/0"); rep.hasResult {
+		t.Error("step 0 found in step 1's blocks")
+	}
+	rep = parseSerial(serial("tok", "x", "fate=shutdown"), "tok")
+	rep.fill(&res)
+	if res.Dom0Output != nil || res.Dom0Status != -1 {
+		t.Errorf("no script: output %q status %d", res.Dom0Output, res.Dom0Status)
 	}
 }

@@ -21,37 +21,37 @@ func TestHarnessConfig(t *testing.T) {
 	if err := deploy.XLConfig(&b, deploy.XLParams{Name: "hello", Kernel: "hello.xen", MemoryMiB: 32, VCPUs: 1, Cmdline: "A=1 -- x"}); err != nil {
 		t.Fatal(err)
 	}
-	user := b.String() + VifLine + "\n"
-	cfg, name, err := harnessConfig(user, "")
+	user := b.String() + "vif = [ 'bridge=br9' ]\n" + "disk = [ 'target=/x.img' ]\n"
+	cfg, name, err := harnessConfig(user, "", "/kernel.elf")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if name != "hello" {
 		t.Errorf("name %q", name)
 	}
-	want := []string{`name = "hello"`, "memory = 32", `cmdline = "A=1 -- x"`, VifLine, `kernel = "/kernel.elf"`,
+	want := []string{`name = "hello"`, "memory = 32", `cmdline = "A=1 -- x"`, VifLine, DiskLine, `kernel = "/kernel.elf"`,
 		`on_poweroff = "preserve"`, `on_reboot = "preserve"`, `on_crash = "preserve"`}
 	for _, w := range want {
 		if strings.Count(cfg, w+"\n") != 1 {
 			t.Errorf("config has %q %d times, want once:\n%s", w, strings.Count(cfg, w+"\n"), cfg)
 		}
 	}
-	for _, bad := range []string{"hello.xen", `"destroy"`} {
+	for _, bad := range []string{"hello.xen", `"destroy"`, "br9", "/x.img"} {
 		if strings.Contains(cfg, bad) {
 			t.Errorf("config still has %q:\n%s", bad, cfg)
 		}
 	}
 	// Cmdline replaces the config's, escaped for xl.
-	cfg, _, err = harnessConfig(user, `B=2 -- "a b" c\d`)
+	cfg, _, err = harnessConfig(user, `B=2 -- "a b" c\d`, "/kernel1.elf")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(cfg, `cmdline = "B=2 -- \"a b\" c\\d"`+"\n") || strings.Contains(cfg, "A=1") {
+	if !strings.Contains(cfg, `cmdline = "B=2 -- \"a b\" c\\d"`+"\n") || strings.Contains(cfg, "A=1") || !strings.Contains(cfg, `kernel = "/kernel1.elf"`) {
 		t.Errorf("cmdline not replaced:\n%s", cfg)
 	}
 	// Default config.
-	cfg, name, err = harnessConfig("", "")
-	if err != nil || name != "unikgen" || !strings.Contains(cfg, "memory = 64\n") {
+	cfg, name, err = harnessConfig("", "", "/kernel.elf")
+	if err != nil || name != "unikgen" || !strings.Contains(cfg, "memory = 64\n") || strings.Contains(cfg, "vif") {
 		t.Errorf("default config: %v %q\n%s", err, name, cfg)
 	}
 	// Errors.
@@ -61,7 +61,7 @@ func TestHarnessConfig(t *testing.T) {
 		{"name = \"a b\"\n", ""},
 		{"name = \"x\"\n", "a\nb"},
 	} {
-		if _, _, err := harnessConfig(c.cfg, c.cmdline); err == nil {
+		if _, _, err := harnessConfig(c.cfg, c.cmdline, "/kernel.elf"); err == nil {
 			t.Errorf("harnessConfig(%q, %q): no error", c.cfg, c.cmdline)
 		}
 	}
@@ -96,21 +96,42 @@ func readCpio(t *testing.T, b []byte) map[string][]byte {
 			}
 			return files
 		}
-		if mode != 0o100644 {
+		switch {
+		case mode&0o170000 == 0o040000:
+			files[name+"/"] = nil
+		case mode == 0o100644:
+			files[name] = b[data : data+size]
+		case mode == 0o100755:
+			files[name+"*"] = b[data : data+size]
+		default:
 			t.Errorf("%s: mode %o", name, mode)
 		}
-		files[name] = b[data : data+size]
 		off = data + size
 		off += cpio.Pad4(off)
 	}
 }
 
-func TestWriteInitrd(t *testing.T) {
+func TestOverlay(t *testing.T) {
 	dir := t.TempDir()
 	base := filepath.Join(dir, "base.gz")
 	os.WriteFile(base, []byte("BASE"), 0o644)
+	k1, k2 := filepath.Join(dir, "a.xen"), filepath.Join(dir, "b.xen")
+	os.WriteFile(k1, []byte("kernel!"), 0o644)
+	os.WriteFile(k2, []byte("other"), 0o644)
+	o := overlay{files: map[string][]byte{}, kernels: map[string]string{}}
+	for _, c := range []struct{ img, want string }{{k1, "/kernel.elf"}, {k2, "/kernel1.elf"}, {k1, "/kernel.elf"}} {
+		if p, err := o.kernel(c.img); err != nil || p != c.want {
+			t.Errorf("kernel(%s) = %q, %v; want %q", c.img, p, err, c.want)
+		}
+	}
+	if _, err := o.kernel(filepath.Join(dir, "missing")); err == nil {
+		t.Error("a missing image was accepted")
+	}
+	o.files["step0/pvh.cfg"] = []byte("cfg")
+	o.files["bin/client"] = []byte("ELF")
+	o.exec = append(o.exec, "bin/client")
 	out := filepath.Join(dir, "initrd.gz")
-	if err := writeInitrd(out, base, []byte("kernel!"), []byte("cfg"), []byte("d"), []byte("in")); err != nil {
+	if err := o.write(out, base); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(out)
@@ -126,9 +147,27 @@ func TestWriteInitrd(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := readCpio(t, arc.Bytes())
-	if string(files["kernel.elf"]) != "kernel!" || string(files["pvh.cfg"]) != "cfg" || string(files["disk.img"]) != "d" ||
-		string(files["stdin.bin"]) != "in" || len(files) != 4 {
-		t.Errorf("archive holds %q", files)
+	want := map[string]string{"kernel.elf": "kernel!", "kernel1.elf": "other", "step0/": "", "step0/pvh.cfg": "cfg",
+		"bin/": "", "bin/client*": "ELF"}
+	if len(files) != len(want) {
+		t.Errorf("archive holds %q, want %q", files, want)
+	}
+	for k, v := range want {
+		if got, ok := files[k]; !ok || string(got) != v {
+			t.Errorf("%s: %q (present %v), want %q", k, got, ok, v)
+		}
+	}
+}
+
+func TestConsoleStream(t *testing.T) {
+	var out bytes.Buffer
+	c := &consoleStream{prefix: "@@xenlab tok/", out: &out}
+	for _, chunk := range []string{"(XEN) x\r\r\n@@xenlab tok/0@@ hel", "lo\r\r\n@@xenlab other/0@@ no\r\r\n",
+		"@@xenlab tok/1@@ second domain\r\r\nplain line\n@@xenlab tok/1@@ \r\r\n"} {
+		c.Write([]byte(chunk))
+	}
+	if got, want := out.String(), "hello\nsecond domain\n\n"; got != want {
+		t.Errorf("streamed %q, want %q", got, want)
 	}
 }
 

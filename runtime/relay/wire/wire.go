@@ -8,7 +8,8 @@
 //	relay_wait(out, outLen, done, nDone) -> number of request records written to out
 //	relay_done(done, nDone)             -> 0
 //	relay_notify(obj, events)           -> 0
-//	relay_irq(gsi, vector, ack, addr)   -> vector (routes a device interrupt to the server)
+//	relay_irq(line, gsi, ack, addr)     -> vector (routes a device interrupt to the server; with
+//	                                       gsi GSIEventChannel, Xen event channel addr)
 //	relay_dma()                         -> physical address of a zeroed frame
 //	relay_addr(obj, local, llen, remote, rlen) -> 0 (a socket's addresses, for getsockname)
 //
@@ -148,6 +149,11 @@ const (
 	// directory): epoll_ctl refuses it with EPERM, as Linux does.
 	HowInstallFile = 2
 )
+
+// GSIEventChannel, as relay_irq's gsi, routes Xen event channel addr (a port of this domain) to
+// the line instead of an I/O APIC input or an MSI: the kernel's upcall handler marks the line
+// pending whenever the port fires (runtime/platform/xen). The ack must be AckNone.
+const GSIEventChannel = -2
 
 // Interrupt acknowledgement kinds for SysIRQ: what the kernel does, in interrupt context, to
 // quiet a level-triggered device before it wakes the server.
