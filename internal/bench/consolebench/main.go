@@ -2,7 +2,7 @@
 // prints a markdown table for docs/benchmarks.md: a kernel writing the numbered lines of
 // internal/consoletest to standard output, one write(2) per 100-byte line and in blocks of about
 // 32 KiB, through the virtio console (what unikgen run gives a program) and through the 16550
-// UART (internal/qemu.Config.SerialOutput: the console before the virtio console), and the same
+// UART (internal/host/qemu.Config.SerialOutput: the console before the virtio console), and the same
 // program as a Linux binary writing to a pipe. Every run's output is checked line by line as it
 // arrives: a lost or reordered byte fails the benchmark.
 //

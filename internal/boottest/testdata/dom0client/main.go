@@ -1,5 +1,5 @@
 // Command dom0client is the HTTP client and server that the Xen network tests run in dom0 (a
-// static Linux binary carried in dom0's initramfs by internal/xenlab):
+// static Linux binary carried in dom0's initramfs by internal/host/xenlab):
 //
 //	dom0client load -n 500 -c 8 -want TEXT -wait 60s URL
 //	    waits until URL answers (the guest boots), then makes n GET requests over c keep-alive
