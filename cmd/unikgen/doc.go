@@ -43,7 +43,7 @@ The commands are:
 			                  QEMU machine (default microvm, booted by qboot)
 			-env KEY=VALUE    an environment variable of the program (repeatable)
 		With -target xen (or config.Kernel{Target: config.Xen}) run boots the image as a PVH
-		domain of real Xen 4.17 nested in QEMU TCG (internal/xenlab), for users without a
+		domain of real Xen 4.17 nested in QEMU TCG (internal/host/xenlab), for users without a
 		Xen host: the PV console goes to standard output, standard input is read to its end
 		(at most 16 MiB) before the boot and given to the program, ENV and ARGS travel on the domain's
 		cmdline, and run exits with the status the kernel published in xenstore. The first

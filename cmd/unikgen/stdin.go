@@ -14,7 +14,7 @@ import (
 	"unsafe"
 )
 
-// programInput returns unikgen's standard input for a QEMU run, which internal/qemu passes to the
+// programInput returns unikgen's standard input for a QEMU run, which internal/host/qemu passes to the
 // guest (QEMU itself never reads a terminal: it runs in a process group of its own and would be
 // stopped by SIGTTIN). On a terminal unikgen ignores SIGTTIN itself, so that a unikgen run in the
 // background keeps running: its reads then fail with EIO and it retries until it is in the

@@ -70,6 +70,12 @@ type Queue struct {
 	free              []uint16 // free descriptor indices
 	lastUsed          uint16   // next used.ring entry to reap
 	availIdx          uint16
+	// The driver's own record of the chains it gave the device: which heads are out, and the
+	// next link of each descriptor. Used trusts neither the used ring's ids nor the descriptor
+	// table in shared memory: a broken device returning a chain twice must not free it twice.
+	out  []bool
+	next []uint16
+	more []bool // the descriptor has a next one in its chain
 }
 
 // ErrQueueFull is returned when a chain does not fit in the free descriptors.
@@ -94,6 +100,7 @@ func NewQueue(mem Memory, index, n int) (*Queue, error) {
 	for i := range q.free {
 		q.free[i] = uint16(n - 1 - i)
 	}
+	q.out, q.next, q.more = make([]bool, n), make([]uint16, n), make([]bool, n)
 	return q, nil
 }
 
@@ -126,15 +133,18 @@ func (q *Queue) Add(bufs ...Buffer) (uint16, error) {
 		}
 		le.PutUint16(e[descFlags:], flags)
 		le.PutUint16(e[descNext:], 0)
+		q.more[d] = false
 		if i == 0 {
 			head = d
 		} else {
 			p := q.desc[int(prev)*descSize:]
 			le.PutUint16(p[descFlags:], le.Uint16(p[descFlags:])|DescNext)
 			le.PutUint16(p[descNext:], d)
+			q.next[prev], q.more[prev] = d, true
 		}
 		prev = d
 	}
+	q.out[head] = true
 	le.PutUint16(q.avail[ringStart+2*int(q.availIdx%uint16(q.N)):], head)
 	q.availIdx++
 	return head, nil
@@ -174,17 +184,18 @@ func (q *Queue) Used() (head uint16, n int, ok bool) {
 	e := q.used[ringStart+usedElem*int(q.lastUsed%uint16(q.N)):]
 	id, length := le.Uint32(e), le.Uint32(e[4:])
 	q.lastUsed++
-	if int(id) >= q.N {
-		return 0, 0, false // a device bug; drop the entry rather than corrupt the free list
+	if int(id) >= q.N || !q.out[id] {
+		// A device bug: an id it was not given, or a chain it returned already. Dropping the
+		// entry keeps the free list right; the caller sees the next one.
+		return q.Used()
 	}
 	head = uint16(id)
-	for d := head; ; {
+	q.out[head] = false
+	for d := head; ; d = q.next[d] {
 		q.free = append(q.free, d)
-		e := q.desc[int(d)*descSize:]
-		if le.Uint16(e[descFlags:])&DescNext == 0 || len(q.free) > q.N {
+		if !q.more[d] {
 			break
 		}
-		d = le.Uint16(e[descNext:])
 	}
 	return head, int(length), true
 }

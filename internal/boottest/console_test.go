@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/unikgen/unikgen/internal/consoletest"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
 
-// TestStdin feeds a kernel's standard input from the host (internal/qemu sends it to the UART,
+// TestStdin feeds a kernel's standard input from the host (internal/host/qemu sends it to the UART,
 // encoded, with the end mark after the last byte) and checks what the program made of it and
 // its exit status (the number of lines it read): lines, end of file, no input at all, binary
 // input larger than the kernel's input buffer, and non-blocking reads through the Go runtime's

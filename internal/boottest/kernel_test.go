@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unikgen/unikgen/gen/image"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/image"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
 
@@ -171,7 +171,9 @@ func TestNotEnoughMemory(t *testing.T) {
 		t.Skip("boots kernels; skipped with -short")
 	}
 	qemuBin := testenv.NeedQEMU(t)
-	img := kernel(t, "examples/hello")
+	// The specialised image: the generic one carries every library-OS component, and its text
+	// alone runs past 4 MiB.
+	img := specialised(t, "examples/hello")
 	b, err := os.ReadFile(img)
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +181,9 @@ func TestNotEnoughMemory(t *testing.T) {
 	end, err := image.LoadEnd(b)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if textEnd := imageTextEnd(t, img); textEnd > 3<<20 || end <= 4<<20 {
+		t.Fatalf("the cases below need the text to end under 3 MiB and the image above 4 MiB; text ends at %#x, image at %#x", textEnd, end)
 	}
 	minMiB, err := image.MinMemoryMiB(b)
 	if err != nil {
@@ -214,4 +219,21 @@ func TestNotEnoughMemory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// imageTextEnd returns the address where the executable segment of the ELF image at path ends.
+func imageTextEnd(t *testing.T, path string) uint64 {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var end uint64
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD && p.Flags&elf.PF_X != 0 {
+			end = max(end, p.Paddr+p.Memsz)
+		}
+	}
+	return end
 }

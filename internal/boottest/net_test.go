@@ -14,13 +14,12 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
 
@@ -176,9 +175,10 @@ func getUntil(t *testing.T, r *running, url string, d time.Duration) string {
 	return ""
 }
 
-// TestNetHTTP serves examples/http to the host: the API, then 5,000 requests from 64 clients
-// (half on keep-alive connections, half on a new connection each) without an error, then
+// TestNetHTTP serves examples/http to the host through a forwarded port (-p): the API, then
 // clients that reset connections mid-request and send garbage, and the server still answers.
+// The load test is TestNetTap/load: under load, QEMU's user networking (libslirp) itself stops
+// forwarding the host's bytes on some connections (docs/network.md, "Testing").
 func TestNetHTTP(t *testing.T) {
 	fw := forward(t, 80, false)
 	r := boot(t, "examples/http", qemu.Config{Net: qemu.NetUser, Forwards: []qemu.Forward{fw}})
@@ -213,45 +213,6 @@ func TestNetHTTP(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Errorf("GET /items/nothing: status %d, want 404", resp.StatusCode)
-	}
-
-	// Load.
-	const total, workers = 5000, 64
-	var next, fails atomic.Int64
-	var firstErr atomic.Value
-	keep := &http.Transport{MaxIdleConnsPerHost: workers}
-	fresh := &http.Transport{DisableKeepAlives: true}
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		c := &http.Client{Transport: keep, Timeout: 60 * time.Second}
-		if w%2 == 1 {
-			c.Transport = fresh
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= total {
-				resp, err := c.Get(base + "/status")
-				if err == nil {
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if err == nil && resp.StatusCode != 200 {
-						err = fmt.Errorf("status %d", resp.StatusCode)
-					}
-				}
-				if err != nil {
-					fails.Add(1)
-					firstErr.CompareAndSwap(nil, err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	el := time.Since(start)
-	t.Logf("%d requests from %d clients in %v (%.0f/s)", total, workers, el.Round(time.Millisecond), total/el.Seconds())
-	if n := fails.Load(); n > 0 {
-		t.Errorf("%d of %d requests failed; first: %v", n, total, firstErr.Load())
 	}
 
 	// Rude clients: a reset in the middle of a request, and garbage.

@@ -10,23 +10,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
-	"github.com/unikgen/unikgen/internal/xenlab"
-	"github.com/unikgen/unikgen/templates"
+	bootline "github.com/unikgen/unikgen/runtime/cmdline"
 )
 
 // xenPrograms run under real Xen. The first ones are entries of programs, with the same image and
 // the same expectations as under QEMU (the generic root detects Xen at boot); xenstore is built
 // with -target xen (only the Xen platform linked), as `unikgen run -target xen` builds.
 var xenPrograms = []struct {
-	name   string // an entry of programs, or a program of its own (prog.pkg set)
-	target string // "" is the generic root of TestBoot; else gen.Generate with this target
-	memory int    // the domain's memory in MiB; 0 is xenlab's default (64)
-	stdin  []byte // the program's standard input, written to its console by dom0
+	name   string        // an entry of programs, or a program of its own (prog.pkg set)
+	target config.Target // "" is the generic root of TestBoot; else gen.Generate with this target
+	memory int           // the domain's memory in MiB; 0 is xenlab's default (64)
+	stdin  []byte        // the program's standard input, written to its console by dom0
 	prog   program
 }{
 	{name: "hello"},
@@ -87,9 +87,9 @@ var xenSlots = make(chan struct{}, 2)
 
 // xenKernel returns the image of pkg built with the generator for target, building it on first
 // use (shared with kernel's cache, under its own key).
-func xenKernel(t *testing.T, pkg, target string) string {
+func xenKernel(t *testing.T, pkg string, target config.Target) string {
 	t.Helper()
-	key := pkg + "@target=" + target
+	key := pkg + "@target=" + string(target)
 	images.Lock()
 	if images.built == nil {
 		images.built = map[string]*builtImage{}
@@ -111,7 +111,7 @@ func xenKernel(t *testing.T, pkg, target string) string {
 			b.err = err
 			return
 		}
-		b.path = filepath.Join(dir, strings.ReplaceAll(pkg, "/", "_")+"."+target+".xen")
+		b.path = filepath.Join(dir, strings.ReplaceAll(pkg, "/", "_")+"."+string(target)+".xen")
 		_, b.err = build.Build(ctx, build.Options{Dir: moduleRoot(), Package: "./" + pkg, Output: b.path, BootOverlay: r.BootOverlay})
 	})
 	if b.err != nil {
@@ -142,7 +142,7 @@ func (w *xenLog) Write(p []byte) (int, error) {
 }
 
 // TestXen boots hello, goroutines and the panic case under real Xen 4.17 (nested in QEMU TCG,
-// internal/xenlab) with the expectations of TestBoot, and the xenstore program built with
+// internal/host/xenlab) with the expectations of TestBoot, and the xenstore program built with
 // -target xen. The exit status must come from xenstore (data/exit-status) with a poweroff.
 func TestXen(t *testing.T) {
 	if testing.Short() {
@@ -182,7 +182,7 @@ func TestXen(t *testing.T) {
 			} else {
 				img = xenKernel(t, p.pkg, x.target)
 			}
-			cmdline, err := qemu.Cmdline(p.env, p.args)
+			cmdline, err := bootline.Encode(p.env, p.args)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +192,7 @@ func TestXen(t *testing.T) {
 			begin := time.Now()
 			var xl bytes.Buffer
 			if x.memory != 0 {
-				err := templates.XLConfig(&xl, templates.XLParams{Name: "unikgen", Kernel: img, MemoryMiB: x.memory, VCPUs: 1})
+				err := deploy.XLConfig(&xl, deploy.XLParams{Name: "unikgen", Kernel: img, MemoryMiB: x.memory, VCPUs: 1})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -6,6 +6,7 @@ package fd
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
 	"github.com/unikgen/unikgen/runtime/console"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/sched"
 )
 
@@ -23,7 +24,7 @@ func consoleRead(f *file, i int, buf, n uintptr) int64 {
 	case eof:
 		return 0
 	case f.flags&oNONBLOCK != 0:
-		return -eAGAIN
+		return -errno.EAGAIN
 	}
 	blockOnFile(i)
 	return 0

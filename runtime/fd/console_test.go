@@ -5,6 +5,7 @@ import (
 
 	"github.com/unikgen/unikgen/runtime/console"
 	"github.com/unikgen/unikgen/runtime/console/wire"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/sched"
 	"github.com/unikgen/unikgen/runtime/sched/schedtest"
 )
@@ -28,7 +29,7 @@ func TestConsoleInput(t *testing.T) {
 	var buf [64]byte
 
 	Fcntl(0, 4, oNONBLOCK) // F_SETFL
-	if r := Read(0, addr(&buf), 64); r != -eAGAIN {
+	if r := Read(0, addr(&buf), 64); r != -errno.EAGAIN {
 		t.Fatalf("non-blocking read with no input: %d, want EAGAIN", r)
 	}
 	Fcntl(0, 4, 0)

@@ -16,6 +16,7 @@ package fd
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
 	"github.com/unikgen/unikgen/runtime/console"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/sched"
 )
 
@@ -38,26 +39,6 @@ const (
 	oAPPEND   = 02000
 	oNONBLOCK = 04000
 	oCLOEXEC  = 02000000
-)
-
-// errno values.
-const (
-	eBADF    = 9
-	eAGAIN   = 11
-	eINVAL   = 22
-	eMFILE   = 24
-	eNOENT   = 2
-	eEXIST   = 17
-	eNOMEM   = 12
-	eNOTTY   = 25
-	eSPIPE   = 29
-	eNOSYS   = 38
-	ePERM    = 1
-	eFAULT   = 14
-	eNOTSOCK = 88
-	ePIPE    = 32
-	eBUSY    = 16
-	eNOTCONN = 107
 )
 
 // file is an open file description: what a descriptor refers to, shared by its duplicates.
@@ -108,7 +89,7 @@ func get(fd int) *file {
 func open(kind uint8, obj int32, flags int) int64 {
 	fd := lowestFree(0)
 	if fd < 0 {
-		return -eMFILE
+		return -errno.EMFILE
 	}
 	for i := range files {
 		if files[i].refs == 0 {
@@ -117,7 +98,7 @@ func open(kind uint8, obj int32, flags int) int64 {
 			return int64(fd)
 		}
 	}
-	return -eMFILE
+	return -errno.EMFILE
 }
 
 func lowestFree(from int) int {
@@ -144,7 +125,7 @@ func changed(i int) {
 func Read(fd int, buf, n uintptr) int64 {
 	f, i := fileOf(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	switch f.kind {
 	case kindConsole:
@@ -152,14 +133,14 @@ func Read(fd int, buf, n uintptr) int64 {
 	case kindEventfd:
 		return eventfdRead(f, i, buf, n)
 	}
-	return -eINVAL
+	return -errno.EINVAL
 }
 
 // Write implements write(2).
 func Write(fd int, buf, n uintptr) int64 {
 	f, i := fileOf(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	switch f.kind {
 	case kindConsole:
@@ -167,7 +148,7 @@ func Write(fd int, buf, n uintptr) int64 {
 	case kindEventfd:
 		return eventfdWrite(f, i, buf, n)
 	}
-	return -eINVAL
+	return -errno.EINVAL
 }
 
 // Writev implements writev(2) for the console and eventfds. Only the first buffer may wait: once
@@ -175,7 +156,7 @@ func Write(fd int, buf, n uintptr) int64 {
 // from the start).
 func Writev(fd int, iov uintptr, cnt int) int64 {
 	if cnt < 0 || cnt > 1024 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	var total int64
 	for i := 0; i < cnt; i++ {
@@ -212,7 +193,7 @@ func Writev(fd int, iov uintptr, cnt int) int64 {
 func Close(fd int) int64 {
 	f, i := fileOf(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	fds[fd] = descriptor{}
 	// Drop the descriptor from every epoll interest list.
@@ -241,15 +222,15 @@ func Close(fd int) int64 {
 // for the same open file.
 func Dup(fd, from int, cloexec bool) int64 {
 	if from < 0 || from >= MaxFiles {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	f := get(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	n := lowestFree(from)
 	if n < 0 {
-		return -eMFILE
+		return -errno.EMFILE
 	}
 	fds[n] = descriptor{file: fds[fd].file, cloexec: cloexec}
 	f.refs++
@@ -259,17 +240,17 @@ func Dup(fd, from int, cloexec bool) int64 {
 // Dup3 implements dup3(2) (and dup2(2) with flags 0, where oldfd == newfd is allowed).
 func Dup3(oldfd, newfd, flags int, dup2 bool) int64 {
 	if flags&^oCLOEXEC != 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	f := get(oldfd)
 	if f == nil || newfd < 0 || newfd >= MaxFiles {
-		return -eBADF
+		return -errno.EBADF
 	}
 	if oldfd == newfd {
 		if dup2 {
 			return int64(newfd)
 		}
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	if fds[newfd].file != 0 {
 		Close(newfd)
@@ -283,7 +264,7 @@ func Dup3(oldfd, newfd, flags int, dup2 bool) int64 {
 func Fcntl(fd, cmd int, arg uintptr) int64 {
 	f := get(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	switch cmd {
 	case 0, 1030: // F_DUPFD, F_DUPFD_CLOEXEC
@@ -302,14 +283,14 @@ func Fcntl(fd, cmd int, arg uintptr) int64 {
 		f.flags = f.flags&^(oNONBLOCK|oAPPEND) | int(arg)&(oNONBLOCK|oAPPEND)
 		return 0
 	}
-	return -eINVAL
+	return -errno.EINVAL
 }
 
 // Ioctl implements ioctl(2): FIONBIO sets non-blocking mode; the console is not a terminal.
 func Ioctl(fd int, req, arg uintptr) int64 {
 	f := get(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	if req == 0x5421 { // FIONBIO
 		if *arch.U32(arg) != 0 {
@@ -319,7 +300,7 @@ func Ioctl(fd int, req, arg uintptr) int64 {
 		}
 		return 0
 	}
-	return -eNOTTY
+	return -errno.ENOTTY
 }
 
 // Fstat implements fstat(2) for the kernel's own files: the console is a character device; the
@@ -327,7 +308,7 @@ func Ioctl(fd int, req, arg uintptr) int64 {
 func Fstat(fd int, st uintptr) int64 {
 	f := get(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	clear(arch.Bytes(st, 144)) // struct stat (x86-64)
 	mode := uint32(0o600)

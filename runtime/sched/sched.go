@@ -14,6 +14,7 @@
 package sched
 
 import (
+	"github.com/unikgen/unikgen/runtime/errno"
 	"unsafe"
 
 	"github.com/unikgen/unikgen/runtime/arch"
@@ -121,12 +122,6 @@ var (
 	// Timeslice is how long a thread runs before another runnable thread gets the CPU.
 	Timeslice int64 = 10e6
 	sliceEnd  int64
-)
-
-const (
-	eTIMEDOUT = 110
-	eINTR     = 4
-	eAGAIN    = 11
 )
 
 func slot(i int) uintptr { return slotFrames[i/slotsPerFrame] + uintptr(i%slotsPerFrame)*slotSize }
@@ -308,7 +303,7 @@ func WakeRestart(i int) {
 // signal waits for their completion.
 func Interrupt(i int) {
 	if t := T(i); t.State == Blocked && t.Wait != WaitRelay && t.Wait != WaitConsole {
-		Wake(i, -eINTR)
+		Wake(i, -errno.EINTR)
 	}
 }
 
@@ -344,7 +339,7 @@ func Expire(now int64) {
 		}
 		switch t.Wait {
 		case WaitFutex:
-			Wake(i, -eTIMEDOUT)
+			Wake(i, -errno.ETIMEDOUT)
 		case WaitPoll:
 			WakeRestart(i)
 		default:

@@ -8,7 +8,7 @@
 // `virtio-serial-device` (microvm's virtio-mmio) or `virtio-serial-pci` (q35). A virtserialport,
 // not a virtconsole: QEMU drops what a virtconsole's character device cannot take at once (a
 // full pipe), while it holds a serial port's buffers until the host reads, which is what makes
-// the output lossless. internal/qemu adds the device.
+// the output lossless. internal/host/qemu adds the device.
 //
 // Only the port's transmit queue and the control queues are set up (the program's input comes
 // through the UART, runtime/console). The transmit queue's buffers point into a ring of

@@ -2,7 +2,7 @@
 // prints a markdown table for docs/benchmarks.md: a kernel writing the numbered lines of
 // internal/consoletest to standard output, one write(2) per 100-byte line and in blocks of about
 // 32 KiB, through the virtio console (what unikgen run gives a program) and through the 16550
-// UART (internal/qemu.Config.SerialOutput: the console before the virtio console), and the same
+// UART (internal/host/qemu.Config.SerialOutput: the console before the virtio console), and the same
 // program as a Linux binary writing to a pipe. Every run's output is checked line by line as it
 // arrives: a lost or reordered byte fails the benchmark.
 //
@@ -28,10 +28,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/consoletest"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
+	"github.com/unikgen/unikgen/internal/libos"
 )
 
 const pkg = "./internal/boottest/testdata/bigoutput"
@@ -190,7 +191,7 @@ func kernel(ctx context.Context, dir string) string {
 func linuxBinary(dir string) string {
 	bin := filepath.Join(dir, "bigoutput.linux")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
-	cmd.Env = append(os.Environ(), build.Env...)
+	cmd.Env = append(os.Environ(), libos.BuildEnv()...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		log.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -11,10 +11,15 @@
 //   - the smallest memory (-m) at which each serves, by bisection;
 //   - examples/hello specialised against generic.
 //
-// Usage (from the module root; needs wrk, and the Debian kernel package that internal/xenlab
+// With -net tap (as root; needs iproute2) both guests are on a tap in a private network
+// namespace instead of QEMU's user networking, with 10.0.2.15/24 configured statically (the Linux
+// /init does the same), and the whole benchmark runs inside the namespace: libslirp, which costs
+// both guests alike and loses requests under load (docs/network.md), is out of the measurement.
+//
+// Usage (from the module root; needs wrk, and the Debian kernel package that internal/host/xenlab
 // caches, fetched on first use):
 //
-//	go run ./internal/bench/netbench [-n 3] [-d 10s] [-c 8] [-nomem]
+//	go run ./internal/bench/netbench [-n 3] [-d 10s] [-c 8] [-nomem] [-net user|tap]
 package main
 
 import (
@@ -23,6 +28,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
 	"io"
 	"log"
 	"net"
@@ -37,11 +43,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/cpio"
-	"github.com/unikgen/unikgen/internal/qemu"
-	"github.com/unikgen/unikgen/internal/xenlab"
+	"github.com/unikgen/unikgen/internal/host/qemu"
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 )
 
 var (
@@ -50,6 +56,7 @@ var (
 	conns   = flag.Int("c", 8, "wrk connections")
 	noMem   = flag.Bool("nomem", false, "skip the memory bisection")
 	memMiB  = flag.Int("m", 256, "guest memory of the throughput and boot runs")
+	netMode = flag.String("net", "user", "user: QEMU's user networking, a forwarded port; tap: a tap in a private network namespace (root)")
 	machine = flag.String("machine", qemu.Q35, "QEMU machine of the comparison (Debian's kernel hangs calibrating the TSC on microvm under TCG)")
 )
 
@@ -81,6 +88,12 @@ func main() {
 	if _, err := qemu.LookPath(""); err != nil {
 		log.Fatal(err)
 	}
+	switch {
+	case *netMode == "tap" && os.Getenv(netnsEnv) == "":
+		os.Exit(inNetns())
+	case *netMode != "tap" && *netMode != "user":
+		log.Fatalf("-net %s: want user or tap", *netMode)
+	}
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp("", "netbench-")
 	if err != nil {
@@ -91,11 +104,15 @@ func main() {
 	uni := unikernel(ctx, tmp, "./examples/http", false)
 	lin := linuxVM(ctx, tmp)
 	systems := []sut{
-		{name: "unikgen", cfg: qemu.Config{Kernel: uni}, size: fileSize(uni)},
+		{name: "unikgen", cfg: qemu.Config{Kernel: uni, Env: guestEnv()}, size: fileSize(uni)},
 		lin,
 	}
-	fmt.Printf("Measured %s: QEMU %s TCG, machine %s, virtio-net-pci, user networking, -m %d, wrk -t1 -c%d -d%v; %s, %d host CPUs (load average %s).\n\n",
-		time.Now().UTC().Format("2006-01-02"), qemuVersion(), *machine, *memMiB, *conns, *dur, runtime.Version(), runtime.NumCPU(), loadavg())
+	network := "user networking"
+	if *netMode == "tap" {
+		network = "a tap in a private network namespace"
+	}
+	fmt.Printf("Measured %s: QEMU %s TCG, machine %s, virtio-net-pci, %s, -m %d, wrk -t1 -c%d -d%v; %s, %d host CPUs (load average %s).\n\n",
+		time.Now().UTC().Format("2006-01-02"), qemuVersion(), *machine, network, *memMiB, *conns, *dur, runtime.Version(), runtime.NumCPU(), loadavg())
 
 	type result struct {
 		boot                             []time.Duration
@@ -166,10 +183,17 @@ func measure(ctx context.Context, s sut) (boot time.Duration, rpsKeep, p99Keep, 
 // start boots s with mem MiB and a forwarded port, and waits for its first HTTP 200. It returns
 // the URL, a function that stops the machine, and the time from starting QEMU to the response.
 func start(ctx context.Context, s sut, mem int, wait time.Duration) (string, func(), time.Duration, error) {
-	port := freePort()
-	fw, _ := qemu.ParseForward(fmt.Sprintf("%d:80", port))
 	cfg := s.cfg
-	cfg.Machine, cfg.MemoryMiB, cfg.Net, cfg.Forwards = *machine, mem, qemu.NetUser, []qemu.Forward{fw}
+	cfg.Machine, cfg.MemoryMiB = *machine, mem
+	url := "http://" + guestAddr + "/"
+	if *netMode == "tap" {
+		cfg.Net = qemu.NetTap + tapName
+	} else {
+		port := freePort()
+		fw, _ := qemu.ParseForward(fmt.Sprintf("%d:80", port))
+		cfg.Net, cfg.Forwards = qemu.NetUser, []qemu.Forward{fw}
+		url = fmt.Sprintf("http://127.0.0.1:%d/", port)
+	}
 	var console bytes.Buffer
 	cfg.Console = &console
 	ctx, cancel := context.WithCancel(ctx)
@@ -183,7 +207,6 @@ func start(ctx context.Context, s sut, mem int, wait time.Duration) (string, fun
 		cancel()
 		<-done
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	// Short attempts: a connection made before the guest listens is held by QEMU's user
 	// networking until its SYN retransmission (a second), which would be measured instead of
 	// the boot.
@@ -278,7 +301,7 @@ func unikernel(ctx context.Context, dir, pkg string, generic bool) string {
 	return out
 }
 
-// linuxVM builds the Linux baseline: Debian's kernel (from internal/xenlab's package cache) and an
+// linuxVM builds the Linux baseline: Debian's kernel (from internal/host/xenlab's package cache) and an
 // initramfs holding the virtio-net modules, linuxinit as /init and examples/http as /app.
 func linuxVM(ctx context.Context, dir string) sut {
 	cache, err := xenlab.DefaultCacheDir()
@@ -303,7 +326,7 @@ func linuxVM(ctx context.Context, dir string) sut {
 	}
 	staticBuild := func(pkg, out string) []byte {
 		cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-		cmd.Env = append(os.Environ(), build.Env...)
+		cmd.Env = append(os.Environ(), libos.BuildEnv()...)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			log.Fatalf("go build %s: %v\n%s", pkg, err, b)
 		}
@@ -392,4 +415,56 @@ func loadavg() string {
 		return strings.Join(f[:3], " ")
 	}
 	return "?"
+}
+
+// The tap network: the namespace's side of the tap has QEMU user networking's host address, and
+// the guests its guest address, so that the Linux /init serves either network unchanged.
+const (
+	netnsEnv  = "NETBENCH_NETNS" // set inside the namespace
+	tapName   = "nbtap0"
+	hostAddr  = "10.0.2.2/24"
+	guestAddr = "10.0.2.15"
+)
+
+// guestEnv is the unikernel's boot-time network configuration: DHCP from user networking, or the
+// Linux guest's static address on the tap.
+func guestEnv() []string {
+	if *netMode == "tap" {
+		return []string{"UNIKGEN_NET_IPV4=" + guestAddr + "/24", "UNIKGEN_NET_GATEWAY4=10.0.2.2"}
+	}
+	return nil
+}
+
+// inNetns creates a network namespace with a tap, runs this benchmark again inside it, removes
+// the namespace and returns the benchmark's exit status.
+func inNetns() int {
+	if os.Geteuid() != 0 {
+		log.Fatal("-net tap needs root (a network namespace and a tap interface)")
+	}
+	name := fmt.Sprintf("netbench%d", os.Getpid())
+	ip := func(args ...string) {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			log.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	ip("netns", "add", name)
+	defer exec.Command("ip", "netns", "delete", name).Run()
+	ip("-n", name, "link", "set", "lo", "up")
+	ip("-n", name, "tuntap", "add", "dev", tapName, "mode", "tap")
+	ip("-n", name, "addr", "add", hostAddr, "dev", tapName)
+	ip("-n", name, "link", "set", tapName, "up")
+	self, err := os.Executable()
+	if err != nil {
+		log.Fatal(err)
+	}
+	cmd := exec.Command("ip", append([]string{"netns", "exec", name, self}, os.Args[1:]...)...)
+	cmd.Env = append(os.Environ(), netnsEnv+"="+name)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		if x, ok := err.(*exec.ExitError); ok {
+			return x.ExitCode()
+		}
+		log.Fatal(err)
+	}
+	return 0
 }

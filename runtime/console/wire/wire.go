@@ -1,5 +1,5 @@
 // Package wire is the byte format of console input, between the host that feeds a kernel's
-// standard input (unikgen run, internal/qemu, internal/xenlab) and the kernel (runtime/console),
+// standard input (unikgen run, internal/host/qemu, internal/host/xenlab) and the kernel (runtime/console),
 // over a serial line (QEMU's 16550 UART) or the Xen PV console's input ring.
 //
 // Neither line can say "end of input": a byte stream over a UART or a console ring has no end.

@@ -18,10 +18,13 @@ import (
 	"github.com/unikgen/unikgen/drivers/xen/shutdown"
 	"github.com/unikgen/unikgen/drivers/xen/xenstore"
 	progconsole "github.com/unikgen/unikgen/runtime/console"
+	"github.com/unikgen/unikgen/runtime/errno"
+	"github.com/unikgen/unikgen/runtime/irq"
 	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/mm"
 	"github.com/unikgen/unikgen/runtime/platform"
+	"github.com/unikgen/unikgen/runtime/relay"
 	"github.com/unikgen/unikgen/runtime/trap"
 )
 
@@ -50,6 +53,7 @@ func Init() bool {
 	}
 	trap.SetHandler(UpcallVector, evtchn.HandleUpcall)
 	evtchn.SetHandler(event)
+	irq.SetEventRouter(routePort)
 	evtchn.EnableUpcall(UpcallVector)
 	if console.Init() {
 		progconsole.SetInput(pullInput)
@@ -59,6 +63,31 @@ func Init() bool {
 	platform.Install(platform.Ops{Name: "xen", Exit: exit, Crash: crash})
 	xenstore.Init()
 	return true
+}
+
+// portLines maps an event channel port to the relay server's interrupt line + 1 (0: not routed):
+// a driver in program context (netfront, blkfront) asks for it with relay_irq and the line fires
+// whenever the port does (docs/network.md, "Devices, interrupts and device memory").
+var portLines [evtchn.NumPorts]uint8
+
+// routePort routes port to line (runtime/irq.Route with wire.GSIEventChannel).
+func routePort(line int, port uint64) int64 {
+	if port == 0 || port >= evtchn.NumPorts {
+		return -errno.EINVAL
+	}
+	portLines[port] = uint8(line + 1)
+	return 0
+}
+
+// firePort runs in the upcall handler (interrupt context) for each port that fired: a routed port
+// marks its line pending for the relay server. The port's record in evtchn stays set, so a
+// driver that waits for the port with evtchn.Wait (the xenstore client) still sees it.
+func firePort(port uint32) {
+	if port < evtchn.NumPorts {
+		if l := portLines[port]; l != 0 {
+			relay.IRQ(int(l - 1))
+		}
+	}
 }
 
 // InitClock makes Xen's pvclock the monotonic clock and reads the wall clock from shared_info.
@@ -80,11 +109,13 @@ func programWrite(b []byte) int {
 	return len(b)
 }
 
-// event is the event channels' handler (interrupt context): the console's event may mean input.
+// event is the event channels' handler (interrupt context): the console's event may mean input;
+// a port routed to a relay interrupt line (netfront) marks the line pending.
 func event(port uint32) {
 	if port == console.Port() {
 		pullInput()
 	}
+	firePort(port)
 }
 
 // pullInput moves input from the PV console's ring into the program's console while it has
