@@ -1,0 +1,98 @@
+// This file implements the grouping of packages into kernel components.
+
+package imagesize
+
+import (
+	"sort"
+	"strings"
+)
+
+// Groups of packages that are not a component of the plan.
+const (
+	GroupProgram   = "program"          // the main package and the rest of its module
+	GroupLibraryOS = "library OS"       // unikgen's runtime/, drivers/ and services/ outside a component
+	GroupRuntime   = "Go runtime"       // runtime and internal/runtime/...
+	GroupStd       = "standard library" // the rest of std
+	GroupDeps      = "dependencies"     // other modules
+	GroupLinker    = "linker data"      // symbols of no package: go:string, go:func, type:, $f64, assembly, no symbol
+)
+
+// LibraryOSModule is the module path of unikgen's library OS.
+const LibraryOSModule = "github.com/unikgen/unikgen"
+
+// Classifier assigns packages to components: a component owns the package the composition root
+// imports for it and the packages below it; the others fall into the Group* groups.
+type Classifier struct {
+	Components map[string]string // component name -> its package
+	Program    string            // the main package's import path
+	Module     string            // the main package's module path ("" if unknown)
+}
+
+// Component is one component's (or group's) share of the image.
+type Component struct {
+	Name     string   `json:"name"`
+	File     int64    `json:"file"`
+	Memory   int64    `json:"memory"`
+	Packages []string `json:"packages"` // largest memory first
+}
+
+// Classify returns the component or group of package path p (a Report's Package.Path).
+func (c *Classifier) Classify(p string) string {
+	best, bestLen := "", -1
+	for name, cp := range c.Components {
+		if cp != "" && under(p, cp) && len(cp) > bestLen {
+			best, bestLen = name, len(cp)
+		}
+	}
+	if best != "" {
+		return best
+	}
+	switch {
+	case p == Unattributed || p == "(assembly)" || p == "type:" || strings.HasPrefix(p, "go:") || strings.HasPrefix(p, "$"):
+		return GroupLinker
+	case p == c.Program || p == "main" || c.Module != "" && c.Module != LibraryOSModule && under(p, c.Module):
+		return GroupProgram
+	case under(p, LibraryOSModule+"/runtime") || under(p, LibraryOSModule+"/drivers") || under(p, LibraryOSModule+"/services"):
+		return GroupLibraryOS
+	case under(p, "runtime") || under(p, "internal/runtime"):
+		return GroupRuntime
+	case !strings.Contains(strings.SplitN(p, "/", 2)[0], "."):
+		return GroupStd
+	case under(p, LibraryOSModule):
+		return GroupProgram // an example or another main package of the library OS's module
+	}
+	return GroupDeps
+}
+
+// under reports whether package p is pkg or below it.
+func under(p, pkg string) bool {
+	return p == pkg || strings.HasPrefix(p, pkg+"/")
+}
+
+// ByComponent groups r's packages with c, largest memory first. The components add up to the
+// allocated sections of the image.
+func (r *Report) ByComponent(c *Classifier) []Component {
+	m := map[string]*Component{}
+	for _, p := range r.Packages {
+		name := c.Classify(p.Path)
+		g := m[name]
+		if g == nil {
+			g = &Component{Name: name}
+			m[name] = g
+		}
+		g.File += p.File
+		g.Memory += p.Memory
+		g.Packages = append(g.Packages, p.Path)
+	}
+	var out []Component
+	for _, g := range m {
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Memory != out[j].Memory {
+			return out[i].Memory > out[j].Memory
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}

@@ -1,0 +1,200 @@
+// Package imagesize measures a linked unikgen image: how many bytes of the file and of guest memory
+// each ELF section, each Go package and each kernel component takes.
+//
+// It reads the image with debug/elf (the ELF-64 object file format, System V gABI, "Sections" and
+// "Program Header"). The file size is the size of the file on disk: allocated PROGBITS sections,
+// DWARF and symbol tables, headers and alignment padding. The memory size is what the PT_LOAD
+// segments occupy once loaded (p_memsz): allocated sections, the padding between them, and the
+// SHT_NOBITS sections (.bss, .noptrbss), which take memory but no file bytes.
+//
+// Bytes of an allocated section are attributed to Go packages through the symbol table (the name
+// of a Go symbol starts with its package's import path; "type:T" symbols go to T's package). Each
+// byte counts once: where symbols overlap, the first (lowest address, then largest) wins, and the
+// bytes no symbol covers are reported as [Unattributed] in their section, so that, section by
+// section, the packages add up exactly to the section's size.
+package imagesize
+
+import (
+	"debug/elf"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Unattributed names the bytes of an allocated section that no symbol covers (the linker's
+// tables without a symbol, alignment between symbols).
+const Unattributed = "(no symbol)"
+
+// Report is the measurement of one image.
+type Report struct {
+	Image      string    `json:"image"`
+	FileSize   int64     `json:"file_size"`   // bytes on disk
+	MemorySize int64     `json:"memory_size"` // sum of the PT_LOAD segments' p_memsz
+	Sections   []Section `json:"sections"`    // in file order
+	// HeaderFile is the file bytes outside every section: ELF and program headers, alignment padding.
+	HeaderFile int64 `json:"header_file"`
+	// PaddingMemory is the loaded memory outside every allocated section (alignment between sections).
+	PaddingMemory int64 `json:"padding_memory"`
+	// Packages are the allocated bytes by Go package, largest memory first.
+	Packages []Package `json:"packages"`
+}
+
+// Section is one ELF section's share of the file and of memory.
+type Section struct {
+	Name   string `json:"name"`
+	File   int64  `json:"file"`   // bytes in the file (compressed size for compressed DWARF)
+	Memory int64  `json:"memory"` // bytes loaded (0 for sections that are not SHF_ALLOC)
+	// ByPackage maps a package (or Unattributed) to its bytes in this allocated section.
+	ByPackage map[string]int64 `json:"by_package,omitempty"`
+}
+
+// Package is one Go package's share of the allocated sections.
+type Package struct {
+	Path   string `json:"path"`
+	File   int64  `json:"file"`   // bytes in PROGBITS sections
+	Memory int64  `json:"memory"` // File plus bytes in NOBITS sections
+}
+
+// Measure reads the image at path.
+func Measure(path string) (*Report, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v (a stripped image has no symbols to attribute bytes with)", path, err)
+	}
+	r := &Report{Image: path, FileSize: st.Size()}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			r.MemorySize += int64(p.Memsz)
+		}
+	}
+	var fileInSections, memInSections int64
+	pkgs := map[string]*Package{}
+	for i, s := range f.Sections {
+		if s.Type == elf.SHT_NULL {
+			continue
+		}
+		sec := Section{Name: s.Name}
+		if s.Type != elf.SHT_NOBITS {
+			sec.File = int64(s.FileSize)
+		}
+		if s.Flags&elf.SHF_ALLOC != 0 {
+			sec.Memory = int64(s.Size)
+			sec.ByPackage = attribute(syms, elf.SectionIndex(i), s.Addr, s.Size)
+			for p, n := range sec.ByPackage {
+				pk := pkgs[p]
+				if pk == nil {
+					pk = &Package{Path: p}
+					pkgs[p] = pk
+				}
+				pk.Memory += n
+				if sec.File > 0 {
+					pk.File += n
+				}
+			}
+		}
+		fileInSections += sec.File
+		memInSections += sec.Memory
+		r.Sections = append(r.Sections, sec)
+	}
+	r.HeaderFile = r.FileSize - fileInSections
+	r.PaddingMemory = r.MemorySize - memInSections
+	if r.HeaderFile < 0 || r.PaddingMemory < 0 {
+		return nil, fmt.Errorf("%s: sections overlap (%d file bytes, %d memory bytes more than the image has)", path, -min(r.HeaderFile, 0), -min(r.PaddingMemory, 0))
+	}
+	for _, p := range pkgs {
+		r.Packages = append(r.Packages, *p)
+	}
+	sort.Slice(r.Packages, func(i, j int) bool {
+		a, b := r.Packages[i], r.Packages[j]
+		if a.Memory != b.Memory {
+			return a.Memory > b.Memory
+		}
+		return a.Path < b.Path
+	})
+	return r, nil
+}
+
+// attribute divides the section [addr, addr+size) among the packages of the symbols in it.
+func attribute(all []elf.Symbol, idx elf.SectionIndex, addr, size uint64) map[string]int64 {
+	var syms []elf.Symbol
+	for _, s := range all {
+		if s.Section == idx && s.Size > 0 {
+			syms = append(syms, s)
+		}
+	}
+	sort.Slice(syms, func(i, j int) bool {
+		if syms[i].Value != syms[j].Value {
+			return syms[i].Value < syms[j].Value
+		}
+		return syms[i].Size > syms[j].Size
+	})
+	out := map[string]int64{}
+	end, next := addr+size, addr // next: the first byte not yet attributed
+	for _, s := range syms {
+		lo, hi := max(s.Value, next), min(s.Value+s.Size, end)
+		if lo >= hi {
+			continue
+		}
+		out[PackageOf(s.Name)] += int64(hi - lo)
+		next = hi
+	}
+	var covered int64
+	for _, n := range out {
+		covered += n
+	}
+	if rest := int64(size) - covered; rest > 0 {
+		out[Unattributed] += rest
+	}
+	return out
+}
+
+// PackageOf returns the import path of the Go package a linker symbol belongs to: "fmt" for
+// "fmt.Println", "example.com/m/pkg" for "example.com/m/pkg.(*T).M", T's package for
+// "type:*example.com/m/pkg.T". Symbols of no package are grouped by their kind: "go:string",
+// "go:func", "type:" (type descriptors of unnamed types), "$f64" (floating-point constants), and
+// "(assembly)" for names without a package qualifier.
+func PackageOf(name string) string {
+	if t, ok := strings.CutPrefix(name, "type:"); ok {
+		t = strings.TrimLeft(t, "*[]0123456789")
+		if p := qualifier(t); p != "" && !strings.ContainsAny(p, ":{ ") {
+			return p
+		}
+		return "type:"
+	}
+	if strings.HasPrefix(name, "go:") {
+		kind, _, _ := strings.Cut(name, ".")
+		return kind
+	}
+	if strings.HasPrefix(name, "$") {
+		kind, _, _ := strings.Cut(name, ".")
+		return kind
+	}
+	if p := qualifier(name); p != "" {
+		return p
+	}
+	return "(assembly)"
+}
+
+// qualifier returns the package path that qualifies a Go symbol name, or "".
+func qualifier(name string) string {
+	// Type arguments ("pkg.F[other/pkg.T]") may contain slashes and dots: cut them off first.
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		name = name[:i]
+	}
+	slash := strings.LastIndexByte(name, '/')
+	dot := strings.IndexByte(name[slash+1:], '.')
+	if dot <= 0 {
+		return ""
+	}
+	return name[:slash+1+dot]
+}

@@ -1,0 +1,37 @@
+// This file implements the text form of a Report.
+
+package imagesize
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// Print writes r for people: the totals, the sections, the components (comps, from ByComponent)
+// and every package, with file and memory bytes in separate columns.
+func (r *Report) Print(w io.Writer, comps []Component) error {
+	fmt.Fprintf(w, "%s: file %d bytes, memory %d bytes\n", r.Image, r.FileSize, r.MemorySize)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	row := func(file, mem int64, name string) {
+		fmt.Fprintf(tw, "\t%d\t%d\t  %s\t\n", file, mem, name)
+	}
+	fmt.Fprintf(tw, "\nsections:\tfile\tmemory\t\t\n")
+	for _, s := range r.Sections {
+		row(s.File, s.Memory, s.Name)
+	}
+	row(r.HeaderFile, r.PaddingMemory, "(headers, padding)")
+	fmt.Fprintf(tw, "\ncomponents:\tfile\tmemory\t\t\n")
+	for _, c := range comps {
+		row(c.File, c.Memory, c.Name)
+	}
+	fmt.Fprintf(tw, "\npackages:\tfile\tmemory\t\t\n")
+	for _, p := range r.Packages {
+		row(p.File, p.Memory, p.Path)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nComponents and packages count the allocated sections only (code and data);\nDWARF, symbol tables and headers are in the file size alone, .bss and .noptrbss in memory alone.\n")
+	return err
+}
