@@ -14,7 +14,7 @@ const (
 	GroupRuntime   = "Go runtime"       // runtime and internal/runtime/...
 	GroupStd       = "standard library" // the rest of std
 	GroupDeps      = "dependencies"     // other modules
-	GroupLinker    = "linker data"      // symbols of no package: go:string, go:func, type:, $f64, assembly, no symbol
+	GroupLinker    = "linker data"      // symbols of no package (go:string, go:func, type:, $f64, assembly) and bytes of no symbol
 )
 
 // LibraryOSModule is the module path of unikgen's library OS.
@@ -48,7 +48,7 @@ func (c *Classifier) Classify(p string) string {
 		return best
 	}
 	switch {
-	case p == Unattributed || p == "(assembly)" || p == "type:" || strings.HasPrefix(p, "go:") || strings.HasPrefix(p, "$"):
+	case strings.HasPrefix(p, "(") || p == "type:" || strings.HasPrefix(p, "go:") || strings.HasPrefix(p, "$"):
 		return GroupLinker
 	case p == c.Program || p == "main" || c.Module != "" && c.Module != LibraryOSModule && under(p, c.Module):
 		return GroupProgram

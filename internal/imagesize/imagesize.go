@@ -10,7 +10,7 @@
 // Bytes of an allocated section are attributed to Go packages through the symbol table (the name
 // of a Go symbol starts with its package's import path; "type:T" symbols go to T's package). Each
 // byte counts once: where symbols overlap, the first (lowest address, then largest) wins, and the
-// bytes no symbol covers are reported as [Unattributed] in their section, so that, section by
+// bytes no symbol covers are reported under [Unattributed] (the section's name in parentheses), so that, section by
 // section, the packages add up exactly to the section's size.
 package imagesize
 
@@ -22,9 +22,10 @@ import (
 	"strings"
 )
 
-// Unattributed names the bytes of an allocated section that no symbol covers (the linker's
-// tables without a symbol, alignment between symbols).
-const Unattributed = "(no symbol)"
+// Unattributed returns the name under which the bytes of an allocated section that no symbol
+// covers are counted (the linker's tables without a symbol, such as .gopclntab, and alignment
+// between symbols): the section's name in parentheses.
+func Unattributed(section string) string { return "(" + section + ")" }
 
 // Report is the measurement of one image.
 type Report struct {
@@ -45,7 +46,7 @@ type Section struct {
 	Name   string `json:"name"`
 	File   int64  `json:"file"`   // bytes in the file (compressed size for compressed DWARF)
 	Memory int64  `json:"memory"` // bytes loaded (0 for sections that are not SHF_ALLOC)
-	// ByPackage maps a package (or Unattributed) to its bytes in this allocated section.
+	// ByPackage maps a package (or Unattributed(Name)) to its bytes in this allocated section.
 	ByPackage map[string]int64 `json:"by_package,omitempty"`
 }
 
@@ -71,12 +72,7 @@ func Measure(path string) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v (a stripped image has no symbols to attribute bytes with)", path, err)
 	}
-	r := &Report{Image: path, FileSize: st.Size()}
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_LOAD {
-			r.MemorySize += int64(p.Memsz)
-		}
-	}
+	r := &Report{Image: path, FileSize: st.Size(), MemorySize: loadedSize(f)}
 	var fileInSections, memInSections int64
 	pkgs := map[string]*Package{}
 	for i, s := range f.Sections {
@@ -89,7 +85,7 @@ func Measure(path string) (*Report, error) {
 		}
 		if s.Flags&elf.SHF_ALLOC != 0 {
 			sec.Memory = int64(s.Size)
-			sec.ByPackage = attribute(syms, elf.SectionIndex(i), s.Addr, s.Size)
+			sec.ByPackage = attribute(syms, elf.SectionIndex(i), s.Name, s.Addr, s.Size)
 			for p, n := range sec.ByPackage {
 				pk := pkgs[p]
 				if pk == nil {
@@ -125,7 +121,7 @@ func Measure(path string) (*Report, error) {
 }
 
 // attribute divides the section [addr, addr+size) among the packages of the symbols in it.
-func attribute(all []elf.Symbol, idx elf.SectionIndex, addr, size uint64) map[string]int64 {
+func attribute(all []elf.Symbol, idx elf.SectionIndex, name string, addr, size uint64) map[string]int64 {
 	var syms []elf.Symbol
 	for _, s := range all {
 		if s.Section == idx && s.Size > 0 {
@@ -153,7 +149,7 @@ func attribute(all []elf.Symbol, idx elf.SectionIndex, addr, size uint64) map[st
 		covered += n
 	}
 	if rest := int64(size) - covered; rest > 0 {
-		out[Unattributed] += rest
+		out[Unattributed(name)] += rest
 	}
 	return out
 }
@@ -165,6 +161,9 @@ func attribute(all []elf.Symbol, idx elf.SectionIndex, addr, size uint64) map[st
 // "(assembly)" for names without a package qualifier.
 func PackageOf(name string) string {
 	if t, ok := strings.CutPrefix(name, "type:"); ok {
+		if rest, ok := strings.CutPrefix(t, "."); ok { // type:.eq.T, type:.hash.T: T's functions
+			_, t, _ = strings.Cut(rest, ".")
+		}
 		t = strings.TrimLeft(t, "*[]0123456789")
 		if p := qualifier(t); p != "" && !strings.ContainsAny(p, ":{ ") {
 			return p
@@ -197,4 +196,30 @@ func qualifier(name string) string {
 		return ""
 	}
 	return name[:slash+1+dot]
+}
+
+// Sizes returns the file size of the image at path and its memory size (the PT_LOAD segments'
+// p_memsz), without reading symbols: it works on stripped images too.
+func Sizes(path string) (file, memory int64, err error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	return st.Size(), loadedSize(f), nil
+}
+
+// loadedSize is the sum of f's PT_LOAD segments' p_memsz.
+func loadedSize(f *elf.File) int64 {
+	var n int64
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			n += int64(p.Memsz)
+		}
+	}
+	return n
 }

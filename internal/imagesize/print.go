@@ -3,29 +3,29 @@
 package imagesize
 
 import (
+	"bufio"
 	"fmt"
 	"io"
-	"text/tabwriter"
 )
 
 // Print writes r for people: the totals, the sections, the components (comps, from ByComponent)
 // and every package, with file and memory bytes in separate columns.
 func (r *Report) Print(w io.Writer, comps []Component) error {
 	fmt.Fprintf(w, "%s: file %d bytes, memory %d bytes\n", r.Image, r.FileSize, r.MemorySize)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := bufio.NewWriter(w)
 	row := func(file, mem int64, name string) {
-		fmt.Fprintf(tw, "\t%d\t%d\t  %s\t\n", file, mem, name)
+		fmt.Fprintf(tw, "%12d %12d  %s\n", file, mem, name)
 	}
-	fmt.Fprintf(tw, "\nsections:\tfile\tmemory\t\t\n")
+	fmt.Fprintf(tw, "\n%-12s %12s %12s\n", "sections:", "file", "memory")
 	for _, s := range r.Sections {
 		row(s.File, s.Memory, s.Name)
 	}
 	row(r.HeaderFile, r.PaddingMemory, "(headers, padding)")
-	fmt.Fprintf(tw, "\ncomponents:\tfile\tmemory\t\t\n")
+	fmt.Fprintf(tw, "\n%-12s %12s %12s\n", "components:", "file", "memory")
 	for _, c := range comps {
 		row(c.File, c.Memory, c.Name)
 	}
-	fmt.Fprintf(tw, "\npackages:\tfile\tmemory\t\t\n")
+	fmt.Fprintf(tw, "\n%-12s %12s %12s\n", "packages:", "file", "memory")
 	for _, p := range r.Packages {
 		row(p.File, p.Memory, p.Path)
 	}
