@@ -40,6 +40,13 @@ The commands are:
 			-machine microvm|q35
 			                  QEMU machine (default microvm, booted by qboot)
 			-env KEY=VALUE    an environment variable of the program (repeatable)
+			-gdb[=HOST:PORT]  start QEMU stopped (-S) with a gdb stub at HOST:PORT
+			                  (default localhost:1234), and print on standard error
+			                  the gdb command line that debugs the image: its DWARF,
+			                  source paths mapped back from -trimpath (directory
+			                  GOROOT/src and GOMODCACHE; set substitute-path for the
+			                  main module and a checked-out library OS); -timeout
+			                  defaults to none; not with -target xen
 		With -target xen (or config.Kernel{Target: config.Xen}) run boots the image as a PVH
 		domain of real Xen 4.17 nested in QEMU TCG (internal/xenlab), for users without a
 		Xen host: the PV console goes to standard output, ENV and ARGS travel on the domain's

@@ -63,6 +63,9 @@ type Config struct {
 	// MachineOptions replaces the machine's default properties (for microvm, MicroVMOptions);
 	// for measurements.
 	MachineOptions *string
+	// GDB, when not "", is the HOST:PORT of a gdb stub: QEMU stops the CPU before the first
+	// instruction (-S) until a debugger connects there and continues.
+	GDB string
 }
 
 // DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0; the same as
@@ -158,6 +161,9 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 	}
 	if c.Initrd != "" {
 		args = append(args, "-initrd", c.Initrd)
+	}
+	if c.GDB != "" {
+		args = append(args, "-S", "-gdb", "tcp:"+c.GDB)
 	}
 	da, err := c.driveArgs(c.Machine)
 	if err != nil {
