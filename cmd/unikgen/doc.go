@@ -45,7 +45,8 @@ The commands are:
 			                  the gdb command line that debugs the image: its DWARF,
 			                  source paths mapped back from -trimpath (directory
 			                  GOROOT/src and GOMODCACHE; set substitute-path for the
-			                  main module and a checked-out library OS); -timeout
+			                  main module and modules replaced by a directory, from
+			                  the image's build information); -timeout
 			                  defaults to none; not with -target xen
 		With -target xen (or config.Kernel{Target: config.Xen}) run boots the image as a PVH
 		domain of real Xen 4.17 nested in QEMU TCG (internal/xenlab), for users without a

@@ -5,11 +5,9 @@ package main
 import (
 	"context"
 	"log"
-	"path/filepath"
 
 	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/gdbcmd"
-	"github.com/unikgen/unikgen/internal/imagesize"
 )
 
 // gdbFlag is -gdb (gdbcmd.DefaultAddr) or -gdb=HOST:PORT.
@@ -40,21 +38,12 @@ func printGDBCommand(ctx context.Context, image string, p *build.Package, addr s
 		log.Print("-gdb: ", err)
 		return exitFailure
 	}
-	mods := map[string]string{}
-	if d := gdbcmd.ModuleDir(p.ImportPath, p.Dir, p.Module); d != "" {
-		mods[p.Module] = d
-	}
-	// The library OS, when it is not in the module cache (a checkout, a replace directive).
-	if d := gdbcmd.ModuleDir(build.BootPackage, p.BootDir, imagesize.LibraryOSModule); d != "" && !under(d, modcache) {
-		mods[imagesize.LibraryOSModule] = d
+	mods, err := gdbcmd.Modules(image, gdbcmd.ModuleDir(p.ImportPath, p.Dir, p.Module), modcache)
+	if err != nil {
+		log.Print("-gdb: ", err)
+		return exitFailure
 	}
 	args := gdbcmd.Args(gdbcmd.Options{Image: image, Addr: addr, GOROOT: goroot, ModCache: modcache, Modules: mods})
 	log.Printf("QEMU waits for gdb at %s; debug with:\n\t%s", addr, gdbcmd.ShellLine(args))
 	return -1
-}
-
-// under reports whether dir is root or below it.
-func under(dir, root string) bool {
-	rel, err := filepath.Rel(root, dir)
-	return err == nil && rel != ".." && !filepath.IsAbs(rel) && (len(rel) < 3 || rel[:3] != "../")
 }

@@ -14,10 +14,25 @@ import (
 	"github.com/unikgen/unikgen/internal/testenv"
 )
 
-// TestRunGDB debugs a kernel under TCG the way run -gdb tells a user to: it runs the printed gdb
-// command line in a shell, in batch mode, to break on main.main, read a package-level variable,
-// list the source (mapped back from -trimpath's import paths, for the program and for the
-// standard library), and continue to the end; the kernel must then print what it prints and exit 0.
+// gdbProgram is the program TestRunGDB debugs: a package-level variable to read at the breakpoint
+// on main.main, and output that shows it ran to the end afterwards.
+const gdbProgram = `package main
+
+import "fmt"
+
+var counter = 41
+
+func main() {
+	counter++ // gdbprog: the line after the breakpoint
+	fmt.Println("gdbprog: counter", counter)
+}
+`
+
+// TestRunGDB debugs a kernel under TCG the way run -gdb tells a user to: in a module of its own
+// (which requires the library OS through a replace directive), it runs the printed gdb command
+// line in a shell, in batch mode, to break on main.main, read a package-level variable, list the
+// source (mapped back from -trimpath's import paths: the program's, the standard library's and the
+// library OS's), and continue to the end; the kernel must then print what it prints and exit 0.
 func TestRunGDB(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -36,8 +51,10 @@ func TestRunGDB(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	run := exec.CommandContext(ctx, unikgen, "run", "-gdb="+addr, "-timeout", "4m", "./internal/gdbcmd/testdata/gdbprog")
-	run.Dir = moduleRoot()
+	dir := t.TempDir()
+	testenv.WriteModule(t, dir, map[string]string{"cmd/gdbprog/main.go": gdbProgram})
+	run := exec.CommandContext(ctx, unikgen, "run", "-gdb="+addr, "-timeout", "4m", "./cmd/gdbprog")
+	run.Dir = dir
 	var console bytes.Buffer
 	run.Stdout = &console
 	stderr, err := run.StderrPipe()
@@ -72,15 +89,16 @@ func TestRunGDB(t *testing.T) {
 		t.Errorf("the gdb command line does not connect to %s: %s", addr, gdbLine)
 	}
 
-	batch := ` -batch -ex 'break main.main' -ex continue -ex 'print main.counter' -ex 'list main.main' -ex 'list fmt.Println' -ex continue`
+	batch := ` -batch -ex 'break main.main' -ex continue -ex 'print main.counter' -ex 'list main.main' -ex 'list fmt.Println' -ex 'list github.com/unikgen/unikgen/runtime/boot.checkMemory' -ex continue`
 	gdb := exec.CommandContext(ctx, "sh", "-c", gdbLine+batch)
 	out, gdbErr := gdb.CombinedOutput()
 	t.Logf("%s%s\n%s", gdbLine, batch, out)
 	for _, want := range []string{
-		"Breakpoint 1, main.main () at github.com/unikgen/unikgen/internal/gdbcmd/testdata/gdbprog/main.go:",
+		"Breakpoint 1, main.main () at example.com/app/cmd/gdbprog/main.go:",
 		"$1 = 41\n",
-		"counter++ // gdbprog: the line after the breakpoint", // the program's source, found
-		"func Println(a ...any) (n int, err error) {",         // the standard library's
+		"counter++ // gdbprog: the line after the breakpoint",   // the program's source, found
+		"func Println(a ...any) (n int, err error) {",           // the standard library's
+		"func checkMemory(info *bootInfo, loadedEnd uintptr) {", // the library OS's
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("gdb's output lacks %q", want)

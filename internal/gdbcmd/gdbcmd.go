@@ -6,14 +6,17 @@
 // "golang.org/x/net@v0.1.0/http2/frame.go", "example.com/app/main.go". The command maps them back
 // as GDB's manual describes ("Specifying Source Directories"): the standard library and the module
 // cache are searched with `directory` (a relative file name is looked up below each directory),
-// and modules outside the cache (the main module, a module replaced by a directory) are mapped
-// with `set substitute-path MODULE DIR`, which matches whole leading path components only, so
-// "example.com/app" does not capture "example.com/app@v1.0.0/...".
+// and the modules found elsewhere are mapped with `set substitute-path FROM DIR`, which matches
+// whole leading path components only ([Modules] finds them in the image's build information):
+// the main module ("example.com/app"), a module replaced by a directory (recorded as
+// "PATH@VERSION", the required version), and a cached module whose path has capital letters (the
+// cache escapes them: "github.com/!burnt!sushi/toml@v1.3.2").
 package gdbcmd
 
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
@@ -148,4 +151,56 @@ func CheckDWARF(path string) error {
 		return fmt.Errorf("%s: DWARF: %v", path, err)
 	}
 	return nil
+}
+
+// Modules returns the substitute-path rules (file name prefix -> directory) for the modules of the
+// image at path whose sources are not where `directory GOMODCACHE` finds them: the main module,
+// in mainDir; modules replaced by a directory (relative directories are relative to mainDir); and
+// cached modules whose paths need escaping. It reads the image's build information
+// (debug/buildinfo), which -trimpath leaves in.
+func Modules(path, mainDir, modCache string) (map[string]string, error) {
+	bi, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	mods := map[string]string{}
+	if bi.Main.Path != "" && mainDir != "" {
+		mods[bi.Main.Path] = mainDir
+	}
+	for _, d := range bi.Deps {
+		switch r := d.Replace; {
+		case r != nil && (r.Version == "" || r.Version == "(devel)"): // a directory
+			dir := filepath.FromSlash(r.Path)
+			if !filepath.IsAbs(dir) {
+				if mainDir == "" {
+					continue
+				}
+				dir = filepath.Join(mainDir, dir)
+			}
+			mods[d.Path+"@"+d.Version] = dir
+		case modCache != "":
+			m := d
+			if r != nil {
+				m = r
+			}
+			if esc := escapePath(m.Path); esc != m.Path {
+				mods[m.Path+"@"+m.Version] = filepath.Join(modCache, filepath.FromSlash(esc)+"@"+m.Version)
+			}
+		}
+	}
+	return mods, nil
+}
+
+// escapePath is the module cache's case encoding (go help goproxy): each capital letter becomes
+// "!" and the letter in lower case.
+func escapePath(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if 'A' <= r && r <= 'Z' {
+			b.WriteByte('!')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -61,13 +61,15 @@ func TestModuleDir(t *testing.T) {
 	}
 }
 
-func TestCheckDWARF(t *testing.T) {
+// TestImage checks CheckDWARF and Modules on programs built in a module that requires the library
+// OS through a replace directive.
+func TestImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds programs; skipped with -short")
 	}
 	goCmd := testenv.NeedGo(t)
 	dir := t.TempDir()
-	testenv.WriteModule(t, dir, map[string]string{"main.go": "package main\n\nfunc main() { println(1) }\n"})
+	testenv.WriteModule(t, dir, map[string]string{"main.go": "package main\n\nimport \"github.com/unikgen/unikgen/config\"\n\nvar _ = config.Kernel{}\n\nfunc main() { println(1) }\n"})
 	for _, c := range []struct {
 		ldflags string
 		ok      bool
@@ -81,5 +83,19 @@ func TestCheckDWARF(t *testing.T) {
 		if err := CheckDWARF(out); (err == nil) != c.ok {
 			t.Errorf("-ldflags=%q: CheckDWARF = %v, want ok=%v", c.ldflags, err, c.ok)
 		}
+		mods, err := Modules(out, dir, "/cache")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"example.com/app": dir, "github.com/unikgen/unikgen@v0.0.0": filepath.Clean(testenv.ModuleRoot())}
+		if !reflect.DeepEqual(mods, want) {
+			t.Errorf("-ldflags=%q: Modules = %q, want %q", c.ldflags, mods, want)
+		}
+	}
+}
+
+func TestEscapePath(t *testing.T) {
+	if got, want := escapePath("github.com/BurntSushi/toml"), "github.com/!burnt!sushi/toml"; got != want {
+		t.Errorf("escapePath = %q, want %q", got, want)
 	}
 }
