@@ -65,10 +65,11 @@ The commands are:
 		status 1 when there are any). -json prints the plan as JSON. -why NAME prints the call
 		path from main to a component, capability, system call ("syscall:openat"), function or
 		package. -size builds the image and prints its bytes in the file and in memory by
-		section, by component (the plan's components, with the program, the library OS, the
-		Go runtime, the standard library, other modules and the linker's own data as groups)
-		and by package, from the image's symbols; DWARF and symbol tables count in the file
-		only, .bss and .noptrbss in memory only. -dot prints the component graph for
+		section, by component (the plan's components, each with the packages only it imports;
+		the program, the library OS, the Go runtime, the standard library, other modules and
+		the linker's own data as groups) and by package, from the image's symbols; DWARF and
+		symbol tables count in the file only, .bss and .noptrbss in memory only, and the
+		zero tail (BSS that the loader does not place; the kernel maps it when touched) apart. -dot prints the component graph for
 		Graphviz (unikgen explain -dot | dot -Tsvg > kernel.svg), each edge labelled with its
 		witness. -html FILE builds the image and writes a self-contained page with a treemap
 		of the image and the component graph (click an edge for its witness).

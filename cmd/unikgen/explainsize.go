@@ -51,7 +51,17 @@ func explainPictures(ctx context.Context, r *gen.Result, o gen.Options, p pictur
 			return exitFailure
 		}
 		rep.Image = filepath.Base(res.Image)
-		comps = rep.ByComponent(kernelpicture.Classifier(r.Plan, module))
+		in := map[string]string{}
+		for _, c := range r.Plan.Components {
+			if c.In {
+				in[c.Name] = c.Package
+			}
+		}
+		owned, err := kernelpicture.Owners(ctx, o.Dir, o.Env, r.Plan.Package, in)
+		if err != nil {
+			log.Printf("warning: components' own dependencies not found (%v): they count as dependencies", err)
+		}
+		comps = rep.ByComponent(kernelpicture.Classifier(r.Plan, module, owned))
 	}
 	var err error
 	switch {

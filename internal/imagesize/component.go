@@ -21,11 +21,15 @@ const (
 const LibraryOSModule = "github.com/unikgen/unikgen"
 
 // Classifier assigns packages to components: a component owns the package the composition root
-// imports for it and the packages below it; the others fall into the Group* groups.
+// imports for it, the packages below it and the packages in Owned; the others fall into the Group*
+// groups.
 type Classifier struct {
 	Components map[string]string // component name -> its package
 	Program    string            // the main package's import path
 	Module     string            // the main package's module path ("" if unknown)
+	// Owned maps packages outside the components' trees to the one component that uses them
+	// (their private dependencies, such as gvisor.dev/gvisor for the network).
+	Owned map[string]string
 }
 
 // Component is one component's (or group's) share of the image.
@@ -33,7 +37,8 @@ type Component struct {
 	Name     string   `json:"name"`
 	File     int64    `json:"file"`
 	Memory   int64    `json:"memory"`
-	Packages []string `json:"packages"` // largest memory first
+	ZeroTail int64    `json:"zero_tail"`
+	Packages []string `json:"packages"` // largest first
 }
 
 // Classify returns the component or group of package path p (a Report's Package.Path).
@@ -46,6 +51,9 @@ func (c *Classifier) Classify(p string) string {
 	}
 	if best != "" {
 		return best
+	}
+	if name, ok := c.Owned[p]; ok {
+		return name
 	}
 	switch {
 	case strings.HasPrefix(p, "(") || p == "type:" || strings.HasPrefix(p, "go:") || strings.HasPrefix(p, "$"):
@@ -69,7 +77,7 @@ func under(p, pkg string) bool {
 	return p == pkg || strings.HasPrefix(p, pkg+"/")
 }
 
-// ByComponent groups r's packages with c, largest memory first. The components add up to the
+// ByComponent groups r's packages with c, largest (memory + zero tail) first. The components add up to the
 // allocated sections of the image.
 func (r *Report) ByComponent(c *Classifier) []Component {
 	m := map[string]*Component{}
@@ -82,6 +90,7 @@ func (r *Report) ByComponent(c *Classifier) []Component {
 		}
 		g.File += p.File
 		g.Memory += p.Memory
+		g.ZeroTail += p.ZeroTail
 		g.Packages = append(g.Packages, p.Path)
 	}
 	var out []Component
@@ -89,8 +98,9 @@ func (r *Report) ByComponent(c *Classifier) []Component {
 		out = append(out, *g)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Memory != out[j].Memory {
-			return out[i].Memory > out[j].Memory
+		a, b := out[i].Memory+out[i].ZeroTail, out[j].Memory+out[j].ZeroTail
+		if a != b {
+			return a > b
 		}
 		return out[i].Name < out[j].Name
 	})

@@ -37,7 +37,9 @@ type Report struct {
 	HeaderFile int64 `json:"header_file"`
 	// PaddingMemory is the loaded memory outside every allocated section (alignment between sections).
 	PaddingMemory int64 `json:"padding_memory"`
-	// Packages are the allocated bytes by Go package, largest memory first.
+	// ZeroTail is the allocated bytes beyond the PT_LOAD segments: BSS mapped on demand.
+	ZeroTail int64 `json:"zero_tail"`
+	// Packages are the allocated bytes by Go package, largest (memory + zero tail) first.
 	Packages []Package `json:"packages"`
 }
 
@@ -46,7 +48,11 @@ type Section struct {
 	Name   string `json:"name"`
 	File   int64  `json:"file"`   // bytes in the file (compressed size for compressed DWARF)
 	Memory int64  `json:"memory"` // bytes loaded (0 for sections that are not SHF_ALLOC)
-	// ByPackage maps a package (or Unattributed(Name)) to its bytes in this allocated section.
+	// ZeroTail is the bytes of the section beyond the PT_LOAD segments (Memory + ZeroTail is the
+	// size of an allocated section).
+	ZeroTail int64 `json:"zero_tail,omitempty"`
+	// ByPackage maps a package (or Unattributed(Name)) to its bytes in this allocated section,
+	// loaded or in the zero tail.
 	ByPackage map[string]int64 `json:"by_package,omitempty"`
 }
 
@@ -54,7 +60,9 @@ type Section struct {
 type Package struct {
 	Path   string `json:"path"`
 	File   int64  `json:"file"`   // bytes in PROGBITS sections
-	Memory int64  `json:"memory"` // File plus bytes in NOBITS sections
+	Memory int64  `json:"memory"` // File plus bytes in NOBITS sections, loaded
+	// ZeroTail is the package's bytes in the zero tail (mapped on demand).
+	ZeroTail int64 `json:"zero_tail"`
 }
 
 // Measure reads the image at path.
@@ -84,19 +92,30 @@ func Measure(path string) (*Report, error) {
 			sec.File = int64(s.FileSize)
 		}
 		if s.Flags&elf.SHF_ALLOC != 0 {
-			sec.Memory = int64(s.Size)
-			sec.ByPackage = attribute(syms, elf.SectionIndex(i), s.Name, s.Addr, s.Size)
-			for p, n := range sec.ByPackage {
+			loadEnd := s.Addr // the end of the loaded part of the section
+			for _, p := range f.Progs {
+				if p.Type == elf.PT_LOAD && p.Vaddr <= s.Addr && s.Addr < p.Vaddr+p.Memsz {
+					loadEnd = min(p.Vaddr+p.Memsz, s.Addr+s.Size)
+				}
+			}
+			sec.Memory = int64(loadEnd - s.Addr)
+			sec.ZeroTail = int64(s.Size) - sec.Memory
+			shares := attribute(syms, elf.SectionIndex(i), s.Name, s.Addr, s.Size, loadEnd)
+			sec.ByPackage = map[string]int64{}
+			for p, n := range shares {
+				sec.ByPackage[p] = n.loaded + n.tail
 				pk := pkgs[p]
 				if pk == nil {
 					pk = &Package{Path: p}
 					pkgs[p] = pk
 				}
-				pk.Memory += n
+				pk.Memory += n.loaded
+				pk.ZeroTail += n.tail
 				if sec.File > 0 {
-					pk.File += n
+					pk.File += n.loaded
 				}
 			}
+			r.ZeroTail += sec.ZeroTail
 		}
 		fileInSections += sec.File
 		memInSections += sec.Memory
@@ -112,16 +131,20 @@ func Measure(path string) (*Report, error) {
 	}
 	sort.Slice(r.Packages, func(i, j int) bool {
 		a, b := r.Packages[i], r.Packages[j]
-		if a.Memory != b.Memory {
-			return a.Memory > b.Memory
+		if a.Memory+a.ZeroTail != b.Memory+b.ZeroTail {
+			return a.Memory+a.ZeroTail > b.Memory+b.ZeroTail
 		}
 		return a.Path < b.Path
 	})
 	return r, nil
 }
 
-// attribute divides the section [addr, addr+size) among the packages of the symbols in it.
-func attribute(all []elf.Symbol, idx elf.SectionIndex, name string, addr, size uint64) map[string]int64 {
+// share is a package's bytes in a section: loaded, and in the zero tail.
+type share struct{ loaded, tail int64 }
+
+// attribute divides the section [addr, addr+size) among the packages of the symbols in it; the
+// bytes from loadEnd on are the zero tail.
+func attribute(all []elf.Symbol, idx elf.SectionIndex, name string, addr, size, loadEnd uint64) map[string]share {
 	var syms []elf.Symbol
 	for _, s := range all {
 		if s.Section == idx && s.Size > 0 {
@@ -134,22 +157,28 @@ func attribute(all []elf.Symbol, idx elf.SectionIndex, name string, addr, size u
 		}
 		return syms[i].Size > syms[j].Size
 	})
-	out := map[string]int64{}
+	out := map[string]share{}
+	add := func(pkg string, lo, hi uint64) {
+		sh := out[pkg]
+		cut := min(max(loadEnd, lo), hi)
+		sh.loaded += int64(cut - lo)
+		sh.tail += int64(hi - cut)
+		out[pkg] = sh
+	}
 	end, next := addr+size, addr // next: the first byte not yet attributed
 	for _, s := range syms {
 		lo, hi := max(s.Value, next), min(s.Value+s.Size, end)
 		if lo >= hi {
 			continue
 		}
-		out[PackageOf(s.Name)] += int64(hi - lo)
+		if lo > next { // a gap between symbols
+			add(Unattributed(name), next, lo)
+		}
+		add(PackageOf(s.Name), lo, hi)
 		next = hi
 	}
-	var covered int64
-	for _, n := range out {
-		covered += n
-	}
-	if rest := int64(size) - covered; rest > 0 {
-		out[Unattributed(name)] += rest
+	if next < end {
+		add(Unattributed(name), next, end)
 	}
 	return out
 }

@@ -29,21 +29,24 @@ type pageData struct {
 	Target     string          `json:"target"`
 	File       int64           `json:"file"`
 	Memory     int64           `json:"memory"`
+	ZeroTail   int64           `json:"zero_tail"`
 	Sections   []pageSection   `json:"sections"`
 	Sizes      []pageSize      `json:"sizes"`
 	Components []pageComponent `json:"components"`
 }
 
 type pageSection struct {
-	Name   string `json:"name"`
-	File   int64  `json:"file"`
-	Memory int64  `json:"memory"`
+	Name     string `json:"name"`
+	File     int64  `json:"file"`
+	Memory   int64  `json:"memory"`
+	ZeroTail int64  `json:"zero_tail"`
 }
 
 type pageSize struct {
 	Name     string              `json:"name"`
 	File     int64               `json:"file"`
 	Memory   int64               `json:"memory"`
+	ZeroTail int64               `json:"zero_tail"`
 	Packages []imagesize.Package `json:"packages"`
 }
 
@@ -58,17 +61,17 @@ type pageComponent struct {
 // WriteHTML writes the page for p and the measured image r, whose packages sizes groups into
 // components (imagesize.Report.ByComponent).
 func WriteHTML(w io.Writer, p *plan.Plan, r *imagesize.Report, sizes []imagesize.Component) error {
-	d := pageData{Image: filepath.Base(r.Image), Program: p.Package, Target: p.Target, File: r.FileSize, Memory: r.MemorySize}
+	d := pageData{Image: filepath.Base(r.Image), Program: p.Package, Target: p.Target, File: r.FileSize, Memory: r.MemorySize, ZeroTail: r.ZeroTail}
 	for _, s := range r.Sections {
-		d.Sections = append(d.Sections, pageSection{s.Name, s.File, s.Memory})
+		d.Sections = append(d.Sections, pageSection{s.Name, s.File, s.Memory, s.ZeroTail})
 	}
-	d.Sections = append(d.Sections, pageSection{"(headers, padding)", r.HeaderFile, r.PaddingMemory})
+	d.Sections = append(d.Sections, pageSection{"(headers, padding)", r.HeaderFile, r.PaddingMemory, 0})
 	pkgs := map[string]imagesize.Package{}
 	for _, pk := range r.Packages {
 		pkgs[pk.Path] = pk
 	}
 	for _, c := range sizes {
-		s := pageSize{Name: c.Name, File: c.File, Memory: c.Memory}
+		s := pageSize{Name: c.Name, File: c.File, Memory: c.Memory, ZeroTail: c.ZeroTail}
 		for _, path := range c.Packages {
 			s.Packages = append(s.Packages, pkgs[path])
 		}
@@ -86,9 +89,10 @@ func WriteHTML(w io.Writer, p *plan.Plan, r *imagesize.Report, sizes []imagesize
 	return err
 }
 
-// Classifier returns the classifier that groups packages by p's components.
-func Classifier(p *plan.Plan, module string) *imagesize.Classifier {
-	c := &imagesize.Classifier{Components: map[string]string{}, Program: p.Package, Module: module}
+// Classifier returns the classifier that groups packages by p's components; owned is the result
+// of Owners, or nil.
+func Classifier(p *plan.Plan, module string, owned map[string]string) *imagesize.Classifier {
+	c := &imagesize.Classifier{Components: map[string]string{}, Program: p.Package, Module: module, Owned: owned}
 	for _, comp := range p.Components {
 		c.Components[comp.Name] = comp.Package
 	}

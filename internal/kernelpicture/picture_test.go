@@ -73,7 +73,7 @@ func page(t *testing.T) (string, *imagesize.Report) {
 	}
 	p := testPlan()
 	var b bytes.Buffer
-	if err := kernelpicture.WriteHTML(&b, p, r, r.ByComponent(kernelpicture.Classifier(p, ""))); err != nil {
+	if err := kernelpicture.WriteHTML(&b, p, r, r.ByComponent(kernelpicture.Classifier(p, "", nil))); err != nil {
 		t.Fatal(err)
 	}
 	return b.String(), r
@@ -94,6 +94,13 @@ func TestHTMLSelfContained(t *testing.T) {
 // the console stayed silent (an uncaught exception is logged there).
 func TestHTMLRenders(t *testing.T) {
 	html, r := page(t)
+	// What a user does, before the checks: each measure of the treemap, each edge and node of
+	// the graph, then back to memory and to the console's witness.
+	html = strings.Replace(html, "drawGraph();\n", `drawGraph();
+for (const v of ["file", "zero_tail", "memory"]) document.querySelector("input[value=" + v + "]").click();
+for (const e of document.querySelectorAll("#graph .edge, #graph .node")) e.dispatchEvent(new MouseEvent("click"));
+document.querySelector("#graph .edge[data-name=console]").dispatchEvent(new MouseEvent("click"));
+`, 1)
 	dom, console := renderPage(t, html)
 	if len(console) > 0 {
 		t.Fatalf("the page logged to the console:\n%s", strings.Join(console, "\n"))
@@ -101,7 +108,7 @@ func TestHTMLRenders(t *testing.T) {
 	if !strings.Contains(dom, `data-rendered="ok"`) {
 		t.Fatalf("the script did not finish:\n%.2000s", dom)
 	}
-	if n, want := strings.Count(dom, `class="comp"`), len(r.ByComponent(kernelpicture.Classifier(testPlan(), ""))); n != want {
+	if n, want := strings.Count(dom, `class="comp"`), len(r.ByComponent(kernelpicture.Classifier(testPlan(), "", nil))); n != want {
 		t.Errorf("treemap has %d components, want %d", n, want)
 	}
 	if n := strings.Count(dom, `class="pkg"`); n < 20 {
@@ -160,4 +167,34 @@ func renderPage(t *testing.T, html string) (dom string, console []string) {
 		}
 	}
 	return stdout.String(), console
+}
+
+// TestOwners lists the import graph of examples/http: the network component owns gvisor's
+// packages, which only it imports; what the program or the rest of the kernel imports stays out.
+func TestOwners(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list; skipped with -short")
+	}
+	testenv.NeedGo(t)
+	comps := map[string]string{
+		"network": "github.com/unikgen/unikgen/services/netstack",
+		"files":   "github.com/unikgen/unikgen/services/fs",
+		"block":   "github.com/unikgen/unikgen/services/fs/virtioblk",
+	}
+	owned, err := kernelpicture.Owners(context.Background(), testenv.ModuleRoot(), nil, "github.com/unikgen/unikgen/examples/http", comps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{
+		"gvisor.dev/gvisor/pkg/tcpip/stack":         "network",
+		"gvisor.dev/gvisor/pkg/tcpip/transport/tcp": "network",
+		"fmt":      "",
+		"net/http": "",
+		"runtime":  "",
+		"github.com/unikgen/unikgen/services/netstack": "", // the component's own package: by prefix
+	} {
+		if got := owned[p]; got != want {
+			t.Errorf("owner of %s = %q, want %q", p, got, want)
+		}
+	}
 }
