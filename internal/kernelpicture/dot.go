@@ -1,6 +1,7 @@
 // Package kernelpicture draws a kernel plan and its image's sizes: the component graph in
 // Graphviz's DOT language (https://graphviz.org/doc/info/lang.html) and a self-contained HTML page
-// with a treemap of the image and the component graph with each edge's witness.
+// with a treemap of the image and the component graph with each edge's witness. It also decides
+// which packages belong to a component (Classifier, Owners) for internal/imagesize's grouping.
 //
 // In the graph, the program's main package has an edge to each component its code uses, labelled
 // with the witness: the call path from main to the use (gen/plan.Component.Witness). A component
