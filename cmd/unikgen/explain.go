@@ -27,6 +27,9 @@ func runExplain(ctx context.Context, args []string) int {
 	}
 	gf := addGenFlags(fs)
 	pkg, _, code := parseArgs(fs, args, false)
+	if code < 0 {
+		code = pic.check()
+	}
 	if code >= 0 {
 		return code
 	}

@@ -22,13 +22,18 @@ type pictureFlags struct {
 
 func (p pictureFlags) any() bool { return *p.size || *p.dot || *p.html != "" }
 
-// explainPictures prints the component graph (-dot) and, after building the image, its sizes
-// (-size) and the HTML page (-html).
-func explainPictures(ctx context.Context, r *gen.Result, o gen.Options, p pictureFlags) int {
+// check rejects flags that cannot go together, returning an exit status >= 0.
+func (p pictureFlags) check() int {
 	if *p.dot && *p.size {
 		log.Print("-dot and -size both print to standard output: give one")
 		return exitUsage
 	}
+	return -1
+}
+
+// explainPictures prints the component graph (-dot) and, after building the image, its sizes
+// (-size) and the HTML page (-html).
+func explainPictures(ctx context.Context, r *gen.Result, o gen.Options, p pictureFlags) int {
 	module := ""
 	if r.Analysis != nil {
 		module = r.Analysis.Module
