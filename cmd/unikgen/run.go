@@ -47,7 +47,7 @@ func runRun(ctx context.Context, args []string) int {
 	var disks diskFlags
 	fs.Var(&disks, "disk", "attach a raw disk image as a virtio block device, /dev/vda first: `FILE[:ro]` (repeatable)")
 	var gdb gdbFlag
-	fs.Var(&gdb, "gdb", "start QEMU stopped, with a gdb stub at `[HOST:PORT]` (default "+gdbcmd.DefaultAddr+"), and print the gdb command line; -timeout defaults to none")
+	fs.Var(&gdb, "gdb", "start QEMU stopped, with a gdb stub at "+gdbcmd.DefaultAddr+" or, with -gdb=HOST:PORT, there; print the gdb command line; -timeout defaults to none")
 	gf := addGenFlags(fs)
 	pkg, progArgs, code := parseArgs(fs, args, true)
 	if code >= 0 {
