@@ -28,6 +28,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
 	"go/token"
 	"go/types"
 	"sort"
@@ -55,8 +56,8 @@ type Config struct {
 	// GOOS, GOARCH and CGO_ENABLED are always linux, amd64 and 0.
 	Env []string
 	// ExtraRoots are further entry points, as linker-style symbols
-	// ("pkg.Func", or an assembly-only "pkg.sym"). KernelEntry is added
-	// whenever the program contains its package.
+	// ("pkg.Func", or an assembly-only "pkg.sym"). libos.EntrySymbol (the
+	// kernel's ELF entry) is added whenever the program contains its package.
 	ExtraRoots []string
 	// Overlay maps absolute file names to contents that replace or add
 	// files, as go build -overlay does (unikgen build injects the library
@@ -189,10 +190,6 @@ type siteRef struct {
 	step   Step // the call of the entry point
 }
 
-// KernelEntry is the library OS's ELF entry point (the linker's -E), a root
-// whenever the program imports package runtime/boot.
-const KernelEntry = "github.com/unikgen/unikgen/runtime/boot.pvhEntry"
-
 // Analyze analyses the single main package selected by cfg.Patterns.
 func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 	rs, err := AnalyzeAll(ctx, cfg)
@@ -272,8 +269,8 @@ func analyzeMain(prog *ssa.Program, fset *token.FileSet, main *ssa.Package, modu
 	}
 	pkgDeps := deps(main.Pkg)
 	extra := append([]string(nil), cfg.ExtraRoots...)
-	if bootPkg, _ := load.SplitSymbol(KernelEntry); pkgDeps[bootPkg] {
-		extra = append(extra, KernelEntry)
+	if bootPkg, _ := load.SplitSymbol(libos.EntrySymbol); pkgDeps[bootPkg] {
+		extra = append(extra, libos.EntrySymbol)
 	}
 	t0 := time.Now()
 	capIn := capability.NewCollector()

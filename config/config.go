@@ -25,25 +25,44 @@
 //     line, used only when the boot command line (QEMU -append, Xen cmdline) is empty, so they can
 //     be replaced at boot without rebuilding.
 //
-// The package has no dependencies and no init-time work; importing it adds nothing to a kernel.
+// The package has no init-time work and depends only on strings (for CheckVolumePath);
+// importing it adds nothing to a kernel.
 package config
+
+import "strings"
+
+// A Target is the platform a kernel runs on.
+type Target string
 
 // Targets.
 const (
 	// Any builds a kernel that detects at boot whether it runs on Xen or on QEMU/KVM and links the
 	// platform code of both. It is the default.
-	Any = "any"
+	Any Target = "any"
 	// QEMU builds a kernel for QEMU/KVM PC-like machines only (microvm, q35, pc).
-	QEMU = "qemu"
+	QEMU Target = "qemu"
 	// Xen builds a kernel for Xen PVH domains only.
-	Xen = "xen"
+	Xen Target = "xen"
 )
+
+// Targets are the known targets, Any first.
+var Targets = [...]Target{Any, QEMU, Xen}
+
+// Known reports whether t is one of Targets; "" (the default, Any) is not.
+func (t Target) Known() bool {
+	for _, k := range Targets {
+		if t == k {
+			return true
+		}
+	}
+	return false
+}
 
 // Kernel configures the kernel built from the main package that holds the literal. The zero value
 // of each field means "the default".
 type Kernel struct {
 	// Target is the platform the kernel runs on: Any (default), QEMU or Xen. Configure-time.
-	Target string
+	Target Target
 
 	// Name is the program's name: os.Args[0] and the base name of the image. The default is the
 	// last element of the main package's import path. Configure-time.
@@ -87,4 +106,53 @@ type Kernel struct {
 	// kernel's root file system: baked into the image, read-only (writes get EROFS; /tmp is
 	// writable). `unikgen build -rootfs DIR` overrides it. Configure-time. docs/files.md.
 	RootFS string
+
+	// Volumes are persistent file systems, each on a block device of the machine (the first
+	// volume on the first device, /dev/vda, and so on), mounted at its Path: ext3 volumes that
+	// `unikgen run -volume HOSTFILE:PATH` creates when the image file is missing, and that the
+	// host's e2fsprogs (mke2fs -t ext3, e2fsck, debugfs) make, check and read. Writes are
+	// journaled: fsync makes them durable, a crash loses nothing fsync'd and leaves the
+	// volume clean. Configure-time: the kernel links the volume code only when it has volumes.
+	// docs/files.md.
+	Volumes []Volume
 }
+
+// A Volume is a persistent file system mounted at Path, an absolute path outside /dev, /proc
+// and /tmp (for example "/data").
+type Volume struct {
+	Path string
+}
+
+// CheckVolumePath says what is wrong with a volume's mount point, or returns nil.
+func CheckVolumePath(p string) error {
+	q := `"` + p + `"`
+	switch {
+	case p == "":
+		return pathError("empty path")
+	case p[0] != '/':
+		return pathError(q + " is not absolute")
+	case p == "/":
+		return pathError(`"/" is the root file system`)
+	case len(p) > 1 && p[len(p)-1] == '/' || strings.Contains(p, "//") || strings.Contains(p+"/", "/./") || strings.Contains(p+"/", "/../"):
+		return pathError(q + " is not a clean path (no trailing '/', '//', '.' or '..')")
+	case strings.ContainsAny(p, "\x00,"):
+		return pathError(q + " holds a NUL or a comma")
+	}
+	for _, r := range []string{"/dev", "/proc", "/tmp"} {
+		if p == r || strings.HasPrefix(p, r+"/") {
+			return pathError(q + " is inside " + r + ", which the library OS provides")
+		}
+	}
+	for _, c := range strings.Split(p[1:], "/") {
+		if len(c) > 255 {
+			return pathError(q + " has a name longer than 255 bytes")
+		}
+	}
+	return nil
+}
+
+// pathError is an error of CheckVolumePath (the package avoids fmt and errors: importing it
+// must cost a program nothing).
+type pathError string
+
+func (e pathError) Error() string { return string(e) }

@@ -6,20 +6,21 @@ package gen
 
 import (
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
+	"github.com/unikgen/unikgen/runtime/cmdline"
 	"go/ast"
 	"go/constant"
 	"go/token"
 	"go/types"
+	"reflect"
 	"sort"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
 
+	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen/plan"
 )
-
-// ConfigPkg is the import path of the configuration package.
-const ConfigPkg = plan.Module + "/config"
 
 // A ConfigError is a positioned configuration error.
 type ConfigError struct {
@@ -146,7 +147,7 @@ func isKernel(t types.Type) bool {
 		return false
 	}
 	o := n.Obj()
-	return o.Pkg() != nil && o.Pkg().Path() == ConfigPkg && o.Name() == "Kernel"
+	return o.Pkg() != nil && o.Pkg().Path() == libos.ConfigPackage && o.Name() == "Kernel"
 }
 
 // attribute turns a package error inside a literal's element into a ConfigError for its field.
@@ -201,13 +202,17 @@ func before(line, col int, p token.Position) bool {
 	return line < p.Line || line == p.Line && col < p.Column
 }
 
-// evalKernel evaluates the fields of a config.Kernel literal into uc.
+// evalKernel evaluates the fields of a config.Kernel literal into uc. Each field is read by its
+// type in config.Kernel (a constant string, integer or bool, or a []string literal of constant
+// strings), so a new field of config.Kernel is read without a change here; the checks that
+// follow are the ones that belong to the literal (plan.Check does the rest, for flags too).
 func evalKernel(pkg *packages.Package, lit *ast.CompositeLit, uc *userConfig) ConfigErrors {
 	fset, info := pkg.Fset, pkg.TypesInfo
 	var errs ConfigErrors
 	bad := func(n ast.Node, field, format string, args ...any) {
 		errs = append(errs, &ConfigError{Pos: fset.Position(n.Pos()).String(), Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
+	kernel := reflect.ValueOf(&uc.Kernel).Elem()
 	for _, e := range lit.Elts {
 		kv, ok := e.(*ast.KeyValueExpr)
 		if !ok {
@@ -220,89 +225,147 @@ func evalKernel(pkg *packages.Package, lit *ast.CompositeLit, uc *userConfig) Co
 		}
 		name, v := id.Name, kv.Value
 		uc.field[name] = fset.Position(v.Pos()).String()
-		switch name {
-		case "RootFS":
+		f := kernel.FieldByName(name)
+		if !f.IsValid() {
+			bad(kv, name, "unikgen does not know this field")
+			continue
+		}
+		if name == "Volumes" { // a []config.Volume literal, checked where each path is written
+			uc.Volumes = evalVolumes(info, fset, v, uc, func(n ast.Node, field, format string, args ...any) { bad(n, field, format, args...) })
+			continue
+		}
+		switch f.Kind() {
+		case reflect.String:
 			s, ok := constString(info, v)
 			if !ok {
 				bad(v, name, "must be a constant string")
 				continue
 			}
-			uc.RootFS = s
-		case "Target", "Name":
-			s, ok := constString(info, v)
-			if !ok {
-				bad(v, name, "must be a constant string")
-				continue
-			}
-			if name == "Target" {
-				uc.Target = s
-				if s != "" && s != plan.TargetAny && s != plan.TargetQEMU && s != plan.TargetXen { // "": the default
-					// plan.Check says the same for -target; saying it here reports it together
-					// with the literal's other errors.
-					bad(v, name, "unknown target %q (want %q, %q or %q)", s, plan.TargetAny, plan.TargetQEMU, plan.TargetXen)
-				}
-			} else {
-				uc.Name = s
-			}
-		case "MemoryMiB":
+			f.SetString(s)
+		case reflect.Int:
 			tv := info.Types[v]
 			n, exact := int64(0), false
 			if tv.Value != nil && tv.Value.Kind() == constant.Int {
 				n, exact = constant.Int64Val(tv.Value)
 			}
-			if !exact {
+			if !exact || f.OverflowInt(n) {
 				bad(v, name, "must be a constant integer")
 				continue
 			}
-			uc.MemoryMiB = int(n)
-			if n < 0 || int64(int(n)) != n {
-				bad(v, name, "%d MiB: must be positive (0 means the default)", n)
-			}
-		case "DebugSyscalls":
+			f.SetInt(n)
+		case reflect.Bool:
 			tv := info.Types[v]
 			if tv.Value == nil || tv.Value.Kind() != constant.Bool {
 				bad(v, name, "must be a constant bool")
 				continue
 			}
-			uc.DebugSyscalls = constant.BoolVal(tv.Value)
-		case "IPv4", "Gateway4", "IPv6", "Gateway6":
-			s, ok := constString(info, v)
-			if !ok {
-				bad(v, name, "must be a constant string")
-				continue
-			}
-			switch name {
-			case "IPv4":
-				uc.Network.IPv4 = s
-			case "Gateway4":
-				uc.Network.Gateway4 = s
-			case "IPv6":
-				uc.Network.IPv6 = s
-			default:
-				uc.Network.Gateway6 = s
-			}
-		case "Args", "Env", "DNS":
+			f.SetBool(constant.BoolVal(tv.Value))
+		case reflect.Slice: // []string
 			list, ok := constStrings(info, v, func(n ast.Node, format string, args ...any) { bad(n, name, format, args...) })
 			if !ok {
 				continue
 			}
-			if name == "DNS" {
-				uc.Network.DNS = list
-			} else if name == "Args" {
-				uc.Args = list
-			} else {
-				uc.Env = list
-				for i, s := range list { // not empty: v is a literal (Env: nil is allowed)
-					if err := plan.CheckEnv(s); err != nil {
-						bad(v.(*ast.CompositeLit).Elts[i], fmt.Sprintf("Env[%d]", i), "%v", err)
-					}
+			f.Set(reflect.ValueOf(list))
+		default:
+			panic("gen: config.Kernel." + name + " has a type the reader does not know")
+		}
+		// The literal's own checks, reported together with its other errors.
+		switch name {
+		case "Target":
+			// plan.Check says the same for -target; saying it here reports it with the rest.
+			if t := uc.Target; t != "" && !t.Known() {
+				err := plan.CheckTarget(t, &plan.Tree{Xen: true})
+				bad(v, name, "%s", err.(*plan.Error).Msg)
+			}
+		case "MemoryMiB":
+			if uc.MemoryMiB < 0 {
+				bad(v, name, "%d MiB: must be positive (0 means the default)", uc.MemoryMiB)
+			}
+		case "Env":
+			for i, s := range uc.Env { // not empty: v is a literal (Env: nil is allowed)
+				if err := cmdline.CheckEnv(s); err != nil {
+					bad(v.(*ast.CompositeLit).Elts[i], fmt.Sprintf("Env[%d]", i), "%v", err)
 				}
 			}
-		default:
-			bad(kv, name, "unikgen does not know this field")
 		}
 	}
 	return errs
+}
+
+// evalVolumes evaluates nil or a []config.Volume literal whose elements name their fields with
+// constants, checking each mount point where it is written (Volumes[i].Path).
+func evalVolumes(info *types.Info, fset *token.FileSet, e ast.Expr, uc *userConfig, bad func(ast.Node, string, string, ...any)) []config.Volume {
+	if id, ok := e.(*ast.Ident); ok && info.Uses[id] == types.Universe.Lookup("nil") {
+		return nil
+	}
+	cl, ok := e.(*ast.CompositeLit)
+	if !ok {
+		bad(e, "Volumes", "must be a []config.Volume literal")
+		return nil
+	}
+	var out []config.Volume
+	var valid []string
+	for i, el := range cl.Elts {
+		if u, ok := el.(*ast.UnaryExpr); ok && u.Op == token.AND {
+			el = u.X
+		}
+		field := fmt.Sprintf("Volumes[%d]", i)
+		vl, ok := el.(*ast.CompositeLit)
+		if !ok {
+			bad(el, field, "must be a config.Volume literal, like {Path: \"/data\"}")
+			continue
+		}
+		path, found := "", false
+		for _, f := range vl.Elts {
+			kv, ok := f.(*ast.KeyValueExpr)
+			if !ok {
+				bad(f, field, "config.Volume literal must name its fields (Path: ...)")
+				continue
+			}
+			id, ok := kv.Key.(*ast.Ident)
+			if !ok {
+				continue
+			}
+			switch id.Name {
+			case "Path":
+				pos := fmt.Sprint(field, ".Path")
+				uc.field[pos] = fset.Position(kv.Value.Pos()).String()
+				s, ok := constString(info, kv.Value)
+				if !ok {
+					bad(kv.Value, pos, "must be a constant string")
+					continue
+				}
+				path, found = s, true
+				if err := config.CheckVolumePath(s); err != nil {
+					bad(kv.Value, pos, "%v", err)
+					continue
+				}
+				conflict := false
+				for _, q := range valid {
+					switch {
+					case q == s:
+						bad(kv.Value, pos, "%s is given twice", s)
+					case strings.HasPrefix(s, q+"/"), strings.HasPrefix(q, s+"/"):
+						bad(kv.Value, pos, "%s and %s are nested: volumes cannot be mounted inside each other", s, q)
+					default:
+						continue
+					}
+					conflict = true
+					break
+				}
+				if !conflict {
+					valid = append(valid, s)
+				}
+			default:
+				bad(kv, field, "unikgen does not know the field config.Volume.%s", id.Name)
+			}
+		}
+		if !found {
+			bad(vl, field, "a volume needs its Path")
+		}
+		out = append(out, config.Volume{Path: path})
+	}
+	return out
 }
 
 func constString(info *types.Info, e ast.Expr) (string, bool) {

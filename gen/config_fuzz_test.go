@@ -2,6 +2,9 @@ package gen
 
 import (
 	"fmt"
+	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/internal/libos"
+	"github.com/unikgen/unikgen/runtime/cmdline"
 	"go/ast"
 	"go/importer"
 	"go/parser"
@@ -45,11 +48,11 @@ func fuzzImporter() (types.ImporterFrom, error) {
 			fuzzImports.err = err
 			return
 		}
-		fuzzImports.config, fuzzImports.err = (&types.Config{}).Check(ConfigPkg, fset, []*ast.File{f}, nil)
+		fuzzImports.config, fuzzImports.err = (&types.Config{Importer: fuzzImports.std}).Check(libos.ConfigPackage, fset, []*ast.File{f}, nil)
 	})
 	return importerFunc(func(path string) (*types.Package, error) {
 		switch path {
-		case ConfigPkg:
+		case libos.ConfigPackage:
 			return fuzzImports.config, nil
 		case "fmt", "os", "strings", "errors":
 			return fuzzImports.std.Import(path)
@@ -109,16 +112,19 @@ func checkReadConfig(t *testing.T, src string) (*userConfig, error) {
 		if uc == nil {
 			t.Fatal("readConfig returned neither a configuration nor an error")
 		}
-		if uc.Target != "" && uc.Target != plan.TargetAny && uc.Target != plan.TargetQEMU && uc.Target != plan.TargetXen {
+		if uc.Target != "" && !uc.Target.Known() {
 			t.Fatalf("accepted target %q", uc.Target)
 		}
 		if uc.MemoryMiB < 0 {
 			t.Fatalf("accepted MemoryMiB %d", uc.MemoryMiB)
 		}
 		for _, env := range uc.Env {
-			if err := plan.CheckEnv(env); err != nil {
+			if err := cmdline.CheckEnv(env); err != nil {
 				t.Fatalf("accepted Env entry %q: %v", env, err)
 			}
+		}
+		if err := plan.CheckVolumes(plan.VolumePaths(uc.Volumes)); err != nil {
+			t.Fatalf("accepted volumes %q: %v", uc.Volumes, err)
 		}
 	case ConfigErrors:
 		if len(e) == 0 {
@@ -144,7 +150,7 @@ func checkReadConfig(t *testing.T, src string) (*userConfig, error) {
 func FuzzReadConfig(f *testing.F) {
 	cases, _ := filepath.Glob(filepath.Join("testdata", "*", "main.go"))
 	for _, c := range cases {
-		if src, err := os.ReadFile(c); err == nil && strings.Contains(string(src), ConfigPkg) {
+		if src, err := os.ReadFile(c); err == nil && strings.Contains(string(src), libos.ConfigPackage) {
 			f.Add(string(src))
 		}
 	}
@@ -182,14 +188,14 @@ func FuzzReadConfigRoundTrip(f *testing.F) {
 			strconv.Quote(target), strconv.Quote(name), mem, argLit, envLit, debug)
 		uc, err := checkReadConfig(t, src)
 		bad := map[string]bool{}
-		if target != "" && target != plan.TargetAny && target != plan.TargetQEMU && target != plan.TargetXen {
+		if target != "" && !config.Target(target).Known() {
 			bad["Target"] = true
 		}
 		if mem < 0 || int64(int(mem)) != mem {
 			bad["MemoryMiB"] = true
 		}
 		for i, e := range envList {
-			if plan.CheckEnv(e) != nil {
+			if cmdline.CheckEnv(e) != nil {
 				bad[fmt.Sprintf("Env[%d]", i)] = true
 			}
 		}
@@ -198,7 +204,7 @@ func FuzzReadConfigRoundTrip(f *testing.F) {
 				t.Fatalf("valid literal refused:\n%s\n%v", src, err)
 			}
 			got := userConfig{Settings: uc.Settings}
-			want := plan.Settings{Target: target, Name: name, MemoryMiB: int(mem), Args: argList, Env: envList, DebugSyscalls: debug}
+			want := plan.Settings{Kernel: config.Kernel{Target: config.Target(target), Name: name, MemoryMiB: int(mem), Args: argList, Env: envList, DebugSyscalls: debug}}
 			if !reflect.DeepEqual(got.Settings, want) {
 				t.Fatalf("read %+v, want %+v, from:\n%s", got.Settings, want, src)
 			}

@@ -22,14 +22,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/internal/libos"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
 
 	"github.com/unikgen/unikgen/analysis"
-	"github.com/unikgen/unikgen/analysis/load"
 	"github.com/unikgen/unikgen/gen/emit"
 	"github.com/unikgen/unikgen/gen/plan"
 	"github.com/unikgen/unikgen/services/fs/rootimg"
@@ -62,17 +64,50 @@ type Options struct {
 	HostCABundle, HostZoneinfo bool
 }
 
-// Overrides replace fields of config.Kernel; nil means "not set". Flag names the CLI flag of each
-// field, for error messages.
+// Overrides replace fields of config.Kernel; nil means "not set". Each field names the field of
+// config.Kernel it replaces, with the same type, and the CLI flag that sets it (the flag tag, for
+// error messages); TestOverrides checks both.
 type Overrides struct {
-	Target        *string
-	Name          *string
-	MemoryMiB     *int
-	Args          *[]string
-	Env           *[]string
-	DebugSyscalls *bool
+	Target        *config.Target `flag:"-target"`
+	Name          *string        `flag:"-name"`
+	MemoryMiB     *int           `flag:"-m"`
+	Args          *[]string      `flag:"-args"`
+	Env           *[]string      `flag:"-env"`
+	DebugSyscalls *bool          `flag:"-debug-syscalls"`
 	// RootFS is an absolute directory (the CLI resolves -rootfs against its working directory).
-	RootFS *string
+	RootFS *string `flag:"-rootfs"`
+	// Volumes are added to the configuration's volumes (unikgen run -volume), not replace them.
+	Volumes []config.Volume `flag:"-volume"`
+}
+
+// apply sets the fields of k that ov sets and returns, for each, the flag that set it. Pointer
+// fields replace the field of k; slice fields (Volumes) add what k does not have yet.
+func (ov Overrides) apply(k *config.Kernel) map[string]string {
+	from := map[string]string{}
+	o, kv := reflect.ValueOf(ov), reflect.ValueOf(k).Elem()
+	for i := 0; i < o.NumField(); i++ {
+		f, field := o.Field(i), o.Type().Field(i)
+		switch {
+		case f.Kind() == reflect.Pointer && !f.IsNil():
+			kv.FieldByName(field.Name).Set(f.Elem())
+			from[field.Name] = field.Tag.Get("flag")
+		case f.Kind() == reflect.Slice:
+			dst := kv.FieldByName(field.Name)
+			dst.Set(reflect.AppendSlice(reflect.MakeSlice(dst.Type(), 0, dst.Len()+f.Len()), dst)) // k's own copy
+		elems:
+			for j := 0; j < f.Len(); j++ {
+				e := f.Index(j)
+				for n := 0; n < dst.Len(); n++ {
+					if dst.Index(n).Equal(e) {
+						continue elems
+					}
+				}
+				from[fmt.Sprintf("%s[%d]", field.Name, dst.Len())] = field.Tag.Get("flag")
+				dst.Set(reflect.Append(dst, e))
+			}
+		}
+	}
+	return from
 }
 
 // A File is a generated file.
@@ -253,28 +288,7 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 // settings applies the overrides to the program's configuration and checks the result.
 func settings(uc *userConfig, ov Overrides, tree *plan.Tree) (plan.Settings, error) {
 	s := uc.Settings
-	from := map[string]string{} // field -> flag that set it
-	if ov.Target != nil {
-		s.Target, from["Target"] = *ov.Target, "-target"
-	}
-	if ov.Name != nil {
-		s.Name, from["Name"] = *ov.Name, "-name"
-	}
-	if ov.MemoryMiB != nil {
-		s.MemoryMiB, from["MemoryMiB"] = *ov.MemoryMiB, "-m"
-	}
-	if ov.Args != nil {
-		s.Args, from["Args"] = *ov.Args, "-args"
-	}
-	if ov.Env != nil {
-		s.Env, from["Env"] = *ov.Env, "-env"
-	}
-	if ov.RootFS != nil {
-		s.RootFS, from["RootFS"] = *ov.RootFS, "-rootfs"
-	}
-	if ov.DebugSyscalls != nil {
-		s.DebugSyscalls, from["DebugSyscalls"] = *ov.DebugSyscalls, "-debug-syscalls"
-	}
+	from := ov.apply(&s.Kernel) // field -> flag that set it
 	err := plan.Check(s, tree)
 	var pe *plan.Error
 	if !errors.As(err, &pe) {
@@ -284,7 +298,13 @@ func settings(uc *userConfig, ov Overrides, tree *plan.Tree) (plan.Settings, err
 	if flag, ok := from[field]; ok {
 		return s, ConfigErrors{{Pos: flag, Msg: pe.Msg}}
 	}
-	pos := uc.field[field]
+	if flag, ok := from[pe.Field]; ok {
+		return s, ConfigErrors{{Pos: flag, Msg: pe.Msg}}
+	}
+	pos := uc.field[pe.Field+".Path"]
+	if pos == "" {
+		pos = uc.field[field]
+	}
 	if pos == "" {
 		pos = uc.pos
 	}
@@ -339,7 +359,7 @@ func stripPath(p analysis.Path) analysis.Path {
 // loadProgram loads the main package with types and finds the library OS the program builds
 // against: its system-call tables and whether it has a Xen platform.
 func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Package, *plan.Tree, string, error) {
-	env := append(append(os.Environ(), o.Env...), load.TargetEnv...)
+	env := append(append(os.Environ(), o.Env...), libos.BuildEnv()...)
 	var flags []string
 	if len(o.Tags) > 0 {
 		flags = append(flags, "-tags="+strings.Join(o.Tags, ","))
@@ -379,7 +399,7 @@ func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Pack
 
 	// The library OS, as the program's module graph resolves it.
 	cfg = &packages.Config{Context: ctx, Dir: o.Dir, Env: env, BuildFlags: flags, Mode: packages.NeedName | packages.NeedFiles}
-	los, err := packages.Load(cfg, plan.BootPkg, plan.SysPkg, plan.SysnoPkg, plan.PlatformXen)
+	los, err := packages.Load(cfg, libos.BootPackage, libos.SysPackage, libos.SysnoPackage, libos.PlatformXen)
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -389,15 +409,15 @@ func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Pack
 			dirs[p.PkgPath] = filepath.Dir(p.GoFiles[0])
 		}
 	}
-	for _, need := range []string{plan.BootPkg, plan.SysPkg, plan.SysnoPkg} {
+	for _, need := range []string{libos.BootPackage, libos.SysPackage, libos.SysnoPackage} {
 		if dirs[need] == "" {
-			return nil, nil, "", &LoadError{Errors: []string{fmt.Sprintf("%s: cannot find the library OS package %s: the program's module must require %s", pattern, need, plan.Module)}}
+			return nil, nil, "", &LoadError{Errors: []string{fmt.Sprintf("%s: cannot find the library OS package %s: the program's module must require %s", pattern, need, libos.Module)}}
 		}
 	}
-	tree, err := emit.ReadTree(dirs[plan.SysnoPkg], dirs[plan.SysPkg])
+	tree, err := emit.ReadTree(dirs[libos.SysnoPackage], dirs[libos.SysPackage])
 	if err != nil {
 		return nil, nil, "", err
 	}
-	tree.Xen = dirs[plan.PlatformXen] != ""
-	return m, tree, dirs[plan.BootPkg], nil
+	tree.Xen = dirs[libos.PlatformXen] != ""
+	return m, tree, dirs[libos.BootPackage], nil
 }

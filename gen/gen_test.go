@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/unikgen/unikgen/analysis"
+	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen"
 )
 
@@ -21,8 +22,8 @@ var update = flag.Bool("update", false, "rewrite the want/ files of gen/testdata
 
 // caseOptions is a case's options.json: the CLI overrides it is generated with.
 type caseOptions struct {
-	Generic bool    `json:"generic"`
-	Target  *string `json:"target"`
+	Generic bool           `json:"generic"`
+	Target  *config.Target `json:"target"`
 	// ConfigError marks a case that fails before analysis: it is left out of the shared analysis.
 	ConfigError bool `json:"config_error"`
 }

@@ -14,6 +14,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
 	"go/token"
 	"os"
 	"sort"
@@ -41,9 +42,6 @@ type Config struct {
 	// Overlay replaces or adds files (absolute names), as go build -overlay.
 	Overlay map[string][]byte
 }
-
-// TargetEnv is the environment that every load forces.
-var TargetEnv = []string{"GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0"}
 
 // Program is a loaded program.
 type Program struct {
@@ -76,7 +74,7 @@ func Load(ctx context.Context, cfg Config) (*Program, error) {
 		patterns = []string{"."}
 	}
 	env := append(os.Environ(), cfg.Env...)
-	env = append(env, TargetEnv...)
+	env = append(env, libos.BuildEnv()...)
 	var flags []string
 	if len(cfg.Tags) > 0 {
 		flags = append(flags, "-tags="+strings.Join(cfg.Tags, ","))

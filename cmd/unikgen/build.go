@@ -11,9 +11,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/imagesize"
 )
 
@@ -21,6 +21,9 @@ func runBuild(ctx context.Context, args []string) int {
 	fs := newFlags("build")
 	out := fs.String("o", "", "write the image to `FILE`, or into a directory (default: the package name + .xen); an existing file that is not an ELF file is not overwritten")
 	mem := fs.Int("m", 0, "guest memory in `MiB` written to the xl config (overrides config.Kernel.MemoryMiB; default 128)")
+	var dev xlDevices
+	fs.StringVar(&dev.bridge, "bridge", DefaultBridge, "the Xen host's `BRIDGE` for the domain's network interface, in the xl config (programs that use sockets)")
+	fs.Var(&dev.disks, "disk", "a disk of the domain in the xl config, /dev/xvda first: a raw image `PATH[:ro]` on the Xen host (repeatable; programs that use block devices; default NAME.img beside the image)")
 	gf := addGenFlags(fs)
 	pkg, _, code := parseArgs(fs, args, false)
 	if code >= 0 {
@@ -46,6 +49,7 @@ func runBuild(ctx context.Context, args []string) int {
 	if code >= 0 {
 		return code
 	}
+	dev.bridgeSet = flagSet(fs, "bridge")
 	if g.Plan.Target != config.QEMU {
 		if code := checkXLOutput(*out, xlPath(output)); code >= 0 {
 			return code
@@ -82,12 +86,12 @@ func runBuild(ctx context.Context, args []string) int {
 	if g.Plan.Target == config.QEMU {
 		return exitOK // a -target qemu kernel does not run on Xen: no xl config
 	}
-	xl, err := writeXLConfig(res.Image, g.Plan)
+	xl, err := writeXLConfig(res.Image, g.Plan, dev)
 	if err != nil {
 		log.Print(err)
 		return exitFailure
 	}
-	fmt.Printf("%s: xl config (memory %d MiB)\n", xl, g.Plan.MemoryMiB)
+	fmt.Printf("%s: xl config (memory %d MiB%s)\n", xl, g.Plan.MemoryMiB, xlDevicesNote(res.Image, g.Plan, dev))
 	return exitOK
 }
 

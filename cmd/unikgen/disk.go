@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 )
 
 // diskFlags are the -disk FILE[:ro] flags, in order.

@@ -49,7 +49,7 @@ The commands are:
 			                  the image's build information); -timeout
 			                  defaults to none; not with -target xen
 		With -target xen (or config.Kernel{Target: config.Xen}) run boots the image as a PVH
-		domain of real Xen 4.17 nested in QEMU TCG (internal/xenlab), for users without a
+		domain of real Xen 4.17 nested in QEMU TCG (internal/host/xenlab), for users without a
 		Xen host: the PV console goes to standard output, ENV and ARGS travel on the domain's
 		cmdline, and run exits with the status the kernel published in xenstore. The first
 		such run builds the harness (Xen, a dom0 kernel and the Xen tools from Debian

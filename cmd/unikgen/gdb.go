@@ -6,7 +6,7 @@ import (
 	"context"
 	"log"
 
-	"github.com/unikgen/unikgen/gen/build"
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/internal/gdbcmd"
 )
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen"
 )
 
@@ -46,7 +47,8 @@ func (g *genFlags) options(pkg string) gen.Options {
 	set := map[string]bool{}
 	g.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["target"] {
-		o.Overrides.Target = g.target
+		t := config.Target(*g.target)
+		o.Overrides.Target = &t
 	}
 	if set["name"] {
 		o.Overrides.Name = g.name

@@ -9,7 +9,7 @@ import (
 	"log"
 	"time"
 
-	"github.com/unikgen/unikgen/internal/xenlab"
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 )
 
 // maxMemoryMiB is the most guest memory the kernel uses: it maps and allocates only physical memory

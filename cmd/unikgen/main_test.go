@@ -73,7 +73,7 @@ func TestUsageErrors(t *testing.T) {
 		{nil, 2, "Usage:\n\n\tunikgen <command> [arguments]"},
 		{[]string{"frobnicate"}, 2, `unikgen: unknown command "frobnicate"; run 'unikgen help'`},
 		{[]string{"build", "-bogus"}, 2, "flag provided but not defined: -bogus"},
-		{[]string{"build", "./gen/image"}, 2, "unikgen: ./gen/image: github.com/unikgen/unikgen/gen/image is not a main package (it is package image)\n"},
+		{[]string{"build", "./image"}, 2, "unikgen: ./image: github.com/unikgen/unikgen/image is not a main package (it is package image)\n"},
 		{[]string{"build", "./examples/hello", "./examples/goroutines"}, 2, "unikgen: more than one package (./examples/hello, ./examples/goroutines); program arguments go after --"},
 		{[]string{"build", "./no/such/dir"}, 2, "unikgen: ./no/such/dir: stat " + filepath.Join(root, "no/such/dir") + ": directory not found"},
 		{[]string{"run", "-m", "lots"}, 2, `invalid value "lots" for flag -m`},

@@ -8,7 +8,7 @@ import (
 )
 
 // checkMinMemory refuses a guest memory of mib MiB when the image needs more: minMiB, computed
-// from the image at build time (gen/image.MinMemoryMiB: its loaded part plus what the kernel and
+// from the image at build time (image.MinMemoryMiB: its loaded part plus what the kernel and
 // the Go runtime need to start). Booted with less, the kernel would only stop with "not enough
 // memory", or hang before it can say anything when the image does not fit in RAM. from says where
 // mib comes from: "-m" (the flag), the source position of config.Kernel.MemoryMiB, or "" (the

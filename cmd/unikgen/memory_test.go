@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/unikgen/unikgen/gen/image"
+	"github.com/unikgen/unikgen/image"
 )
 
 // TestMinMemory checks that build prints the memory an image needs and that build and run refuse

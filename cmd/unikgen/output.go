@@ -9,10 +9,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/unikgen/unikgen/gen/build"
+	"github.com/unikgen/unikgen/build"
 )
 
-// xlHeader starts every xl config that build writes (templates/xl.cfg.tmpl).
+// xlHeader starts every xl config that build writes (deploy/xl.cfg.tmpl).
 const xlHeader = "# xl.cfg for the unikgen kernel "
 
 // imageOutput returns the image file for -o out (see build.ImageOutput), or an exit status >= 0

@@ -14,10 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
-	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/gdbcmd"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
+	bootline "github.com/unikgen/unikgen/runtime/cmdline"
 )
 
 // envFlags collects repeated -env KEY=VALUE flags.
@@ -65,7 +66,7 @@ func runRun(ctx context.Context, args []string) int {
 		cfg.Net = qemu.NetUser
 	}
 	// Check what can be checked before the (slow) build.
-	xen := flagSet(fs, "target") && *gf.target == config.Xen
+	xen := flagSet(fs, "target") && config.Target(*gf.target) == config.Xen
 	if code := checkRunLimits("-m", *mem, *timeout, xen); code >= 0 {
 		return code
 	}
@@ -122,7 +123,7 @@ func runRun(ctx context.Context, args []string) int {
 	}
 	var cmdline string
 	if xen {
-		if cmdline, err = qemu.Cmdline(env, progArgs); err != nil {
+		if cmdline, err = bootline.Encode(env, progArgs); err != nil {
 			log.Print(err)
 			return exitUsage
 		}
@@ -163,6 +164,7 @@ func runRun(ctx context.Context, args []string) int {
 	runCtx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
 	cfg.Console = io.MultiWriter(stopOnWriteError(os.Stdout, stopRun), console)
+	cfg.Stdin = programInput()
 	r, err := qemu.Run(runCtx, cfg)
 	reportKernelFault(res.Image, console.buf)
 	var te *qemu.TimeoutError

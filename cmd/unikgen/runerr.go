@@ -7,7 +7,7 @@ import (
 	"log"
 	"strings"
 
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 )
 
 // reportRunError prints the error of qemu.Run. QEMU's own messages have already reached standard

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
-	"github.com/unikgen/unikgen/internal/xenlab"
 )
 
 func TestDomainName(t *testing.T) {
@@ -123,6 +123,47 @@ on_crash = "preserve"
 	r = run(t, dir, nil, "build", "-m", "0", "./cmd/app")
 	if r.code != 2 || !strings.Contains(r.stderr, "unikgen: -m 0: want a positive number of MiB") {
 		t.Errorf("build -m 0: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestBuildXLDevices: a program that uses sockets gets a vif on the bridge (xenbr0 unless
+// -bridge says otherwise); a generic kernel gets one only with -bridge.
+func TestBuildXLDevices(t *testing.T) {
+	t.Parallel()
+	dir := appModule(t, "package main\n\nimport \"net\"\n\nfunc main() { net.Listen(\"tcp\", \":80\") }\n")
+	r := run(t, dir, nil, "build", "./cmd/app")
+	if r.code != 0 {
+		t.Fatalf("unikgen build: exit %d\n%s", r.code, r.stderr)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "app.xl"))
+	if !strings.Contains(string(got), "\nvif = [ \"bridge=xenbr0\" ]\n") || strings.Contains(string(got), "disk") {
+		t.Errorf("app.xl of a program with sockets:\n%s", got)
+	}
+	if !strings.Contains(r.stdout, "app.xl: xl config (memory 128 MiB, vif on bridge xenbr0") {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	if strings.Contains(r.stderr, "warning") {
+		t.Errorf("build warns: %s", r.stderr)
+	}
+	r = run(t, dir, nil, "build", "-bridge", "br-lan", "./cmd/app")
+	got, _ = os.ReadFile(filepath.Join(dir, "app.xl"))
+	if r.code != 0 || !strings.Contains(string(got), "\nvif = [ \"bridge=br-lan\" ]\n") {
+		t.Errorf("build -bridge br-lan: exit %d\n%s\n%s", r.code, got, r.stderr)
+	}
+	r = run(t, dir, nil, "build", "-bridge", "br 0", "./cmd/app")
+	if r.code != 1 || !strings.Contains(r.stderr, `invalid bridge name "br 0"`) {
+		t.Errorf("build -bridge 'br 0': exit %d, stderr %q", r.code, r.stderr)
+	}
+	hello := appModule(t, "package main\n\nfunc main() { println(\"hi\") }\n")
+	for _, c := range []struct {
+		args []string
+		vif  bool
+	}{{[]string{"-generic"}, false}, {[]string{"-generic", "-bridge", "xenbr1"}, true}, {nil, false}} {
+		r = run(t, hello, nil, append(append([]string{"build"}, c.args...), "./cmd/app")...)
+		got, _ = os.ReadFile(filepath.Join(hello, "app.xl"))
+		if r.code != 0 || strings.Contains(string(got), "vif =") != c.vif {
+			t.Errorf("build %q: exit %d, vif %v wanted:\n%s", c.args, r.code, c.vif, got)
+		}
 	}
 }
 

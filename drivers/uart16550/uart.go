@@ -4,7 +4,10 @@
 // Reference: PC16550D Universal Asynchronous Receiver/Transmitter with FIFOs, National Semiconductor,
 // June 1995: register map (table 2), line status register (§8.6.3).
 //
-// The driver polls; it needs no interrupts and runs in kernel context (no allocation).
+// Output polls the transmitter; input is interrupt-driven: the kernel enables the receive
+// interrupt (ier bit 0, "received data available", which in FIFO mode also covers the character
+// timeout of §8.6.2) and reads the FIFO in its handler. Everything runs in kernel context (no
+// allocation).
 package uart16550
 
 import "github.com/unikgen/unikgen/runtime/arch"
@@ -23,7 +26,11 @@ const (
 	regLCR = 3 // line control
 	regMCR = 4 // modem control
 	regLSR = 5 // line status
+	regSCR = 7 // scratch
 )
+
+// Interrupt enable bits.
+const ierReceive = 1 << 0 // received data available (and, with FIFOs, character timeout)
 
 // Line status register bits.
 const (
@@ -31,8 +38,20 @@ const (
 	lsrTHREmpty  = 1 << 5
 )
 
-// Init programs the UART at base for 115200 baud, 8 data bits, no parity, one stop bit, FIFOs on,
-// interrupts off.
+// Present reports whether a UART answers at base: its scratch register keeps what is written to
+// it (a missing device reads as all ones).
+func Present(base uint16) bool {
+	arch.Outb(base+regSCR, 0x5a)
+	if arch.Inb(base+regSCR) != 0x5a {
+		return false
+	}
+	arch.Outb(base+regSCR, 0xa5)
+	return arch.Inb(base+regSCR) == 0xa5
+}
+
+// Init programs the UART at base for 115200 baud, 8 data bits, no parity, one stop bit, FIFOs on
+// (receive interrupt at 14 bytes), interrupts off. OUT2 is set: on a PC it connects the UART's
+// interrupt line to the interrupt controller.
 func Init(base uint16) {
 	arch.Outb(base+regIER, 0x00)
 	arch.Outb(base+regLCR, 0x80) // DLAB
@@ -40,7 +59,16 @@ func Init(base uint16) {
 	arch.Outb(base+regDLM, 0x00)
 	arch.Outb(base+regLCR, 0x03) // 8N1
 	arch.Outb(base+regFCR, 0xC7) // enable and clear FIFOs, 14-byte threshold
-	arch.Outb(base+regMCR, 0x03) // DTR, RTS
+	arch.Outb(base+regMCR, 0x0b) // DTR, RTS, OUT2
+}
+
+// EnableReceive turns the receive interrupt on or off.
+func EnableReceive(base uint16, on bool) {
+	var v uint8
+	if on {
+		v = ierReceive
+	}
+	arch.Outb(base+regIER, v)
 }
 
 // Write sends b, waiting for room in the transmitter before each byte.

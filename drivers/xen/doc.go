@@ -69,7 +69,7 @@
 // interleaved WATCH_EVENTs, stale replies, ERROR replies, transaction retry on EAGAIN, timeouts,
 // the upcall bitmap walk, pvclock scaling (against math/big), the grant allocator (also
 // concurrently) and that the kernel paths do not allocate. xentest.TestRealXen boots
-// xentest/testdata/xsprobe under real Xen 4.17 (internal/xenlab; skipped with -short or without
+// xentest/testdata/xsprobe under real Xen 4.17 (internal/host/xenlab; skipped with -short or without
 // QEMU) and checks hypercalls, features, pvclock, the wall clock, grant table init and
 // grant/revoke, alloc_unbound/close, upcall delivery, the console (including one write of three
 // times the ring), the xenstore client (watch events, transaction, ENOENT, directory, rm) and the

@@ -6,6 +6,7 @@ package emit
 import (
 	"bytes"
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
 
 	. "github.com/dave/jennifer/jen"
 
@@ -22,22 +23,24 @@ this file (through go build -overlay) with one generated for the program.`
 // CompositionRoot returns the source of runtime/boot/config_gen.go for p. t supplies the system-call
 // constant names; a call without a handler is left out of the table (ENOSYS).
 func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
-	f := NewFilePathName(plan.BootPkg, "boot")
+	f := NewFilePathName(libos.BootPackage, "boot")
 	f.HeaderComment("// " + Generated + "\n") // a blank line before the file comment
 	if p.Generic && p.Package == "" {
 		f.HeaderComment(comment(genericDoc))
 	} else {
 		f.HeaderComment(comment(specialDoc(p)))
 	}
-	f.ImportName(plan.SysPkg, "sys")
-	f.ImportName(plan.SysnoPkg, "sysno")
-	f.ImportName(plan.PlatformQEMU, "qemu")
-	f.ImportName(plan.PlatformXen, "xen")
-	f.ImportName(plan.PlatformPkg, "platform")
-	f.ImportName(plan.NetstackPkg, "netstack")
-	f.ImportName(plan.VirtioNetPkg, "virtionet")
-	f.ImportName(plan.FsPkg, "fs")
-	f.ImportName(plan.VirtioBlkPkg, "virtioblk")
+	f.ImportName(libos.SysPackage, "sys")
+	f.ImportName(libos.SysnoPackage, "sysno")
+	f.ImportName(libos.PlatformQEMU, "qemu")
+	f.ImportName(libos.PlatformXen, "xen")
+	f.ImportName(libos.PlatformPackage, "platform")
+	f.ImportName(libos.NetstackPackage, "netstack")
+	f.ImportName(libos.VirtioNetPackage, "virtionet")
+	f.ImportName(libos.FsPackage, "fs")
+	f.ImportName(libos.VirtioBlkPackage, "virtioblk")
+	f.ImportName(libos.ExtfsPackage, "extfs")
+	f.ImportName(libos.XenNetPackage, "xennet")
 	if p.RootImage() && p.Has("files") {
 		f.Anon("embed")
 	}
@@ -45,7 +48,7 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.Comment("Configure-time settings.")
 	f.Const().Defs(
 		Comment(`Target is the platform this kernel was built for: "qemu", "xen", or "any" (chosen at boot).`),
-		Id("Target").Op("=").Lit(p.Target),
+		Id("Target").Op("=").Lit(string(p.Target)),
 		Comment("ProgramName is os.Args[0]."),
 		Id("ProgramName").Op("=").Lit(p.Name),
 		Comment("DefaultCmdline is used when the boot command line is empty."),
@@ -77,7 +80,7 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	oneLine := Options{Open: "{", Close: "}"}
 	if p.Syscalls.All {
 		f.Comment("syscallTable returns the system-call dispatch table of this kernel.")
-		f.Func().Id("syscallTable").Params().Qual(plan.SysPkg, "Table").Custom(oneLine, Return(Qual(plan.SysPkg, "Generic")))
+		f.Func().Id("syscallTable").Params().Qual(libos.SysPackage, "Table").Custom(oneLine, Return(Qual(libos.SysPackage, "Generic")))
 	} else {
 		f.Comment("table holds the handlers of the system calls the program can make; the others answer")
 		f.Comment("ENOSYS. It is statically initialised: boot reads it before Go initialisation runs.")
@@ -87,12 +90,12 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 			if !ok {
 				return nil, fmt.Errorf("emit: system call %d (%s) has no runtime/sysno constant", sc.Nr, sc.Name)
 			}
-			elts = append(elts, Qual(plan.SysnoPkg, c).Op(":").Qual(plan.SysPkg, sc.Handler))
+			elts = append(elts, Qual(libos.SysnoPackage, c).Op(":").Qual(libos.SysPackage, sc.Handler))
 		}
-		f.Var().Id("table").Op("=").Qual(plan.SysPkg, "Table").Custom(Options{Open: "{", Close: "}", Separator: ",", Multi: true}, elts...)
+		f.Var().Id("table").Op("=").Qual(libos.SysPackage, "Table").Custom(Options{Open: "{", Close: "}", Separator: ",", Multi: true}, elts...)
 		f.Line()
 		f.Comment("syscallTable returns the system-call dispatch table of this kernel.")
-		f.Func().Id("syscallTable").Params().Qual(plan.SysPkg, "Table").Custom(oneLine, Return(Id("table")))
+		f.Func().Id("syscallTable").Params().Qual(libos.SysPackage, "Table").Custom(oneLine, Return(Id("table")))
 	}
 	f.Line()
 
@@ -109,12 +112,12 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	if p.Services() {
 		body := []Code{If(Op("!").Id("booted")).Block(Return().Comment("a host test of package boot, not a kernel"))}
 		if p.Has("files") {
-			body = append(body, If(Err().Op(":=").Qual(plan.FsPkg, "Start").Call(fsConfig(p)), Err().Op("!=").Nil()).Block(
+			body = append(body, If(Err().Op(":=").Qual(libos.FsPackage, "Start").Call(fsConfig(p)), Err().Op("!=").Nil()).Block(
 				Panic(Lit("unikgen: files: ").Op("+").Err().Dot("Error").Call()),
 			))
 		}
 		if p.Has("network") {
-			body = append(body, If(Err().Op(":=").Qual(plan.NetstackPkg, "Start").Call(netstackConfig(p)), Err().Op("!=").Nil()).Block(
+			body = append(body, If(Err().Op(":=").Qual(libos.NetstackPackage, "Start").Call(netstackConfig(p)), Err().Op("!=").Nil()).Block(
 				Panic(Lit("unikgen: network: ").Op("+").Err().Dot("Error").Call()),
 			))
 		}
@@ -135,31 +138,46 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 const RootImageFile = "rootfs.img"
 
 // fsConfig is the literal of services/fs.Config for p: the program's name, the root file system
-// image, and the network configuration's DNS servers for /etc/resolv.conf.
+// image, the network configuration's DNS servers for /etc/resolv.conf, the block drivers and
+// the volumes.
 func fsConfig(p *plan.Plan) *Statement {
 	fields := []Code{Id("Name").Op(":").Id("ProgramName")}
 	if p.RootImage() {
 		fields = append(fields, Id("Root").Op(":").Id("rootImage"))
 	}
 	if p.Has("network") {
-		fields = append(fields, Id("DNS").Op(":").Qual(plan.NetstackPkg, "DNSServers"))
+		fields = append(fields, Id("DNS").Op(":").Qual(libos.NetstackPackage, "DNSServers"))
 	}
 	if p.Has("block") {
-		fields = append(fields, Id("Block").Op(":").Index().Qual(plan.FsPkg, "BlockDriver").Values(Qual(plan.VirtioBlkPkg, "Probe")))
+		fields = append(fields, Id("Block").Op(":").Index().Qual(libos.FsPackage, "BlockDriver").Values(Qual(libos.VirtioBlkPackage, "Probe")))
 	}
-	return Qual(plan.FsPkg, "Config").Values(fields...)
+	if p.Has("volumes") {
+		if len(p.Volumes) > 0 {
+			var vs []Code
+			for _, v := range p.Volumes {
+				vs = append(vs, Lit(v))
+			}
+			fields = append(fields, Id("Volumes").Op(":").Index().String().Values(vs...))
+		}
+		fields = append(fields, Id("MountVolume").Op(":").Qual(libos.ExtfsPackage, "MountVolume"))
+	}
+	return Qual(libos.FsPackage, "Config").Values(fields...)
 }
 
 // netstackConfig is the literal of services/netstack.Config for p: the network drivers of the
-// target and the configure-time settings.
+// platforms (virtio-net on QEMU, netfront on Xen; each probes only on its own platform) and the
+// configure-time settings.
 func netstackConfig(p *plan.Plan) *Statement {
 	var fields []Code
 	var drivers []Code
-	if p.Target != plan.TargetXen {
-		drivers = append(drivers, Qual(plan.VirtioNetPkg, "Probe"))
+	if p.Has("platform/qemu") {
+		drivers = append(drivers, Qual(libos.VirtioNetPackage, "Probe"))
+	}
+	if p.Has("platform/xen") {
+		drivers = append(drivers, Qual(libos.XenNetPackage, "Probe"))
 	}
 	if len(drivers) > 0 {
-		fields = append(fields, Id("Drivers").Op(":").Index().Qual(plan.NetstackPkg, "Driver").Values(drivers...))
+		fields = append(fields, Id("Drivers").Op(":").Index().Qual(libos.NetstackPackage, "Driver").Values(drivers...))
 	}
 	n := p.Network
 	if n == nil {
@@ -177,7 +195,7 @@ func netstackConfig(p *plan.Plan) *Statement {
 		}
 		fields = append(fields, Id("DNS").Op(":").Index().String().Values(ds...))
 	}
-	return Qual(plan.NetstackPkg, "Config").Values(fields...)
+	return Qual(libos.NetstackPackage, "Config").Values(fields...)
 }
 
 // initPlatform: with both platforms, xen.Init reports whether the machine is Xen, else QEMU's
@@ -186,13 +204,13 @@ func initPlatformBody(plats []string, oneLine Options) *Statement {
 	switch {
 	case len(plats) > 1:
 		return Block(
-			If(Qual(plan.PlatformXen, "Init").Call()).Block(Return()),
-			Qual(plan.PlatformQEMU, "Init").Call(),
+			If(Qual(libos.PlatformXen, "Init").Call()).Block(Return()),
+			Qual(libos.PlatformQEMU, "Init").Call(),
 		)
-	case plats[0] == plan.PlatformXen:
+	case plats[0] == libos.PlatformXen:
 		return Block(
-			If(Op("!").Qual(plan.PlatformXen, "Init").Call()).Block(
-				Qual(plan.PlatformPkg, "Fatal").Call(Lit("not a Xen domain: this kernel was built for target xen")),
+			If(Op("!").Qual(libos.PlatformXen, "Init").Call()).Block(
+				Qual(libos.PlatformPackage, "Fatal").Call(Lit("not a Xen domain: this kernel was built for target xen")),
 			),
 		)
 	}
@@ -203,11 +221,11 @@ func initPlatformBody(plats []string, oneLine Options) *Statement {
 func initClockBody(plats []string, oneLine Options) *Statement {
 	if len(plats) > 1 {
 		return Block(
-			If(Qual(plan.PlatformPkg, "Name").Call().Op("==").Lit("xen")).Block(
-				Qual(plan.PlatformXen, "InitClock").Call(),
+			If(Qual(libos.PlatformPackage, "Name").Call().Op("==").Lit("xen")).Block(
+				Qual(libos.PlatformXen, "InitClock").Call(),
 				Return(),
 			),
-			Qual(plan.PlatformQEMU, "InitClock").Call(),
+			Qual(libos.PlatformQEMU, "InitClock").Call(),
 		)
 	}
 	return Custom(oneLine, Qual(plats[0], "InitClock").Call())

@@ -4,26 +4,22 @@ package plan
 
 import (
 	"fmt"
+	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/internal/libos"
+	"github.com/unikgen/unikgen/runtime/cmdline"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/unikgen/unikgen/analysis"
 )
 
-// Settings are the resolved configuration: config.Kernel with the CLI's overrides applied.
-// Zero values mean the defaults.
+// Settings are the resolved configuration: the program's config.Kernel with the CLI's overrides
+// applied, and the build machine's files to bake in. Zero values mean the defaults. RootFS is as
+// configured: relative to the main package's directory, or absolute.
 type Settings struct {
-	Target        string
-	Name          string
-	MemoryMiB     int
-	Args          []string
-	Env           []string
-	DebugSyscalls bool
-	Network       Network
-	// RootFS is the directory baked in as the root file system ("" for none), as configured:
-	// relative to the main package's directory, or absolute.
-	RootFS string
+	config.Kernel
 	// HostFiles are sets of the build machine's files baked into the root file system:
 	// HostCABundle, HostZoneinfo.
 	HostFiles []string
@@ -69,16 +65,30 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Field + ": " + e.Msg }
 
-// Check validates settings against the tree: it returns an *Error naming the field.
-func Check(s Settings, t *Tree) error {
-	switch s.Target {
-	case "", TargetAny, TargetQEMU:
-	case TargetXen:
-		if !t.Xen {
-			return &Error{"Target", fmt.Sprintf("target %q: this version of the library OS has no Xen platform (package %s does not exist); use %q or %q", s.Target, PlatformXen, TargetQEMU, TargetAny)}
+// CheckTarget validates a target ("" is the default) against the tree: it returns an *Error
+// naming the field Target.
+func CheckTarget(t config.Target, tree *Tree) error {
+	switch {
+	case t == "" || t == config.Any || t == config.QEMU:
+	case t == config.Xen:
+		if !tree.Xen {
+			return &Error{"Target", fmt.Sprintf("target %q: this version of the library OS has no Xen platform (package %s does not exist); use %q or %q", t, libos.PlatformXen, config.QEMU, config.Any)}
 		}
 	default:
-		return &Error{"Target", fmt.Sprintf("unknown target %q (want %q, %q or %q)", s.Target, TargetAny, TargetQEMU, TargetXen)}
+		var want []string
+		for _, k := range config.Targets {
+			want = append(want, strconv.Quote(string(k)))
+		}
+		last := len(want) - 1
+		return &Error{"Target", fmt.Sprintf("unknown target %q (want %s or %s)", t, strings.Join(want[:last], ", "), want[last])}
+	}
+	return nil
+}
+
+// Check validates settings against the tree: it returns an *Error naming the field.
+func Check(s Settings, t *Tree) error {
+	if err := CheckTarget(s.Target, t); err != nil {
+		return err
 	}
 	if s.MemoryMiB < 0 || s.MemoryMiB > 1<<20 {
 		return &Error{"MemoryMiB", fmt.Sprintf("%d MiB is out of range (1..1048576)", s.MemoryMiB)}
@@ -86,16 +96,22 @@ func Check(s Settings, t *Tree) error {
 	if strings.ContainsAny(s.Name, "/\\ \"\x00") {
 		return &Error{"Name", fmt.Sprintf("name %q must not contain '/', '\\', '\"', spaces or NUL", s.Name)}
 	}
-	if err := s.Network.check(); err != nil {
+	if err := networkOf(s.Kernel).check(); err != nil {
 		return err
 	}
+	if err := CheckVolumes(VolumePaths(s.Volumes)); err != nil {
+		return err
+	}
+	if len(s.Volumes) > 0 && s.Target == config.Xen {
+		return &Error{"Volumes", "volumes live on virtio block devices, which target xen does not have yet (no blkfront driver)"}
+	}
 	for i, e := range s.Env {
-		if err := CheckEnv(e); err != nil {
+		if err := cmdline.CheckEnv(e); err != nil {
 			return &Error{fmt.Sprintf("Env[%d]", i), err.Error()}
 		}
 	}
-	if n := len(s.Env) + len(s.Args) + 1; n > MaxWords {
-		return &Error{"Args", fmt.Sprintf("%d command-line words, the kernel takes at most %d", n, MaxWords)}
+	if n := len(s.Env) + len(s.Args) + 1; n > cmdline.MaxWords {
+		return &Error{"Args", fmt.Sprintf("%d command-line words, the kernel takes at most %d", n, cmdline.MaxWords)}
 	}
 	return nil
 }
@@ -121,7 +137,7 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 		Unsupported:   []analysis.Diagnostic{},
 	}
 	if p.Target == "" {
-		p.Target = TargetAny
+		p.Target = config.Any
 	}
 	if p.Name == "" {
 		p.Name = "unikgen"
@@ -133,7 +149,7 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 		p.MemoryMiB = DefaultMemoryMiB
 	}
 	var err error
-	if p.Cmdline, err = Cmdline(p.Env, p.Args); err != nil {
+	if p.Cmdline, err = cmdline.Encode(p.Env, p.Args); err != nil {
 		return nil, &Error{"Args", err.Error()}
 	}
 	if res != nil && !generic {
@@ -145,14 +161,12 @@ func Make(pkg string, s Settings, t *Tree, res *analysis.Result, generic bool) (
 	}
 	p.RootFS = s.RootFS
 	p.HostFiles = append([]string(nil), s.HostFiles...)
+	p.Volumes = VolumePaths(s.Volumes)
 	p.Components = components(p, t, res, generic)
 	p.Syscalls = syscallTable(t, res, generic, p.Services())
 	if p.Services() {
-		n := s.Network
+		n := networkOf(s.Kernel)
 		p.Network = &n
-		if p.Target == TargetXen {
-			p.Warnings = append(p.Warnings, "the program uses sockets, but the library OS has no network driver for target xen yet: only the loopback interface (127.0.0.1, ::1) works")
-		}
 	}
 	return p, nil
 }
@@ -167,25 +181,25 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 	}
 	var cs []Component
 	// Platforms.
-	q := Component{Name: "platform/qemu", Package: PlatformQEMU}
+	q := Component{Name: "platform/qemu", Package: libos.PlatformQEMU}
 	switch p.Target {
-	case TargetQEMU:
+	case config.QEMU:
 		q.In, q.Reason = true, "target qemu"
-	case TargetAny:
+	case config.Any:
 		q.In, q.Reason = true, "target any: QEMU/KVM is detected at boot"
 	default:
-		q.Reason = "target " + p.Target
+		q.Reason = "target " + string(p.Target)
 	}
-	x := Component{Name: "platform/xen", Package: PlatformXen}
+	x := Component{Name: "platform/xen", Package: libos.PlatformXen}
 	switch {
 	case !t.Xen:
 		x.Reason = "this version of the library OS has no Xen platform"
-	case p.Target == TargetXen:
+	case p.Target == config.Xen:
 		x.In, x.Reason = true, "target xen"
-	case p.Target == TargetAny:
+	case p.Target == config.Any:
 		x.In, x.Reason = true, "target any: Xen is detected at boot"
 	default:
-		x.Reason = "target " + p.Target
+		x.Reason = "target " + string(p.Target)
 	}
 	cs = append(cs, q, x)
 
@@ -224,30 +238,46 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 
 	net := use("network", "sockets", "the program uses sockets: gVisor's netstack serves them, with a loopback interface and the machine's network device",
 		"the program makes no socket")
-	net.Package = NetstackPkg
+	net.Package = libos.NetstackPackage
 	cs = append(cs, net)
 	files := use("files", "files", "the program uses files: the file component (services/fs) serves them",
 		"the program opens no files (paths get ENOENT)")
 	programFiles := files.In && !generic
+	vols := Component{Name: "volumes", Package: libos.ExtfsPackage}
+	switch {
+	case generic && p.Target != config.Xen:
+		vols.In, vols.Reason = true, "generic kernel: volumes given at boot (UNIKGEN_VOLUMES) are mounted"
+	case len(p.Volumes) > 0:
+		vols.In, vols.Reason = true, "the configuration mounts volumes at "+strings.Join(p.Volumes, ", ")+" (ext3 on virtio block devices)"
+	case generic:
+		vols.Reason = "target xen: no virtio block devices"
+	default:
+		vols.Reason = "the configuration has no volumes"
+	}
+	cs = append(cs, vols)
 	switch {
 	case files.In:
+	case len(p.Volumes) > 0:
+		files.In, files.Reason = true, "the configuration mounts volumes"
 	case p.RootImage():
 		files.In, files.Reason = true, "the configuration bakes in a root file system (RootFS, or the build machine's CA bundle or zoneinfo)"
 	case net.In:
 		files.In, files.Reason, files.Witness = true, "the network component is in: Go's resolver reads /etc/resolv.conf, /etc/hosts and /etc/nsswitch.conf", net.Witness
 	}
-	files.Package = FsPkg
+	files.Package = libos.FsPackage
 	cs = append(cs, files)
 	// Block devices (/dev/vda...) come with the program's own use of files: a program that
 	// only resolves names or reads its root file system opens no disk.
-	blk := Component{Name: "block", Package: VirtioBlkPkg}
+	blk := Component{Name: "block", Package: libos.VirtioBlkPackage}
 	switch {
-	case p.Target == TargetXen:
+	case p.Target == config.Xen:
 		blk.Reason = "target xen: no virtio block devices (a Xen blkfront driver is not written yet)"
 	case generic:
 		blk.In, blk.Reason = true, "generic kernel"
 	case programFiles:
 		blk.In, blk.Reason, blk.Witness = true, "the program uses files: virtio block devices are /dev/vda, /dev/vdb...", files.Witness
+	case len(p.Volumes) > 0:
+		blk.In, blk.Reason = true, "the volumes live on virtio block devices"
 	default:
 		blk.Reason = "the program opens no files of its own"
 	}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"github.com/unikgen/unikgen/config"
 	"net/netip"
 )
 
@@ -14,6 +15,11 @@ type Network struct {
 	IPv6     string   `json:"ipv6,omitempty"`
 	Gateway6 string   `json:"gateway6,omitempty"`
 	DNS      []string `json:"dns,omitempty"`
+}
+
+// networkOf returns the network configuration of k.
+func networkOf(k config.Kernel) Network {
+	return Network{IPv4: k.IPv4, Gateway4: k.Gateway4, IPv6: k.IPv6, Gateway6: k.Gateway6, DNS: k.DNS}
 }
 
 // check validates the addresses; errors name the field.

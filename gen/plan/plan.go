@@ -6,28 +6,8 @@ package plan
 
 import (
 	"github.com/unikgen/unikgen/analysis"
-)
-
-// Import paths of the library OS packages a composition root may use.
-const (
-	Module       = "github.com/unikgen/unikgen"
-	BootPkg      = Module + "/runtime/boot"
-	SysPkg       = Module + "/runtime/sys"
-	SysnoPkg     = Module + "/runtime/sysno"
-	PlatformPkg  = Module + "/runtime/platform"
-	PlatformQEMU = Module + "/runtime/platform/qemu"
-	PlatformXen  = Module + "/runtime/platform/xen"
-	NetstackPkg  = Module + "/services/netstack"
-	VirtioNetPkg = Module + "/services/netstack/virtionet"
-	FsPkg        = Module + "/services/fs"
-	VirtioBlkPkg = Module + "/services/fs/virtioblk"
-)
-
-// Targets.
-const (
-	TargetAny  = "any"
-	TargetQEMU = "qemu"
-	TargetXen  = "xen"
+	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/internal/libos"
 )
 
 // DefaultMemoryMiB is the guest memory when the configuration gives none: room for a typical small
@@ -40,8 +20,8 @@ type Plan struct {
 	Package string `json:"package,omitempty"`
 	// Generic is true for a plan that links every component and every system call.
 	Generic bool `json:"generic"`
-	// Target is "qemu", "xen" or "any".
-	Target string `json:"target"`
+	// Target is the platform: config.Any, QEMU or Xen.
+	Target config.Target `json:"target"`
 	// Name is os.Args[0] and the image's base name.
 	Name string `json:"name"`
 	// MemoryMiB is the guest memory (a deployment setting, not compiled in).
@@ -64,6 +44,9 @@ type Plan struct {
 	// HostFiles are the build machine's files baked into the root file system (HostCABundle,
 	// HostZoneinfo).
 	HostFiles []string `json:"host_files,omitempty"`
+	// Volumes are the mount points of the persistent volumes, on the first block devices in
+	// order.
+	Volumes []string `json:"volumes,omitempty"`
 	// Reflection is the analysis's reflection finding (informational).
 	Reflection *analysis.Reflection `json:"reflection,omitempty"`
 	// Warnings are things the user should know about the kernel: it builds, but may not do what
@@ -147,7 +130,7 @@ func (p *Plan) Has(name string) bool {
 func (p *Plan) Platforms() []string {
 	var out []string
 	for _, c := range p.Components {
-		if c.In && (c.Package == PlatformQEMU || c.Package == PlatformXen) {
+		if c.In && (c.Package == libos.PlatformQEMU || c.Package == libos.PlatformXen) {
 			out = append(out, c.Package)
 		}
 	}

@@ -1,9 +1,11 @@
 package plan
 
 import (
+	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/runtime/cmdline"
 	"testing"
 
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 )
 
 func TestCheck(t *testing.T) {
@@ -13,13 +15,13 @@ func TestCheck(t *testing.T) {
 		field string
 	}{
 		{Settings{}, ""},
-		{Settings{Target: "qemu", Env: []string{"A=1"}}, ""},
-		{Settings{Target: "xen"}, "Target"}, // no Xen platform in this tree
-		{Settings{Target: "vmware"}, "Target"},
-		{Settings{MemoryMiB: -1}, "MemoryMiB"},
-		{Settings{Name: "a b"}, "Name"},
-		{Settings{Env: []string{"A=1", "B"}}, "Env[1]"},
-		{Settings{Args: make([]string, MaxWords)}, "Args"},
+		{Settings{Kernel: config.Kernel{Target: "qemu", Env: []string{"A=1"}}}, ""},
+		{Settings{Kernel: config.Kernel{Target: "xen"}}, "Target"}, // no Xen platform in this tree
+		{Settings{Kernel: config.Kernel{Target: "vmware"}}, "Target"},
+		{Settings{Kernel: config.Kernel{MemoryMiB: -1}}, "MemoryMiB"},
+		{Settings{Kernel: config.Kernel{Name: "a b"}}, "Name"},
+		{Settings{Kernel: config.Kernel{Env: []string{"A=1", "B"}}}, "Env[1]"},
+		{Settings{Kernel: config.Kernel{Args: make([]string, cmdline.MaxWords)}}, "Args"},
 	} {
 		err := Check(tc.s, tree)
 		if got := ""; err != nil {
@@ -31,14 +33,14 @@ func TestCheck(t *testing.T) {
 			t.Errorf("Check(%+v) = nil, want an error for %s", tc.s, tc.field)
 		}
 	}
-	if err := Check(Settings{Target: "xen"}, &Tree{Xen: true}); err != nil {
+	if err := Check(Settings{Kernel: config.Kernel{Target: "xen"}}, &Tree{Xen: true}); err != nil {
 		t.Errorf("target xen with a Xen platform: %v", err)
 	}
 }
 
 func TestMakeDefaults(t *testing.T) {
 	tree := &Tree{Handlers: map[int]string{0: "Read", 1: "Write"}, Names: map[int]string{0: "read", 1: "write", 2: "open"}}
-	p, err := Make("example.com/app/cmd/server", Settings{Args: []string{"x"}}, tree, nil, true)
+	p, err := Make("example.com/app/cmd/server", Settings{Kernel: config.Kernel{Args: []string{"x"}}}, tree, nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,10 +55,10 @@ func TestMakeDefaults(t *testing.T) {
 	}
 }
 
-// TestDefaultMemory: `unikgen run` boots QEMU with internal/qemu's default, the plan and the xl
+// TestDefaultMemory: `unikgen run` boots QEMU with internal/host/qemu's default, the plan and the xl
 // config use this one; they must agree.
 func TestDefaultMemory(t *testing.T) {
 	if DefaultMemoryMiB != qemu.DefaultMemoryMiB {
-		t.Errorf("gen/plan.DefaultMemoryMiB %d, internal/qemu.DefaultMemoryMiB %d", DefaultMemoryMiB, qemu.DefaultMemoryMiB)
+		t.Errorf("gen/plan.DefaultMemoryMiB %d, internal/host/qemu.DefaultMemoryMiB %d", DefaultMemoryMiB, qemu.DefaultMemoryMiB)
 	}
 }

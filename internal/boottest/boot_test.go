@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"github.com/unikgen/unikgen/internal/libos"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
 
@@ -226,7 +227,7 @@ func TestLinux(t *testing.T) {
 			if _, err := os.Stat(bin); err != nil {
 				cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./"+p.pkg)
 				cmd.Dir = moduleRoot()
-				cmd.Env = append(os.Environ(), build.Env...)
+				cmd.Env = append(os.Environ(), libos.BuildEnv()...)
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Fatalf("go build: %v\n%s", err, out)
 				}

@@ -13,7 +13,7 @@
 //   - TestClockRate: the guest's clock rate and sleeps against the host's clock, over 10 s, with
 //     the host's CPUs kept busy by other processes.
 //   - TestXen: hello, goroutines, a panic, sealing cases, crypto/rand and a large zero BSS in
-//     16 MiB, and a xenstore program under real Xen 4.17 nested in QEMU (internal/xenlab), with
+//     16 MiB, and a xenstore program under real Xen 4.17 nested in QEMU (internal/host/xenlab), with
 //     the same expectations as under QEMU.
 //   - files_test.go: the file component, built as `unikgen build` builds (specialised, with a
 //     root file system): TestFiles (the baked tree's digest against the host's, EROFS, /etc,
@@ -24,6 +24,6 @@
 //
 // The tests need QEMU (qemu-system-x86_64, with qboot) and skip without it, or fail with
 // UNIKGEN_TEST_STRICT=1 (internal/testenv); -short skips them.
-// Each program is built once, with gen/build and the library OS's generic composition root (the
+// Each program is built once, with package build and the library OS's generic composition root (the
 // xenstore program with the Xen target), and shared by the subtests that boot it.
 package boottest

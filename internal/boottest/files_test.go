@@ -20,11 +20,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/qemu"
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
-	"github.com/unikgen/unikgen/internal/xenlab"
 )
 
 // buildSpecialised generates and builds pkg (relative to the module root) as `unikgen build`
@@ -328,7 +328,7 @@ func TestStaticSite(t *testing.T) {
 }
 
 // TestFilesXen boots testdata/files with its root file system under real Xen (nested in QEMU,
-// internal/xenlab): the file component does not depend on the platform.
+// internal/host/xenlab): the file component does not depend on the platform.
 func TestFilesXen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots a kernel under nested Xen; skipped with -short")

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unikgen/unikgen/gen/image"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/image"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
 

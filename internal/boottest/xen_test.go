@@ -10,22 +10,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
-	"github.com/unikgen/unikgen/internal/xenlab"
-	"github.com/unikgen/unikgen/templates"
+	bootline "github.com/unikgen/unikgen/runtime/cmdline"
 )
 
 // xenPrograms run under real Xen. The first ones are entries of programs, with the same image and
 // the same expectations as under QEMU (the generic root detects Xen at boot); xenstore is built
 // with -target xen (only the Xen platform linked), as `unikgen run -target xen` builds.
 var xenPrograms = []struct {
-	name   string // an entry of programs, or a program of its own (prog.pkg set)
-	target string // "" is the generic root of TestBoot; else gen.Generate with this target
-	memory int    // the domain's memory in MiB; 0 is xenlab's default (64)
+	name   string        // an entry of programs, or a program of its own (prog.pkg set)
+	target config.Target // "" is the generic root of TestBoot; else gen.Generate with this target
+	memory int           // the domain's memory in MiB; 0 is xenlab's default (64)
+	stdin  []byte        // the program's standard input, written to its console by dom0
 	prog   program
 }{
 	{name: "hello"},
@@ -41,6 +42,13 @@ var xenPrograms = []struct {
 		exact: "crypto/rand ok: true\nmath/rand ok: true\n"}},
 	{name: "bigbss-16MiB", memory: 16, prog: program{pkg: "internal/boottest/testdata/bigbss", status: 0,
 		exact: "zeros: true\nwrites kept: true\n"}},
+	// Standard input through the PV console's input ring (the harness writes it to the domain's
+	// console pty), as TestStdin has it under QEMU: lines then end of file; binary input larger
+	// than the ring and than the kernel's input buffer.
+	{name: "stdin-lines", stdin: []byte("hello\nworld\nno newline"), prog: program{pkg: "internal/boottest/testdata/stdin",
+		args: []string{"upper"}, status: 3, exact: "1: HELLO\n2: WORLD\n3: NO NEWLINE\nend of input after 3 lines, error <nil>\n"}},
+	{name: "stdin-binary", stdin: xenBinaryInput, prog: program{pkg: "internal/boottest/testdata/stdin",
+		args: []string{"cat"}, status: 0, exact: string(xenBinaryInput) + "copied 20000 bytes, error <nil>\n"}},
 	{name: "xenstore", target: config.Xen, prog: program{
 		pkg: "internal/boottest/testdata/xenstore", status: 0,
 		exact: "write data/a: ok\n" +
@@ -62,14 +70,26 @@ var xenPrograms = []struct {
 	}},
 }
 
+// xenBinaryInput is 20000 bytes of every value, with runs of 0xFF.
+var xenBinaryInput = func() []byte {
+	b := make([]byte, 20000)
+	for i := range b {
+		b[i] = byte(i * 131 >> 3)
+		if i%1000 < 20 {
+			b[i] = 0xff
+		}
+	}
+	return b
+}()
+
 // xenSlots bounds the nested-Xen runs in flight: each takes two TCG threads.
 var xenSlots = make(chan struct{}, 2)
 
 // xenKernel returns the image of pkg built with the generator for target, building it on first
 // use (shared with kernel's cache, under its own key).
-func xenKernel(t *testing.T, pkg, target string) string {
+func xenKernel(t *testing.T, pkg string, target config.Target) string {
 	t.Helper()
-	key := pkg + "@target=" + target
+	key := pkg + "@target=" + string(target)
 	images.Lock()
 	if images.built == nil {
 		images.built = map[string]*builtImage{}
@@ -91,7 +111,7 @@ func xenKernel(t *testing.T, pkg, target string) string {
 			b.err = err
 			return
 		}
-		b.path = filepath.Join(dir, strings.ReplaceAll(pkg, "/", "_")+"."+target+".xen")
+		b.path = filepath.Join(dir, strings.ReplaceAll(pkg, "/", "_")+"."+string(target)+".xen")
 		_, b.err = build.Build(ctx, build.Options{Dir: moduleRoot(), Package: "./" + pkg, Output: b.path, BootOverlay: r.BootOverlay})
 	})
 	if b.err != nil {
@@ -122,7 +142,7 @@ func (w *xenLog) Write(p []byte) (int, error) {
 }
 
 // TestXen boots hello, goroutines and the panic case under real Xen 4.17 (nested in QEMU TCG,
-// internal/xenlab) with the expectations of TestBoot, and the xenstore program built with
+// internal/host/xenlab) with the expectations of TestBoot, and the xenstore program built with
 // -target xen. The exit status must come from xenstore (data/exit-status) with a poweroff.
 func TestXen(t *testing.T) {
 	if testing.Short() {
@@ -162,7 +182,7 @@ func TestXen(t *testing.T) {
 			} else {
 				img = xenKernel(t, p.pkg, x.target)
 			}
-			cmdline, err := qemu.Cmdline(p.env, p.args)
+			cmdline, err := bootline.Encode(p.env, p.args)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,14 +192,14 @@ func TestXen(t *testing.T) {
 			begin := time.Now()
 			var xl bytes.Buffer
 			if x.memory != 0 {
-				err := templates.XLConfig(&xl, templates.XLParams{Name: "unikgen", Kernel: img, MemoryMiB: x.memory, VCPUs: 1})
+				err := deploy.XLConfig(&xl, deploy.XLParams{Name: "unikgen", Kernel: img, MemoryMiB: x.memory, VCPUs: 1})
 				if err != nil {
 					t.Fatal(err)
 				}
 			}
 			res, err := xenlab.Run(ctx, xenlab.RunOptions{
 				Image: img, XLConfig: xl.String(), CacheDir: cache, Cmdline: cmdline, Log: &xenLog{t: t},
-				Wait: 120 * time.Second, Timeout: 8 * time.Minute,
+				Wait: 120 * time.Second, Timeout: 8 * time.Minute, Stdin: x.stdin,
 			})
 			defer func() {
 				if t.Failed() {

@@ -5,6 +5,8 @@ package imagesize
 import (
 	"sort"
 	"strings"
+
+	"github.com/unikgen/unikgen/internal/libos"
 )
 
 // Groups of packages that are not a component of the plan.
@@ -18,7 +20,7 @@ const (
 )
 
 // LibraryOSModule is the module path of unikgen's library OS.
-const LibraryOSModule = "github.com/unikgen/unikgen"
+const LibraryOSModule = libos.Module
 
 // Classifier assigns packages to components: a component owns the package the composition root
 // imports for it, the packages below it and the packages in Owned; the others fall into the Group*

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/imagesize"
 	"github.com/unikgen/unikgen/internal/testenv"
 )

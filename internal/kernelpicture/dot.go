@@ -38,7 +38,7 @@ func WriteDOT(w io.Writer, p *plan.Plan, sizes []imagesize.Component) error {
 	fmt.Fprintf(&b, "// The components of the kernel for %s (unikgen explain -dot).\n", p.Package)
 	b.WriteString("digraph kernel {\n\trankdir=LR;\n\tnode [shape=box, fontname=\"Helvetica\"];\n\tedge [fontname=\"Helvetica\", fontsize=10];\n")
 	fmt.Fprintf(&b, "\t%s [shape=ellipse, label=%s];\n", quote(programNode), quote(p.Package+"\n(main package)"))
-	fmt.Fprintf(&b, "\t%s [shape=ellipse, style=dotted, label=%s];\n", quote(runtimeNode), quote("Go runtime and target "+p.Target))
+	fmt.Fprintf(&b, "\t%s [shape=ellipse, style=dotted, label=%s];\n", quote(runtimeNode), quote("Go runtime and target "+string(p.Target)))
 	for _, c := range p.Components {
 		label := c.Name
 		if c.Package != "" {

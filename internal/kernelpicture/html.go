@@ -61,7 +61,7 @@ type pageComponent struct {
 // WriteHTML writes the page for p and the measured image r, whose packages sizes groups into
 // components (imagesize.Report.ByComponent).
 func WriteHTML(w io.Writer, p *plan.Plan, r *imagesize.Report, sizes []imagesize.Component) error {
-	d := pageData{Image: filepath.Base(r.Image), Program: p.Package, Target: p.Target, File: r.FileSize, Memory: r.MemorySize, ZeroTail: r.ZeroTail}
+	d := pageData{Image: filepath.Base(r.Image), Program: p.Package, Target: string(p.Target), File: r.FileSize, Memory: r.MemorySize, ZeroTail: r.ZeroTail}
 	for _, s := range r.Sections {
 		d.Sections = append(d.Sections, pageSection{s.Name, s.File, s.Memory, s.ZeroTail})
 	}

@@ -10,18 +10,18 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/unikgen/unikgen/gen/build"
+	"github.com/unikgen/unikgen/internal/libos"
 )
 
 // Owners returns the packages that belong to one component although they are not below its
 // package: those that only that component's packages import, directly or not (gvisor.dev/gvisor
 // for the network component). It lists the import graph with go list, run in dir with env after
-// gen/build.Env, from the main package mainPkg and the library OS's boot package, whose imports
+// libos.BuildEnv, from the main package mainPkg and the library OS's boot package, whose imports
 // of component packages (its generated composition root) are cut. comps maps each component to
 // its package; components without a package of their own own nothing here.
 func Owners(ctx context.Context, dir string, env []string, mainPkg string, comps map[string]string) (map[string]string, error) {
 	owner := map[string]string{} // component package -> component
-	roots := []string{mainPkg, build.BootPackage}
+	roots := []string{mainPkg, libos.BootPackage}
 	for name, p := range comps {
 		if p != "" {
 			owner[p] = name
@@ -32,7 +32,7 @@ func Owners(ctx context.Context, dir string, env []string, mainPkg string, comps
 	args := append([]string{"list", "-e", "-deps", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}"}, roots...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(append(cmd.Environ(), build.Env...), env...)
+	cmd.Env = append(append(cmd.Environ(), libos.BuildEnv()...), env...)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
@@ -74,7 +74,7 @@ func Owners(ctx context.Context, dir string, env []string, mainPkg string, comps
 		return seen
 	}
 	core := reach(mainPkg, "")
-	for p := range reach(build.BootPackage, "") {
+	for p := range reach(libos.BootPackage, "") {
 		core[p] = true
 	}
 	users := map[string][]string{} // package -> the components that reach it

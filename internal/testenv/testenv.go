@@ -26,7 +26,7 @@ import (
 // StrictEnv names the environment variable that turns missing prerequisites into failures.
 const StrictEnv = "UNIKGEN_TEST_STRICT"
 
-// QEMU is the emulator the boot tests run (internal/qemu.Binary; not imported, so that every
+// QEMU is the emulator the boot tests run (internal/host/qemu.Binary; not imported, so that every
 // package's tests can use this one).
 const QEMU = "qemu-system-x86_64"
 
@@ -70,7 +70,7 @@ func NeedQEMU(t testing.TB) string {
 }
 
 // NeedXen ends the test through Missing unless the nested-Xen harness can run: QEMU is installed
-// and harness, the result of internal/xenlab.CheckHost, is nil. (testenv does not import xenlab,
+// and harness, the result of internal/host/xenlab.CheckHost, is nil. (testenv does not import xenlab,
 // so that xenlab's own tests can use it.)
 func NeedXen(t testing.TB, harness error) {
 	t.Helper()

@@ -156,7 +156,7 @@ const (
 // PT_LOAD segment with the access its ELF flags give (text read-only and executable, rodata
 // read-only, data and BSS writable, none of them both), the guard pages below the kernel stacks,
 // and the zero tail: the BSS from the end of the loaded image up to the linker's runtime.end,
-// which gen/image leaves out of the last PT_LOAD (a 32 MiB array of crypto/internal/fips140/drbg,
+// which package image leaves out of the last PT_LOAD (a 32 MiB array of crypto/internal/fips140/drbg,
 // for one) and mm maps on demand with zeroed frames. It returns the end of the loaded image.
 func sealImage() uintptr {
 	phoff := *arch.U64(imageBase + 32)

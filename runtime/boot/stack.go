@@ -4,6 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/cmdline"
 	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/mm"
@@ -48,8 +49,8 @@ func buildProcessStack(info *bootInfo) uintptr {
 		info.ncmdline = copy(info.cmdline[:len(info.cmdline)-1], DefaultCmdline)
 	}
 	cmd := info.cmdline[:info.ncmdline]
-	words, n := splitCmdline(cmd)
-	env, args := splitEnv(cmd, words[:n])
+	words, n := cmdline.Split(cmd)
+	env, args := cmdline.SplitEnv(cmd, words[:n])
 
 	// Strings, from the top down.
 	p := top
@@ -66,15 +67,15 @@ func buildProcessStack(info *bootInfo) uintptr {
 		*(*byte)(arch.Ptr(p + n)) = 0
 		return p
 	}
-	putWord := func(w word) uintptr {
-		return putString(arch.Addr(cmd)+uintptr(w.start), uintptr(w.end-w.start))
+	putWord := func(w cmdline.Word) uintptr {
+		return putString(arch.Addr(cmd)+uintptr(w.Start), uintptr(w.End-w.Start))
 	}
 	putBytes := func(b []byte) uintptr { return putString(arch.Addr(b), uintptr(len(b))) }
 	putStr := func(s string) uintptr {
 		return putString(uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(len(s)))
 	}
-	var argv [maxWords + 1]uintptr
-	var envp [maxWords + 3]uintptr // the command line's, GOMEMLIMIT, GOMAXPROCS
+	var argv [cmdline.MaxWords + 1]uintptr
+	var envp [cmdline.MaxWords + 3]uintptr // the command line's, GOMEMLIMIT, GOMAXPROCS
 	argc := 0
 	argv[argc] = putStr(ProgramName)
 	argc++
@@ -140,9 +141,9 @@ func buildProcessStack(info *bootInfo) uintptr {
 }
 
 // hasEnv reports whether one of the environment words env of cmd sets key.
-func hasEnv(cmd []byte, env []word, key string) bool {
+func hasEnv(cmd []byte, env []cmdline.Word, key string) bool {
 	for _, w := range env {
-		b := cmd[w.start:w.end]
+		b := cmd[w.Start:w.End]
 		if len(b) > len(key) && b[len(key)] == '=' && string(b[:len(key)]) == key {
 			return true
 		}

@@ -1,6 +1,9 @@
 package boot
 
-import "github.com/unikgen/unikgen/runtime/arch"
+import (
+	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/cmdline"
+)
 
 // struct hvm_start_info (xen/include/public/arch-x86/hvm/start_info.h), little-endian:
 //
@@ -18,7 +21,6 @@ const (
 	memEntrySize    = 24
 	memRAM          = 1
 	maxMemEntries   = 64
-	maxCmdline      = 4096
 )
 
 type memEntry struct {
@@ -27,7 +29,7 @@ type memEntry struct {
 }
 
 type bootInfo struct {
-	cmdline  [maxCmdline]byte
+	cmdline  [cmdline.MaxBytes + 1]byte // the line and a NUL (cmdline.MaxBytes: the host checks the length)
 	ncmdline int
 	mem      [maxMemEntries]memEntry
 	nmem     int
@@ -41,7 +43,7 @@ func readStartInfo(p uintptr) bootInfo {
 		return b
 	}
 	if c := uintptr(*arch.U64(p + siOffCmdline)); c != 0 {
-		for b.ncmdline < maxCmdline-1 {
+		for b.ncmdline < cmdline.MaxBytes {
 			ch := *(*byte)(arch.Ptr(c + uintptr(b.ncmdline)))
 			if ch == 0 {
 				break

@@ -2,6 +2,7 @@ package fd
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/sched"
 )
@@ -43,7 +44,7 @@ var epolls [4]epoll
 // EpollCreate1 implements epoll_create1(2).
 func EpollCreate1(flags int) int64 {
 	if flags&^oCLOEXEC != 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	for i := range epolls {
 		if !epolls[i].used {
@@ -55,7 +56,7 @@ func EpollCreate1(flags int) int64 {
 			return r
 		}
 	}
-	return -eMFILE
+	return -errno.EMFILE
 }
 
 func (e *epoll) find(fd int32) int {
@@ -82,13 +83,13 @@ func EpollCtl(epfd, op, fd int, ev uintptr) int64 {
 	f := get(epfd)
 	tf, ti := fileOf(fd)
 	if f == nil || tf == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	if f.kind != kindEpoll || fd == epfd {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	if !tf.pollable {
-		return -ePERM // a regular file or a directory, as on Linux
+		return -errno.EPERM // a regular file or a directory, as on Linux
 	}
 	e := &epolls[f.obj]
 	var events uint32
@@ -100,25 +101,25 @@ func EpollCtl(epfd, op, fd int, ev uintptr) int64 {
 	switch op {
 	case epollCtlAdd:
 		if e.find(int32(fd)) >= 0 {
-			return -eEXIST
+			return -errno.EEXIST
 		}
 		if e.n == maxInterest {
-			return -eNOMEM
+			return -errno.ENOMEM
 		}
 		e.items[e.n] = interest{fd: int32(fd), events: events, data: data, gen: files[ti].gen - 1}
 		e.n++
 	case epollCtlMod:
 		i := e.find(int32(fd))
 		if i < 0 {
-			return -eNOENT
+			return -errno.ENOENT
 		}
 		e.items[i] = interest{fd: int32(fd), events: events, data: data, gen: files[ti].gen - 1}
 	case epollCtlDel:
 		if !e.remove(int32(fd)) {
-			return -eNOENT
+			return -errno.ENOENT
 		}
 	default:
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	sched.WakePollers()
 	return 0
@@ -127,7 +128,7 @@ func EpollCtl(epfd, op, fd int, ev uintptr) int64 {
 func ready(f *file) uint32 {
 	switch f.kind {
 	case kindConsole:
-		return epollOUT
+		return consoleReady()
 	case kindEventfd:
 		return eventfdReady(f)
 	case kindServed:
@@ -142,10 +143,10 @@ func ready(f *file) uint32 {
 func EpollPwait(epfd int, events uintptr, max, timeoutMs int) int64 {
 	f := get(epfd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	if f.kind != kindEpoll || max <= 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	e := &epolls[f.obj]
 	n := 0

@@ -1,6 +1,7 @@
 package fd
 
 import (
+	"github.com/unikgen/unikgen/runtime/errno"
 	"testing"
 	"unsafe"
 
@@ -27,7 +28,7 @@ func TestEventfdEpoll(t *testing.T) {
 	if r := EpollCtl(epfd, epollCtlAdd, efd, addr(&ev)); r != 0 {
 		t.Fatal("epoll_ctl:", r)
 	}
-	if r := EpollCtl(epfd, epollCtlAdd, efd, addr(&ev)); r != -eEXIST {
+	if r := EpollCtl(epfd, epollCtlAdd, efd, addr(&ev)); r != -errno.EEXIST {
 		t.Fatal("double add:", r)
 	}
 	var out [4 * epollEventSize]byte
@@ -35,7 +36,7 @@ func TestEventfdEpoll(t *testing.T) {
 		t.Fatalf("nothing written yet, got %d events", n)
 	}
 	var v uint64
-	if r := Read(efd, addr(&v), 8); r != -eAGAIN {
+	if r := Read(efd, addr(&v), 8); r != -errno.EAGAIN {
 		t.Fatalf("empty nonblocking eventfd read: %d", r)
 	}
 	one := uint64(1)
@@ -64,7 +65,7 @@ func TestEventfdEpoll(t *testing.T) {
 	if r := Close(efd); r != 0 {
 		t.Fatal(r)
 	}
-	if r := Close(efd); r != -eBADF {
+	if r := Close(efd); r != -errno.EBADF {
 		t.Fatal("double close:", r)
 	}
 	if epolls[files[epfd].obj].n != 0 {
@@ -73,7 +74,7 @@ func TestEventfdEpoll(t *testing.T) {
 	if r := Fcntl(1, 1, 0); r != 0 {
 		t.Fatalf("F_GETFD on stdout: %d", r)
 	}
-	if r := Fcntl(77, 1, 0); r != -eBADF {
+	if r := Fcntl(77, 1, 0); r != -errno.EBADF {
 		t.Fatalf("F_GETFD on a closed descriptor: %d", r)
 	}
 }

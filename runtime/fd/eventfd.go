@@ -2,6 +2,7 @@ package fd
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/sched"
 )
 
@@ -18,7 +19,7 @@ var eventfds [64]eventfd
 // Eventfd2 implements eventfd2(2).
 func Eventfd2(initval uint, flags int) int64 {
 	if flags&^(oNONBLOCK|oCLOEXEC|efdSemaphore) != 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	for i := range eventfds {
 		if !eventfds[i].used {
@@ -30,17 +31,17 @@ func Eventfd2(initval uint, flags int) int64 {
 			return r
 		}
 	}
-	return -eMFILE
+	return -errno.EMFILE
 }
 
 func eventfdRead(f *file, fi int, buf, n uintptr) int64 {
 	if n < 8 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	e := &eventfds[f.obj]
 	if e.count == 0 {
 		if f.flags&oNONBLOCK != 0 {
-			return -eAGAIN
+			return -errno.EAGAIN
 		}
 		sched.Block(sched.WaitFile, uintptr(fi), 0)
 		return 0
@@ -57,16 +58,16 @@ func eventfdRead(f *file, fi int, buf, n uintptr) int64 {
 
 func eventfdWrite(f *file, fi int, buf, n uintptr) int64 {
 	if n < 8 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	v := *arch.U64(buf)
 	if v == ^uint64(0) {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	e := &eventfds[f.obj]
 	if e.count+v < e.count || e.count+v == ^uint64(0) {
 		if f.flags&oNONBLOCK != 0 {
-			return -eAGAIN
+			return -errno.EAGAIN
 		}
 		sched.Block(sched.WaitFile, uintptr(fi), 0)
 		return 0

@@ -1,7 +1,7 @@
 // Package fd implements the program's file descriptors: the descriptor table, the open file
 // descriptions it points to (shared by dup'd descriptors, as on Linux), and the kinds of file the
-// kernel serves itself: the console on descriptors 0, 1 and 2, eventfd(2) counters and epoll(7)
-// instances. The Go runtime needs the last two even in a program without networking: its first
+// kernel serves itself: the console on descriptors 0, 1 and 2 (runtime/console: input from the
+// host, output to the console device), eventfd(2) counters and epoll(7) instances. The Go runtime needs the last two even in a program without networking: its first
 // timer starts the netpoller, which waits in epoll_pwait and is woken through an eventfd.
 //
 // Files of the served kind (sockets, and files of a file system) belong to the program-context
@@ -15,7 +15,8 @@ package fd
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
-	"github.com/unikgen/unikgen/runtime/klog"
+	"github.com/unikgen/unikgen/runtime/console"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/sched"
 )
 
@@ -38,26 +39,6 @@ const (
 	oAPPEND   = 02000
 	oNONBLOCK = 04000
 	oCLOEXEC  = 02000000
-)
-
-// errno values.
-const (
-	eBADF    = 9
-	eAGAIN   = 11
-	eINVAL   = 22
-	eMFILE   = 24
-	eNOENT   = 2
-	eEXIST   = 17
-	eNOMEM   = 12
-	eNOTTY   = 25
-	eSPIPE   = 29
-	eNOSYS   = 38
-	ePERM    = 1
-	eFAULT   = 14
-	eNOTSOCK = 88
-	ePIPE    = 32
-	eBUSY    = 16
-	eNOTCONN = 107
 )
 
 // file is an open file description: what a descriptor refers to, shared by its duplicates.
@@ -84,9 +65,10 @@ var (
 // Init opens the console on descriptors 0, 1 and 2.
 func Init() {
 	for i := 0; i < 3; i++ {
-		files[i] = file{kind: kindConsole, flags: oRDWR, refs: 1}
+		files[i] = file{kind: kindConsole, flags: oRDWR, refs: 1, pollable: true}
 		fds[i] = descriptor{file: int32(i + 1)}
 	}
+	console.SetChanged(consoleChanged)
 }
 
 // fileOf returns the open file of descriptor fd and its index, or nil.
@@ -107,7 +89,7 @@ func get(fd int) *file {
 func open(kind uint8, obj int32, flags int) int64 {
 	fd := lowestFree(0)
 	if fd < 0 {
-		return -eMFILE
+		return -errno.EMFILE
 	}
 	for i := range files {
 		if files[i].refs == 0 {
@@ -116,7 +98,7 @@ func open(kind uint8, obj int32, flags int) int64 {
 			return int64(fd)
 		}
 	}
-	return -eMFILE
+	return -errno.EMFILE
 }
 
 func lowestFree(from int) int {
@@ -143,37 +125,38 @@ func changed(i int) {
 func Read(fd int, buf, n uintptr) int64 {
 	f, i := fileOf(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	switch f.kind {
 	case kindConsole:
-		return 0 // end of input
+		return consoleRead(f, i, buf, n)
 	case kindEventfd:
 		return eventfdRead(f, i, buf, n)
 	}
-	return -eINVAL
+	return -errno.EINVAL
 }
 
 // Write implements write(2).
 func Write(fd int, buf, n uintptr) int64 {
 	f, i := fileOf(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	switch f.kind {
 	case kindConsole:
-		klog.Write(arch.Bytes(buf, n))
-		return int64(n)
+		return consoleWrite(buf, n, true)
 	case kindEventfd:
 		return eventfdWrite(f, i, buf, n)
 	}
-	return -eINVAL
+	return -errno.EINVAL
 }
 
-// Writev implements writev(2) for the console and eventfds.
+// Writev implements writev(2) for the console and eventfds. Only the first buffer may wait: once
+// some bytes are written the call returns what it wrote rather than wait (it would run again
+// from the start).
 func Writev(fd int, iov uintptr, cnt int) int64 {
 	if cnt < 0 || cnt > 1024 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	var total int64
 	for i := 0; i < cnt; i++ {
@@ -182,7 +165,18 @@ func Writev(fd int, iov uintptr, cnt int) int64 {
 		if l == 0 {
 			continue
 		}
-		r := Write(fd, base, l)
+		var r int64
+		if f := get(fd); f != nil && f.kind == kindConsole {
+			r = consoleWrite(base, l, total == 0)
+			if r == 0 && total > 0 {
+				return total // the console is full
+			}
+		} else {
+			r = Write(fd, base, l)
+		}
+		if sched.CurrentThread().State != sched.Running {
+			return 0 // the first buffer waits; the call runs again
+		}
 		if r < 0 {
 			if total > 0 {
 				return total
@@ -199,7 +193,7 @@ func Writev(fd int, iov uintptr, cnt int) int64 {
 func Close(fd int) int64 {
 	f, i := fileOf(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	fds[fd] = descriptor{}
 	// Drop the descriptor from every epoll interest list.
@@ -228,15 +222,15 @@ func Close(fd int) int64 {
 // for the same open file.
 func Dup(fd, from int, cloexec bool) int64 {
 	if from < 0 || from >= MaxFiles {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	f := get(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	n := lowestFree(from)
 	if n < 0 {
-		return -eMFILE
+		return -errno.EMFILE
 	}
 	fds[n] = descriptor{file: fds[fd].file, cloexec: cloexec}
 	f.refs++
@@ -246,17 +240,17 @@ func Dup(fd, from int, cloexec bool) int64 {
 // Dup3 implements dup3(2) (and dup2(2) with flags 0, where oldfd == newfd is allowed).
 func Dup3(oldfd, newfd, flags int, dup2 bool) int64 {
 	if flags&^oCLOEXEC != 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	f := get(oldfd)
 	if f == nil || newfd < 0 || newfd >= MaxFiles {
-		return -eBADF
+		return -errno.EBADF
 	}
 	if oldfd == newfd {
 		if dup2 {
 			return int64(newfd)
 		}
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	if fds[newfd].file != 0 {
 		Close(newfd)
@@ -270,7 +264,7 @@ func Dup3(oldfd, newfd, flags int, dup2 bool) int64 {
 func Fcntl(fd, cmd int, arg uintptr) int64 {
 	f := get(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	switch cmd {
 	case 0, 1030: // F_DUPFD, F_DUPFD_CLOEXEC
@@ -289,14 +283,14 @@ func Fcntl(fd, cmd int, arg uintptr) int64 {
 		f.flags = f.flags&^(oNONBLOCK|oAPPEND) | int(arg)&(oNONBLOCK|oAPPEND)
 		return 0
 	}
-	return -eINVAL
+	return -errno.EINVAL
 }
 
 // Ioctl implements ioctl(2): FIONBIO sets non-blocking mode; the console is not a terminal.
 func Ioctl(fd int, req, arg uintptr) int64 {
 	f := get(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	if req == 0x5421 { // FIONBIO
 		if *arch.U32(arg) != 0 {
@@ -306,7 +300,7 @@ func Ioctl(fd int, req, arg uintptr) int64 {
 		}
 		return 0
 	}
-	return -eNOTTY
+	return -errno.ENOTTY
 }
 
 // Fstat implements fstat(2) for the kernel's own files: the console is a character device; the
@@ -314,7 +308,7 @@ func Ioctl(fd int, req, arg uintptr) int64 {
 func Fstat(fd int, st uintptr) int64 {
 	f := get(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	clear(arch.Bytes(st, 144)) // struct stat (x86-64)
 	mode := uint32(0o600)

@@ -13,6 +13,7 @@ package fd
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/relay"
 	"github.com/unikgen/unikgen/runtime/relay/wire"
 )
@@ -89,7 +90,7 @@ func FreeObj(obj int32) {
 // files and directories. ready is the object's readiness.
 func Install(obj int32, flags int, pollable bool, ready uint32) int64 {
 	if obj < 0 || int(obj) >= len(objs) || !objs[obj].used || objs[obj].file != 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	fd := open(kindServed, obj, flags)
 	if fd < 0 {
@@ -125,7 +126,7 @@ func Completed(obj int32, ready, seq uint32) {
 // Notify records events that happened on obj (relay_notify, from the object's callbacks).
 func Notify(obj int32, events uint32) int64 {
 	if obj < 0 || int(obj) >= len(objs) {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	o := &objs[obj]
 	o.ready |= events
@@ -151,7 +152,7 @@ func SetFamily(obj int32, family uint16) { objs[obj].family = family }
 // the given addresses (a length of 0 means none: unbound, or not connected).
 func SetAddrs(obj int32, local uintptr, nl int, remote uintptr, nr int) int64 {
 	if obj < 0 || int(obj) >= len(objs) || !objs[obj].used || nl < 0 || nl > wire.SockaddrMax || nr < 0 || nr > wire.SockaddrMax {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	o := &objs[obj]
 	o.localLen, o.remoteLen = uint8(nl), uint8(nr)
@@ -170,17 +171,17 @@ func SetAddrs(obj int32, local uintptr, nl int, remote uintptr, nr int) int64 {
 func Sockname(fd int, peer bool, addr, lenAddr uintptr) int64 {
 	f := get(fd)
 	if f == nil {
-		return -eBADF
+		return -errno.EBADF
 	}
 	if f.kind != kindServed || objs[f.obj].family == 0 {
-		return -eNOTSOCK
+		return -errno.ENOTSOCK
 	}
 	o := &objs[f.obj]
 	var b [wire.SockaddrMax]byte
 	var n int
 	switch {
 	case peer && o.remoteLen == 0:
-		return -eNOTCONN
+		return -errno.ENOTCONN
 	case peer:
 		b, n = o.remote, int(o.remoteLen)
 	case o.localLen > 0:
@@ -193,11 +194,11 @@ func Sockname(fd int, peer bool, addr, lenAddr uintptr) int64 {
 		}
 	}
 	if lenAddr < 4096 || addr < 4096 && addr != 0 {
-		return -eFAULT
+		return -errno.EFAULT
 	}
 	have := int32(*arch.U32(lenAddr))
 	if have < 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	if addr != 0 {
 		copy(arch.Bytes(addr, uintptr(min(int(have), n))), b[:n])

@@ -12,6 +12,7 @@ package fd
 // indices with atomic stores after its bytes (services/socket).
 
 import (
+	"github.com/unikgen/unikgen/runtime/errno"
 	"sync/atomic"
 	"unsafe"
 
@@ -55,7 +56,7 @@ func (r *ring) page(tx bool, i int) uintptr {
 // (relay_ring). The frames are zeroed.
 func AttachRing(obj int32) int64 {
 	if obj < 0 || int(obj) >= len(objs) || !objs[obj].used || objs[obj].ring != 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	for i := range rings {
 		r := &rings[i]
@@ -67,7 +68,7 @@ func AttachRing(obj int32) int64 {
 			pa, ok := mm.AllocFrame()
 			if !ok {
 				freeRing(r)
-				return -eNOMEM
+				return -errno.ENOMEM
 			}
 			if k < wire.RingPages {
 				r.hdr.rxPages[k] = uint64(pa)
@@ -78,7 +79,7 @@ func AttachRing(obj int32) int64 {
 		objs[obj].ring = int32(i + 1)
 		return int64(r.addr())
 	}
-	return -eNOMEM
+	return -errno.ENOMEM
 }
 
 // FreeRing gives back the ring pair whose header is at addr (relay_ring, after the server has
@@ -88,13 +89,13 @@ func FreeRing(addr uintptr) int64 {
 		r := &rings[i]
 		if r.used && r.addr() == addr {
 			if o := r.obj; o >= 0 && objs[o].ring == int32(i+1) {
-				return -eBUSY
+				return -errno.EBUSY
 			}
 			freeRing(r)
 			return 0
 		}
 	}
-	return -eINVAL
+	return -errno.EINVAL
 }
 
 func freeRing(r *ring) {
@@ -139,7 +140,7 @@ func (r *ring) event() {
 // network stack event they saw.
 func Kick(obj int32) int64 {
 	if obj < 0 || int(obj) >= len(objs) || !objs[obj].used {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	relay.Event(obj)
 	return 0
@@ -224,7 +225,7 @@ func StreamWrite(fd int, buf, n uintptr, dontwait bool) (res int64, ok bool) {
 	}
 	h := &r.hdr
 	if h.kstate&wire.RingShutWR != 0 {
-		return -ePIPE, true
+		return -errno.EPIPE, true
 	}
 	if st := atomic.LoadUint32(&h.state); st&wire.RingErr != 0 {
 		return -int64(atomic.LoadUint32(&h.errno)), true
@@ -269,7 +270,7 @@ func StreamShutdown(fd int, how int) (res int64, ok bool) {
 	case 2:
 		bits = wire.RingShutRD | wire.RingShutWR
 	default:
-		return -eINVAL, true
+		return -errno.EINVAL, true
 	}
 	atomic.OrUint32(&r.hdr.kstate, bits)
 	r.event()
@@ -281,7 +282,7 @@ func StreamShutdown(fd int, how int) (res int64, ok bool) {
 // its readiness changes and the call runs again.
 func wouldWait(f *file, fi int, dontwait bool) int64 {
 	if f.flags&oNONBLOCK != 0 || dontwait {
-		return -eAGAIN
+		return -errno.EAGAIN
 	}
 	blockOnFile(fi)
 	return 0

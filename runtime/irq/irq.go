@@ -12,6 +12,7 @@ package irq
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/relay"
 	"github.com/unikgen/unikgen/runtime/relay/wire"
@@ -22,6 +23,17 @@ const (
 	First = 0x30
 	Last  = 0x70
 )
+
+// Vectors of the devices the kernel drives itself, in interrupt context (their handlers are
+// installed with trap.SetHandler; they are not relayed): the console's.
+const (
+	ConsoleInputVector  = 0x70 // the 16550 UART's receive interrupt (QEMU)
+	ConsoleOutputVector = 0x71 // the virtio console's used buffers (QEMU)
+)
+
+// ISA interrupt lines on I/O APIC inputs (QEMU's microvm, q35 and pc wire ISA IRQ n, other than
+// the timer, to input n).
+const ISAIRQCOM1 = 4
 
 // I/O APIC registers (one I/O APIC at its PC address; microvm and q35 both have it there).
 const (
@@ -44,23 +56,35 @@ type route struct {
 
 var routes [Last - First]route
 
-const (
-	eINVAL = 22
-	eBUSY  = 16
-	eNOSPC = 28
-)
+// eventRouter routes a Xen event channel to a line (runtime/platform/xen installs it); nil when
+// the machine is not Xen.
+var eventRouter func(line int, port uint64) int64
+
+// SetEventRouter installs fn, which routes Xen event channel port to the server's interrupt
+// line (relay_irq with gsi wire.GSIEventChannel). The Xen platform calls it once at boot.
+func SetEventRouter(fn func(line int, port uint64) int64) { eventRouter = fn }
 
 // Route gives the server's interrupt line (0..63) a vector; when gsi >= 0 it also programs I/O
 // APIC input gsi, level-triggered and active-high (what microvm's virtio-mmio lines are), to
-// raise it. ack says how to quiet the device in interrupt context (wire.Ack*, at addr). It
+// raise it. With gsi wire.GSIEventChannel it routes Xen event channel addr to the line instead
+// (SetEventRouter) and returns 0. ack says how to quiet the device in interrupt context (wire.Ack*, at addr). It
 // returns the vector (for a message-signalled interrupt, the data a driver programs into the
 // device) or a negative errno.
 func Route(line, gsi int, ack uint8, addr uint64) int64 {
 	if line < 0 || line >= wire.MaxIRQLines || ack > wire.AckPCIISR {
-		return -eINVAL
+		return -errno.EINVAL
+	}
+	if gsi == wire.GSIEventChannel {
+		if ack != wire.AckNone {
+			return -errno.EINVAL
+		}
+		if eventRouter == nil {
+			return -errno.ENODEV // not a Xen domain
+		}
+		return eventRouter(line, addr)
 	}
 	if addr >= 1<<32 && ack != wire.AckNone {
-		return -eINVAL // the acknowledgement register must be in the identity-mapped low 4 GiB
+		return -errno.EINVAL // the acknowledgement register must be in the identity-mapped low 4 GiB
 	}
 	v := -1
 	for i := range routes {
@@ -70,15 +94,15 @@ func Route(line, gsi int, ack uint8, addr uint64) int64 {
 		}
 	}
 	if v < 0 {
-		return -eNOSPC
+		return -errno.ENOSPC
 	}
 	if gsi >= 0 {
 		if gsi > maxGSI() {
-			return -eINVAL
+			return -errno.EINVAL
 		}
 		lo := ioapicRead(uint32(ioredtbl + 2*gsi))
 		if lo&redMasked == 0 {
-			return -eBUSY // someone else's line
+			return -errno.EBUSY // someone else's line
 		}
 	}
 	routes[v] = route{used: true, line: uint8(line), ack: ack, addr: addr}
@@ -88,6 +112,23 @@ func Route(line, gsi int, ack uint8, addr uint64) int64 {
 		ioapicWrite(uint32(ioredtbl+2*gsi), uint32(vector)|redLevel)
 	}
 	return int64(vector)
+}
+
+// RouteKernel programs I/O APIC input gsi to raise vector, for an interrupt the kernel handles
+// itself: edge-triggered and active-high (an ISA line, level false) or level-triggered and
+// active-high (microvm's virtio-mmio lines). It reports false when the input does not exist or
+// is already routed.
+func RouteKernel(gsi int, vector uint8, level bool) bool {
+	if gsi < 0 || gsi > maxGSI() || ioapicRead(uint32(ioredtbl+2*gsi))&redMasked == 0 {
+		return false
+	}
+	lo := uint32(vector)
+	if level {
+		lo |= redLevel
+	}
+	ioapicWrite(uint32(ioredtbl+2*gsi+1), 0) // destination: APIC ID 0, the only CPU
+	ioapicWrite(uint32(ioredtbl+2*gsi), lo)
+	return true
 }
 
 // Handle serves device interrupt vector v in interrupt context. It reports whether v is a device

@@ -1,6 +1,6 @@
 // Package minmem says how much memory a unikgen kernel needs at least: the image's loaded part,
 // plus the frames the kernel and the Go runtime take before the program's main runs. The build
-// computes it from the ELF (gen/image.MinMemoryMiB) to refuse a smaller -m or MemoryMiB before
+// computes it from the ELF (image.MinMemoryMiB) to refuse a smaller -m or MemoryMiB before
 // booting; the kernel checks the same numbers at boot (runtime/boot) and says "not enough memory"
 // when the machine still has too little. The program's own memory comes on top.
 //

@@ -30,7 +30,7 @@ type kspan struct {
 var (
 	kmap  [16]kspan
 	nkmap int
-	// tail is the image's zero tail: BSS beyond the end of the loaded image (gen/image shrinks
+	// tail is the image's zero tail: BSS beyond the end of the loaded image (image shrinks
 	// the last PT_LOAD), demand-paged with zeroed frames.
 	tail       span
 	scratchPTE uintptr // address of the scratch page's entry, once InitPaging has run

@@ -1,6 +1,9 @@
 package mm
 
-import "testing"
+import (
+	"github.com/unikgen/unikgen/runtime/errno"
+	"testing"
+)
 
 func resetKernel() {
 	nkmap, tail = 0, span{}
@@ -82,14 +85,14 @@ func TestZeroTailFrames(t *testing.T) {
 
 func TestExecutableMemoryRefused(t *testing.T) {
 	reset()
-	if got := Mmap(0, PageSize, protRead|protExec, mapPrivate|mapAnonymous); got != -eACCES {
+	if got := Mmap(0, PageSize, protRead|protExec, mapPrivate|mapAnonymous); got != -errno.EACCES {
 		t.Errorf("mmap PROT_EXEC: %d, want -EACCES", got)
 	}
 	a := Mmap(0, PageSize, protRead|protWrite, mapPrivate|mapAnonymous)
 	if a < 0 {
 		t.Fatal(a)
 	}
-	if got := Mprotect(uintptr(a), PageSize, protRead|protExec); got != -eACCES {
+	if got := Mprotect(uintptr(a), PageSize, protRead|protExec); got != -errno.EACCES {
 		t.Errorf("mprotect PROT_EXEC: %d, want -EACCES", got)
 	}
 	if got := Mprotect(uintptr(a), PageSize, protRead); got != 0 {

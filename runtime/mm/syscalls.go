@@ -1,8 +1,11 @@
 package mm
 
-import "github.com/unikgen/unikgen/runtime/arch"
+import (
+	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/errno"
+)
 
-// Linux constants (include/uapi/asm-generic/mman-common.h, errno-base.h).
+// Linux constants (include/uapi/asm-generic/mman-common.h).
 const (
 	mapShared         = 0x01
 	mapPrivate        = 0x02
@@ -13,12 +16,6 @@ const (
 	madvDontneed = 4
 	madvFree     = 8
 	madvRemove   = 9
-
-	eNOMEM = 12
-	eACCES = 13
-	eEXIST = 17
-	eINVAL = 22
-	eNODEV = 19
 )
 
 // Mmap implements mmap(2) for anonymous mappings. It returns the address or a negative errno.
@@ -26,31 +23,31 @@ const (
 // image's text).
 func Mmap(addr, length uintptr, prot, flags int) int64 {
 	if length == 0 || addr&(PageSize-1) != 0 && flags&(mapFixed|mapFixedNoreplace) != 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	if prot&protExec != 0 {
-		return -eACCES
+		return -errno.EACCES
 	}
 	if flags&mapAnonymous == 0 {
-		return -eNODEV // no files to map
+		return -errno.ENODEV // no files to map
 	}
 	if flags&(mapShared|mapPrivate) == 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	length = alignUp(length)
 	if length > userMax-userMin {
-		return -eNOMEM
+		return -errno.ENOMEM
 	}
 	prot &= protAccess
 	if flags&(mapFixed|mapFixedNoreplace) != 0 {
 		if addr < userMin || addr+length > userMax || addr+length < addr {
-			return -eNOMEM
+			return -errno.ENOMEM
 		}
 		if flags&mapFixedNoreplace != 0 && overlaps(addr, addr+length) {
-			return -eEXIST
+			return -errno.EEXIST
 		}
 		if !removeAreas(addr, addr+length) || !insertArea(addr, addr+length, prot) {
-			return -eNOMEM
+			return -errno.ENOMEM
 		}
 		return int64(addr)
 	}
@@ -58,11 +55,11 @@ func Mmap(addr, length uintptr, prot, flags int) int64 {
 	if addr < userMin || addr+length > userMax || addr+length < addr || overlaps(addr, addr+length) {
 		var ok bool
 		if addr, ok = findFree(length); !ok {
-			return -eNOMEM
+			return -errno.ENOMEM
 		}
 	}
 	if !insertArea(addr, addr+length, prot) {
-		return -eNOMEM
+		return -errno.ENOMEM
 	}
 	return int64(addr)
 }
@@ -70,14 +67,14 @@ func Mmap(addr, length uintptr, prot, flags int) int64 {
 // Munmap implements munmap(2).
 func Munmap(addr, length uintptr) int64 {
 	if addr&(PageSize-1) != 0 || length == 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	end := addr + alignUp(length)
 	if addr < userMin || end > userMax || end < addr {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	if !removeAreas(addr, end) {
-		return -eNOMEM
+		return -errno.ENOMEM
 	}
 	return 0
 }
@@ -85,28 +82,28 @@ func Munmap(addr, length uintptr) int64 {
 // Mprotect implements mprotect(2). Making memory executable is refused with EACCES.
 func Mprotect(addr, length uintptr, prot int) int64 {
 	if addr&(PageSize-1) != 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	if prot&protExec != 0 {
-		return -eACCES
+		return -errno.EACCES
 	}
 	end := addr + alignUp(length)
 	if addr < userMin || end > userMax || end < addr {
-		return -eNOMEM
+		return -errno.ENOMEM
 	}
 	prot &= protAccess
 	// Every page of the range must be mapped.
 	for a := addr; a < end; {
 		i, in := find(a)
 		if !in {
-			return -eNOMEM
+			return -errno.ENOMEM
 		}
 		a = vmas[i].end
 	}
 	protectPages(addr, end, prot)
 	// Re-describe the range: cut it out and put it back with the new protection, piece by piece.
 	if !splitAt(addr) || !splitAt(end) {
-		return -eNOMEM
+		return -errno.ENOMEM
 	}
 	for i, _ := find(addr); i < nvma && vmas[i].start < end; i++ {
 		vmas[i].prot = prot
@@ -134,11 +131,11 @@ func splitAt(addr uintptr) bool {
 // (they read as zero when next touched); other advice is accepted and ignored.
 func Madvise(addr, length uintptr, advice int) int64 {
 	if addr&(PageSize-1) != 0 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	end := addr + alignUp(length)
 	if end < addr {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	switch advice {
 	case madvDontneed, madvFree, madvRemove:

@@ -2,6 +2,7 @@ package mm
 
 import (
 	"fmt"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"strings"
 	"testing"
 )
@@ -36,13 +37,13 @@ func TestMmapPlacement(t *testing.T) {
 	if got := Mmap(0x100000, 4096, rw, mapPrivate|mapAnonymous); got < userMin {
 		t.Fatalf("mapping in the identity map: %#x", got)
 	}
-	if got := Mmap(0x1000, 4096, rw, mapPrivate|mapAnonymous|mapFixed); got != -eNOMEM {
+	if got := Mmap(0x1000, 4096, rw, mapPrivate|mapAnonymous|mapFixed); got != -errno.ENOMEM {
 		t.Fatalf("MAP_FIXED below userMin: %d", got)
 	}
-	if got := Mmap(0, 4096, rw, mapPrivate); got != -eNODEV {
+	if got := Mmap(0, 4096, rw, mapPrivate); got != -errno.ENODEV {
 		t.Fatalf("file mapping: %d", got)
 	}
-	if got := Mmap(hint, 4096, rw, mapPrivate|mapAnonymous|mapFixedNoreplace); got != -eEXIST {
+	if got := Mmap(hint, 4096, rw, mapPrivate|mapAnonymous|mapFixedNoreplace); got != -errno.EEXIST {
 		t.Fatalf("MAP_FIXED_NOREPLACE over a mapping: %d", got)
 	}
 }
@@ -74,7 +75,7 @@ func TestFixedSplitsAndMerges(t *testing.T) {
 	if got := nvma; got != 3 {
 		t.Fatalf("mprotect should split the second area into two (3 in all), got %d: %s", got, layout())
 	}
-	if r := Mprotect(base+PageSize, PageSize, rw); r != -eNOMEM {
+	if r := Mprotect(base+PageSize, PageSize, rw); r != -errno.ENOMEM {
 		t.Fatalf("mprotect of an unmapped page: %d", r)
 	}
 }
@@ -113,7 +114,7 @@ func TestAreaTableFull(t *testing.T) {
 			t.Fatalf("mapping %d: %d", i, r)
 		}
 	}
-	if r := Mmap(base+maxVMAs*PageSize+PageSize, PageSize, 0, mapPrivate|mapAnonymous|mapFixed); r != -eNOMEM {
+	if r := Mmap(base+maxVMAs*PageSize+PageSize, PageSize, 0, mapPrivate|mapAnonymous|mapFixed); r != -errno.ENOMEM {
 		t.Fatalf("full table: got %d, want ENOMEM", r)
 	}
 	if r := Munmap(base+PageSize*10, PageSize); r != 0 {

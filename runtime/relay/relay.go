@@ -16,6 +16,7 @@ package relay
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/relay/wire"
 	"github.com/unikgen/unikgen/runtime/sched"
 )
@@ -55,8 +56,6 @@ var (
 	events  [wire.MaxObjects / 64]uint64
 	nEvents int
 )
-
-const eINVAL = 22
 
 // Running reports whether a server has started.
 func Running() bool { return server >= 0 }
@@ -164,7 +163,7 @@ func Serve() bool {
 // until there is, and the call runs again.
 func Wait(out, size uintptr) int64 {
 	if size < wire.HeaderSize+wire.RequestSize {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	if qLen == 0 && irqs == 0 && nEvents == 0 {
 		sched.Block(sched.WaitRelayServer, 0, 0)

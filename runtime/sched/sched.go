@@ -14,6 +14,7 @@
 package sched
 
 import (
+	"github.com/unikgen/unikgen/runtime/errno"
 	"unsafe"
 
 	"github.com/unikgen/unikgen/runtime/arch"
@@ -59,6 +60,10 @@ const (
 	WaitRelayServer
 	// WaitRelaySlot: a call waiting for a free relay request slot; it is re-executed.
 	WaitRelaySlot
+	// WaitConsole: a write to the console waiting for its device to take earlier output
+	// (runtime/console); it is re-executed when the device has room. Not interruptible, like
+	// WaitRelay: the Go runtime does not retry its own writes (a panic's trace) after EINTR.
+	WaitConsole
 )
 
 // Thread is one schedulable thread. Regs must stay the first field.
@@ -117,12 +122,6 @@ var (
 	// Timeslice is how long a thread runs before another runnable thread gets the CPU.
 	Timeslice int64 = 10e6
 	sliceEnd  int64
-)
-
-const (
-	eTIMEDOUT = 110
-	eINTR     = 4
-	eAGAIN    = 11
 )
 
 func slot(i int) uintptr { return slotFrames[i/slotsPerFrame] + uintptr(i%slotsPerFrame)*slotSize }
@@ -300,10 +299,11 @@ func WakeRestart(i int) {
 }
 
 // Interrupt ends thread i's wait, if any, with EINTR because a signal is pending. A call
-// forwarded to the relay server is not interrupted: the signal waits for its completion.
+// forwarded to the relay server, and a write waiting for the console, are not interrupted: the
+// signal waits for their completion.
 func Interrupt(i int) {
-	if t := T(i); t.State == Blocked && t.Wait != WaitRelay {
-		Wake(i, -eINTR)
+	if t := T(i); t.State == Blocked && t.Wait != WaitRelay && t.Wait != WaitConsole {
+		Wake(i, -errno.EINTR)
 	}
 }
 
@@ -339,7 +339,7 @@ func Expire(now int64) {
 		}
 		switch t.Wait {
 		case WaitFutex:
-			Wake(i, -eTIMEDOUT)
+			Wake(i, -errno.ETIMEDOUT)
 		case WaitPoll:
 			WakeRestart(i)
 		default:

@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"github.com/unikgen/unikgen/runtime/errno"
 	"testing"
 	"unsafe"
 
@@ -73,7 +74,7 @@ func TestDeadlines(t *testing.T) {
 		t.Fatalf("next deadline %d, want 100", got)
 	}
 	Expire(150)
-	if T(waiter).State != Runnable || int64(T(waiter).Regs.RAX) != -eTIMEDOUT {
+	if T(waiter).State != Runnable || int64(T(waiter).Regs.RAX) != -errno.ETIMEDOUT {
 		t.Fatalf("futex timeout: state %d rax %d", T(waiter).State, int64(T(waiter).Regs.RAX))
 	}
 	if T(poller).State != Blocked || T(sleeper).State != Blocked {
@@ -98,7 +99,7 @@ func TestInterruptAndTimeslice(t *testing.T) {
 	Start(a)
 	Block(WaitFutex, 0x10, 0)
 	Interrupt(a)
-	if int64(T(a).Regs.RAX) != -eINTR || T(a).State != Runnable {
+	if int64(T(a).Regs.RAX) != -errno.EINTR || T(a).State != Runnable {
 		t.Fatal("a signal must end a wait with EINTR")
 	}
 	// b is running with a runnable thread waiting: the tick preempts it only after its slice.

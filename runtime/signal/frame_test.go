@@ -1,6 +1,7 @@
 package signal
 
 import (
+	"github.com/unikgen/unikgen/runtime/errno"
 	"testing"
 	"unsafe"
 
@@ -93,10 +94,10 @@ func TestDefaultActions(t *testing.T) {
 	if !Fatal(SIGABRT) || Fatal(23) {
 		t.Fatal("SIGABRT must terminate, SIGURG must be ignored by default")
 	}
-	if r := Sigaction(SIGKILL, 1, 0, 8); r != -eINVAL {
+	if r := Sigaction(SIGKILL, 1, 0, 8); r != -errno.EINVAL {
 		t.Fatal("SIGKILL must not be catchable")
 	}
-	if r := Sigaction(SIGSEGV, 0, 0, 4); r != -eINVAL {
+	if r := Sigaction(SIGSEGV, 0, 0, 4); r != -errno.EINVAL {
 		t.Fatal("bad sigsetsize accepted")
 	}
 }

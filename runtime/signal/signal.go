@@ -10,6 +10,7 @@ package signal
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/sched"
 )
 
@@ -53,12 +54,6 @@ const (
 )
 
 const (
-	eINVAL  = 22
-	eFAULT  = 14
-	eSRCH   = 3
-	eNOMEM  = 12
-	eEPERM  = 1
-	eAGAIN  = 11
 	unblock = ^uint64(1<<(SIGKILL-1) | 1<<(SIGSTOP-1))
 )
 
@@ -73,14 +68,14 @@ func bit(sig int) uint64 { return 1 << (sig - 1) }
 // Sigaction implements rt_sigaction(2).
 func Sigaction(sig int, act, oact uintptr, size uintptr) int64 {
 	if sig < 1 || sig > NSIG || size != 8 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	if oact != 0 {
 		*(*action)(arch.Ptr(oact)) = actions[sig]
 	}
 	if act != 0 {
 		if sig == SIGKILL || sig == SIGSTOP {
-			return -eINVAL
+			return -errno.EINVAL
 		}
 		a := *(*action)(arch.Ptr(act))
 		a.mask &= unblock
@@ -92,7 +87,7 @@ func Sigaction(sig int, act, oact uintptr, size uintptr) int64 {
 // Sigprocmask implements rt_sigprocmask(2) for the current thread.
 func Sigprocmask(how int, set, oset uintptr, size uintptr) int64 {
 	if size != 8 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	t := sched.CurrentThread()
 	old := t.SigMask
@@ -106,7 +101,7 @@ func Sigprocmask(how int, set, oset uintptr, size uintptr) int64 {
 		case 2: // SIG_SETMASK
 			t.SigMask = s
 		default:
-			return -eINVAL
+			return -errno.EINVAL
 		}
 		t.SigMask &= unblock
 	}
@@ -145,15 +140,15 @@ func Sigaltstack(ss, oss uintptr) int64 {
 	if ss != 0 {
 		n := *(*stackT)(arch.Ptr(ss))
 		if on {
-			return -eEPERM
+			return -errno.EPERM
 		}
 		switch {
 		case n.flags&ssDisable != 0:
 			t.AltSP, t.AltSize, t.AltFlags = 0, 0, ssDisable
 		case n.flags != 0:
-			return -eINVAL
+			return -errno.EINVAL
 		case n.size < minSigStack:
-			return -eNOMEM
+			return -errno.ENOMEM
 		default:
 			t.AltSP, t.AltSize, t.AltFlags = n.sp, n.size, 0
 		}

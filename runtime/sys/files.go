@@ -2,6 +2,7 @@ package sys
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/fd"
 	"github.com/unikgen/unikgen/runtime/sched"
 )
@@ -12,7 +13,7 @@ func Read(r *sched.Regs) int64 {
 		return n
 	}
 	if wouldBlock(r, epollIN, 0) {
-		return -eAGAIN
+		return -errno.EAGAIN
 	}
 	if onServed(r) {
 		return 0
@@ -26,7 +27,7 @@ func Write(r *sched.Regs) int64 {
 		return n
 	}
 	if wouldBlock(r, epollOUT, 0) {
-		return -eAGAIN
+		return -errno.EAGAIN
 	}
 	if onServed(r) {
 		return 0
@@ -41,14 +42,14 @@ func Readv(r *sched.Regs) int64 {
 		return n
 	}
 	if wouldBlock(r, epollIN, 0) {
-		return -eAGAIN
+		return -errno.EAGAIN
 	}
 	if onServed(r) {
 		return 0
 	}
 	cnt := int(r.RDX)
 	if cnt < 0 || cnt > 1024 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	for i := 0; i < cnt; i++ {
 		iov := uintptr(r.RSI) + uintptr(i)*16
@@ -65,7 +66,7 @@ func Writev(r *sched.Regs) int64 {
 		return n
 	}
 	if wouldBlock(r, epollOUT, 0) {
-		return -eAGAIN
+		return -errno.EAGAIN
 	}
 	if onServed(r) {
 		return 0
@@ -111,9 +112,9 @@ func Pread64(r *sched.Regs) int64 {
 		return 0
 	}
 	if fd.Fcntl(int(r.RDI), 1, 0) < 0 {
-		return -eBADF
+		return -errno.EBADF
 	}
-	return -eSPIPE
+	return -errno.ESPIPE
 }
 
 // Eventfd2 implements eventfd2(2).

@@ -2,27 +2,11 @@ package sys
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/fd"
 	"github.com/unikgen/unikgen/runtime/platform"
 	"github.com/unikgen/unikgen/runtime/sched"
 	"github.com/unikgen/unikgen/runtime/signal"
-)
-
-// errno values (include/uapi/asm-generic/errno-base.h, errno.h).
-const (
-	ePERM        = 1
-	eNOENT       = 2
-	eSRCH        = 3
-	eINTR        = 4
-	eBADF        = 9
-	eAGAIN       = 11
-	eNOMEM       = 12
-	eFAULT       = 14
-	eINVAL       = 22
-	eSPIPE       = 29
-	eRANGE       = 34
-	eNOSYS       = 38
-	eAFNOSUPPORT = 97
 )
 
 // clone(2) flags.
@@ -40,7 +24,7 @@ const (
 func Clone(r *sched.Regs) int64 {
 	flags := r.RDI
 	if flags&(cloneVM|cloneThread|cloneSighand) != cloneVM|cloneThread|cloneSighand {
-		return -eNOSYS
+		return -errno.ENOSYS
 	}
 	parent := sched.Current()
 	child := *r
@@ -54,7 +38,7 @@ func Clone(r *sched.Regs) int64 {
 	}
 	i := sched.New(&child, fs, parent)
 	if i < 0 {
-		return -eAGAIN
+		return -errno.EAGAIN
 	}
 	tid := int64(sched.T(i).TID)
 	if flags&cloneParentSettid != 0 && r.RDX != 0 {
@@ -100,7 +84,7 @@ func SetTidAddress(r *sched.Regs) int64 { return int64(sched.CurrentThread().TID
 func Success(r *sched.Regs) int64 { return 0 }
 
 // Invalid answers calls whose every use is unsupported with EINVAL (prctl).
-func Invalid(r *sched.Regs) int64 { return -eINVAL }
+func Invalid(r *sched.Regs) int64 { return -errno.EINVAL }
 
 // ArchPrctl implements arch_prctl(2): ARCH_SET_FS and ARCH_GET_FS.
 func ArchPrctl(r *sched.Regs) int64 {
@@ -113,13 +97,13 @@ func ArchPrctl(r *sched.Regs) int64 {
 		*arch.U64(uintptr(r.RSI)) = t.FSBase
 		return 0
 	}
-	return -eINVAL
+	return -errno.EINVAL
 }
 
 // SchedGetaffinity reports one CPU.
 func SchedGetaffinity(r *sched.Regs) int64 {
 	if r.RSI < 8 {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	clear(arch.Bytes(uintptr(r.RDX), uintptr(r.RSI)))
 	*arch.U64(uintptr(r.RDX)) = 1
@@ -151,7 +135,7 @@ func rlimit(resource uint64) (cur, max uint64) {
 // Prlimit64 implements prlimit64(2) for the process itself; new limits are accepted and ignored.
 func Prlimit64(r *sched.Regs) int64 {
 	if r.RDI != 0 && r.RDI != 1 {
-		return -eSRCH
+		return -errno.ESRCH
 	}
 	if old := uintptr(r.R10); old != 0 {
 		cur, max := rlimit(r.RSI)
@@ -173,7 +157,7 @@ func Getrlimit(r *sched.Regs) int64 {
 func Kill(r *sched.Regs) int64 {
 	pid, sig := int64(r.RDI), int(r.RSI)
 	if pid != 1 && pid != 0 && pid != -1 {
-		return -eSRCH
+		return -errno.ESRCH
 	}
 	return sendTo(int32(sched.CurrentThread().TID), sig)
 }
@@ -181,7 +165,7 @@ func Kill(r *sched.Regs) int64 {
 // Tgkill implements tgkill(2).
 func Tgkill(r *sched.Regs) int64 {
 	if r.RDI != 1 {
-		return -eSRCH
+		return -errno.ESRCH
 	}
 	return sendTo(int32(r.RSI), int(r.RDX))
 }
@@ -191,11 +175,11 @@ func Tkill(r *sched.Regs) int64 { return sendTo(int32(r.RDI), int(r.RSI)) }
 
 func sendTo(tid int32, sig int) int64 {
 	if sig < 0 || sig > signal.NSIG {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	i := sched.Find(tid)
 	if i < 0 {
-		return -eSRCH
+		return -errno.ESRCH
 	}
 	if sig != 0 {
 		signal.Send(i, sig)

@@ -2,6 +2,7 @@ package sys
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/sched"
 )
 
@@ -57,9 +58,9 @@ func Getrandom(r *sched.Regs) int64 {
 	}
 	if !Random(arch.Bytes(uintptr(r.RDI), uintptr(n))) {
 		if hasRdrand == 0 {
-			return -eNOSYS
+			return -errno.ENOSYS
 		}
-		return -eAGAIN
+		return -errno.EAGAIN
 	}
 	return int64(n)
 }

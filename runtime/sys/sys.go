@@ -10,6 +10,7 @@
 package sys
 
 import (
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/sched"
 )
@@ -27,7 +28,6 @@ var (
 	// Debug makes ENOSYS calls print their number and name once.
 	Debug   bool
 	noted   [512]bool
-	enosys  int64 = -38
 	current int
 )
 
@@ -40,7 +40,7 @@ func Dispatch(i int) {
 	t := sched.T(i)
 	r := &t.Regs
 	nr := r.RAX
-	var res int64 = enosys
+	var res int64 = -errno.ENOSYS
 	if nr < uint64(len(table)) && table[nr] != nil {
 		res = table[nr](r)
 	} else if Debug && nr < uint64(len(noted)) && !noted[nr] {

@@ -2,6 +2,7 @@ package sys
 
 import (
 	"github.com/unikgen/unikgen/runtime/arch"
+	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/sched"
 )
@@ -38,7 +39,7 @@ func clock(id uint64) (int64, bool) {
 func ClockGettime(r *sched.Regs) int64 {
 	ns, ok := clock(r.RDI)
 	if !ok {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	writeTimespec(uintptr(r.RSI), ns)
 	return 0
@@ -47,7 +48,7 @@ func ClockGettime(r *sched.Regs) int64 {
 // ClockGetres implements clock_getres(2): 1 ns.
 func ClockGetres(r *sched.Regs) int64 {
 	if _, ok := clock(r.RDI); !ok {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	if r.RSI != 0 {
 		writeTimespec(uintptr(r.RSI), 1)
@@ -96,7 +97,7 @@ func sleepUntil(deadline int64) int64 {
 func Nanosleep(r *sched.Regs) int64 {
 	d, ok := readTimespec(uintptr(r.RDI))
 	if !ok {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	return sleepUntil(ktime.Nanotime() + d)
 }
@@ -105,12 +106,12 @@ func Nanosleep(r *sched.Regs) int64 {
 func ClockNanosleep(r *sched.Regs) int64 {
 	d, ok := readTimespec(uintptr(r.RDX))
 	if !ok {
-		return -eINVAL
+		return -errno.EINVAL
 	}
 	if r.RSI&1 != 0 { // TIMER_ABSTIME
 		now, ok := clock(r.RDI)
 		if !ok {
-			return -eINVAL
+			return -errno.EINVAL
 		}
 		d -= now
 	}
@@ -133,13 +134,13 @@ func Futex(r *sched.Regs) int64 {
 	switch r.RSI & futexCmdMask {
 	case futexWait, futexWaitBitset:
 		if *arch.U32(addr) != uint32(r.RDX) {
-			return -eAGAIN
+			return -errno.EAGAIN
 		}
 		var deadline int64
 		if ts := uintptr(r.R10); ts != 0 {
 			d, ok := readTimespec(ts)
 			if !ok {
-				return -eINVAL
+				return -errno.EINVAL
 			}
 			if r.RSI&futexCmdMask == futexWaitBitset { // absolute
 				now, _ := clock(0)
@@ -149,7 +150,7 @@ func Futex(r *sched.Regs) int64 {
 				d -= now
 			}
 			if d <= 0 {
-				return -110 // ETIMEDOUT
+				return -errno.ETIMEDOUT
 			}
 			deadline = ktime.Nanotime() + d
 		}
@@ -158,7 +159,7 @@ func Futex(r *sched.Regs) int64 {
 	case futexWake, futexWakeBitset:
 		return int64(sched.FutexWake(addr, int(int32(r.RDX))))
 	}
-	return -eNOSYS
+	return -errno.ENOSYS
 }
 
 // SchedYield implements sched_yield(2).

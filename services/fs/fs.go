@@ -23,7 +23,10 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strings"
 	"unsafe"
+
+	"github.com/unikgen/unikgen/config"
 
 	"github.com/unikgen/unikgen/services/fs/rootimg"
 	"github.com/unikgen/unikgen/services/relay"
@@ -42,13 +45,55 @@ type Config struct {
 	DNS func() []netip.Addr
 	// Block are the drivers of the machine's block devices (/dev/vda, ...).
 	Block []BlockDriver
+	// Volumes are the mount points of the persistent volumes (config.Kernel.Volumes), each on
+	// a block device: the first volume on the first device, and so on. EnvVolumes replaces
+	// them at boot.
+	Volumes []string
+	// MountVolume mounts a volume's file system (services/fs/extfs.MountVolume); nil in a
+	// kernel without volume support.
+	MountVolume func(dev BlockDevice, path string) (FileSystem, error)
+}
+
+// EnvVolumes is the environment variable of the kernel command line that replaces the
+// configuration's volume mount points: a comma-separated list (UNIKGEN_VOLUMES=/data,/logs).
+const EnvVolumes = "UNIKGEN_VOLUMES"
+
+// volumes returns the mount points of the volumes, checked.
+func (cfg *Config) volumes() ([]string, error) {
+	vols, from := cfg.Volumes, "config.Kernel.Volumes"
+	if v := os.Getenv(EnvVolumes); v != "" {
+		vols, from = strings.Split(v, ","), EnvVolumes
+	}
+	if len(vols) > 0 && cfg.MountVolume == nil {
+		return nil, fmt.Errorf("%s: this kernel has no volume support (configure config.Kernel.Volumes, or build it with -generic)", from)
+	}
+	seen := map[string]bool{}
+	for _, p := range vols {
+		if err := config.CheckVolumePath(p); err != nil {
+			return nil, fmt.Errorf("%s: %v", from, err)
+		}
+		if seen[p] {
+			return nil, fmt.Errorf("%s: %s is given twice", from, p)
+		}
+		seen[p] = true
+	}
+	return vols, nil
 }
 
 // DefaultTmpBytes bounds /tmp when the configuration does not.
 const DefaultTmpBytes = 16 << 20
 
 // New builds the namespace of cfg with the block devices devs, its objects registered with srv.
+// The volumes' mount points are made, empty: Start mounts the volumes once the relay server
+// runs.
 func New(cfg Config, srv registry, devs []BlockDevice) (*VFS, error) {
+	vols, err := cfg.volumes()
+	if err != nil {
+		return nil, err
+	}
+	if len(vols) > len(devs) {
+		return nil, fmt.Errorf("volume %s: no block device for it (the machine has %d; volumes take the first devices, in order)", vols[len(devs)], len(devs))
+	}
 	root := NewMemFS(RamfsMagic, 0)
 	if cfg.Root != "" {
 		if err := loadRoot(root, unsafe.Slice(unsafe.StringData(cfg.Root), len(cfg.Root))); err != nil {
@@ -61,6 +106,11 @@ func New(cfg Config, srv registry, devs []BlockDevice) (*VFS, error) {
 	for _, d := range []string{"dev", "proc", "tmp"} {
 		if err := root.AddDir(d, 0o755); err != nil {
 			return nil, fmt.Errorf("root file system: /%s: %v (the library OS mounts a file system there)", d, err)
+		}
+	}
+	for _, p := range vols {
+		if err := root.AddDir(p[1:], 0o755); err != nil {
+			return nil, fmt.Errorf("root file system: %s: %v (a volume is mounted there)", p, err)
 		}
 	}
 	root.SetReadOnly()
@@ -88,6 +138,23 @@ func New(cfg Config, srv registry, devs []BlockDevice) (*VFS, error) {
 	tmp.Setattr("", SetAttr{Mode: &mode})
 	v.Mount("/tmp", tmp, false)
 	return v, nil
+}
+
+// mountVolumes mounts the volumes on the first devices. It reads the devices, whose
+// completions the relay server delivers: the server must be running.
+func (v *VFS) mountVolumes(cfg Config, devs []BlockDevice) error {
+	vols, err := cfg.volumes()
+	if err != nil {
+		return err
+	}
+	for i, p := range vols {
+		f, err := cfg.MountVolume(devs[i], p)
+		if err != nil {
+			return fmt.Errorf("volume %s on /dev/vd%c (%v): %v", p, 'a'+i, devs[i], err)
+		}
+		v.Mount(p, f, true)
+	}
+	return nil
 }
 
 // loadRoot adds the files of a root image to root. The image's bytes are used in place: they
@@ -135,7 +202,7 @@ func Start(cfg Config) error {
 	}
 	v.register(srv)
 	srv.Start()
-	return nil
+	return v.mountVolumes(cfg, devs)
 }
 
 // logf prints a message of the file component on standard error (the console).

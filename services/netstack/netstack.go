@@ -93,6 +93,10 @@ type NIC struct {
 	Name string // where the device is, for messages
 	Link stack.LinkEndpoint
 	MAC  [6]byte
+	// Down, when not nil, is closed when the device goes away for good (a Xen backend that
+	// closed it); Err then says why. The stack then drops the interface (see down).
+	Down <-chan struct{}
+	Err  func() error
 }
 
 // A Driver finds the machine's network devices of one kind, starts them with device memory and
@@ -124,8 +128,19 @@ func Start(cfg Config) error {
 	}
 	for i, n := range nics {
 		id := tcpip.NICID(i + 2)
-		if err := s.CreateNICWithOptions(id, n.Link, stack.NICOptions{Name: fmt.Sprintf("eth%d", i)}); err != nil {
+		name := fmt.Sprintf("eth%d", i)
+		if err := s.CreateNICWithOptions(id, n.Link, stack.NICOptions{Name: name}); err != nil {
 			return fmt.Errorf("interface %s: %v", n.Name, err)
+		}
+		if n.Down != nil {
+			go func() {
+				<-n.Down
+				var err error
+				if n.Err != nil {
+					err = n.Err()
+				}
+				down(s, id, name+" ("+n.Name+")", err)
+			}()
 		}
 	}
 	c, err := cfg.resolve(os.Getenv)
@@ -133,6 +148,43 @@ func Start(cfg Config) error {
 		return err
 	}
 	return configure(s, 2, c)
+}
+
+// down takes interface id out of the stack after its device went away: its routes go, so new
+// connections fail at once (ENETUNREACH), and its TCP connections are aborted (ECONNABORTED),
+// which could otherwise only wait for TCP's retransmission timeouts. Listening sockets stay.
+func down(s *stack.Stack, id tcpip.NICID, name string, why error) {
+	logf("%s is down: %v", name, why)
+	var addrs []tcpip.Address
+	if info, ok := s.NICInfo()[id]; ok {
+		for _, a := range info.ProtocolAddresses {
+			addrs = append(addrs, a.AddressWithPrefix.Address)
+		}
+	}
+	s.RemoveNIC(id)
+	for _, te := range s.RegisteredEndpoints() {
+		ep, ok := te.(tcpip.Endpoint)
+		if !ok {
+			continue
+		}
+		info, ok := ep.Info().(*stack.TransportEndpointInfo)
+		if !ok || info.TransProto != tcp.ProtocolNumber {
+			continue
+		}
+		local, err := ep.GetLocalAddress()
+		if err != nil {
+			continue
+		}
+		if _, err := ep.GetRemoteAddress(); err != nil {
+			continue // not connected: a listener
+		}
+		for _, a := range addrs {
+			if local.Addr == a {
+				ep.Abort()
+				break
+			}
+		}
+	}
 }
 
 // logf prints a message of the network component on standard error (the console).

@@ -237,6 +237,17 @@ func RouteIRQ(line, gsi int, ack uint8, addr uintptr) (vector int, err error) {
 	return int(r), nil
 }
 
+// RouteEventChannel asks the kernel to deliver Xen event channel port to line: the line fires
+// whenever the port does (on a Xen domain only; elsewhere ENODEV).
+func RouteEventChannel(line int, port uint32) error {
+	gsi := int32(wire.GSIEventChannel)
+	_, _, e := syscall.RawSyscall6(wire.SysIRQ, uintptr(line), uintptr(uint32(gsi)), wire.AckNone, uintptr(port), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
 // AllocDMA returns a zeroed, identity-mapped 4 KiB frame below 4 GiB for device rings and
 // buffers: its address is also its physical address. Frames are never given back.
 func AllocDMA() (uintptr, error) {

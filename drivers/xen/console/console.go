@@ -100,6 +100,10 @@ func Setup(ringAddr uintptr, p uint32, notifyFn, waitFn func(port uint32)) {
 // Ready reports whether the ring is set up.
 func Ready() bool { return ring != 0 }
 
+// Port returns the console's event channel (the backend signals it for input and for output it
+// consumed).
+func Port() uint32 { return port }
+
 // Lost returns the number of output bytes dropped: early output beyond EarlySize, and output the
 // backend never consumed.
 func Lost() uint64 { return lost }

@@ -114,6 +114,10 @@ func Setup(ringAddr uintptr, p uint32, notifyFn, waitFn func(port uint32)) {
 // Ready reports whether the client is set up.
 func Ready() bool { return ring != 0 }
 
+// Port returns the event channel of the xenstore ring (0 before Init or Setup): it fires when
+// the daemon has put replies or watch events into the ring.
+func Port() uint32 { return port }
+
 func lockUser() {
 	mu.Lock()
 	for !busy.CompareAndSwap(0, 1) {

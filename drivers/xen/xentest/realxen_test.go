@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unikgen/unikgen/gen/build"
+	"github.com/unikgen/unikgen/build"
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
-	"github.com/unikgen/unikgen/internal/xenlab"
 )
 
 // TestRealXen builds testdata/xsprobe into a kernel and boots it as a PVH domain of real Xen 4.17
-// nested in QEMU (internal/xenlab): the drivers' hypercalls, shared_info, event channels, PV
+// nested in QEMU (internal/host/xenlab): the drivers' hypercalls, shared_info, event channels, PV
 // console, xenstore client (watch events, transaction, ERROR replies) and the exit-status protocol
 // against the real xenconsoled and xenstored. Skipped when QEMU is missing and with -short.
 func TestRealXen(t *testing.T) {

@@ -4,7 +4,7 @@
 //   - image size of examples/hello as a kernel (generic composition root, and the one the
 //     generator specialises for it) and as an ordinary static Linux binary built with the same
 //     flags (-trimpath, CGO_ENABLED=0);
-//   - boot-to-exit wall time under QEMU TCG of hello and of the floor image (gen/image.Floor, a
+//   - boot-to-exit wall time under QEMU TCG of hello and of the floor image (image.Floor, a
 //     kernel that exits at its first instruction), in interleaved runs, as medians and their ratio;
 //   - the smallest guest memory (-m, MiB) at which hello and goroutines still give their Linux
 //     output and status, by bisection.
@@ -14,7 +14,7 @@
 //	go run ./internal/bench/imagebench [-n 15] [-maxmem 64] [-microvm OPTS]...
 //
 // Each -microvm flag adds a row to the boot table: hello and the floor booted with those microvm
-// properties instead of the default (internal/qemu.MicroVMOptions). Wall times include starting
+// properties instead of the default (internal/host/qemu.MicroVMOptions). Wall times include starting
 // QEMU; the floor row is what the machine, firmware and loader cost before a kernel runs.
 package main
 
@@ -23,6 +23,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
 	"log"
 	"os"
 	"os/exec"
@@ -32,10 +33,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
-	"github.com/unikgen/unikgen/gen/image"
-	"github.com/unikgen/unikgen/internal/qemu"
+	"github.com/unikgen/unikgen/image"
+	"github.com/unikgen/unikgen/internal/host/qemu"
 )
 
 type optList []string
@@ -189,7 +190,7 @@ func specialised(ctx context.Context, dir string) (string, error) {
 func linux(dir, pkg string) (string, string) {
 	bin := filepath.Join(dir, filepath.Base(pkg)+".linux")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
-	cmd.Env = append(os.Environ(), build.Env...)
+	cmd.Env = append(os.Environ(), libos.BuildEnv()...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		log.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}

@@ -16,7 +16,7 @@
 // /init does the same), and the whole benchmark runs inside the namespace: libslirp, which costs
 // both guests alike and loses requests under load (docs/network.md), is out of the measurement.
 //
-// Usage (from the module root; needs wrk, and the Debian kernel package that internal/xenlab
+// Usage (from the module root; needs wrk, and the Debian kernel package that internal/host/xenlab
 // caches, fetched on first use):
 //
 //	go run ./internal/bench/netbench [-n 3] [-d 10s] [-c 8] [-nomem] [-net user|tap]
@@ -28,6 +28,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/unikgen/unikgen/internal/libos"
 	"io"
 	"log"
 	"net"
@@ -42,11 +43,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
 	"github.com/unikgen/unikgen/internal/cpio"
-	"github.com/unikgen/unikgen/internal/qemu"
-	"github.com/unikgen/unikgen/internal/xenlab"
+	"github.com/unikgen/unikgen/internal/host/qemu"
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 )
 
 var (
@@ -300,7 +301,7 @@ func unikernel(ctx context.Context, dir, pkg string, generic bool) string {
 	return out
 }
 
-// linuxVM builds the Linux baseline: Debian's kernel (from internal/xenlab's package cache) and an
+// linuxVM builds the Linux baseline: Debian's kernel (from internal/host/xenlab's package cache) and an
 // initramfs holding the virtio-net modules, linuxinit as /init and examples/http as /app.
 func linuxVM(ctx context.Context, dir string) sut {
 	cache, err := xenlab.DefaultCacheDir()
@@ -325,7 +326,7 @@ func linuxVM(ctx context.Context, dir string) sut {
 	}
 	staticBuild := func(pkg, out string) []byte {
 		cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-		cmd.Env = append(os.Environ(), build.Env...)
+		cmd.Env = append(os.Environ(), libos.BuildEnv()...)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			log.Fatalf("go build %s: %v\n%s", pkg, err, b)
 		}

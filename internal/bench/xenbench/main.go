@@ -1,5 +1,5 @@
 // Command xenbench measures examples/hello as a PVH domain of real Xen 4.17 nested in QEMU TCG
-// (internal/xenlab) and prints a markdown table for docs/benchmarks.md:
+// (internal/host/xenlab) and prints a markdown table for docs/benchmarks.md:
 //
 //   - the guest part of a run: from the start of `xl create` in dom0 to the end of the domain
 //     (xenlab Result.GuestTime, dom0 uptime at 0.01 s resolution), median, minimum and maximum of
@@ -31,10 +31,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/build"
+	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/gen/build"
-	"github.com/unikgen/unikgen/internal/xenlab"
-	"github.com/unikgen/unikgen/templates"
+	"github.com/unikgen/unikgen/internal/host/xenlab"
 )
 
 var (
@@ -81,7 +82,7 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 	img := filepath.Join(tmp, "hello.xen")
-	g, err := gen.Generate(ctx, gen.Options{Dir: root, Package: pkg, Overrides: gen.Overrides{Target: target}})
+	g, err := gen.Generate(ctx, gen.Options{Dir: root, Package: pkg, Overrides: gen.Overrides{Target: (*config.Target)(target)}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func main() {
 
 	boot := func(mem int) outcome {
 		var cfg bytes.Buffer
-		if err := templates.XLConfig(&cfg, templates.XLParams{Name: "hello", Kernel: img, MemoryMiB: mem, VCPUs: 1}); err != nil {
+		if err := deploy.XLConfig(&cfg, deploy.XLParams{Name: "hello", Kernel: img, MemoryMiB: mem, VCPUs: 1}); err != nil {
 			log.Fatal(err)
 		}
 		res, err := xenlab.Run(ctx, xenlab.RunOptions{Image: img, XLConfig: cfg.String(), Wait: *wait, Timeout: *wait + 4*time.Minute})

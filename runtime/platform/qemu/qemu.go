@@ -1,21 +1,21 @@
 // Package qemu is the library OS's platform for QEMU and KVM PC-like machines (microvm, q35, pc):
-// the console is the 16550 UART at COM1, time comes from the TSC (its rate measured against the
-// 8254 PIT) and the CMOS real-time clock, and the machine ends through QEMU's isa-debug-exit
-// device, after the exact status has been written to the isa-debugcon port (docs/internals.md).
+// the console is the 16550 UART at COM1 (kernel messages, and the program's input) and, when
+// the machine has one, a virtio console port for the program's output (console.go); time comes
+// from the TSC (its rate measured against the 8254 PIT) and the CMOS real-time clock, and the
+// machine ends through QEMU's isa-debug-exit device, after the program's output has been written
+// out and the exact status written to the isa-debugcon port (docs/internals.md).
 package qemu
 
 import (
-	"github.com/unikgen/unikgen/drivers/uart16550"
 	"github.com/unikgen/unikgen/runtime/arch"
 	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/platform"
 )
 
-// Init brings up the UART console and installs the QEMU platform operations.
+// Init brings up the consoles and installs the QEMU platform operations.
 func Init() {
-	uart16550.Init(uart16550.COM1)
-	klog.SetSink(console)
+	initConsole()
 	platform.Install(platform.Ops{Name: "qemu", Exit: exit})
 }
 
@@ -37,12 +37,11 @@ const (
 	debugExitPort = 0xf4  // isa-debug-exit: QEMU exits with (value << 1) | 1
 )
 
-func console(b []byte) { uart16550.Write(uart16550.COM1, b) }
-
-// exit reports status on the debug console, then ends QEMU through isa-debug-exit. QEMU shuts
-// down shortly after the write, not at once, so the CPU waits. If the device is missing, it says so
-// and resets the machine.
+// exit waits until the program's output is written out, reports status on the debug console,
+// then ends QEMU through isa-debug-exit. QEMU shuts down shortly after the write, not at once, so
+// the CPU waits. If the device is missing, it says so and resets the machine.
 func exit(status int) {
+	flushOutput()
 	var buf [24]byte
 	s := klog.FormatDec(buf[:20], int64(status))
 	for _, c := range s {

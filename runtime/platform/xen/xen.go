@@ -1,6 +1,7 @@
 // Package xen is the library OS's platform for a Xen PVH domain: hypercalls through the hypercall
 // page, shared_info, event channels delivered as an interrupt vector, the PV console for the
-// program's output, pvclock for time, and SCHEDOP_shutdown to end the domain. The program's exit
+// program's input and output (runtime/console), pvclock for time, and SCHEDOP_shutdown to end
+// the domain. The program's exit
 // status is written to the domain's xenstore key data/exit-status before the shutdown, so the host
 // can read it (docs/internals.md, "Exit status on Xen").
 //
@@ -16,10 +17,14 @@ import (
 	"github.com/unikgen/unikgen/drivers/xen/sharedinfo"
 	"github.com/unikgen/unikgen/drivers/xen/shutdown"
 	"github.com/unikgen/unikgen/drivers/xen/xenstore"
+	progconsole "github.com/unikgen/unikgen/runtime/console"
+	"github.com/unikgen/unikgen/runtime/errno"
+	"github.com/unikgen/unikgen/runtime/irq"
 	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
 	"github.com/unikgen/unikgen/runtime/mm"
 	"github.com/unikgen/unikgen/runtime/platform"
+	"github.com/unikgen/unikgen/runtime/relay"
 	"github.com/unikgen/unikgen/runtime/trap"
 )
 
@@ -47,12 +52,42 @@ func Init() bool {
 		platform.Fatal("cannot map shared_info")
 	}
 	trap.SetHandler(UpcallVector, evtchn.HandleUpcall)
+	evtchn.SetHandler(event)
+	irq.SetEventRouter(routePort)
 	evtchn.EnableUpcall(UpcallVector)
-	console.Init()
+	if console.Init() {
+		progconsole.SetInput(pullInput)
+		progconsole.SetOutput(programWrite, nil)
+	}
 	klog.SetSink(consoleWrite)
 	platform.Install(platform.Ops{Name: "xen", Exit: exit, Crash: crash})
 	xenstore.Init()
 	return true
+}
+
+// portLines maps an event channel port to the relay server's interrupt line + 1 (0: not routed):
+// a driver in program context (netfront, blkfront) asks for it with relay_irq and the line fires
+// whenever the port does (docs/network.md, "Devices, interrupts and device memory").
+var portLines [evtchn.NumPorts]uint8
+
+// routePort routes port to line (runtime/irq.Route with wire.GSIEventChannel).
+func routePort(line int, port uint64) int64 {
+	if port == 0 || port >= evtchn.NumPorts {
+		return -errno.EINVAL
+	}
+	portLines[port] = uint8(line + 1)
+	return 0
+}
+
+// firePort runs in the upcall handler (interrupt context) for each port that fired: a routed port
+// marks its line pending for the relay server. The port's record in evtchn stays set, so a
+// driver that waits for the port with evtchn.Wait (the xenstore client) still sees it.
+func firePort(port uint32) {
+	if port < evtchn.NumPorts {
+		if l := portLines[port]; l != 0 {
+			relay.IRQ(int(l - 1))
+		}
+	}
 }
 
 // InitClock makes Xen's pvclock the monotonic clock and reads the wall clock from shared_info.
@@ -64,6 +99,42 @@ func InitClock() {
 }
 
 func consoleWrite(b []byte) { console.Write(b) }
+
+// programWrite writes the program's output to the PV console. A write that waited for the
+// backend may have taken the console's event, which also signals input: it looks for input
+// afterwards.
+func programWrite(b []byte) int {
+	console.Write(b)
+	pullInput()
+	return len(b)
+}
+
+// event is the event channels' handler (interrupt context): the console's event may mean input;
+// a port routed to a relay interrupt line (netfront) marks the line pending.
+func event(port uint32) {
+	if port == console.Port() {
+		pullInput()
+	}
+	firePort(port)
+}
+
+// pullInput moves input from the PV console's ring into the program's console while it has
+// room; the ring holds the rest (and the backend waits) until a read makes room and calls
+// pullInput again.
+func pullInput() {
+	var buf [256]byte
+	for {
+		max := min(len(buf), progconsole.Room()/2) // a received byte decodes to at most two
+		if max == 0 {
+			return
+		}
+		n := console.Read(buf[:max])
+		if n == 0 {
+			return
+		}
+		progconsole.Feed(buf[:n])
+	}
+}
 
 // exit publishes the status (xenstore data/exit-status and a last console line, see
 // drivers/xen/shutdown) and powers the domain off.

@@ -8,7 +8,8 @@
 //	relay_wait(out, outLen, done, nDone) -> number of request records written to out
 //	relay_done(done, nDone)             -> 0
 //	relay_notify(obj, events)           -> 0
-//	relay_irq(gsi, vector, ack, addr)   -> vector (routes a device interrupt to the server)
+//	relay_irq(line, gsi, ack, addr)     -> vector (routes a device interrupt to the server; with
+//	                                       gsi GSIEventChannel, Xen event channel addr)
 //	relay_dma()                         -> physical address of a zeroed frame
 //	relay_addr(obj, local, llen, remote, rlen) -> 0 (a socket's addresses, for getsockname)
 //
@@ -42,7 +43,10 @@
 // All fields are little-endian (the machine's order).
 package wire
 
-import "github.com/unikgen/unikgen/runtime/sysno"
+import (
+	"github.com/unikgen/unikgen/runtime/errno"
+	"github.com/unikgen/unikgen/runtime/sysno"
+)
 
 // Private system calls (defined in runtime/sysno).
 const (
@@ -146,6 +150,11 @@ const (
 	HowInstallFile = 2
 )
 
+// GSIEventChannel, as relay_irq's gsi, routes Xen event channel addr (a port of this domain) to
+// the line instead of an I/O APIC input or an MSI: the kernel's upcall handler marks the line
+// pending whenever the port fires (runtime/platform/xen). The ack must be AckNone.
+const GSIEventChannel = -2
+
 // Interrupt acknowledgement kinds for SysIRQ: what the kernel does, in interrupt context, to
 // quiet a level-triggered device before it wakes the server.
 const (
@@ -159,9 +168,9 @@ const (
 // one of these, so that the server, which does not know the descriptor table, can resolve a
 // relative path. An absolute path ignores its directory argument, as on Linux.
 const (
-	DirCWD    = -100 // AT_FDCWD: the current working directory
-	DirBadFD  = -9   // not an open descriptor: a relative path gets EBADF
-	DirNotDir = -20  // a descriptor of the kernel's own (console, eventfd, epoll): ENOTDIR
+	DirCWD    = -100           // AT_FDCWD: the current working directory
+	DirBadFD  = -errno.EBADF   // not an open descriptor: a relative path gets EBADF
+	DirNotDir = -errno.ENOTDIR // a descriptor of the kernel's own (console, eventfd, epoll): ENOTDIR
 )
 
 // MaxObjects bounds the object numbers (0 <= obj < MaxObjects).

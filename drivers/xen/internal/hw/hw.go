@@ -66,6 +66,11 @@ func Store8(addr uintptr, v uint8) { *(*uint8)(Ptr(addr)) = v }
 //go:nosplit
 func Load16(addr uintptr) uint16 { return *(*uint16)(Ptr(addr)) }
 
+// Store16 writes the 16-bit value at addr.
+//
+//go:nosplit
+func Store16(addr uintptr, v uint16) { *(*uint16)(Ptr(addr)) = v }
+
 // Load32 atomically reads the 32-bit value at addr (4-byte aligned); it is also a compiler barrier.
 //
 //go:nosplit

@@ -16,6 +16,7 @@ import (
 	"github.com/unikgen/unikgen/services/fs/virtioblk"
 	"github.com/unikgen/unikgen/services/netstack"
 	"github.com/unikgen/unikgen/services/netstack/virtionet"
+	"github.com/unikgen/unikgen/services/netstack/xennet"
 )
 
 // Configure-time settings.
@@ -132,7 +133,7 @@ func init() {
 	if err := fs.Start(fs.Config{Name: ProgramName, DNS: netstack.DNSServers, Block: []fs.BlockDriver{virtioblk.Probe}}); err != nil {
 		panic("unikgen: files: " + err.Error())
 	}
-	if err := netstack.Start(netstack.Config{Drivers: []netstack.Driver{virtionet.Probe}}); err != nil {
+	if err := netstack.Start(netstack.Config{Drivers: []netstack.Driver{virtionet.Probe, xennet.Probe}}); err != nil {
 		panic("unikgen: network: " + err.Error())
 	}
 }

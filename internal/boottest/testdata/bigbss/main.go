@@ -1,6 +1,6 @@
 // Command bigbss has a 32 MiB zero-initialised array, the end of its BSS, and runs in a machine
 // with less memory than that: the array must read as zeros, and what the program writes into it
-// must stay. The image does not ask the loader for the array (gen/image's zero tail); the kernel
+// must stay. The image does not ask the loader for the array (package image's zero tail); the kernel
 // maps its pages on demand.
 package main
 

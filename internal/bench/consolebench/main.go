@@ -1,0 +1,189 @@
+// Command consolebench measures the console's output throughput side by side in one run and
+// prints a markdown table for docs/benchmarks.md: a kernel writing the numbered lines of
+// internal/consoletest to standard output, one write(2) per 100-byte line and in blocks of about
+// 32 KiB, through the virtio console (what unikgen run gives a program) and through the 16550
+// UART (internal/host/qemu.Config.SerialOutput: the console before the virtio console), and the same
+// program as a Linux binary writing to a pipe. Every run's output is checked line by line as it
+// arrives: a lost or reordered byte fails the benchmark.
+//
+// Usage (from the module root):
+//
+//	go run ./internal/bench/consolebench [-mb 10] [-serial-mb 2] [-n 3] [-machine microvm|q35]
+//
+// Times are wall times from starting QEMU to its exit, medians of -n runs; the "boot" row is the
+// same kernel writing nothing, which the throughput column subtracts.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/unikgen/unikgen/build"
+	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/internal/consoletest"
+	"github.com/unikgen/unikgen/internal/host/qemu"
+	"github.com/unikgen/unikgen/internal/libos"
+)
+
+const pkg = "./internal/boottest/testdata/bigoutput"
+
+var (
+	mb       = flag.Int("mb", 10, "MB (10^6 bytes) written through the virtio console and by Linux")
+	serialMB = flag.Float64("serial-mb", 2, "MB written through the UART (about 3 s per MB under TCG)")
+	runs     = flag.Int("n", 3, "runs per variant (the table shows medians)")
+	machine  = flag.String("machine", qemu.MicroVM, "QEMU machine: microvm or q35")
+	timeout  = flag.Duration("timeout", 10*time.Minute, "timeout of each boot")
+)
+
+type variant struct {
+	name   string
+	bytes  int
+	mode   string
+	serial bool
+	linux  bool
+	wall   []time.Duration
+}
+
+func main() {
+	log.SetPrefix("consolebench: ")
+	log.SetFlags(0)
+	flag.Parse()
+	if _, err := qemu.LookPath(""); err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "consolebench-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	img := kernel(ctx, tmp)
+	bin := linuxBinary(tmp)
+
+	n := *mb * 1e6
+	sn := int(*serialMB*1e6) / consoletest.LineSize * consoletest.LineSize
+	vs := []*variant{
+		{name: "boot, no output", bytes: 0, mode: "lines"},
+		{name: "virtio console, 100-byte writes", bytes: n, mode: "lines"},
+		{name: "virtio console, 32 KiB writes", bytes: n, mode: "blocks"},
+		{name: "UART, 100-byte writes", bytes: sn, mode: "lines", serial: true},
+		{name: "UART, 32 KiB writes", bytes: sn, mode: "blocks", serial: true},
+		{name: "Linux binary to a pipe, 100-byte writes", bytes: n, mode: "lines", linux: true},
+		{name: "Linux binary to a pipe, 32 KiB writes", bytes: n, mode: "blocks", linux: true},
+	}
+	for r := 0; r < *runs; r++ {
+		for _, v := range vs {
+			d, err := v.run(ctx, img, bin)
+			if err != nil {
+				log.Fatalf("%s: %v", v.name, err)
+			}
+			v.wall = append(v.wall, d)
+			log.Printf("run %d: %s: %v", r+1, v.name, d.Round(time.Millisecond))
+		}
+	}
+
+	fmt.Printf("Measured %s on QEMU %s (%s, TCG), %s, %d CPUs; medians of %d runs.\n\n",
+		time.Now().UTC().Format("2006-01-02"), qemuVersion(), *machine, runtime.Version(), runtime.NumCPU(), *runs)
+	boot := median(vs[0].wall)
+	fmt.Println("| output | bytes | wall time | throughput (wall time less boot) |")
+	fmt.Println("|---|---:|---:|---:|")
+	for _, v := range vs {
+		w := median(v.wall)
+		tp := ""
+		if v.bytes > 0 {
+			d := w
+			if !v.linux {
+				d -= boot
+			}
+			tp = fmt.Sprintf("%.2f MB/s", float64(v.bytes)/d.Seconds()/1e6)
+		}
+		fmt.Printf("| %s | %d | %.2f s | %s |\n", v.name, v.bytes, w.Seconds(), tp)
+	}
+}
+
+// run runs v once and checks its output.
+func (v *variant) run(ctx context.Context, img, bin string) (time.Duration, error) {
+	check := &consoletest.Checker{Lines: v.bytes / consoletest.LineSize}
+	want := fmt.Sprintf("bigoutput: wrote %d bytes\n", v.bytes)
+	var d time.Duration
+	if v.linux {
+		cmd := exec.Command(bin, consoletest.Args(v.bytes, v.mode)...)
+		cmd.Stdout, cmd.Stderr = check, check
+		t0 := time.Now()
+		if err := cmd.Run(); err != nil {
+			return 0, err
+		}
+		d = time.Since(t0)
+	} else {
+		res, err := qemu.Run(ctx, qemu.Config{Kernel: img, Machine: *machine, Args: consoletest.Args(v.bytes, v.mode),
+			Console: check, SerialOutput: v.serial, Timeout: *timeout})
+		if err != nil {
+			return 0, err
+		}
+		if res.Status != 0 {
+			return 0, fmt.Errorf("exit status %d; output ends with %q", res.Status, check.Tail())
+		}
+		d = res.Wall
+	}
+	if err := check.Err(); err != nil {
+		return 0, err
+	}
+	if check.Tail() != want {
+		return 0, fmt.Errorf("after the lines: %q, want %q", check.Tail(), want)
+	}
+	return d, nil
+}
+
+// kernel builds the writer as `unikgen build` does (composition root specialised for it).
+func kernel(ctx context.Context, dir string) string {
+	r, err := gen.Generate(ctx, gen.Options{Package: pkg})
+	if err == nil {
+		err = r.Unsupported()
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	out := filepath.Join(dir, "bigoutput.xen")
+	if _, err := build.Build(ctx, build.Options{Package: pkg, Output: out, BootOverlay: r.BootOverlay}); err != nil {
+		log.Fatal(err)
+	}
+	return out
+}
+
+// linuxBinary builds the writer as a static Linux binary with the kernel's flags.
+func linuxBinary(dir string) string {
+	bin := filepath.Join(dir, "bigoutput.linux")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
+	cmd.Env = append(os.Environ(), libos.BuildEnv()...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		log.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func qemuVersion() string {
+	out, err := exec.Command(qemu.Binary, "--version").Output()
+	if err != nil {
+		return "(version unknown)"
+	}
+	s, _, _ := strings.Cut(string(out), "\n")
+	return strings.TrimPrefix(s, "QEMU emulator version ")
+}
