@@ -14,6 +14,7 @@ import (
 	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/internal/imagesize"
 )
 
 func runBuild(ctx context.Context, args []string) int {
@@ -59,7 +60,12 @@ func runBuild(ctx context.Context, args []string) int {
 		return buildFailed(ctx, err)
 	}
 	os.Stderr.Write(res.Stderr)
-	fmt.Printf("%s: %d bytes, needs at least %d MiB of memory\n", res.Image, res.Size, res.MinMemoryMiB)
+	file, loaded, err := imagesize.Sizes(res.Image)
+	if err != nil {
+		log.Print(err)
+		return exitFailure
+	}
+	fmt.Printf("%s: file %d bytes, memory %d bytes, needs at least %d MiB of memory\n", res.Image, file, loaded, res.MinMemoryMiB)
 	if flagSet(fs, "m") || g.MemoryFrom != "" || g.Plan.Target != config.QEMU {
 		// The memory goes into the xl config, or the user asked for it: it must be enough.
 		if err := checkMinMemory(g.Plan.MemoryMiB, g.MemoryFrom, res.Image, res.MinMemoryMiB); err != nil {

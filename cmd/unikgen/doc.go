@@ -9,8 +9,8 @@ Usage:
 The commands are:
 
 	build [-o FILE] [-m MiB] [PACKAGE]
-		Build the kernel image of PACKAGE (default ".") and print its size and the smallest
-		memory it boots in (its loaded part, plus 1.5 MiB for the kernel and the Go runtime
+		Build the kernel image of PACKAGE (default ".") and print its size in the file and in
+		memory (the loaded segments, .bss included) and the smallest memory it boots in (its loaded part, plus 1.5 MiB for the kernel and the Go runtime
 		to start; the program's own needs come on top). The image is
 		written to FILE, by default the package's last import path element plus ".xen" in
 		the current directory; when FILE is a directory, into it under that name. As go build
@@ -42,6 +42,14 @@ The commands are:
 			-machine microvm|q35
 			                  QEMU machine (default microvm, booted by qboot)
 			-env KEY=VALUE    an environment variable of the program (repeatable)
+			-gdb[=HOST:PORT]  start QEMU stopped (-S) with a gdb stub at HOST:PORT
+			                  (default localhost:1234), and print on standard error
+			                  the gdb command line that debugs the image: its DWARF,
+			                  source paths mapped back from -trimpath (directory
+			                  GOROOT/src and GOMODCACHE; set substitute-path for the
+			                  main module and modules replaced by a directory, from
+			                  the image's build information); -timeout
+			                  defaults to none; not with -target xen
 		With -target xen (or config.Kernel{Target: config.Xen}) run boots the image as a PVH
 		domain of real Xen 4.17 nested in QEMU TCG (internal/host/xenlab), for users without a
 		Xen host: the PV console goes to standard output, standard input is read to its end
@@ -53,13 +61,21 @@ The commands are:
 		run (whole seconds, 0 for no limit; booting Xen and dom0 comes on top); -accel and -machine do not
 		apply. A crashed or rebooted guest exits 1 and names the console and Xen logs.
 
-	explain [-json] [-why NAME] [PACKAGE]
+	explain [-json] [-why NAME] [-size] [-dot] [-html FILE] [PACKAGE]
 		Print the kernel plan of PACKAGE: the components in and out, with the call path from
 		main that puts each one in; the system calls by name, with their handlers and the
 		reachable calls that will fail with ENOSYS; reachable uses of unsupported APIs (exit
 		status 1 when there are any). -json prints the plan as JSON. -why NAME prints the call
 		path from main to a component, capability, system call ("syscall:openat"), function or
-		package.
+		package. -size builds the image and prints its bytes in the file and in memory by
+		section, by component (the plan's components, each with the packages only it imports;
+		the program, the library OS, the Go runtime, the standard library, other modules and
+		the linker's own data as groups) and by package, from the image's symbols; DWARF and
+		symbol tables count in the file only, .bss and .noptrbss in memory only, and the
+		zero tail (BSS that the loader does not place; the kernel maps it when touched) apart. -dot prints the component graph for
+		Graphviz (unikgen explain -dot | dot -Tsvg > kernel.svg), each edge labelled with its
+		witness. -html FILE builds the image and writes a self-contained page with a treemap
+		of the image and the component graph (click an edge for its witness).
 
 	generate [PACKAGE]
 		Write the record of the plan, unikgen_kernel.json, into the package directory; meant for

@@ -20,8 +20,16 @@ func runExplain(ctx context.Context, args []string) int {
 	fs := newFlags("explain")
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
 	why := fs.String("why", "", "print the call path from main to `NAME`: a component, capability, system call, function or package")
+	pic := pictureFlags{
+		size: fs.Bool("size", false, "build the image and print its file and memory bytes by section, component and package"),
+		dot:  fs.Bool("dot", false, "print the component graph, each edge labelled with its witness, in Graphviz's DOT language"),
+		html: fs.String("html", "", "build the image and write to `FILE` a self-contained page: a treemap of the image and the component graph with witnesses"),
+	}
 	gf := addGenFlags(fs)
 	pkg, _, code := parseArgs(fs, args, false)
+	if code < 0 {
+		code = pic.check()
+	}
 	if code >= 0 {
 		return code
 	}
@@ -31,6 +39,9 @@ func runExplain(ctx context.Context, args []string) int {
 	}
 	if *why != "" {
 		return explainWhy(os.Stdout, r, *why)
+	}
+	if pic.any() {
+		return explainPictures(ctx, r, gf.options(pkg), pic)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)

@@ -85,6 +85,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "-accel", "hvf", "./examples/hello"}, 2, `unikgen: unknown accelerator "hvf" (want tcg or kvm)`},
 		{[]string{"run", "-machine", "pc", "./examples/hello"}, 2, `unikgen: unknown machine "pc" (want microvm or q35)`},
 		{[]string{"run", "-env", "NOVALUE", "./examples/hello"}, 2, `invalid value "NOVALUE" for flag -env: "NOVALUE" is not KEY=VALUE`},
+		{[]string{"run", "-gdb", "-target", "xen", "./examples/hello"}, 2, "unikgen: -gdb is a QEMU setting: it does not apply to -target xen"},
+		{[]string{"explain", "-dot", "-size", "./no/such/dir"}, 2, "unikgen: -dot and -size both print to standard output: give one\n"},
 	}
 	for _, tt := range tests {
 		r := run(t, root, nil, tt.args...)

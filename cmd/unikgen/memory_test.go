@@ -1,6 +1,8 @@
 package main
 
 import (
+	"debug/elf"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,6 +34,21 @@ func TestMinMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := " bytes, needs at least " + strconv.Itoa(minMiB) + " MiB of memory\n"; !strings.Contains(r.stdout, want) {
+		t.Errorf("build's stdout %q does not contain %q", r.stdout, want)
+	}
+	// File and memory sizes, the latter from the program headers (.bss and .noptrbss included).
+	f, err := elf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var loaded uint64
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			loaded += p.Memsz
+		}
+	}
+	if want := fmt.Sprintf(": file %d bytes, memory %d bytes, ", len(b), loaded); !strings.Contains(r.stdout, want) {
 		t.Errorf("build's stdout %q does not contain %q", r.stdout, want)
 	}
 	if minMiB < 5 || minMiB > 8 {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/internal/gdbcmd"
 	"github.com/unikgen/unikgen/internal/host/qemu"
 	bootline "github.com/unikgen/unikgen/runtime/cmdline"
 )
@@ -46,6 +47,8 @@ func runRun(ctx context.Context, args []string) int {
 	netFlag := fs.String("net", "", "network device: `user` (QEMU user networking), tap:IFNAME or none; default user when the program uses sockets, none otherwise")
 	var disks diskFlags
 	fs.Var(&disks, "disk", "attach a raw disk image as a virtio block device, /dev/vda first: `FILE[:ro]` (repeatable)")
+	var gdb gdbFlag
+	fs.Var(&gdb, "gdb", "start QEMU stopped, with a gdb stub at "+gdbcmd.DefaultAddr+" or, with -gdb=HOST:PORT, there; print the gdb command line; -timeout defaults to none")
 	gf := addGenFlags(fs)
 	pkg, progArgs, code := parseArgs(fs, args, true)
 	if code >= 0 {
@@ -54,7 +57,10 @@ func runRun(ctx context.Context, args []string) int {
 	cfg := qemu.Config{
 		MemoryMiB: *mem, Machine: *machine, Accel: *accel, Env: env, Args: progArgs,
 		Timeout: *timeout, Console: os.Stdout, Stderr: os.Stderr, Net: *netFlag, Forwards: fwds,
-		Drives: disks,
+		Drives: disks, GDB: string(gdb),
+	}
+	if gdb != "" && !flagSet(fs, "timeout") {
+		cfg.Timeout = 0 // a debugging session takes as long as it takes
 	}
 	if cfg.Net == "" && len(fwds) > 0 {
 		cfg.Net = qemu.NetUser
@@ -146,6 +152,11 @@ func runRun(ctx context.Context, args []string) int {
 		return runXen(ctx, xenRun{image: res.Image, plan: g.Plan, memoryMiB: memMiB, cmdline: cmdline, wait: *timeout})
 	}
 	cfg.Kernel = res.Image
+	if gdb != "" {
+		if code := printGDBCommand(ctx, res.Image, pkgInfo, string(gdb)); code >= 0 {
+			return code
+		}
+	}
 	if !flagSet(fs, "m") { // the plan's: config.Kernel.MemoryMiB or the default
 		cfg.MemoryMiB = g.Plan.MemoryMiB
 	}
@@ -196,7 +207,7 @@ func (f *forwardFlags) Set(v string) error {
 
 // checkXenFlags rejects the flags that have no meaning under Xen, returning an exit status >= 0.
 func checkXenFlags(fs *flag.FlagSet) int {
-	for _, f := range []string{"accel", "machine", "p", "net"} {
+	for _, f := range []string{"accel", "machine", "p", "net", "gdb"} {
 		if flagSet(fs, f) {
 			log.Printf("-%s is a QEMU setting: it does not apply to -target xen (Xen runs nested in QEMU TCG)", f)
 			return exitUsage

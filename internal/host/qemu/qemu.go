@@ -71,6 +71,9 @@ type Config struct {
 	// SerialOutput leaves out the virtio console: the program's output then goes through the
 	// serial port, 10 to 30 times slower. For comparisons.
 	SerialOutput bool
+	// GDB, when not "", is the HOST:PORT of a gdb stub: QEMU stops the CPU before the first
+	// instruction (-S) until a debugger connects there and continues.
+	GDB string
 }
 
 // DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0; the same as
@@ -167,6 +170,9 @@ func (c *Config) CommandArgs(statusFile string) ([]string, error) {
 	}
 	if c.Initrd != "" {
 		args = append(args, "-initrd", c.Initrd)
+	}
+	if c.GDB != "" {
+		args = append(args, "-S", "-gdb", "tcp:"+c.GDB)
 	}
 	da, err := c.driveArgs(c.Machine)
 	if err != nil {
