@@ -29,6 +29,13 @@ const (
 	istPage   = 3 // page faults
 )
 
+// The assembly (entry_amd64.s) reads these through go_asm.h, which the go command writes for this
+// package: asmRegs_<field> and asmRegs__size give the layout of sched.Regs, the block in which a
+// thread's registers are saved and from which IRETQ resumes it; const_msrFSBase is the FS base MSR.
+type asmRegs sched.Regs
+
+const msrFSBase = arch.MSR_FS_BASE
+
 // Read by the assembly.
 var (
 	curRegs   uintptr // &sched.Thread.Regs of the running thread
