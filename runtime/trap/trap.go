@@ -7,6 +7,8 @@
 // IA32_STAR/LSTAR/FMASK); AMD64 APM Vol. 2 §6.1.1.
 package trap
 
+//go:generate go run gen_vectors.go
+
 import (
 	"unsafe"
 
