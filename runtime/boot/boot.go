@@ -37,7 +37,7 @@ const (
 	guardSize   = mm.PageSize
 	kernelStack = 0x10000
 	istStack    = 0x4000
-	stacksSize  = 4*guardSize + kernelStack + 3*istStack // matches STACKS_SIZE in entry_amd64.s
+	stacksSize  = 4*guardSize + kernelStack + 3*istStack // entry_amd64.s uses these through go_asm.h
 	imageBase   = minmem.ImageBase                       // -T 0x201000: the ELF header page
 	userStack   = 8 << 20
 	// userStackGuard is the unmapped gap kept below the main thread's stack (as Linux's

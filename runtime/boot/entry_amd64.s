@@ -1,3 +1,4 @@
+#include "go_asm.h"
 #include "textflag.h"
 
 // The PVH entry point. Xen and QEMU jump here in 32-bit protected mode with paging off and EBX
@@ -15,9 +16,8 @@
 // segment, enables long mode and far-returns into start64. These boot tables are writable and
 // executable everywhere; runtime/mm replaces them with the sealed map early in bootMain.
 
-#define GUARD 0x1000
-#define KSTACK 0x10000
-#define STACKS_SIZE 0x20000
+// The constants const_* come from boot.go through go_asm.h, which the go command writes for this
+// package: the stack block's layout (guardSize, kernelStack, stacksSize) and imageBase.
 
 TEXT ·pvhEntry(SB),NOSPLIT|NOFRAME,$0
 	CLI
@@ -27,10 +27,10 @@ TEXT ·pvhEntry(SB),NOSPLIT|NOFRAME,$0
 
 	// Before touching the image's data (the tables below are in its BSS), check that RAM holds
 	// the whole loaded image: its end is the highest p_paddr + p_memsz of the PT_LOAD headers
-	// (the ELF header is at 0x200000), and some RAM entry of the memory map must cover
-	// [0x200000, end). QEMU loads a kernel that does not fit without complaint, and writes past
+	// (the ELF header is at imageBase, 0x200000), and some RAM entry of the memory map must cover
+	// [imageBase, end). QEMU loads a kernel that does not fit without complaint, and writes past
 	// the end of RAM vanish.
-	MOVL	$0x200000, BX
+	MOVL	$const_imageBase, BX
 	MOVL	32(BX), DI		// e_phoff
 	ADDL	BX, DI
 	MOVWLZX	56(BX), CX		// e_phnum
@@ -65,7 +65,7 @@ memEntries:
 	CMPL	4(DI), $0		// starts above 4 GiB
 	JNE	memNext
 	MOVL	0(DI), AX		// addr
-	CMPL	AX, $0x200000
+	CMPL	AX, $const_imageBase
 	JHI	memNext
 	CMPL	12(DI), $0		// 4 GiB or more
 	JNE	memOK
@@ -197,13 +197,13 @@ TEXT ·start64(SB),NOSPLIT|NOFRAME,$0
 	LEAQ	·stacks(SB), AX
 	ADDQ	$0xFFF, AX
 	ANDQ	$~0xFFF, AX			// the stack block (stacksBase): a guard page, then the kernel stack
-	LEAQ	(GUARD+KSTACK)(AX), SP
+	LEAQ	(const_guardSize+const_kernelStack)(AX), SP
 	LEAQ	·fakeG(SB), BX
-	LEAQ	GUARD(AX), CX
+	LEAQ	const_guardSize(AX), CX
 	MOVQ	CX, 0(BX)			// g.stack.lo
-	LEAQ	STACKS_SIZE(AX), CX
+	LEAQ	const_stacksSize(AX), CX
 	MOVQ	CX, 8(BX)			// g.stack.hi
-	LEAQ	(GUARD+1024)(AX), CX
+	LEAQ	(const_guardSize+1024)(AX), CX
 	MOVQ	CX, 16(BX)			// g.stackguard0
 	MOVQ	CX, 24(BX)			// g.stackguard1
 	LEAQ	·ktls(SB), CX

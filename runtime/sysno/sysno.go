@@ -1,8 +1,11 @@
 // Package sysno lists the x86-64 Linux system calls: numbers and names. It is pure data shared
 // by the library OS (runtime/sys) and the analyser, which reports reachable calls by name.
 //
-// Reference: Linux arch/x86/entry/syscalls/syscall_64.tbl (common and 64 entries, up to 462).
+// Reference: Linux arch/x86/entry/syscalls/syscall_64.tbl (common and 64 entries, up to 462),
+// copied as number and name into syscalls.txt; gen_table.go generates table.go from it.
 package sysno
+
+//go:generate go run gen_table.go
 
 // Max is one more than the highest system-call number listed.
 const Max = len(names)

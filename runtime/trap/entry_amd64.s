@@ -1,3 +1,4 @@
+#include "go_asm.h"
 #include "textflag.h"
 
 // Kernel entry and exit. Program code and the kernel both run in ring 0 in one address space;
@@ -11,13 +12,9 @@
 // non-zero while it runs, so a trap taken inside the kernel (a demand-paging fault on program memory,
 // or an interrupt while idle) is handled on its IST stack and returns straight to the kernel.
 
-#define MSR_FS_BASE 0xC0000100
-#define REGS_VECTOR 120
-#define REGS_RIP 136
-#define REGS_CS 144
-#define REGS_RFLAGS 152
-#define REGS_RSP 160
-#define REGS_SS 168
+// go_asm.h (from trap.go) gives the layout of sched.Regs as asmRegs_<field> and asmRegs__size:
+// PUSH_GPRS fills its first fifteen words (R15 at offset 0 up to RAX), the vector stubs and the CPU
+// push the rest (Vector, Err, RIP, CS, RFLAGS, RSP, SS). TestRegsLayout pins the register order.
 
 #define PUSH_GPRS \
 	PUSHQ	AX; PUSHQ	BX; PUSHQ	CX; PUSHQ	DX; \
@@ -32,7 +29,7 @@
 	POPQ	CX; POPQ	BX; POPQ	AX
 
 #define KERNEL_FS \
-	MOVL	$MSR_FS_BASE, CX; \
+	MOVL	$const_msrFSBase, CX; \
 	MOVQ	·kernelFS(SB), AX; \
 	MOVQ	AX, DX; \
 	SHRQ	$32, DX; \
@@ -43,15 +40,15 @@
 TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	SP, ·scratchSP(SB)
 	MOVQ	·curRegs(SB), SP
-	ADDQ	$REGS_VECTOR, SP
+	ADDQ	$asmRegs_Vector, SP
 	PUSH_GPRS
-	MOVQ	CX, REGS_RIP(SP)
-	MOVQ	$0x08, REGS_CS(SP)
-	MOVQ	R11, REGS_RFLAGS(SP)
+	MOVQ	CX, asmRegs_RIP(SP)
+	MOVQ	$0x08, asmRegs_CS(SP)
+	MOVQ	R11, asmRegs_RFLAGS(SP)
 	MOVQ	·scratchSP(SB), AX
-	MOVQ	AX, REGS_RSP(SP)
-	MOVQ	$0x10, REGS_SS(SP)
-	MOVQ	$0x100, REGS_VECTOR(SP)
+	MOVQ	AX, asmRegs_RSP(SP)
+	MOVQ	$0x10, asmRegs_SS(SP)
+	MOVQ	$0x100, asmRegs_Vector(SP)
 	MOVQ	·curFX(SB), AX
 	FXSAVE64	(AX)
 	MOVQ	·kstackTop(SB), SP
@@ -75,7 +72,7 @@ TEXT ·alltraps(SB),NOSPLIT|NOFRAME,$0
 	// From user code: move the frame into the thread's Regs.
 	MOVQ	SP, SI
 	MOVQ	·curRegs(SB), DI
-	MOVQ	$22, CX
+	MOVQ	$(asmRegs__size/8), CX
 	REP;	MOVSQ
 	MOVQ	·curFX(SB), AX
 	FXSAVE64	(AX)
@@ -99,7 +96,7 @@ nested:
 	FXRSTOR64	(AX)
 	MOVQ	8(SP), SP
 	POP_GPRS
-	ADDQ	$16, SP
+	ADDQ	$(asmRegs_RIP-asmRegs_Vector), SP	// Vector and Err
 	IRETQ
 
 // resumeUser returns to user code: Go (prepareResume) chooses the thread, then its state is
@@ -108,7 +105,7 @@ TEXT ·resumeUser(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	·kstackTop(SB), SP
 	CALL	·prepareResume(SB)
 	MOVQ	$0, ·kdepth(SB)
-	MOVL	$MSR_FS_BASE, CX
+	MOVL	$const_msrFSBase, CX
 	MOVQ	·curFS(SB), AX
 	MOVQ	AX, DX
 	SHRQ	$32, DX
@@ -117,7 +114,7 @@ TEXT ·resumeUser(SB),NOSPLIT|NOFRAME,$0
 	FXRSTOR64	(AX)
 	MOVQ	·curRegs(SB), SP
 	POP_GPRS
-	ADDQ	$16, SP
+	ADDQ	$(asmRegs_RIP-asmRegs_Vector), SP	// Vector and Err
 	IRETQ
 
 // func syscallEntryPC() uintptr

@@ -7,6 +7,8 @@
 // IA32_STAR/LSTAR/FMASK); AMD64 APM Vol. 2 §6.1.1.
 package trap
 
+//go:generate go run gen_vectors.go
+
 import (
 	"unsafe"
 
@@ -28,6 +30,13 @@ const (
 	istDouble = 2 // double fault, NMI, machine check
 	istPage   = 3 // page faults
 )
+
+// The assembly (entry_amd64.s) reads these through go_asm.h, which the go command writes for this
+// package: asmRegs_<field> and asmRegs__size give the layout of sched.Regs, the block in which a
+// thread's registers are saved and from which IRETQ resumes it; const_msrFSBase is the FS base MSR.
+type asmRegs sched.Regs
+
+const msrFSBase = arch.MSR_FS_BASE
 
 // Read by the assembly.
 var (
