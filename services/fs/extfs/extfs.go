@@ -100,6 +100,9 @@ type FS struct {
 	gen    uint32 // i_generation of the next inode
 
 	stop chan struct{}
+	// dataGen counts the operations that may change files (op with write set); a read-ahead
+	// made in another generation is not used.
+	dataGen uint64
 	// stat is the last statfs(2) answer, for callers that must not wait for the lock (the
 	// relay server listing /proc/self/mounts).
 	stat atomic.Pointer[fs.Statfs]
@@ -393,6 +396,9 @@ func (f *FS) op(write bool, fn func() error) (err error) {
 	}
 	if write && f.readOnly != nil {
 		return errROFS
+	}
+	if write {
+		f.dataGen++ // any change may move or rewrite file blocks: read-aheads are stale
 	}
 	defer func() {
 		if x := recover(); x != nil {
