@@ -96,8 +96,10 @@ type FS struct {
 	txn    map[uint32]*buf // dirty metadata blocks of the running transaction
 	freed  map[uint32]bool // blocks freed in the running transaction: not reused before it commits
 	inodes map[uint32]*inode
-	jnl    *journal
-	gen    uint32 // i_generation of the next inode
+	// dirtyData are file data blocks written and not yet on the device (data.go).
+	dirtyData map[uint32][]byte
+	jnl       *journal
+	gen       uint32 // i_generation of the next inode
 
 	stop chan struct{}
 	// dataGen counts the operations that may change files (op with write set); a read-ahead
@@ -359,6 +361,9 @@ func (f *FS) sync() error {
 	}
 	if len(f.txn) > 0 {
 		return f.commitLocked()
+	}
+	if err := f.flushData(); err != nil {
+		return err
 	}
 	if err := f.dev.Flush(); err != nil {
 		return f.fail(err)

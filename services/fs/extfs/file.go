@@ -173,10 +173,9 @@ func (f *FS) readData(in *inode, p []byte, off int64) (int, error) {
 				ra.data = make([]byte, raBlocks*f.bs)
 			}
 			ra.data = ra.data[:run*f.bs]
-			if _, err := f.dev.ReadAt(ra.data, int64(pblk)*bs); err != nil {
+			if err := f.readDataBlocks(ra.data, pblk); err != nil {
 				ra.data = nil
-				f.logf("reading blocks %d-%d: %v", pblk, pblk+uint32(run)-1, err)
-				return n, errIO
+				return n, err
 			}
 			ra.start, ra.gen = lblk, f.dataGen
 			chunk = copy(p[n:], ra.data[boff:])
@@ -192,17 +191,15 @@ func (f *FS) readData(in *inode, p []byte, off int64) (int, error) {
 				run++
 			}
 			chunk = run * f.bs
-			if _, err := f.dev.ReadAt(p[n:n+chunk], int64(pblk)*bs); err != nil {
-				f.logf("reading block %d: %v", pblk, err)
-				return n, errIO
+			if err := f.readDataBlocks(p[n:n+chunk], pblk); err != nil {
+				return n, err
 			}
 		default:
 			if scratch == nil {
 				scratch = make([]byte, f.bs)
 			}
-			if _, err := f.dev.ReadAt(scratch, int64(pblk)*bs); err != nil {
-				f.logf("reading block %d: %v", pblk, err)
-				return n, errIO
+			if err := f.readDataBlocks(scratch, pblk); err != nil {
+				return n, err
 			}
 			copy(p[n:n+chunk], scratch[boff:])
 		}
@@ -263,9 +260,8 @@ func (f *FS) writeData(in *inode, p []byte, off int64) (int, error) {
 				run++
 			}
 			chunk = run * f.bs
-			if _, err := f.dev.WriteAt(p[n:n+chunk], int64(pblk)*bs); err != nil {
-				f.logf("writing block %d: %v", pblk, err)
-				werr = errIO
+			if err := f.holdData(p[n:n+chunk], pblk); err != nil {
+				werr = err
 				break
 			}
 			n += chunk
@@ -279,15 +275,13 @@ func (f *FS) writeData(in *inode, p []byte, off int64) (int, error) {
 		}
 		if fresh {
 			clear(scratch)
-		} else if _, err := f.dev.ReadAt(scratch, int64(pblk)*bs); err != nil {
-			f.logf("reading block %d: %v", pblk, err)
-			werr = errIO
+		} else if err := f.readDataBlocks(scratch, pblk); err != nil {
+			werr = err
 			break
 		}
 		copy(scratch[boff:], p[n:n+chunk])
-		if _, err := f.dev.WriteAt(scratch, int64(pblk)*bs); err != nil {
-			f.logf("writing block %d: %v", pblk, err)
-			werr = errIO
+		if err := f.holdData(scratch, pblk); err != nil {
+			werr = err
 			break
 		}
 		n += chunk
@@ -333,12 +327,12 @@ func (f *FS) truncate(in *inode, size uint64) error {
 			}
 			if pblk != 0 {
 				b := make([]byte, f.bs)
-				if _, err := f.dev.ReadAt(b, int64(pblk)*int64(bs)); err != nil {
-					return errIO
+				if err := f.readDataBlocks(b, pblk); err != nil {
+					return err
 				}
 				clear(b[tail:])
-				if _, err := f.dev.WriteAt(b, int64(pblk)*int64(bs)); err != nil {
-					return errIO
+				if err := f.holdData(b, pblk); err != nil {
+					return err
 				}
 			}
 		}
