@@ -8,8 +8,8 @@
 // the host's standard tools make, check and fill images (mke2fs -t ext3 -d, e2fsck, debugfs,
 // Linux itself). Package mkfs makes new volumes.
 //
-// Crash safety is ext3's data=ordered mode. File data is written in place, straight to the
-// device; metadata changes (inodes, bitmaps, directories, indirect blocks, the superblock and
+// Crash safety is ext3's data=ordered mode. File data is written in place: held in memory
+// (data.go) and written back before the next commit; metadata changes (inodes, bitmaps, directories, indirect blocks, the superblock and
 // group descriptors) collect in memory in the running transaction. A commit writes the
 // transaction's blocks to the journal, flushes the device, writes the commit block and flushes
 // again: from then on the transaction survives a crash. Then the blocks are written home,
