@@ -50,6 +50,15 @@ The commands are:
 			                  main module and modules replaced by a directory, from
 			                  the image's build information); -timeout
 			                  defaults to none; not with -target xen
+			-p [HOSTADDR:]HOSTPORT:GUESTPORT[/udp]
+			                  forward a host port to the guest (user networking)
+			-volume HOSTFILE:PATH[:SIZE]
+			                  mount the ext3 image HOSTFILE at PATH as a persistent
+			                  volume (repeatable; PATH joins config.Kernel.Volumes);
+			                  a missing HOSTFILE is created and formatted, SIZE
+			                  bytes with K, M or G (default 64M)
+			-disk FILE[:ro]   a raw disk image as a block device (/dev/vdX, after
+			                  the volumes' devices)
 		With -target xen (or config.Kernel{Target: config.Xen}) run boots the image as a PVH
 		domain of real Xen 4.17 nested in QEMU TCG (internal/host/xenlab), for users without a
 		Xen host: the PV console goes to standard output, standard input is read to its end

@@ -46,9 +46,11 @@ func runRun(ctx context.Context, args []string) int {
 	fs.Var(&fwds, "p", "forward a host port to the guest: `[HOSTADDR:]HOSTPORT:GUESTPORT[/udp]` (repeatable; user networking; HOSTADDR defaults to 127.0.0.1)")
 	netFlag := fs.String("net", "", "network device: `user` (QEMU user networking), tap:IFNAME or none; default user when the program uses sockets, none otherwise")
 	var disks diskFlags
-	fs.Var(&disks, "disk", "attach a raw disk image as a virtio block device, /dev/vda first: `FILE[:ro]` (repeatable)")
+	fs.Var(&disks, "disk", "attach a raw disk image as a virtio block device, after the volumes' devices: `FILE[:ro]` (repeatable)")
 	var gdb gdbFlag
 	fs.Var(&gdb, "gdb", "start QEMU stopped, with a gdb stub at "+gdbcmd.DefaultAddr+" or, with -gdb=HOST:PORT, there; print the gdb command line; -timeout defaults to none")
+	var vols volumeFlags
+	fs.Var(&vols, "volume", "mount the ext3 image `HOSTFILE:PATH[:SIZE]` at PATH (repeatable; created with SIZE, default 64M, when missing; adds PATH to config.Kernel.Volumes)")
 	gf := addGenFlags(fs)
 	pkg, progArgs, code := parseArgs(fs, args, true)
 	if code >= 0 {
@@ -96,9 +98,19 @@ func runRun(ctx context.Context, args []string) int {
 	if err != nil {
 		return buildFailed(ctx, err)
 	}
-	g, code := bootFiles(ctx, gf.options(pkg))
+	gopts := gf.options(pkg)
+	gopts.Overrides.Volumes = vols.volumes()
+	g, code := bootFiles(ctx, gopts)
 	if code >= 0 {
 		return code
+	}
+	if len(g.Plan.Volumes) > 0 {
+		vd, err := volumeDrives(g.Plan.Volumes, vols)
+		if err != nil {
+			log.Print(err)
+			return exitUsage
+		}
+		cfg.Drives = append(vd, cfg.Drives...)
 	}
 	if !g.Plan.Has("network") && (len(fwds) > 0 || cfg.Net != "" && cfg.Net != qemu.NetNone) {
 		log.Printf("-p/-net: %s makes no socket, so its kernel has no network stack (unikgen explain shows why)", pkg)

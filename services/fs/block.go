@@ -39,7 +39,10 @@ func addBlockDevices(dev *MemFS, devs []BlockDevice) ([]string, error) {
 		name := "vd" + string(rune('a'+i))
 		n := dev.newNode(S_IFBLK | 0o660)
 		n.a.Rdev = mkdev(virtblkMajor, uint64(16*i))
-		bd := d
+		bd, ok := d.(*sharedDevice)
+		if !ok {
+			bd = &sharedDevice{BlockDevice: d}
+		}
 		n.dev = func() Handle { return &blockHandle{n: n, d: bd} }
 		if _, err := dev.add(name, n); err != nil {
 			return names, err
@@ -52,13 +55,13 @@ func addBlockDevices(dev *MemFS, devs []BlockDevice) ([]string, error) {
 // blockHandle is an open block device.
 type blockHandle struct {
 	n *node
-	d BlockDevice
+	d *sharedDevice
 }
 
 func (b *blockHandle) Blocking() bool { return true }
 func (b *blockHandle) Size() int64    { return b.d.Size() }
 
-func (b *blockHandle) ReadAt(p []byte, off int64) (int, error) { return b.d.ReadAt(p, off) }
+func (b *blockHandle) ReadAt(p []byte, off int64) (int, error) { return b.d.readAhead(p, off) }
 
 func (b *blockHandle) WriteAt(p []byte, off int64) (int, error) {
 	if b.d.ReadOnly() {

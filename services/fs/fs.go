@@ -194,7 +194,11 @@ func Start(cfg Config) error {
 		if err != nil {
 			logf("block device: %v", err)
 		}
-		devs = append(devs, ds...)
+		for _, d := range ds {
+			// One wrapper for the /dev file and the volume: a write through either drops
+			// the /dev file's read-ahead (readahead.go).
+			devs = append(devs, &sharedDevice{BlockDevice: d})
+		}
 	}
 	v, err := New(cfg, srv, devs)
 	if err != nil {

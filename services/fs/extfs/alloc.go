@@ -90,6 +90,7 @@ func (f *FS) freeBlock(blk uint32) error {
 	if f.isMeta(blk) {
 		return f.corrupt("freeing metadata block %d", blk)
 	}
+	f.dropData(blk) // its unwritten data is dead: not written back
 	g, i := f.groupOf(blk)
 	bm, err := f.bread(f.groups[g].BlockBitmap)
 	if err != nil {

@@ -8,8 +8,8 @@
 // the host's standard tools make, check and fill images (mke2fs -t ext3 -d, e2fsck, debugfs,
 // Linux itself). Package mkfs makes new volumes.
 //
-// Crash safety is ext3's data=ordered mode. File data is written in place, straight to the
-// device; metadata changes (inodes, bitmaps, directories, indirect blocks, the superblock and
+// Crash safety is ext3's data=ordered mode. File data is written in place: held in memory
+// (data.go) and written back before the next commit; metadata changes (inodes, bitmaps, directories, indirect blocks, the superblock and
 // group descriptors) collect in memory in the running transaction. A commit writes the
 // transaction's blocks to the journal, flushes the device, writes the commit block and flushes
 // again: from then on the transaction survives a crash. Then the blocks are written home,
@@ -96,10 +96,15 @@ type FS struct {
 	txn    map[uint32]*buf // dirty metadata blocks of the running transaction
 	freed  map[uint32]bool // blocks freed in the running transaction: not reused before it commits
 	inodes map[uint32]*inode
-	jnl    *journal
-	gen    uint32 // i_generation of the next inode
+	// dirtyData are file data blocks written and not yet on the device (data.go).
+	dirtyData map[uint32][]byte
+	jnl       *journal
+	gen       uint32 // i_generation of the next inode
 
 	stop chan struct{}
+	// dataGen counts the operations that may change files (op with write set); a read-ahead
+	// made in another generation is not used.
+	dataGen uint64
 	// stat is the last statfs(2) answer, for callers that must not wait for the lock (the
 	// relay server listing /proc/self/mounts).
 	stat atomic.Pointer[fs.Statfs]
@@ -357,6 +362,9 @@ func (f *FS) sync() error {
 	if len(f.txn) > 0 {
 		return f.commitLocked()
 	}
+	if err := f.flushData(); err != nil {
+		return err
+	}
 	if err := f.dev.Flush(); err != nil {
 		return f.fail(err)
 	}
@@ -393,6 +401,9 @@ func (f *FS) op(write bool, fn func() error) (err error) {
 	}
 	if write && f.readOnly != nil {
 		return errROFS
+	}
+	if write {
+		f.dataGen++ // any change may move or rewrite file blocks: read-aheads are stale
 	}
 	defer func() {
 		if x := recover(); x != nil {

@@ -91,6 +91,9 @@ func (h *handle) Close() error {
 		}
 		h.closed = true
 		h.in.open--
+		if h.in.open == 0 {
+			h.in.ra = readAhead{}
+		}
 		if h.in.open == 0 && h.in.orphan {
 			if h.f.readOnly != nil {
 				return nil
@@ -111,6 +114,22 @@ func (h *handle) Size() int64 {
 }
 
 // readData reads file data at off into p.
+// raBlocks is the most blocks one read-ahead reads (64 KiB with 4 KiB blocks: one request of the
+// virtio-blk driver).
+const raBlocks = 16
+
+// A readAhead holds blocks of an inode read before they were asked for: a sequential reader
+// (each read starting at the block where the previous one ended) gets up to raBlocks contiguous
+// blocks in one device request, as Linux's read-ahead does, instead of one request a block. It
+// is valid only in the file system generation it was read in (FS.dataGen): any write operation
+// in between, to any file, drops it, so it never shows data older than the device's.
+type readAhead struct {
+	next  uint64 // the block where the last read ended
+	start uint64 // first block held
+	gen   uint64
+	data  []byte // whole blocks from start; nil: none
+}
+
 func (f *FS) readData(in *inode, p []byte, off int64) (int, error) {
 	size := int64(in.d.Size)
 	if off >= size {
@@ -126,12 +145,40 @@ func (f *FS) readData(in *inode, p []byte, off int64) (int, error) {
 	for n < len(p) {
 		pos := off + int64(n)
 		lblk, boff := uint64(pos/bs), int(pos%bs)
+		if ra := &in.ra; ra.data != nil && ra.gen == f.dataGen && lblk >= ra.start && lblk < ra.start+uint64(len(ra.data)/f.bs) {
+			n += copy(p[n:], ra.data[pos-int64(ra.start)*bs:])
+			in.ra.next = uint64((off + int64(n)) / bs)
+			continue
+		}
 		pblk, _, err := f.bmap(in, lblk, false, 0)
 		if err != nil {
 			return n, err
 		}
 		chunk := min(len(p)-n, f.bs-boff)
 		switch {
+		case pblk != 0 && lblk > 0 && lblk == in.ra.next && len(p)-n < raBlocks*f.bs:
+			// A sequential read smaller than a read-ahead: read the contiguous blocks that
+			// follow, within the file, in one request and keep them.
+			last := uint64((size - 1) / bs)
+			run := 1
+			for run < raBlocks && lblk+uint64(run) <= last {
+				next, _, err := f.bmap(in, lblk+uint64(run), false, 0)
+				if err != nil || next != pblk+uint32(run) {
+					break
+				}
+				run++
+			}
+			ra := &in.ra
+			if cap(ra.data) < raBlocks*f.bs {
+				ra.data = make([]byte, raBlocks*f.bs)
+			}
+			ra.data = ra.data[:run*f.bs]
+			if err := f.readDataBlocks(ra.data, pblk); err != nil {
+				ra.data = nil
+				return n, err
+			}
+			ra.start, ra.gen = lblk, f.dataGen
+			chunk = copy(p[n:], ra.data[boff:])
 		case pblk == 0: // a hole
 			clear(p[n : n+chunk])
 		case boff == 0 && chunk == f.bs:
@@ -144,21 +191,20 @@ func (f *FS) readData(in *inode, p []byte, off int64) (int, error) {
 				run++
 			}
 			chunk = run * f.bs
-			if _, err := f.dev.ReadAt(p[n:n+chunk], int64(pblk)*bs); err != nil {
-				f.logf("reading block %d: %v", pblk, err)
-				return n, errIO
+			if err := f.readDataBlocks(p[n:n+chunk], pblk); err != nil {
+				return n, err
 			}
 		default:
 			if scratch == nil {
 				scratch = make([]byte, f.bs)
 			}
-			if _, err := f.dev.ReadAt(scratch, int64(pblk)*bs); err != nil {
-				f.logf("reading block %d: %v", pblk, err)
-				return n, errIO
+			if err := f.readDataBlocks(scratch, pblk); err != nil {
+				return n, err
 			}
 			copy(p[n:n+chunk], scratch[boff:])
 		}
 		n += chunk
+		in.ra.next = uint64((off + int64(n)) / bs)
 	}
 	if eof {
 		return n, io.EOF
@@ -214,9 +260,8 @@ func (f *FS) writeData(in *inode, p []byte, off int64) (int, error) {
 				run++
 			}
 			chunk = run * f.bs
-			if _, err := f.dev.WriteAt(p[n:n+chunk], int64(pblk)*bs); err != nil {
-				f.logf("writing block %d: %v", pblk, err)
-				werr = errIO
+			if err := f.holdData(p[n:n+chunk], pblk); err != nil {
+				werr = err
 				break
 			}
 			n += chunk
@@ -230,15 +275,13 @@ func (f *FS) writeData(in *inode, p []byte, off int64) (int, error) {
 		}
 		if fresh {
 			clear(scratch)
-		} else if _, err := f.dev.ReadAt(scratch, int64(pblk)*bs); err != nil {
-			f.logf("reading block %d: %v", pblk, err)
-			werr = errIO
+		} else if err := f.readDataBlocks(scratch, pblk); err != nil {
+			werr = err
 			break
 		}
 		copy(scratch[boff:], p[n:n+chunk])
-		if _, err := f.dev.WriteAt(scratch, int64(pblk)*bs); err != nil {
-			f.logf("writing block %d: %v", pblk, err)
-			werr = errIO
+		if err := f.holdData(scratch, pblk); err != nil {
+			werr = err
 			break
 		}
 		n += chunk
@@ -284,12 +327,12 @@ func (f *FS) truncate(in *inode, size uint64) error {
 			}
 			if pblk != 0 {
 				b := make([]byte, f.bs)
-				if _, err := f.dev.ReadAt(b, int64(pblk)*int64(bs)); err != nil {
-					return errIO
+				if err := f.readDataBlocks(b, pblk); err != nil {
+					return err
 				}
 				clear(b[tail:])
-				if _, err := f.dev.WriteAt(b, int64(pblk)*int64(bs)); err != nil {
-					return errIO
+				if err := f.holdData(b, pblk); err != nil {
+					return err
 				}
 			}
 		}

@@ -13,6 +13,8 @@ type inode struct {
 	// orphan is set when the inode lost its last link while open: it is on the orphan list and
 	// freed when the last handle closes.
 	orphan bool
+	// ra is the read-ahead of the inode's sequential reads (file.go).
+	ra readAhead
 }
 
 // inodeLoc returns the block and offset of inode ino in its group's inode table.

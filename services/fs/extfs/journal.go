@@ -140,6 +140,11 @@ func (f *FS) commitLocked() error {
 	if f.failed != nil {
 		return errIO
 	}
+	// data=ordered: the data goes to the device before the metadata that reaches it commits
+	// (the commit's FLUSH requests order them).
+	if err := f.flushData(); err != nil {
+		return err
+	}
 	if len(f.txn) == 0 {
 		return nil
 	}

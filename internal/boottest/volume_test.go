@@ -1,0 +1,193 @@
+package boottest
+
+// This file boots programs that keep data on a persistent volume (services/fs/extfs): through a
+// SIGKILL of QEMU and a second boot, with images the host checks with e2fsck.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unikgen/unikgen/internal/host/qemu"
+	"github.com/unikgen/unikgen/internal/testenv"
+	"github.com/unikgen/unikgen/services/fs/extfs/mkfs"
+)
+
+// newVolume makes a fresh volume image of size bytes, as `unikgen run -volume` does.
+func newVolume(t *testing.T, size int64) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "vol.img")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	if err := mkfs.Format(f, size, mkfs.Options{Zeroed: true}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// e2fsck runs e2fsck with args on img and returns its output and exit code.
+func e2fsck(t *testing.T, img string, args ...string) (string, int) {
+	t.Helper()
+	var bin string
+	for _, p := range []string{"e2fsck", "/sbin/e2fsck", "/usr/sbin/e2fsck"} {
+		if b, err := exec.LookPath(p); err == nil {
+			bin = b
+			break
+		}
+	}
+	if bin == "" {
+		testenv.Missing(t, "e2fsck not found: install e2fsprogs")
+	}
+	out, err := exec.Command(bin, append(args, img)...).CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return string(out), ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), 0
+}
+
+// killOnLine is a console that cancels a boot, which kills QEMU with SIGKILL (internal/childproc),
+// once line has been printed.
+type killOnLine struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	line   string
+	cancel context.CancelFunc
+	seen   bool
+}
+
+func (k *killOnLine) Write(p []byte) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.buf.Write(p)
+	if !k.seen && strings.Contains(k.buf.String(), k.line) {
+		k.seen = true
+		k.cancel()
+	}
+	return len(p), nil
+}
+
+// TestVolume boots testdata/volume on a new volume: it saves files the safe way (write, fsync,
+// rename, fsync the directory), prints "synced", and QEMU is killed with SIGKILL. The image is
+// then clean for the host's e2fsck; a second boot finds every fsync'd file, and writes again;
+// e2fsck finds the result clean. On microvm (virtio-mmio) and q35 (virtio-pci).
+func TestVolume(t *testing.T) {
+	needQEMU(t)
+	_, img := buildSpecialised(t, "internal/boottest/testdata/volume", "")
+	for _, machine := range []string{qemu.MicroVM, qemu.Q35} {
+		t.Run(machine, func(t *testing.T) {
+			vol := newVolume(t, 64<<20)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			con := &killOnLine{line: "synced\n", cancel: cancel}
+			_, err := qemu.Run(ctx, qemu.Config{Kernel: img, Machine: machine, Timeout: 180 * time.Second,
+				Drives: []qemu.Drive{{File: vol}}, Args: []string{"write"}, Console: con})
+			out := con.buf.String()
+			if !con.seen || !errors.Is(err, context.Canceled) {
+				t.Fatalf("first boot did not reach \"synced\" (%v); output:\n%s", err, out)
+			}
+			for _, s := range []string{"statfs: type 0xef53 ", "mkdir: <nil>\n", "save config: <nil>\n",
+				"save config again: <nil>\n", "log: <nil>\n", "symlink: <nil>\n", "dir sync: <nil>\n"} {
+				if !strings.Contains(out, s) {
+					t.Errorf("first boot: output does not contain %q", s)
+				}
+			}
+			if strings.Contains(out, "save blob:") {
+				t.Errorf("first boot: a save failed")
+			}
+			// Killed after its fsyncs: the file system on the image is complete and clean,
+			// without replaying the journal (e2fsck -n skips that).
+			if msg, code := e2fsck(t, vol, "-fn"); code != 0 {
+				t.Errorf("e2fsck -fn after the kill: exit %d\n%s", code, msg)
+			}
+			out, status := bootConsole(t, qemu.Config{Kernel: img, Machine: machine, Drives: []qemu.Drive{{File: vol}}, Args: []string{"check"}})
+			if status != 0 {
+				t.Errorf("second boot: exit status %d", status)
+			}
+			for _, s := range []string{
+				"config: {\"version\": 2} <nil>\n",
+				"blob0: 1000 bytes ok=true <nil>\n", "blob1: 71000 bytes ok=true <nil>\n",
+				"blob2: 141000 bytes ok=true <nil>\n", "blob3: 211000 bytes ok=true <nil>\n",
+				"blob4: 281000 bytes ok=true <nil>\n",
+				// 100 lines "line N\n": 10*7 + 90*8 bytes.
+				"log: 790 bytes ",
+				"current -> config.json <nil>\n",
+				"write more: <nil>\n", "done\n",
+			} {
+				if !strings.Contains(out, s) {
+					t.Errorf("second boot: output does not contain %q", s)
+				}
+			}
+			if !strings.Contains(out, "entries: [blob0 blob1 blob2 blob3 blob4 config.json current logs") {
+				t.Errorf("second boot: the directory does not list the saved files")
+			}
+			if t.Failed() {
+				t.Logf("second boot output:\n%s", out)
+			}
+			if msg, code := e2fsck(t, vol, "-fn"); code != 0 {
+				t.Errorf("e2fsck -fn after the second boot: exit %d\n%s", code, msg)
+			}
+		})
+	}
+}
+
+// TestVolumeBadImage: a volume image that holds no usable file system (zeros, a truncated
+// image, ext4) stops the boot with an error that says which volume and why, not a kernel fault.
+func TestVolumeBadImage(t *testing.T) {
+	needQEMU(t)
+	_, img := buildSpecialised(t, "internal/boottest/testdata/volume", "")
+	good := newVolume(t, 16<<20)
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"zeros", make([]byte, 16<<20), "no ext2/ext3 file system: the superblock's magic number is 0x0000"},
+		{"truncated", data[:8<<20], "the device is truncated: it has 8388608 bytes, the file system needs 16777216"},
+		{"bad-descriptor", func() []byte {
+			b := append([]byte(nil), data...)
+			// The first group descriptor (block 2, 1 KiB blocks below 32 MiB): its inode table
+			// beyond the end.
+			copy(b[2048+8:], []byte{0xff, 0xff, 0xff, 0x00})
+			return b
+		}(), "corrupt group descriptor 0: inode table at block 16777215"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			vol := filepath.Join(t.TempDir(), "bad.img")
+			if err := os.WriteFile(vol, c.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, status := bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}})
+			want := "volume /data on /dev/vda (virtio-mmio"
+			if !strings.Contains(out, want) || !strings.Contains(out, c.want) {
+				t.Errorf("output does not say %q ... %q:\n%s", want, c.want, out)
+			}
+			if status != 2 {
+				t.Errorf("exit status %d, want 2 (the boot stops with the error)", status)
+			}
+			if strings.Contains(out, "statfs:") {
+				t.Errorf("the program ran on a volume that did not mount")
+			}
+		})
+	}
+}
