@@ -26,26 +26,8 @@ import (
 	"errors"
 	"sync/atomic"
 	"unsafe"
-)
 
-// Descriptor and ring layouts.
-const (
-	descSize  = 16
-	descAddr  = 0
-	descLen   = 8
-	descFlags = 12
-	descNext  = 14
-
-	DescNext  = 1
-	DescWrite = 2
-
-	ringFlags = 0
-	ringIdx   = 2
-	ringStart = 4
-	usedElem  = 8
-
-	AvailNoInterrupt = 1
-	UsedNoNotify     = 1
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 )
 
 var le = binary.LittleEndian
@@ -93,9 +75,9 @@ func NewQueue(mem Memory, index, n int) (*Queue, error) {
 			return nil, err
 		}
 	}
-	q.desc = mem.Bytes(q.DescAddr, descSize*n)
+	q.desc = mem.Bytes(q.DescAddr, spec.DescSize*n)
 	q.avail = mem.Bytes(q.AvailAddr, 6+2*n)
-	q.used = mem.Bytes(q.UsedAddr, 6+usedElem*n)
+	q.used = mem.Bytes(q.UsedAddr, 6+spec.UsedElem*n)
 	q.free = make([]uint16, n)
 	for i := range q.free {
 		q.free[i] = uint16(n - 1 - i)
@@ -124,28 +106,28 @@ func (q *Queue) Add(bufs ...Buffer) (uint16, error) {
 	for i, b := range bufs {
 		d := q.free[len(q.free)-1]
 		q.free = q.free[:len(q.free)-1]
-		e := q.desc[int(d)*descSize:]
-		le.PutUint64(e[descAddr:], uint64(b.Addr))
-		le.PutUint32(e[descLen:], uint32(b.Len))
+		e := q.desc[int(d)*spec.DescSize:]
+		le.PutUint64(e[spec.DescAddr:], uint64(b.Addr))
+		le.PutUint32(e[spec.DescLen:], uint32(b.Len))
 		var flags uint16
 		if b.Write {
-			flags |= DescWrite
+			flags |= spec.DescFlagWrite
 		}
-		le.PutUint16(e[descFlags:], flags)
-		le.PutUint16(e[descNext:], 0)
+		le.PutUint16(e[spec.DescFlags:], flags)
+		le.PutUint16(e[spec.DescNext:], 0)
 		q.more[d] = false
 		if i == 0 {
 			head = d
 		} else {
-			p := q.desc[int(prev)*descSize:]
-			le.PutUint16(p[descFlags:], le.Uint16(p[descFlags:])|DescNext)
-			le.PutUint16(p[descNext:], d)
+			p := q.desc[int(prev)*spec.DescSize:]
+			le.PutUint16(p[spec.DescFlags:], le.Uint16(p[spec.DescFlags:])|spec.DescFlagNext)
+			le.PutUint16(p[spec.DescNext:], d)
 			q.next[prev], q.more[prev] = d, true
 		}
 		prev = d
 	}
 	q.out[head] = true
-	le.PutUint16(q.avail[ringStart+2*int(q.availIdx%uint16(q.N)):], head)
+	le.PutUint16(q.avail[spec.RingStart+2*int(q.availIdx%uint16(q.N)):], head)
 	q.availIdx++
 	return head, nil
 }
@@ -155,13 +137,13 @@ func (q *Queue) Add(bufs ...Buffer) (uint16, error) {
 func (q *Queue) Publish() {
 	// The ring entries must be visible before idx: an atomic store orders them (x86-64 stores are
 	// not reordered with older stores; the atomic keeps the compiler from reordering too).
-	atomic.StoreUint32((*uint32)(ptrTo(q.avail[0:4])), uint32(q.availIdx)<<16|uint32(le.Uint16(q.avail[ringFlags:])))
+	atomic.StoreUint32((*uint32)(ptrTo(q.avail[0:4])), uint32(q.availIdx)<<16|uint32(le.Uint16(q.avail[spec.RingFlags:])))
 }
 
 // NeedNotify reports whether the device asked to be notified of new buffers (§2.7.10: the used
 // ring's NO_NOTIFY flag).
 func (q *Queue) NeedNotify() bool {
-	return atomic.LoadUint32((*uint32)(ptrTo(q.used[0:4])))&UsedNoNotify == 0
+	return atomic.LoadUint32((*uint32)(ptrTo(q.used[0:4])))&spec.UsedNoNotify == 0
 }
 
 // SetInterrupts asks the device to interrupt (or not) when it uses buffers (§2.7.7:
@@ -169,9 +151,9 @@ func (q *Queue) NeedNotify() bool {
 func (q *Queue) SetInterrupts(on bool) {
 	var f uint16
 	if !on {
-		f = AvailNoInterrupt
+		f = spec.AvailNoInterrupt
 	}
-	le.PutUint16(q.avail[ringFlags:], f)
+	le.PutUint16(q.avail[spec.RingFlags:], f)
 }
 
 // Used returns the next chain the device has used: its head and the bytes it wrote. ok is false
@@ -181,7 +163,7 @@ func (q *Queue) Used() (head uint16, n int, ok bool) {
 	if idx == q.lastUsed {
 		return 0, 0, false
 	}
-	e := q.used[ringStart+usedElem*int(q.lastUsed%uint16(q.N)):]
+	e := q.used[spec.RingStart+spec.UsedElem*int(q.lastUsed%uint16(q.N)):]
 	id, length := le.Uint32(e), le.Uint32(e[4:])
 	q.lastUsed++
 	if int(id) >= q.N || !q.out[id] {

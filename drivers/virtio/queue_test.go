@@ -5,17 +5,18 @@ import (
 	"testing"
 
 	"github.com/unikgen/unikgen/drivers/virtio"
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 	"github.com/unikgen/unikgen/drivers/virtio/virtiotest"
 )
 
 func newDevice(t *testing.T) (*virtiotest.Device, *virtio.Device) {
 	t.Helper()
-	fd := &virtiotest.Device{Mem: &virtiotest.Memory{}, Type: virtio.DeviceNet, Offered: virtio.FeatureVersion1 | 1<<5}
+	fd := &virtiotest.Device{Mem: &virtiotest.Memory{}, Type: spec.DeviceNet, Offered: spec.FeatureVersion1 | 1<<5}
 	d, err := virtio.Init(fd, fd.Mem, 1<<5|1<<7)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Features != virtio.FeatureVersion1|1<<5 {
+	if d.Features != spec.FeatureVersion1|1<<5 {
 		t.Errorf("negotiated %#x, want VERSION_1 and bit 5 (bit 7 was not offered)", d.Features)
 	}
 	return fd, d
@@ -121,11 +122,11 @@ func TestQueueBadUsed(t *testing.T) {
 
 func TestInitFailures(t *testing.T) {
 	mem := &virtiotest.Memory{}
-	legacy := &virtiotest.Device{Mem: mem, Type: virtio.DeviceNet, Offered: 1 << 5}
-	if _, err := virtio.Init(legacy, mem, 1<<5); err == nil || legacy.Status()&virtio.StatusFailed == 0 {
+	legacy := &virtiotest.Device{Mem: mem, Type: spec.DeviceNet, Offered: 1 << 5}
+	if _, err := virtio.Init(legacy, mem, 1<<5); err == nil || legacy.Status()&spec.StatusFailed == 0 {
 		t.Errorf("legacy device: %v, status %#x; want an error and FAILED", err, legacy.Status())
 	}
-	picky := &virtiotest.Device{Mem: mem, Type: virtio.DeviceNet, Offered: virtio.FeatureVersion1, RejectFeatures: true}
+	picky := &virtiotest.Device{Mem: mem, Type: spec.DeviceNet, Offered: spec.FeatureVersion1, RejectFeatures: true}
 	if _, err := virtio.Init(picky, mem, 0); !errors.Is(err, virtio.ErrFeatures) {
 		t.Errorf("device refusing the features: %v, want ErrFeatures", err)
 	}
@@ -138,7 +139,7 @@ func FuzzUsed(f *testing.F) {
 	f.Add([]byte{7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 3, 0, 0, 0, 0, 0, 0, 0})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		fd := &virtiotest.Device{Mem: &virtiotest.Memory{}, Type: virtio.DeviceNet, Offered: virtio.FeatureVersion1}
+		fd := &virtiotest.Device{Mem: &virtiotest.Memory{}, Type: spec.DeviceNet, Offered: spec.FeatureVersion1}
 		d, err := virtio.Init(fd, fd.Mem, 0)
 		if err != nil {
 			t.Fatal(err)

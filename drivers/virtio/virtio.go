@@ -15,38 +15,13 @@ package virtio
 import (
 	"errors"
 	"fmt"
-)
 
-// Device status bits (§2.1).
-const (
-	StatusAcknowledge      = 1
-	StatusDriver           = 2
-	StatusDriverOK         = 4
-	StatusFeaturesOK       = 8
-	StatusDeviceNeedsReset = 64
-	StatusFailed           = 128
-)
-
-// Reserved feature bits (§6).
-const (
-	FeatureIndirectDesc = 1 << 28
-	FeatureEventIdx     = 1 << 29
-	FeatureVersion1     = 1 << 32
-	FeatureAccessPlat   = 1 << 33
-	FeatureRingPacked   = 1 << 34
-)
-
-// Device types (§5).
-const (
-	DeviceNet     = 1
-	DeviceBlock   = 2
-	DeviceConsole = 3
-	DeviceEntropy = 4
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 )
 
 // A Transport is how a driver reaches a device's registers: virtio-mmio or virtio-pci.
 type Transport interface {
-	// DeviceID is the virtio device type (DeviceNet, ...).
+	// DeviceID is the virtio device type (spec.DeviceNet, ...).
 	DeviceID() int
 	Status() uint8
 	SetStatus(uint8)
@@ -94,18 +69,18 @@ func Init(t Transport, mem Memory, want uint64) (*Device, error) {
 			return nil, fmt.Errorf("%v: device does not reset", t)
 		}
 	}
-	t.SetStatus(StatusAcknowledge)
-	t.SetStatus(StatusAcknowledge | StatusDriver)
+	t.SetStatus(spec.StatusAcknowledge)
+	t.SetStatus(spec.StatusAcknowledge | spec.StatusDriver)
 	have := t.DeviceFeatures()
-	if have&FeatureVersion1 == 0 {
-		t.SetStatus(StatusFailed)
+	if have&spec.FeatureVersion1 == 0 {
+		t.SetStatus(spec.StatusFailed)
 		return nil, fmt.Errorf("%v: legacy device (no VIRTIO_F_VERSION_1); with QEMU's microvm use -global virtio-mmio.force-legacy=false", t)
 	}
-	f := have & (want | FeatureVersion1)
+	f := have & (want | spec.FeatureVersion1)
 	t.SetDriverFeatures(f)
-	t.SetStatus(StatusAcknowledge | StatusDriver | StatusFeaturesOK)
-	if t.Status()&StatusFeaturesOK == 0 {
-		t.SetStatus(StatusFailed)
+	t.SetStatus(spec.StatusAcknowledge | spec.StatusDriver | spec.StatusFeaturesOK)
+	if t.Status()&spec.StatusFeaturesOK == 0 {
+		t.SetStatus(spec.StatusFailed)
 		return nil, fmt.Errorf("%v: %w (offered %#x, asked %#x)", t, ErrFeatures, have, f)
 	}
 	return &Device{T: t, Mem: mem, Features: f}, nil
@@ -136,7 +111,7 @@ func (d *Device) Queue(index, max int) (*Queue, error) {
 
 // Ready sets DRIVER_OK: the device may now use the queues.
 func (d *Device) Ready() {
-	d.T.SetStatus(StatusAcknowledge | StatusDriver | StatusFeaturesOK | StatusDriverOK)
+	d.T.SetStatus(spec.StatusAcknowledge | spec.StatusDriver | spec.StatusFeaturesOK | spec.StatusDriverOK)
 }
 
 // Kick publishes the queue's new chains and notifies the device if it wants to be.

@@ -30,6 +30,13 @@ var (
 		// The host-side encoder (Encode), used by the QEMU and Xen runners; the kernel calls only
 		// Split and SplitEnv.
 		"runtime/cmdline": {"errors", "strings"},
+		// The host-side encoder (Encoder, Copy), used by unikgen run to stream standard input;
+		// the kernel calls only Decoder.
+		"runtime/console/wire": {"io"},
+		// The Xen frontends run in program context, behind the relay (services/netstack/xennet):
+		// time for their waits on the backend, strings and slices for xenstore paths and lists.
+		"drivers/xen/xenbus":   {"slices", "strings", "time"},
+		"drivers/xen/netfront": {"strings", "time"},
 	}
 
 	// supportStd are the further standard packages that test-support packages (a last path

@@ -54,7 +54,8 @@ var kernelPackages = map[string]kernelScope{
 	// the ring functions they use.
 	"drivers/xen/xenstore": {"Init", "Setup", "Ready", "Put", "Get", "WriteExitStatus", "roundTrip",
 		"nextID", "send", "receive", "eventQueue.push"},
-	"runtime/cmdline": {"Split", "SplitEnv", "hasEq"}, // the rest is the host's encoder
+	"runtime/cmdline":      {"Split", "SplitEnv", "hasEq"},      // the rest is the host's encoder
+	"runtime/console/wire": {"Decoder.Decode", "Decoder.Ended"}, // the rest is the host's encoder
 }
 
 // An exemption lets one function make the calls that match allow, for the reason given.
@@ -75,22 +76,29 @@ var (
 const atBoot = "called only during boot, before the Go runtime starts: no write barrier is enabled"
 
 var exemptions = map[string]exemption{
-	"runtime/boot.bootMain":           {writeBarrierOnly, atBoot},
-	"runtime/klog.SetSink":            {writeBarrierOnly, atBoot},
-	"runtime/ktime.UsePlatformClock":  {writeBarrierOnly, atBoot},
-	"runtime/platform.Install":        {writeBarrierOnly, atBoot},
-	"runtime/platform/qemu.Init":      {writeBarrierOnly, atBoot},
-	"runtime/platform/xen.Init":       {writeBarrierOnly, atBoot},
-	"runtime/platform/xen.InitClock":  {writeBarrierOnly, atBoot},
-	"runtime/sched.UseFrames":         {writeBarrierOnly, atBoot},
-	"runtime/sys.Install":             {writeBarrierOnly, atBoot},
-	"runtime/trap.SetHandler":         {writeBarrierOnly, atBoot},
-	"drivers/xen/console.Setup":       {writeBarrierOnly, atBoot},
-	"drivers/xen/evtchn.SetHandler":   {writeBarrierOnly, atBoot},
-	"drivers/xen/xenstore.Init":       {writeBarrierOnly, atBoot},
-	"drivers/xen/xenstore.Setup":      {writeBarrierOnly, atBoot},
-	"runtime/boot.init.0":             {anything, "package initialisation runs in program context, in the Go runtime: it starts the services"},
-	"drivers/xen/shutdown.statusLine": {growsliceOnly, "appends StatusPrefix, at most 21 digits and a newline to Publish's buffer, sized for them: the growth path is never taken"},
+	"runtime/boot.bootMain":             {writeBarrierOnly, atBoot},
+	"runtime/boot.initPlatform":         {writeBarrierOnly, atBoot},
+	"runtime/console.SetInput":          {writeBarrierOnly, atBoot},
+	"runtime/console.SetOutput":         {writeBarrierOnly, atBoot},
+	"runtime/console.SetChanged":        {writeBarrierOnly, atBoot},
+	"runtime/fd.Init":                   {writeBarrierOnly, atBoot},
+	"runtime/irq.SetEventRouter":        {writeBarrierOnly, atBoot},
+	"runtime/platform/qemu.initConsole": {writeBarrierOnly, atBoot},
+	"runtime/klog.SetSink":              {writeBarrierOnly, atBoot},
+	"runtime/ktime.UsePlatformClock":    {writeBarrierOnly, atBoot},
+	"runtime/platform.Install":          {writeBarrierOnly, atBoot},
+	"runtime/platform/qemu.Init":        {writeBarrierOnly, atBoot},
+	"runtime/platform/xen.Init":         {writeBarrierOnly, atBoot},
+	"runtime/platform/xen.InitClock":    {writeBarrierOnly, atBoot},
+	"runtime/sched.UseFrames":           {writeBarrierOnly, atBoot},
+	"runtime/sys.Install":               {writeBarrierOnly, atBoot},
+	"runtime/trap.SetHandler":           {writeBarrierOnly, atBoot},
+	"drivers/xen/console.Setup":         {writeBarrierOnly, atBoot},
+	"drivers/xen/evtchn.SetHandler":     {writeBarrierOnly, atBoot},
+	"drivers/xen/xenstore.Init":         {writeBarrierOnly, atBoot},
+	"drivers/xen/xenstore.Setup":        {writeBarrierOnly, atBoot},
+	"runtime/boot.init.0":               {anything, "package initialisation runs in program context, in the Go runtime: it starts the services"},
+	"drivers/xen/shutdown.statusLine":   {growsliceOnly, "appends StatusPrefix, at most 21 digits and a newline to Publish's buffer, sized for them: the growth path is never taken"},
 }
 
 // objdumpTool returns the path of go tool objdump's binary, so that each package's run does not

@@ -156,11 +156,3 @@ func ArmOutput() bool {
 	}
 	return armOutput()
 }
-
-// reset forgets all state: for tests.
-func reset() {
-	inRead, inWrite = 0, 0
-	dec = wire.Decoder{}
-	hasInput, pull = false, nil
-	write, armOutput, changed = nil, nil, nil
-}

@@ -122,3 +122,11 @@ func TestOutput(t *testing.T) {
 		t.Errorf("write = %d, %v, device has %q", n, full, dev.String())
 	}
 }
+
+// reset forgets all state: for tests.
+func reset() {
+	inRead, inWrite = 0, 0
+	dec = wire.Decoder{}
+	hasInput, pull = false, nil
+	write, armOutput, changed = nil, nil, nil
+}

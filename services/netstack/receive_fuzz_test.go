@@ -14,8 +14,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 	"gvisor.dev/gvisor/pkg/waiter"
 
-	"github.com/unikgen/unikgen/drivers/virtio"
 	vnet "github.com/unikgen/unikgen/drivers/virtio/net"
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 	"github.com/unikgen/unikgen/drivers/virtio/virtiotest"
 )
 
@@ -39,8 +39,8 @@ func newRxPath(t testing.TB) *rxPath {
 	rxOnce.Do(func() {
 		cfg := make([]byte, 12)
 		copy(cfg, guestMAC[:])
-		fd := &virtiotest.Device{Mem: &virtiotest.Memory{}, Type: virtio.DeviceNet,
-			Offered: virtio.FeatureVersion1 | vnet.FeatureMAC, Cfg: cfg}
+		fd := &virtiotest.Device{Mem: &virtiotest.Memory{}, Type: spec.DeviceNet,
+			Offered: spec.FeatureVersion1 | vnet.FeatureMAC, Cfg: cfg}
 		var deliver func([]byte)
 		drv, err := vnet.New(fd, fd.Mem, func(f []byte) { deliver(f) })
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/unikgen/unikgen/drivers/virtio"
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 )
 
 // Feature bits (§5.2.3).
@@ -83,7 +84,7 @@ type slot struct {
 
 // New initialises the block device on t, using mem for its rings and buffers.
 func New(t virtio.Transport, mem virtio.Memory) (*Device, error) {
-	if t.DeviceID() != virtio.DeviceBlock {
+	if t.DeviceID() != spec.DeviceBlock {
 		return nil, fmt.Errorf("%v: device type %d is not a block device", t, t.DeviceID())
 	}
 	vd, err := virtio.Init(t, mem, FeatureFlush|FeatureRO|FeatureSegMax)

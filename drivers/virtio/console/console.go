@@ -29,6 +29,7 @@ package console
 import (
 	"unsafe"
 
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 	"github.com/unikgen/unikgen/runtime/arch"
 )
 
@@ -96,7 +97,7 @@ func Init(vector uint8) (ok bool, why string) {
 		return false, why
 	}
 	if why = start(vector); why != "" {
-		setStatus(statusFailed)
+		setStatus(spec.StatusFailed)
 		return false, why
 	}
 	ready = true
@@ -122,18 +123,18 @@ func start(vector uint8) string {
 			return "the device does not reset"
 		}
 	}
-	setStatus(statusAcknowledge)
-	setStatus(statusAcknowledge | statusDriver)
+	setStatus(spec.StatusAcknowledge)
+	setStatus(spec.StatusAcknowledge | spec.StatusDriver)
 	have := deviceFeatures()
-	if have&featureVersion1 == 0 {
+	if have&spec.FeatureVersion1 == 0 {
 		return "a legacy device (no VIRTIO_F_VERSION_1)"
 	}
 	if have&featureMultiport == 0 {
 		return "no VIRTIO_CONSOLE_F_MULTIPORT (add a virtserialport)"
 	}
-	setDriverFeatures(featureVersion1 | featureMultiport)
-	setStatus(statusAcknowledge | statusDriver | statusFeaturesOK)
-	if status()&statusFeaturesOK == 0 {
+	setDriverFeatures(spec.FeatureVersion1 | featureMultiport)
+	setStatus(spec.StatusAcknowledge | spec.StatusDriver | spec.StatusFeaturesOK)
+	if status()&spec.StatusFeaturesOK == 0 {
 		return "the device refused the features"
 	}
 	if config32(cfgMaxPorts) <= Port {
@@ -164,7 +165,7 @@ func start(vector uint8) string {
 		return "MSI-X table not in memory below 4 GiB"
 	}
 	for _, q := range [3]*vring{&tx, &crx, &ctx} {
-		msix := uint16(noVector)
+		msix := uint16(spec.NoVector)
 		if q == &tx {
 			msix = 0
 		}
@@ -180,7 +181,7 @@ func start(vector uint8) string {
 		crx.push(i)
 	}
 	crx.publish()
-	setStatus(statusAcknowledge | statusDriver | statusFeaturesOK | statusDriverOK)
+	setStatus(spec.StatusAcknowledge | spec.StatusDriver | spec.StatusFeaturesOK | spec.StatusDriverOK)
 	notify(ctlRxQueue)
 
 	// Handshake: DEVICE_READY; the device adds its ports; PORT_READY for ours; the device names

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 	"github.com/unikgen/unikgen/runtime/arch"
 )
 
@@ -29,7 +30,7 @@ func (d *fakeDevice) take() {
 	avail := mem(tx.avail, 4+2*int(tx.size))
 	for idx := le.Uint16(avail[2:]); d.lastAvail != idx; d.lastAvail++ {
 		id := le.Uint16(avail[4+2*int(d.lastAvail&(tx.size-1)):])
-		desc := mem(tx.desc+uintptr(id)*descSize, descSize)
+		desc := mem(tx.desc+uintptr(id)*spec.DescSize, spec.DescSize)
 		d.out.Write(mem(uintptr(le.Uint64(desc)), int(le.Uint32(desc[8:]))))
 		d.held = append(d.held, id)
 	}

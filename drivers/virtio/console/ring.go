@@ -12,14 +12,8 @@ package console
 import (
 	"sync/atomic"
 
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 	"github.com/unikgen/unikgen/runtime/arch"
-)
-
-const (
-	descSize     = 16
-	descWrite    = 2
-	availNoIntr  = 1
-	usedNoNotify = 1
 )
 
 // vring is one split virtqueue. Its areas are at desc, avail and used; size is a power of 2.
@@ -36,26 +30,26 @@ type vring struct {
 // specification asks (descriptors 16, available ring 2, used ring 4), laid out one after the
 // other from a 16-byte aligned start.
 func areaBytes(n uint16) uintptr {
-	return uintptr(n)*descSize + (6+2*uintptr(n)+3)&^3 + 6 + 8*uintptr(n)
+	return uintptr(n)*spec.DescSize + (6+2*uintptr(n)+3)&^3 + 6 + 8*uintptr(n)
 }
 
 // layout places a queue of size n at mem (16-byte aligned, areaBytes(n) zeroed bytes).
 func (q *vring) layout(index int, n uint16, mem uintptr) {
 	q.index, q.size = index, n
 	q.desc = mem
-	q.avail = mem + uintptr(n)*descSize
+	q.avail = mem + uintptr(n)*spec.DescSize
 	q.used = q.avail + (6+2*uintptr(n)+3)&^3
 	q.availIdx, q.lastUsed, q.noIntr = 0, 0, false
 }
 
 // setDesc fills descriptor i: a single buffer (no chain).
 func (q *vring) setDesc(i uint16, addr uintptr, n uint32, write bool) {
-	d := q.desc + uintptr(i)*descSize
+	d := q.desc + uintptr(i)*spec.DescSize
 	*arch.U64(d) = uint64(addr)
 	*arch.U32(d + 8) = n
 	var flags uint32 // flags and next, both 0 but for WRITE
 	if write {
-		flags = descWrite
+		flags = spec.DescFlagWrite
 	}
 	*arch.U32(d + 12) = flags
 }
@@ -72,7 +66,7 @@ func (q *vring) push(id uint16) {
 func (q *vring) publish() {
 	var flags uint32
 	if q.noIntr {
-		flags = availNoIntr
+		flags = spec.AvailNoInterrupt
 	}
 	atomic.StoreUint32((*uint32)(arch.Ptr(q.avail)), uint32(q.availIdx)<<16|flags)
 }
@@ -90,7 +84,7 @@ func (q *vring) usedIdx() uint16 {
 
 // needNotify reports whether the device wants to hear of new buffers (the used ring's NO_NOTIFY).
 func (q *vring) needNotify() bool {
-	return atomic.LoadUint32((*uint32)(arch.Ptr(q.used)))&usedNoNotify == 0
+	return atomic.LoadUint32((*uint32)(arch.Ptr(q.used)))&spec.UsedNoNotify == 0
 }
 
 // nextUsed returns the next used entry (the descriptor id and the bytes the device wrote), if the

@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/unikgen/unikgen/drivers/virtio"
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 )
 
 // Feature bits (§5.1.3).
@@ -76,7 +77,7 @@ type Device struct {
 // received are passed to receive, on the goroutine that calls Interrupt; the slice is valid
 // only during the call.
 func New(t virtio.Transport, mem virtio.Memory, receive func(frame []byte)) (*Device, error) {
-	if t.DeviceID() != virtio.DeviceNet {
+	if t.DeviceID() != spec.DeviceNet {
 		return nil, fmt.Errorf("%v: device type %d is not a network device", t, t.DeviceID())
 	}
 	vd, err := virtio.Init(t, mem, FeatureMAC|FeatureStatus)

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/unikgen/unikgen/drivers/virtio"
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 	"github.com/unikgen/unikgen/drivers/virtio/virtiotest"
 )
 
@@ -12,12 +12,12 @@ func newFake(offered uint64) *virtiotest.Device {
 	cfg := make([]byte, 12)
 	copy(cfg, []byte{0x52, 0x54, 0x00, 0xab, 0xcd, 0xef})
 	cfg[6] = 1 // link up
-	return &virtiotest.Device{Mem: &virtiotest.Memory{}, Type: virtio.DeviceNet, Offered: offered, Cfg: cfg}
+	return &virtiotest.Device{Mem: &virtiotest.Memory{}, Type: spec.DeviceNet, Offered: offered, Cfg: cfg}
 }
 
 // offload is what a tap with vnet_hdr offers (notes §4): the driver must take none of the
 // offloads and still work.
-const offload = virtio.FeatureVersion1 | FeatureCSUM | FeatureGuestCSUM | FeatureMAC | FeatureMrgRxbuf | FeatureStatus | 1<<7 | 1<<11
+const offload = spec.FeatureVersion1 | FeatureCSUM | FeatureGuestCSUM | FeatureMAC | FeatureMrgRxbuf | FeatureStatus | 1<<7 | 1<<11
 
 func TestNegotiation(t *testing.T) {
 	for _, c := range []struct {
@@ -26,9 +26,9 @@ func TestNegotiation(t *testing.T) {
 		want    uint64
 		mac     [6]byte
 	}{
-		{"user networking", virtio.FeatureVersion1 | FeatureMAC | FeatureStatus, virtio.FeatureVersion1 | FeatureMAC | FeatureStatus, [6]byte{0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}},
-		{"tap with offloads", offload, virtio.FeatureVersion1 | FeatureMAC | FeatureStatus, [6]byte{0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}},
-		{"no MAC", virtio.FeatureVersion1, virtio.FeatureVersion1, [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}},
+		{"user networking", spec.FeatureVersion1 | FeatureMAC | FeatureStatus, spec.FeatureVersion1 | FeatureMAC | FeatureStatus, [6]byte{0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}},
+		{"tap with offloads", offload, spec.FeatureVersion1 | FeatureMAC | FeatureStatus, [6]byte{0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}},
+		{"no MAC", spec.FeatureVersion1, spec.FeatureVersion1, [6]byte{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			fd := newFake(c.offered)
@@ -44,7 +44,7 @@ func TestNegotiation(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(&virtiotest.Device{Mem: &virtiotest.Memory{}, Type: virtio.DeviceBlock, Offered: virtio.FeatureVersion1}, &virtiotest.Memory{}, nil); err == nil {
+	if _, err := New(&virtiotest.Device{Mem: &virtiotest.Memory{}, Type: spec.DeviceBlock, Offered: spec.FeatureVersion1}, &virtiotest.Memory{}, nil); err == nil {
 		t.Error("a block device was driven as a network device")
 	}
 }
@@ -104,7 +104,7 @@ func TestReceive(t *testing.T) {
 // TestReceiveBadLengths: lengths a broken device may report are dropped, not delivered, and the
 // buffers are not lost.
 func TestReceiveBadLengths(t *testing.T) {
-	fd := newFake(virtio.FeatureVersion1)
+	fd := newFake(spec.FeatureVersion1)
 	delivered := 0
 	d, err := New(fd, fd.Mem, func([]byte) { delivered++ })
 	if err != nil {
@@ -124,7 +124,7 @@ func TestReceiveBadLengths(t *testing.T) {
 }
 
 func TestTransmit(t *testing.T) {
-	fd := newFake(virtio.FeatureVersion1 | FeatureMAC)
+	fd := newFake(spec.FeatureVersion1 | FeatureMAC)
 	d, err := New(fd, fd.Mem, nil)
 	if err != nil {
 		t.Fatal(err)

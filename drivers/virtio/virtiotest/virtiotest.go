@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/unikgen/unikgen/drivers/virtio"
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 )
 
 var le = binary.LittleEndian
@@ -88,8 +89,8 @@ func (d *Device) SetStatus(s uint8) {
 		d.status, d.Accepted, d.queues = 0, 0, [4]queue{}
 		return
 	}
-	if s&virtio.StatusFeaturesOK != 0 && (d.RejectFeatures || d.Accepted&^d.Offered != 0) {
-		s &^= virtio.StatusFeaturesOK
+	if s&spec.StatusFeaturesOK != 0 && (d.RejectFeatures || d.Accepted&^d.Offered != 0) {
+		s &^= spec.StatusFeaturesOK
 	}
 	d.status = s
 }
@@ -138,7 +139,7 @@ func (d *Device) Interrupt(line int, route virtio.RouteFunc) error {
 func (d *Device) String() string { return "virtiotest" }
 
 // Ready reports whether the driver set DRIVER_OK.
-func (d *Device) Ready() bool { return d.status&virtio.StatusDriverOK != 0 }
+func (d *Device) Ready() bool { return d.status&spec.StatusDriverOK != 0 }
 
 // Pop takes the next chain the driver made available on queue q: its head and descriptors.
 func (d *Device) Pop(q int) (head uint16, chain []Desc, ok bool) {
@@ -159,8 +160,8 @@ func (d *Device) Pop(q int) (head uint16, chain []Desc, ok bool) {
 		}
 		e := desc[16*int(i):]
 		flags := le.Uint16(e[12:])
-		chain = append(chain, Desc{Addr: uintptr(le.Uint64(e)), Len: int(le.Uint32(e[8:])), Write: flags&virtio.DescWrite != 0})
-		if flags&virtio.DescNext == 0 {
+		chain = append(chain, Desc{Addr: uintptr(le.Uint64(e)), Len: int(le.Uint32(e[8:])), Write: flags&spec.DescFlagWrite != 0})
+		if flags&spec.DescFlagNext == 0 {
 			break
 		}
 		i = le.Uint16(e[14:])

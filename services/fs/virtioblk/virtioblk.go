@@ -10,6 +10,7 @@ import (
 
 	"github.com/unikgen/unikgen/drivers/virtio"
 	"github.com/unikgen/unikgen/drivers/virtio/blk"
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 	"github.com/unikgen/unikgen/runtime/platform"
 	"github.com/unikgen/unikgen/services/fs"
 	"github.com/unikgen/unikgen/services/relay"
@@ -35,7 +36,7 @@ func Probe(srv *relay.Server) ([]fs.BlockDevice, error) {
 	}
 	var devs []fs.BlockDevice
 	for _, t := range ts {
-		if t.DeviceID() != virtio.DeviceBlock {
+		if t.DeviceID() != spec.DeviceBlock {
 			continue
 		}
 		d, err := attach(srv, t)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/unikgen/unikgen/drivers/virtio"
 	vnet "github.com/unikgen/unikgen/drivers/virtio/net"
+	"github.com/unikgen/unikgen/drivers/virtio/spec"
 	"github.com/unikgen/unikgen/runtime/platform"
 	"github.com/unikgen/unikgen/services/netstack"
 	"github.com/unikgen/unikgen/services/relay"
@@ -33,7 +34,7 @@ func Probe(srv *relay.Server) ([]netstack.NIC, error) {
 	}
 	var nics []netstack.NIC
 	for _, t := range ts {
-		if t.DeviceID() != virtio.DeviceNet {
+		if t.DeviceID() != spec.DeviceNet {
 			continue
 		}
 		nic, err := attach(srv, t)
