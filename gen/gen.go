@@ -57,7 +57,7 @@ type Options struct {
 	// Analysis, when set, is used instead of analysing the package (for example the result of one
 	// analysis.AnalyzeAll over several programs). It must be for the same package and tags.
 	Analysis *analysis.Result
-	// LibOS maps the packages of LibOSPackages to their directories when the caller has listed
+	// LibOS maps libos.GeneratorPackages to their directories when the caller has listed
 	// them already (build.Resolve does); nil: Generate lists them (ListLibOS).
 	LibOS map[string]string
 	// Overrides are the CLI's flags: they win over the program's config.Kernel literal.
@@ -415,16 +415,12 @@ func libOS(ctx context.Context, o Options, pattern string) (*plan.Tree, string, 
 	return tree, dirs[libos.BootPackage], nil
 }
 
-// LibOSPackages are the packages of the library OS whose directories Generate needs
-// (Options.LibOS); libos.PlatformXen may be missing (a library OS without Xen).
-var LibOSPackages = []string{libos.BootPackage, libos.SysPackage, libos.SysnoPackage, libos.PlatformXen}
-
-// ListLibOS returns the directories of LibOSPackages as the program's module graph resolves them
+// ListLibOS returns the directories of libos.GeneratorPackages as the program's module graph resolves them
 // (a package that is missing has none).
 func ListLibOS(ctx context.Context, o Options) (map[string]string, error) {
 	env, flags := buildFlags(o)
 	cfg := &packages.Config{Context: ctx, Dir: o.Dir, Env: env, BuildFlags: flags, Mode: packages.NeedName | packages.NeedFiles}
-	los, err := packages.Load(cfg, LibOSPackages...)
+	los, err := packages.Load(cfg, libos.GeneratorPackages...)
 	if err != nil {
 		return nil, err
 	}
