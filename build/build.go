@@ -35,6 +35,13 @@ type Options struct {
 	// overlay, e.g. a generated "config_gen.go" (docs/internals.md, "The composition root"), and
 	// the files it embeds ("rootfs.img").
 	BootOverlay map[string][]byte
+	// Tags are the kernel's build tags (go build -tags).
+	Tags []string
+	// LDFlags are more linker flags, after unikgen's own (for example "-s -w": no symbol table,
+	// no DWARF).
+	LDFlags string
+	// Trace, if set, receives each go command line before it runs (unikgen -x).
+	Trace func(args []string)
 	// Resolved is the package as Resolve found it for these options; nil: Build resolves it.
 	Resolved *Package
 	Go       string   // the go command; "" is "go" from $PATH
@@ -107,8 +114,13 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	out := filepath.Join(tmp, "kernel.elf")
-	args := []string{"build", "-overlay=" + overlay, "-trimpath",
-		"-ldflags=" + libos.LinkFlags(), "-o", out, pattern(opts)}
+	ldflags := libos.LinkFlags()
+	if opts.LDFlags != "" {
+		ldflags += " " + opts.LDFlags
+	}
+	args := []string{"build", "-overlay=" + overlay, "-trimpath", "-ldflags=" + ldflags}
+	args = append(args, tagsFlag(opts)...)
+	args = append(args, "-o", out, pattern(opts))
 	var stderr bytes.Buffer
 	cmd := goCommand(ctx, opts, args...)
 	cmd.Stderr = &stderr
@@ -164,7 +176,18 @@ func goCommand(ctx context.Context, opts Options, args ...string) *exec.Cmd {
 	cmd := childproc.Command(ctx, goTool, args...)
 	cmd.Dir = opts.Dir
 	cmd.Env = append(append(os.Environ(), libos.BuildEnv()...), opts.ExtraEnv...)
+	if opts.Trace != nil {
+		opts.Trace(append(append([]string(nil), libos.BuildEnv()...), cmd.Args...))
+	}
 	return cmd
+}
+
+// tagsFlag returns the -tags flag of opts, if any.
+func tagsFlag(opts Options) []string {
+	if len(opts.Tags) == 0 {
+		return nil
+	}
+	return []string{"-tags=" + strings.Join(opts.Tags, ",")}
 }
 
 // listed is the part of go list -json that Resolve reads.
@@ -184,8 +207,8 @@ func Resolve(ctx context.Context, opts Options) (*Package, error) {
 		return nil, &PackageError{Package: pat, Err: "unikgen builds a package (a directory or an import path), not a list of .go files"}
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := goCommand(ctx, opts, "list", "-e", "-json=ImportPath,Name,Dir,Module,Error", "--", pat)
-	cmd.Args = append(cmd.Args, libos.GeneratorPackages...)
+	args := append([]string{"list", "-e", "-json=ImportPath,Name,Dir,Module,Error"}, tagsFlag(opts)...)
+	cmd := goCommand(ctx, opts, append(append(args, "--", pat), libos.GeneratorPackages...)...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := childproc.Run(cmd, nil); err != nil {
 		msg := strings.TrimSpace(stderr.String())

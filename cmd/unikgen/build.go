@@ -9,11 +9,10 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"path/filepath"
 
 	"github.com/unikgen/unikgen/build"
-	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/pipeline"
 )
 
 func runBuild(ctx context.Context, args []string) int {
@@ -25,44 +24,28 @@ func runBuild(ctx context.Context, args []string) int {
 	if code >= 0 {
 		return code
 	}
-	opts := gf.options(pkg)
+	opts := gf.pipeline(pkg)
+	opts.Output, opts.Deploy = *out, true
 	if flagSet(fs, "m") {
 		if err := checkMemory("-m", *mem, false); err != nil {
 			log.Print(err)
 			return exitUsage
 		}
-		opts.Overrides.MemoryMiB = mem
+		opts.Gen.Overrides.MemoryMiB = mem
+		opts.CheckMemory = true
 	}
-	pkgInfo, err := build.Resolve(ctx, build.Options{Package: pkg})
-	if err != nil {
-		return buildFailed(ctx, err)
-	}
-	output, code := imageOutput(*out, pkgInfo.ImportPath)
-	if code >= 0 {
-		return code
-	}
-	g, code := bootFiles(ctx, opts)
-	if code >= 0 {
-		return code
-	}
-	if g.Plan.Target != config.QEMU {
-		if code := checkXLOutput(*out, xlPath(output)); code >= 0 {
-			return code
+	res, err := pipeline.Build(ctx, opts)
+	if res != nil {
+		printNotes(res.Gen)
+		if b := res.Build; b != nil {
+			os.Stderr.Write(b.Stderr)
+			fmt.Printf("%s: %d bytes, needs at least %d MiB of memory\n", b.Image, b.Size, b.MinMemoryMiB)
 		}
 	}
-	res, err := build.Build(ctx, build.Options{Package: pkg, Output: output, BootOverlay: g.BootOverlay})
 	if err != nil {
-		return buildFailed(ctx, err)
+		return pipelineFailed(ctx, *out, err)
 	}
-	os.Stderr.Write(res.Stderr)
-	fmt.Printf("%s: %d bytes, needs at least %d MiB of memory\n", res.Image, res.Size, res.MinMemoryMiB)
-	if flagSet(fs, "m") || g.MemoryFrom != "" || g.Plan.Target != config.QEMU {
-		// The memory goes into the xl config, or the user asked for it: it must be enough.
-		if err := checkMinMemory(g.Plan.MemoryMiB, g.MemoryFrom, res.Image, res.MinMemoryMiB); err != nil {
-			log.Print(err)
-			return exitUsage
-		}
-	}
+	g, b := res.Gen, res.Build
 	if g.RootFSSize > 0 {
 		from := g.Plan.RootFS
 		for _, h := range g.Plan.HostFiles {
@@ -71,17 +54,11 @@ func runBuild(ctx context.Context, args []string) int {
 			}
 			from += "host " + h
 		}
-		fmt.Printf("%s: root file system (%s): %d bytes baked in\n", res.Image, from, g.RootFSSize)
+		fmt.Printf("%s: root file system (%s): %d bytes baked in\n", b.Image, from, g.RootFSSize)
 	}
-	if g.Plan.Target == config.QEMU {
-		return exitOK // a -target qemu kernel does not run on Xen: no xl config
+	for _, f := range res.Deployment {
+		fmt.Printf("%s: xl config (memory %d MiB)\n", f, g.Plan.MemoryMiB)
 	}
-	xl, err := writeXLConfig(res.Image, g.Plan)
-	if err != nil {
-		log.Print(err)
-		return exitFailure
-	}
-	fmt.Printf("%s: xl config (memory %d MiB)\n", xl, g.Plan.MemoryMiB)
 	return exitOK
 }
 
@@ -92,35 +69,40 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// bootFiles runs the generator (o) and returns its result: the plan and the files of the
-// composition root (BootOverlay); or an exit status >= 0. A program that does not load (it does not
-// compile) is handed to go build without them, so that the user reads go build's own messages and
-// gets its exit status 1.
-func bootFiles(ctx context.Context, o gen.Options) (*gen.Result, int) {
-	pkg := o.Package
-	r, err := gen.Generate(ctx, o)
-	if err == nil {
-		err = r.Unsupported()
+// printNotes prints the plan's warnings and the generator's advice.
+func printNotes(g *gen.Result) {
+	if g == nil || g.Plan == nil {
+		return
 	}
-	if err == nil {
-		for _, w := range r.Plan.Warnings {
-			log.Printf("warning: %s", w)
-		}
-		for _, a := range r.Advice {
-			log.Print(a)
-		}
-		return r, -1
+	for _, w := range g.Plan.Warnings {
+		log.Printf("warning: %s", w)
 	}
-	var le *gen.LoadError
-	if errors.As(err, &le) {
-		if tmp, terr := os.MkdirTemp("", "unikgen-check-"); terr == nil {
-			defer os.RemoveAll(tmp)
-			if _, berr := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, "kernel")}); berr != nil {
-				return nil, buildFailed(ctx, berr)
-			}
-		}
+	for _, a := range g.Advice {
+		log.Print(a)
 	}
-	return nil, genFailed(ctx, err)
+}
+
+// pipelineFailed reports an error of pipeline.Build (out is the -o flag) and returns the exit
+// status.
+func pipelineFailed(ctx context.Context, out string, err error) int {
+	var oe *build.OutputError
+	var me *pipeline.MemoryError
+	switch {
+	case interrupted(ctx):
+		return exitFailure // main reports the interruption
+	case errors.As(err, &oe):
+		reportOutputError(out, err)
+		return exitUsage
+	case errors.As(err, &me):
+		log.Print(err)
+		return exitUsage
+	}
+	var ge *build.GoError
+	var pe *build.PackageError
+	if errors.As(err, &ge) || errors.As(err, &pe) {
+		return buildFailed(ctx, err)
+	}
+	return genFailed(ctx, err)
 }
 
 // buildFailed reports a build error and returns the exit status: go build's messages unchanged

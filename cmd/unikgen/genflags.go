@@ -14,6 +14,7 @@ import (
 
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/pipeline"
 )
 
 // genFlags are the generator's flags; set ones override the program's config.Kernel literal.
@@ -64,6 +65,11 @@ func (g *genFlags) options(pkg string) gen.Options {
 		o.Overrides.RootFS = &dir
 	}
 	return o
+}
+
+// pipeline returns the pipeline's options for pkg.
+func (g *genFlags) pipeline(pkg string) pipeline.Options {
+	return pipeline.Options{Gen: g.options(pkg)}
 }
 
 // generate runs the generator; on failure it reports the error and returns the exit status
@@ -122,17 +128,4 @@ func relPaths(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, wd+string(filepath.Separator), "./")
-}
-
-// bootOverlay runs the generator for "unikgen build" and returns the files to place in
-// runtime/boot's directory, or an exit status >= 0.
-func (g *genFlags) bootOverlay(ctx context.Context, pkg string) (map[string][]byte, int) {
-	r, code := generate(ctx, g.options(pkg))
-	if code >= 0 {
-		return nil, code
-	}
-	if err := r.Unsupported(); err != nil {
-		return nil, genFailed(ctx, err)
-	}
-	return r.BootOverlay, -1
 }

@@ -14,9 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/host/qemu"
+	"github.com/unikgen/unikgen/pipeline"
 	bootline "github.com/unikgen/unikgen/runtime/cmdline"
 )
 
@@ -86,49 +87,57 @@ func runRun(ctx context.Context, args []string) int {
 		return exitFailure
 	}
 	defer os.RemoveAll(tmp)
-	pkgInfo, err := build.Resolve(ctx, build.Options{Package: pkg})
-	if err != nil {
-		return buildFailed(ctx, err)
-	}
-	g, code := bootFiles(ctx, gf.options(pkg))
-	if code >= 0 {
-		return code
-	}
-	if !g.Plan.Has("network") && (len(fwds) > 0 || cfg.Net != "" && cfg.Net != qemu.NetNone) {
-		log.Printf("-p/-net: %s makes no socket, so its kernel has no network stack (unikgen explain shows why)", pkg)
-		return exitUsage
-	}
-	if cfg.Net == "" && g.Plan.Has("network") {
-		cfg.Net = qemu.NetUser
-	}
-	if g.Plan.Target == config.Xen && !xen { // config.Kernel{Target: config.Xen}
-		xen = true
-		if code := checkXenFlags(fs); code >= 0 {
-			return code
-		}
-	}
-	// The memory limits again, now that the target and config.Kernel.MemoryMiB are known.
-	what, mib := "config.Kernel.MemoryMiB", g.Plan.MemoryMiB
-	if flagSet(fs, "m") {
-		what, mib = "-m", *mem
-	}
-	if code := checkRunLimits(what, mib, *timeout, xen); code >= 0 {
-		return code
-	}
 	var cmdline string
-	if xen {
-		if cmdline, err = bootline.Encode(env, progArgs); err != nil {
-			log.Print(err)
-			return exitUsage
+	var planCode int // the exit status of a refusal by planned (which reports it)
+	planned := func(g *gen.Result) error {
+		printNotes(g)
+		planCode = exitUsage
+		if !g.Plan.Has("network") && (len(fwds) > 0 || cfg.Net != "" && cfg.Net != qemu.NetNone) {
+			log.Printf("-p/-net: %s makes no socket, so its kernel has no network stack (unikgen explain shows why)", pkg)
+			return errReported
 		}
-		if code := ensureXenHarness(ctx); code >= 0 {
-			return code
+		if cfg.Net == "" && g.Plan.Has("network") {
+			cfg.Net = qemu.NetUser
 		}
+		if g.Plan.Target == config.Xen && !xen { // config.Kernel{Target: config.Xen}
+			xen = true
+			if code := checkXenFlags(fs); code >= 0 {
+				return errReported
+			}
+		}
+		// The memory limits again, now that the target and config.Kernel.MemoryMiB are known.
+		what, mib := "config.Kernel.MemoryMiB", g.Plan.MemoryMiB
+		if flagSet(fs, "m") {
+			what, mib = "-m", *mem
+		}
+		if code := checkRunLimits(what, mib, *timeout, xen); code >= 0 {
+			planCode = code
+			return errReported
+		}
+		if xen {
+			var err error
+			if cmdline, err = bootline.Encode(env, progArgs); err != nil {
+				log.Print(err)
+				return errReported
+			}
+			if code := ensureXenHarness(ctx); code >= 0 {
+				planCode = code
+				return errReported
+			}
+		}
+		return nil
 	}
-	res, err := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, build.DefaultImageName(pkgInfo.ImportPath)), BootOverlay: g.BootOverlay})
+	opts := gf.pipeline(pkg)
+	opts.Output = tmp + string(filepath.Separator)
+	opts.Planned = planned
+	pr, err := pipeline.Build(ctx, opts)
+	if errors.Is(err, errReported) {
+		return planCode
+	}
 	if err != nil {
-		return buildFailed(ctx, err)
+		return pipelineFailed(ctx, "", err)
 	}
+	res, g := pr.Build, pr.Gen
 	os.Stderr.Write(res.Stderr)
 
 	memMiB, memFrom := *mem, ""
@@ -138,7 +147,7 @@ func runRun(ctx context.Context, args []string) int {
 	case xen:
 		memMiB, memFrom = g.Plan.MemoryMiB, g.MemoryFrom
 	}
-	if err := checkMinMemory(memMiB, memFrom, res.Image, res.MinMemoryMiB); err != nil {
+	if err := pipeline.CheckMemory(memMiB, memFrom, res.Image, res.MinMemoryMiB); err != nil {
 		log.Print(err)
 		return exitUsage
 	}
@@ -172,6 +181,9 @@ func runRun(ctx context.Context, args []string) int {
 	reportRunError(err)
 	return exitFailure
 }
+
+// errReported is the error of a check that has reported itself.
+var errReported = errors.New("reported")
 
 // forwardFlags collects repeated -p flags.
 type forwardFlags []qemu.Forward

@@ -1,89 +1,21 @@
-// This file implements the Xen side of "unikgen build" (NAME.xl) and "unikgen run -target xen".
+// This file implements "unikgen run -target xen".
 
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen/plan"
 	"github.com/unikgen/unikgen/internal/host/xenlab"
+	"github.com/unikgen/unikgen/pipeline"
 )
-
-// xlOnCrash is the on_crash action of the xl config that build writes: the crashed domain stays
-// (state "c" in xl list) so that it can be inspected (xl dump-core) before xl destroy. Poweroff
-// and reboot destroy it.
-const xlOnCrash = "preserve"
-
-// xlPath returns the path of the xl config written beside image: the image's path with its
-// extension replaced by ".xl" (hello.xen -> hello.xl).
-func xlPath(image string) string {
-	ext := filepath.Ext(image)
-	if ext == ".xl" {
-		return image + ".xl"
-	}
-	return strings.TrimSuffix(image, ext) + ".xl"
-}
-
-// domainName turns a program name into an xl domain name (deploy.XLParams.Name): characters
-// outside [A-Za-z0-9_.-] become '-', leading '_', '.' and '-' are dropped, at most 64 characters;
-// "unikgen" if nothing is left.
-func domainName(name string) string {
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '.', r == '-':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('-')
-		}
-	}
-	s := strings.TrimLeft(b.String(), "_.-")
-	if len(s) > 64 {
-		s = s[:64]
-	}
-	if s == "" {
-		s = "unikgen"
-	}
-	return s
-}
-
-// xlConfig renders the xl config of the kernel image for plan p with memory MiB.
-func xlConfig(image string, p *plan.Plan, memoryMiB int) ([]byte, error) {
-	abs, err := filepath.Abs(image)
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	err = deploy.XLConfig(&b, deploy.XLParams{
-		Name: domainName(p.Name), Kernel: abs, MemoryMiB: memoryMiB, VCPUs: 1,
-		Cmdline: p.Cmdline, OnCrash: xlOnCrash,
-	})
-	return b.Bytes(), err
-}
-
-// writeXLConfig writes the xl config of image (built for p) beside it and returns its path.
-func writeXLConfig(image string, p *plan.Plan) (string, error) {
-	text, err := xlConfig(image, p, p.MemoryMiB)
-	if err != nil {
-		return "", err
-	}
-	path := xlPath(image)
-	if err := os.WriteFile(path, text, 0o644); err != nil {
-		return "", err
-	}
-	return path, nil
-}
 
 // announceWriter passes writes to w, preceded once, before the first one, by header. EnsureCache
 // prints nothing when the harness is ready, so the header appears only when it is being built.
@@ -133,7 +65,7 @@ type xenRun struct {
 // status, 124 when it ran past -timeout (or the harness did), 2 without QEMU, 1 when the guest
 // crashed, rebooted or ended without a status, or the harness failed.
 func runXen(ctx context.Context, r xenRun) int {
-	text, err := xlConfig(r.image, r.plan, r.memoryMiB)
+	text, err := pipeline.XLConfig(r.image, r.plan, r.memoryMiB)
 	if err != nil {
 		log.Print(err)
 		return exitFailure
