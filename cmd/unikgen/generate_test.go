@@ -48,7 +48,7 @@ func TestGenerateDiffExplain(t *testing.T) {
 	}
 
 	r := run(t, app, nil, "explain")
-	if r.code != 0 || !strings.Contains(r.stdout, "in  platform/qemu") || !strings.Contains(r.stdout, "--static--> fmt.Println") {
+	if r.code != 0 || !strings.Contains(r.stdout, "in    platform/qemu") || !strings.Contains(r.stdout, "--static--> fmt.Println") {
 		t.Fatalf("explain: status %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, app, nil, "explain", "-json")

@@ -175,6 +175,13 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 		c, ok := res.Capability(name)
 		return c.Witness, ok
 	}
+	uncertain := func(name string) bool {
+		if res == nil || generic {
+			return false
+		}
+		c, _ := res.Capability(name)
+		return c.Uncertain
+	}
 	var cs []Component
 	// Platforms.
 	q := Component{Name: "platform/qemu", Package: libos.PlatformQEMU}
@@ -224,7 +231,7 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 			return c
 		}
 		if w, ok := capWitness(capName); ok {
-			c.In, c.Reason, c.Witness = true, inReason, w
+			c.In, c.Reason, c.Witness, c.Maybe = true, inReason, w, uncertain(capName)
 			return c
 		}
 		c.Reason = outReason
@@ -245,6 +252,7 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 		files.In, files.Reason = true, "the configuration bakes in a root file system (RootFS, or the build machine's CA bundle or zoneinfo)"
 	case net.In:
 		files.In, files.Reason, files.Witness = true, "the network component is in: Go's resolver reads /etc/resolv.conf, /etc/hosts and /etc/nsswitch.conf", net.Witness
+		files.Maybe = net.Maybe
 	}
 	files.Package = libos.FsPackage
 	cs = append(cs, files)
@@ -258,6 +266,7 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 		blk.In, blk.Reason = true, "generic kernel"
 	case programFiles:
 		blk.In, blk.Reason, blk.Witness = true, "the program uses files: virtio block devices are /dev/vda, /dev/vdb...", files.Witness
+		blk.Maybe = files.Maybe
 	default:
 		blk.Reason = "the program opens no files of its own"
 	}
