@@ -71,6 +71,11 @@ The commands are:
 			-target T         qemu, xen or any (overrides config.Kernel.Target)
 			-name NAME        os.Args[0] (overrides config.Kernel.Name)
 			-debug-syscalls   print each system call answered with ENOSYS, once
+			-tags T1,T2       build tags, for the analysis and go build
+			-ldflags FLAGS    more go build -ldflags after unikgen's own ("-s -w"
+			                  strips the symbol table and DWARF; the image boots)
+			-x                print the go commands and the QEMU command line
+			                  on standard error as they run
 		A program configures its kernel with a package-level literal
 		var _ = config.Kernel{...} (package github.com/unikgen/unikgen/config); a bad
 		configuration is reported as unikgen: file:line:col: config.Kernel.Field: ... with exit

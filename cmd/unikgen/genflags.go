@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log"
 	"os"
 	"path/filepath"
@@ -27,6 +28,9 @@ type genFlags struct {
 	rootfs  *string
 	hostCA  *bool
 	hostTZ  *bool
+	tags    *string
+	ldflags *string
+	trace   *bool
 }
 
 func addGenFlags(fs *flag.FlagSet) *genFlags {
@@ -39,12 +43,20 @@ func addGenFlags(fs *flag.FlagSet) *genFlags {
 		rootfs:  fs.String("rootfs", "", "bake the tree of `DIR` into the kernel as its read-only root file system (overrides config.Kernel.RootFS)"),
 		hostCA:  fs.Bool("host-ca-bundle", false, "bake this machine's TLS root certificates into the root file system (/etc/ssl/certs/ca-certificates.crt)"),
 		hostTZ:  fs.Bool("host-zoneinfo", false, "bake this machine's time zone database into the root file system (/usr/share/zoneinfo)"),
+		tags:    fs.String("tags", "", "a comma-separated list of build `tags`, for the analysis and go build"),
+		ldflags: fs.String("ldflags", "", "more go build -ldflags, after unikgen's own (for example \"-s -w\": no symbol table, no DWARF)"),
+		trace:   fs.Bool("x", false, "print the go commands and the QEMU command line as they run"),
 	}
 }
 
 // options returns the generator's options for pkg.
 func (g *genFlags) options(pkg string) gen.Options {
 	o := gen.Options{Package: pkg, Generic: *g.generic, HostCABundle: *g.hostCA, HostZoneinfo: *g.hostTZ}
+	for _, t := range strings.Split(*g.tags, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			o.Tags = append(o.Tags, t)
+		}
+	}
 	set := map[string]bool{}
 	g.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["target"] {
@@ -69,7 +81,28 @@ func (g *genFlags) options(pkg string) gen.Options {
 
 // pipeline returns the pipeline's options for pkg.
 func (g *genFlags) pipeline(pkg string) pipeline.Options {
-	return pipeline.Options{Gen: g.options(pkg)}
+	o := pipeline.Options{Gen: g.options(pkg), LDFlags: *g.ldflags}
+	if *g.trace {
+		o.Trace = printCommand
+	}
+	return o
+}
+
+// printCommand prints a command line on standard error, as go build -x does.
+func printCommand(args []string) {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = shellQuote(a)
+	}
+	fmt.Fprintln(os.Stderr, strings.Join(q, " "))
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=+./:,@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // generate runs the generator; on failure it reports the error and returns the exit status

@@ -162,6 +162,9 @@ func runRun(ctx context.Context, args []string) int {
 	runCtx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
 	cfg.Console = io.MultiWriter(stopOnWriteError(os.Stdout, stopRun), console)
+	if *gf.trace {
+		cfg.Trace = printCommand
+	}
 	r, err := qemu.Run(runCtx, cfg)
 	reportKernelFault(res.Image, console.buf)
 	var te *qemu.TimeoutError

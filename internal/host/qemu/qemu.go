@@ -64,6 +64,9 @@ type Config struct {
 	// MachineOptions replaces the machine's default properties (for microvm, MicroVMOptions);
 	// for measurements.
 	MachineOptions *string
+
+	// Trace, if set, receives the QEMU command line before Run starts it (unikgen -x).
+	Trace func(args []string)
 }
 
 // DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0; the same as
