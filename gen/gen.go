@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/internal/libos"
+	"github.com/unikgen/unikgen/internal/version"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -310,7 +311,7 @@ func dirOf(p *packages.Package) string {
 }
 
 // Record returns the plan record written into the program's directory: the plan as indented JSON
-// without source positions.
+// without source positions, with the version of unikgen that wrote it (RecordVersion reads it).
 func Record(p *plan.Plan) ([]byte, error) {
 	q := *p
 	q.Components = append([]plan.Component(nil), p.Components...)
@@ -325,11 +326,24 @@ func Record(p *plan.Plan) ([]byte, error) {
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(struct {
 		Generated string `json:"generated"`
+		Version   string `json:"unikgen_version"`
 		*plan.Plan
-	}{emit.Generated + " Regenerate with: unikgen generate", &q}); err != nil {
+	}{emit.Generated + " Regenerate with: unikgen generate", version.String(), &q}); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// RecordVersion returns the unikgen version recorded in a plan record, "" for a record without
+// one (written before records had it) or that is not a record.
+func RecordVersion(record []byte) string {
+	var r struct {
+		Version string `json:"unikgen_version"`
+	}
+	if json.Unmarshal(record, &r) != nil {
+		return ""
+	}
+	return r.Version
 }
 
 func stripPath(p analysis.Path) analysis.Path {

@@ -81,8 +81,14 @@ The commands are:
 		configuration is reported as unikgen: file:line:col: config.Kernel.Field: ... with exit
 		status 2.
 
+	version
+		Print unikgen's version (the module version it was built from, or "devel" for a build
+		from a work tree) and the Go version it was built with. generate records the version
+		in unikgen_kernel.json ("unikgen_version"); diff says so when the record was written by
+		another version, whose differences may come from unikgen rather than from the program.
+
 	help [command]
-		Print this text.
+		Print this text, or the paragraph and the flags of one command.
 
 Environment variables and arguments travel on the kernel command line (see docs/internals.md,
 "Boot command line"); they are boot-time settings, not part of the image.
