@@ -39,6 +39,10 @@ type Options struct {
 	LDFlags string
 	// Deploy writes the deployment files beside the image (see Result.Deployment).
 	Deploy bool
+	// Formats are more deployment files to write beside the image, by deploy.Format name
+	// (libvirt, firecracker, cloud-hypervisor): IMAGE-BASE + the format's Ext. They boot the
+	// kernel on QEMU/KVM-like hypervisors, so a -target xen kernel is refused.
+	Formats []string
 	// CheckMemory refuses an image that needs more memory than the plan gives it. It is always
 	// done when Deploy writes an xl config, whose memory is the plan's, and when the program's
 	// config.Kernel.MemoryMiB or the -m override sets the memory. The Result of such a refusal
@@ -128,6 +132,17 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 			return &Result{Gen: g}, err
 		}
 	}
+	var formats []deploy.Format
+	for _, name := range o.Formats {
+		f, ok := deploy.FormatNamed(name)
+		if !ok {
+			return nil, fmt.Errorf("-deploy %s: unknown deployment file (want libvirt, firecracker or cloud-hypervisor)", name)
+		}
+		if g.Plan.Target == config.Xen {
+			return nil, fmt.Errorf("-deploy %s: a -target xen kernel has no QEMU/KVM platform to boot there", name)
+		}
+		formats = append(formats, f)
+	}
 	xl := o.Deploy && g.Plan.Target != config.QEMU // a -target qemu kernel does not run on Xen
 	if xl {
 		if err := checkXLOutput(deploy.XLPath(bo.Output)); err != nil {
@@ -152,6 +167,23 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 			return r, err
 		}
 		if err := os.WriteFile(path, text, 0o644); err != nil {
+			return r, err
+		}
+		r.Deployment = append(r.Deployment, path)
+	}
+	for _, f := range formats {
+		abs, err := filepath.Abs(b.Image)
+		if err != nil {
+			return r, err
+		}
+		var text bytes.Buffer
+		err = f.Render(&text, deploy.VMParams{Name: deploy.DomainName(g.Plan.Name), Kernel: abs, MemoryMiB: g.Plan.MemoryMiB,
+			VCPUs: 1, Cmdline: g.Plan.Cmdline, Network: g.Plan.Has("network")})
+		if err != nil {
+			return r, err
+		}
+		path := strings.TrimSuffix(b.Image, filepath.Ext(b.Image)) + f.Ext
+		if err := os.WriteFile(path, text.Bytes(), 0o644); err != nil {
 			return r, err
 		}
 		r.Deployment = append(r.Deployment, path)

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strings"
 
 	"github.com/unikgen/unikgen/build"
+	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/pipeline"
 )
@@ -19,6 +21,7 @@ func runBuild(ctx context.Context, args []string) int {
 	fs := newFlags("build")
 	out := fs.String("o", "", "write the image to `FILE`, or into a directory (default: the package name + .xen); an existing file that is not an ELF file is not overwritten")
 	mem := fs.Int("m", 0, "guest memory in `MiB` written to the xl config (overrides config.Kernel.MemoryMiB; default 128)")
+	formats := fs.String("deploy", "", "also write these deployment files beside the image: a comma-separated list of libvirt, firecracker, cloud-hypervisor")
 	gf := addGenFlags(fs)
 	pkg, _, code := parseArgs(fs, args, false)
 	if code >= 0 {
@@ -26,6 +29,15 @@ func runBuild(ctx context.Context, args []string) int {
 	}
 	opts := gf.pipeline(pkg)
 	opts.Output, opts.Deploy = *out, true
+	for _, f := range strings.Split(*formats, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			if _, ok := deploy.FormatNamed(f); !ok {
+				log.Printf("-deploy %s: unknown deployment file (want libvirt, firecracker or cloud-hypervisor)", f)
+				return exitUsage
+			}
+			opts.Formats = append(opts.Formats, f)
+		}
+	}
 	if flagSet(fs, "m") {
 		if err := checkMemory("-m", *mem, false); err != nil {
 			log.Print(err)
@@ -57,7 +69,13 @@ func runBuild(ctx context.Context, args []string) int {
 		fmt.Printf("%s: root file system (%s): %d bytes baked in\n", b.Image, from, g.RootFSSize)
 	}
 	for _, f := range res.Deployment {
-		fmt.Printf("%s: xl config (memory %d MiB)\n", f, g.Plan.MemoryMiB)
+		what := "xl config"
+		for _, d := range deploy.Formats {
+			if strings.HasSuffix(f, d.Ext) {
+				what = d.Name + " configuration"
+			}
+		}
+		fmt.Printf("%s: %s (memory %d MiB)\n", f, what, g.Plan.MemoryMiB)
 	}
 	return exitOK
 }

@@ -8,7 +8,7 @@ Usage:
 
 The commands are:
 
-	build [-o FILE] [-m MiB] [PACKAGE]
+	build [-o FILE] [-m MiB] [-deploy FORMATS] [PACKAGE]
 		Build the kernel image of PACKAGE (default ".") and print its size and the smallest
 		memory it boots in (its loaded part, plus 1.5 MiB for the kernel and the Go runtime
 		to start; the program's own needs come on top). The image is
@@ -23,6 +23,11 @@ The commands are:
 		configuration's boot-time defaults (Args, Env) if any, on_crash "preserve". Start it
 		on a Xen host with xl create -c hello.xl. A -target qemu kernel gets no xl.cfg.
 		A memory (-m or MemoryMiB) below the image's smallest is refused (exit 2).
+		-deploy libvirt,firecracker,cloud-hypervisor also writes, beside the image, a libvirt
+		domain (NAME.libvirt.xml, direct kernel boot, q35), a Firecracker configuration
+		(NAME.firecracker.json, for --config-file) and a Cloud Hypervisor command line
+		(NAME.cloud-hypervisor.sh), each with the image's absolute path, the memory, 1 vCPU,
+		the cmdline, and a virtio network device when the program uses sockets.
 
 	run [flags] [PACKAGE] [-- ARGS...]
 		Build PACKAGE into a temporary directory and boot it under QEMU. The serial console
