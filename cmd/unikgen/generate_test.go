@@ -2,11 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/unikgen/unikgen/gen"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/unikgen/unikgen/gen"
 )
 
 const configApp = `package main
