@@ -39,6 +39,10 @@ type Options struct {
 	LDFlags string
 	// Deploy writes the deployment files beside the image (see Result.Deployment).
 	Deploy bool
+	// XLKernel is the kernel path written into NAME.xl, as xl on the Xen host will see it (xl
+	// resolves a relative path against its working directory); "" is the image's absolute path
+	// on this machine.
+	XLKernel string
 	// Formats are more deployment files to write beside the image, by deploy.Format name
 	// (libvirt, firecracker, cloud-hypervisor): IMAGE-BASE + the format's Ext. They boot the
 	// kernel on QEMU/KVM-like hypervisors, so a -target xen kernel is refused.
@@ -162,7 +166,13 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	}
 	if xl {
 		path := deploy.XLPath(b.Image)
-		text, err := XLConfig(b.Image, g.Plan, g.Plan.MemoryMiB)
+		kernel := o.XLKernel
+		if kernel == "" {
+			if kernel, err = filepath.Abs(b.Image); err != nil {
+				return r, err
+			}
+		}
+		text, err := XLConfig(kernel, g.Plan, g.Plan.MemoryMiB)
 		if err != nil {
 			return r, err
 		}
@@ -196,14 +206,19 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 // and reboot destroy it.
 const XLOnCrash = "preserve"
 
-// XLConfig renders the xl config of the kernel image for plan p with memory MiB.
+// XLConfig renders the xl config of the kernel image for plan p with memory MiB. A relative image
+// path is made absolute unless it starts with "./" or "../" (a path the user chose relative to
+// where xl will run).
 func XLConfig(image string, p *plan.Plan, memoryMiB int) ([]byte, error) {
-	abs, err := filepath.Abs(image)
-	if err != nil {
-		return nil, err
+	abs := image
+	if !strings.HasPrefix(image, "./") && !strings.HasPrefix(image, "../") {
+		var err error
+		if abs, err = filepath.Abs(image); err != nil {
+			return nil, err
+		}
 	}
 	var b bytes.Buffer
-	err = deploy.XLConfig(&b, deploy.XLParams{
+	err := deploy.XLConfig(&b, deploy.XLParams{
 		Name: deploy.DomainName(p.Name), Kernel: abs, MemoryMiB: memoryMiB, VCPUs: 1,
 		Cmdline: p.Cmdline, OnCrash: XLOnCrash,
 	})

@@ -21,6 +21,7 @@ func runBuild(ctx context.Context, args []string) int {
 	fs := newFlags("build")
 	out := fs.String("o", "", "write the image to `FILE`, or into a directory (default: the package name + .xen); an existing file that is not an ELF file is not overwritten")
 	mem := fs.Int("m", 0, "guest memory in `MiB` written to the xl config (overrides config.Kernel.MemoryMiB; default 128)")
+	xlKernel := fs.String("xl-kernel", "", "the kernel `PATH` written into NAME.xl, as xl on the Xen host sees it (default: the image's absolute path; ./ and ../ paths are kept relative, to xl's working directory)")
 	formats := fs.String("deploy", "", "also write these deployment files beside the image: a comma-separated list of libvirt, firecracker, cloud-hypervisor")
 	gf := addGenFlags(fs)
 	pkg, _, code := parseArgs(fs, args, false)
@@ -28,7 +29,7 @@ func runBuild(ctx context.Context, args []string) int {
 		return code
 	}
 	opts := gf.pipeline(pkg)
-	opts.Output, opts.Deploy = *out, true
+	opts.Output, opts.Deploy, opts.XLKernel = *out, true, *xlKernel
 	for _, f := range strings.Split(*formats, ",") {
 		if f = strings.TrimSpace(f); f != "" {
 			if _, ok := deploy.FormatNamed(f); !ok {

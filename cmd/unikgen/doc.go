@@ -22,6 +22,9 @@ The commands are:
 		memory (-m, else config.Kernel.MemoryMiB, default 128), 1 vCPU, the cmdline of the
 		configuration's boot-time defaults (Args, Env) if any, on_crash "preserve". Start it
 		on a Xen host with xl create -c hello.xl. A -target qemu kernel gets no xl.cfg.
+		-xl-kernel PATH writes PATH as the kernel instead, for a Xen host that sees the image
+		elsewhere; a ./ or ../ PATH stays relative (xl resolves it against its working
+		directory, not the file's).
 		A memory (-m or MemoryMiB) below the image's smallest is refused (exit 2).
 		-deploy libvirt,firecracker,cloud-hypervisor also writes, beside the image, a libvirt
 		domain (NAME.libvirt.xml, direct kernel boot, q35), a Firecracker configuration

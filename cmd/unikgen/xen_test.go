@@ -65,6 +65,13 @@ on_crash = "preserve"
 		t.Errorf("stdout %q does not name app.xl", r.stdout)
 	}
 
+	// -xl-kernel: the path xl on the Xen host sees, a ./ or ../ path kept relative.
+	r = run(t, dir, nil, "build", "-generic", "-xl-kernel", "../images/app.xen", "./cmd/app")
+	got, _ = os.ReadFile(filepath.Join(dir, "app.xl"))
+	if r.code != 0 || !strings.Contains(string(got), "\nkernel = \"../images/app.xen\"\n") {
+		t.Errorf("build -xl-kernel ../images/app.xen: exit %d, app.xl:\n%s\n%s", r.code, got, r.stderr)
+	}
+
 	// -m overrides MemoryMiB; -o moves both files; the kernel path is absolute.
 	out := filepath.Join(t.TempDir(), "out dir", "k.elf")
 	os.MkdirAll(filepath.Dir(out), 0o755)
