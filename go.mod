@@ -6,6 +6,7 @@ require (
 	github.com/dave/jennifer v1.7.1
 	github.com/insomniacslk/dhcp v0.0.0-20260901064844-234b97448fae
 	github.com/miekg/dns v1.1.73
+	github.com/pmezard/go-difflib v1.0.0
 	golang.org/x/tools v0.52.0
 	gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237
 )

@@ -40,6 +40,7 @@ import (
 	"github.com/unikgen/unikgen/analysis/reach"
 	"github.com/unikgen/unikgen/analysis/syscalls"
 	"github.com/unikgen/unikgen/analysis/unsupported"
+	"golang.org/x/tools/go/packages"
 	"golang.org/x/tools/go/ssa"
 	"golang.org/x/tools/go/ssa/ssautil"
 )
@@ -63,6 +64,8 @@ type Config struct {
 	// files, as go build -overlay does (unikgen build injects the library
 	// OS's boot import this way, so the analysis sees the same program).
 	Overlay map[string][]byte
+	// Inspect, if set, sees the loaded initial packages first (see load.Config.Inspect).
+	Inspect func(initial []*packages.Package) error
 	// Log, if non-nil, receives progress messages with phase timings.
 	Log func(format string, args ...any)
 }
@@ -210,7 +213,7 @@ func Analyze(ctx context.Context, cfg Config) (*Result, error) {
 // one load and one SSA program. Results are sorted by package path.
 func AnalyzeAll(ctx context.Context, cfg Config) ([]*Result, error) {
 	t0 := time.Now()
-	lp, err := load.Load(ctx, load.Config{Dir: cfg.Dir, Patterns: cfg.Patterns, Tags: cfg.Tags, Env: cfg.Env, Overlay: cfg.Overlay})
+	lp, err := load.Load(ctx, load.Config{Dir: cfg.Dir, Patterns: cfg.Patterns, Tags: cfg.Tags, Env: cfg.Env, Overlay: cfg.Overlay, Inspect: cfg.Inspect})
 	if err != nil {
 		return nil, err
 	}

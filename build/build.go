@@ -35,8 +35,17 @@ type Options struct {
 	// overlay, e.g. a generated "config_gen.go" (docs/internals.md, "The composition root"), and
 	// the files it embeds ("rootfs.img").
 	BootOverlay map[string][]byte
-	Go          string   // the go command; "" is "go" from $PATH
-	ExtraEnv    []string // more environment for go list and go build (after Env, so it can override GOFLAGS etc.)
+	// Tags are the kernel's build tags (go build -tags).
+	Tags []string
+	// LDFlags are more linker flags, after unikgen's own (for example "-s -w": no symbol table,
+	// no DWARF).
+	LDFlags string
+	// Trace, if set, receives each go command line before it runs (unikgen -x).
+	Trace func(args []string)
+	// Resolved is the package as Resolve found it for these options; nil: Build resolves it.
+	Resolved *Package
+	Go       string   // the go command; "" is "go" from $PATH
+	ExtraEnv []string // more environment for go list and go build (after Env, so it can override GOFLAGS etc.)
 }
 
 // Package is the resolved main package.
@@ -45,6 +54,9 @@ type Package struct {
 	Dir        string
 	Module     string // its module path; "" outside a module
 	BootDir    string // the directory of runtime/boot that the build links
+	// LibOS maps each of libos.GeneratorPackages that the module graph provides to its directory
+	// (gen.Options.LibOS).
+	LibOS map[string]string
 }
 
 // Result describes a built image.
@@ -81,9 +93,12 @@ func (e *GoError) Error() string {
 // Build builds opts.Package into the kernel image opts.Output. A destination that cannot be used
 // (see ImageOutput) is an *OutputError, reported before building.
 func Build(ctx context.Context, opts Options) (*Result, error) {
-	pkg, err := Resolve(ctx, opts)
-	if err != nil {
-		return nil, err
+	pkg := opts.Resolved
+	var err error
+	if pkg == nil {
+		if pkg, err = Resolve(ctx, opts); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Output, err = ImageOutput(opts.Dir, opts.Output, pkg.ImportPath); err != nil {
 		return nil, err
@@ -99,8 +114,13 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	out := filepath.Join(tmp, "kernel.elf")
-	args := []string{"build", "-overlay=" + overlay, "-trimpath",
-		"-ldflags=" + libos.LinkFlags(), "-o", out, pattern(opts)}
+	ldflags := libos.LinkFlags()
+	if opts.LDFlags != "" {
+		ldflags += " " + opts.LDFlags
+	}
+	args := []string{"build", "-overlay=" + overlay, "-trimpath", "-ldflags=" + ldflags}
+	args = append(args, tagsFlag(opts)...)
+	args = append(args, "-o", out, pattern(opts))
 	var stderr bytes.Buffer
 	cmd := goCommand(ctx, opts, args...)
 	cmd.Stderr = &stderr
@@ -156,7 +176,18 @@ func goCommand(ctx context.Context, opts Options, args ...string) *exec.Cmd {
 	cmd := childproc.Command(ctx, goTool, args...)
 	cmd.Dir = opts.Dir
 	cmd.Env = append(append(os.Environ(), libos.BuildEnv()...), opts.ExtraEnv...)
+	if opts.Trace != nil {
+		opts.Trace(append(append([]string(nil), libos.BuildEnv()...), cmd.Args...))
+	}
 	return cmd
+}
+
+// tagsFlag returns the -tags flag of opts, if any.
+func tagsFlag(opts Options) []string {
+	if len(opts.Tags) == 0 {
+		return nil
+	}
+	return []string{"-tags=" + strings.Join(opts.Tags, ",")}
 }
 
 // listed is the part of go list -json that Resolve reads.
@@ -176,7 +207,8 @@ func Resolve(ctx context.Context, opts Options) (*Package, error) {
 		return nil, &PackageError{Package: pat, Err: "unikgen builds a package (a directory or an import path), not a list of .go files"}
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := goCommand(ctx, opts, "list", "-e", "-json=ImportPath,Name,Dir,Module,Error", "--", pat, libos.BootPackage)
+	args := append([]string{"list", "-e", "-json=ImportPath,Name,Dir,Module,Error"}, tagsFlag(opts)...)
+	cmd := goCommand(ctx, opts, append(append(args, "--", pat), libos.GeneratorPackages...)...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := childproc.Run(cmd, nil); err != nil {
 		msg := strings.TrimSpace(stderr.String())
@@ -196,10 +228,27 @@ func Resolve(ctx context.Context, opts Options) (*Package, error) {
 		}
 		pkgs = append(pkgs, p)
 	}
-	if len(pkgs) == 0 || pkgs[len(pkgs)-1].ImportPath != libos.BootPackage {
+	// The library OS's packages come last, in the order given (go list prints each package once,
+	// so one that pat matches too is not repeated).
+	var boot *listed
+	dirs := map[string]string{}
+	mains := pkgs
+	for i := len(libos.GeneratorPackages) - 1; i >= 0 && len(mains) > 0; i-- {
+		l := mains[len(mains)-1]
+		if l.ImportPath != libos.GeneratorPackages[i] {
+			continue
+		}
+		if l.ImportPath == libos.BootPackage {
+			boot = &mains[len(mains)-1]
+		}
+		if l.Error == nil && l.Dir != "" {
+			dirs[l.ImportPath] = l.Dir
+		}
+		mains = mains[:len(mains)-1]
+	}
+	if boot == nil {
 		return nil, &PackageError{Package: pat, Err: "go list did not report " + libos.BootPackage}
 	}
-	boot, mains := pkgs[len(pkgs)-1], pkgs[:len(pkgs)-1]
 	switch {
 	case len(mains) == 0:
 		return nil, &PackageError{Package: pat, Err: "matches no packages"}
@@ -233,7 +282,7 @@ func Resolve(ctx context.Context, opts Options) (*Package, error) {
 		return nil, &PackageError{Package: pat, Err: fmt.Sprintf("%s already exists; unikgen adds a file of that name to the package (rename yours)",
 			filepath.Join(p.Dir, OverlayFile))}
 	}
-	pkg := &Package{ImportPath: p.ImportPath, Dir: p.Dir, BootDir: boot.Dir}
+	pkg := &Package{ImportPath: p.ImportPath, Dir: p.Dir, BootDir: boot.Dir, LibOS: dirs}
 	if p.Module != nil {
 		pkg.Module = p.Module.Path
 	}

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
+	"github.com/unikgen/unikgen/pipeline"
 )
 
 // kernel is one built image.
@@ -31,23 +31,16 @@ type kernel struct {
 func buildKernel(t *testing.T, pkg, dir string, generic bool) kernel {
 	t.Helper()
 	ctx := context.Background()
-	r, err := gen.Generate(ctx, gen.Options{Dir: "..", Package: pkg, Generic: generic})
-	if err != nil {
-		t.Fatalf("%s: %v", pkg, err)
-	}
-	if err := r.Unsupported(); err != nil {
-		t.Fatalf("%s: %v", pkg, err)
-	}
 	name := "specialised.xen"
 	if generic {
 		name = "generic.xen"
 	}
 	out := filepath.Join(dir, name)
-	b, err := build.Build(ctx, build.Options{Dir: "..", Package: pkg, Output: out, BootOverlay: r.BootOverlay})
+	r, err := pipeline.Build(ctx, pipeline.Options{Gen: gen.Options{Dir: "..", Package: pkg, Generic: generic}, Output: out})
 	if err != nil {
 		t.Fatalf("%s: %v", pkg, err)
 	}
-	return kernel{r, out, b.Size}
+	return kernel{r.Gen, out, r.Build.Size}
 }
 
 func needKernels(t *testing.T) {

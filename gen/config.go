@@ -50,6 +50,19 @@ func (es ConfigErrors) Error() string {
 	return b.String()
 }
 
+// CheckConfig reads the config.Kernel literal of a type-checked main package and checks it as
+// Generate does, without knowing the library OS (target xen is accepted: whether the library OS
+// the program builds against has a Xen platform is known at build time). It returns nil or
+// ConfigErrors; unikvet reports them as vet diagnostics.
+func CheckConfig(pkg *packages.Package) error {
+	uc, err := readConfig(pkg)
+	if err != nil {
+		return err
+	}
+	_, err = settings(uc, Overrides{}, &plan.Tree{Xen: true})
+	return err
+}
+
 // userConfig is what the program's config.Kernel literal says.
 type userConfig struct {
 	plan.Settings

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
+	"github.com/unikgen/unikgen/pipeline"
 )
 
 // TestBootDebugSyscalls boots a kernel specialised for QEMU only, with DebugSyscalls: a system
@@ -22,17 +22,14 @@ func TestBootDebugSyscalls(t *testing.T) {
 	ctx := context.Background()
 	target, debug := config.QEMU, true
 	const pkg = "./gen/testdata/enosys"
-	r, err := gen.Generate(ctx, gen.Options{Dir: "..", Package: pkg,
-		Overrides: gen.Overrides{Target: &target, DebugSyscalls: &debug}})
+	img := filepath.Join(t.TempDir(), "enosys.xen")
+	r, err := pipeline.Build(ctx, pipeline.Options{Output: img, Gen: gen.Options{Dir: "..", Package: pkg,
+		Overrides: gen.Overrides{Target: &target, DebugSyscalls: &debug}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Plan.Target != config.QEMU {
-		t.Fatalf("plan target %q", r.Plan.Target)
-	}
-	img := filepath.Join(t.TempDir(), "enosys.xen")
-	if _, err := build.Build(ctx, build.Options{Dir: "..", Package: pkg, Output: img, BootOverlay: r.BootOverlay}); err != nil {
-		t.Fatal(err)
+	if r.Gen.Plan.Target != config.QEMU {
+		t.Fatalf("plan target %q", r.Gen.Plan.Target)
 	}
 	var console bytes.Buffer
 	res, err := qemu.Run(ctx, qemu.Config{Kernel: img, Console: &console, Timeout: 60 * time.Second})

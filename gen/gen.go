@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/internal/libos"
+	"github.com/unikgen/unikgen/internal/version"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -57,6 +58,9 @@ type Options struct {
 	// Analysis, when set, is used instead of analysing the package (for example the result of one
 	// analysis.AnalyzeAll over several programs). It must be for the same package and tags.
 	Analysis *analysis.Result
+	// LibOS maps libos.GeneratorPackages to their directories when the caller has listed
+	// them already (build.Resolve does); nil: Generate lists them (ListLibOS).
+	LibOS map[string]string
 	// Overrides are the CLI's flags: they win over the program's config.Kernel literal.
 	Overrides Overrides
 	// HostCABundle and HostZoneinfo bake the build machine's TLS root certificates and time
@@ -191,32 +195,52 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// The analysis is the slow part: start it while the configuration is read.
-	type analysed struct {
-		res *analysis.Result
-		err error
-	}
-	ach := make(chan analysed, 1)
-	if o.Analysis != nil {
-		ach <- analysed{o.Analysis, nil}
-	} else if !o.Generic {
-		go func() {
-			res, err := analysis.Analyze(ctx, analysis.Config{Dir: o.Dir, Patterns: []string{pattern}, Tags: o.Tags, Env: o.Env})
-			ach <- analysed{res, err}
-		}()
-	}
-
-	main, tree, bootDir, err := loadProgram(ctx, o, pattern)
+	tree, bootDir, err := libOS(ctx, o, pattern)
 	if err != nil {
 		return nil, err
 	}
-	uc, err := readConfig(main)
-	if err != nil {
-		return nil, err
+	var (
+		main *packages.Package
+		uc   *userConfig
+		s    plan.Settings
+		ares *analysis.Result
+	)
+	// configure reads the config.Kernel literal of the loaded main package and applies the
+	// overrides.
+	configure := func(initial []*packages.Package) error {
+		m, err := pickMain(initial, pattern)
+		if err != nil {
+			return err
+		}
+		if uc, err = readConfig(m); err != nil {
+			return err
+		}
+		main = m
+		s, err = settings(uc, o.Overrides, tree)
+		return err
 	}
-	s, err := settings(uc, o.Overrides, tree)
-	if err != nil {
-		return nil, err
+	if o.Generic || o.Analysis != nil {
+		// No analysis to run: load the main package with types for its config.Kernel literal.
+		pkgs, err := loadMain(ctx, o, pattern)
+		if err != nil {
+			return nil, err
+		}
+		if err := configure(pkgs); err != nil {
+			return nil, err
+		}
+		ares = o.Analysis
+	} else {
+		// The program is loaded once: the analysis's load also gives the config.Kernel literal,
+		// read and checked before the slow SSA construction starts.
+		ares, err = analysis.Analyze(ctx, analysis.Config{Dir: o.Dir, Patterns: []string{pattern}, Tags: o.Tags, Env: o.Env,
+			Inspect: configure})
+		var le *analysis.ErrorList
+		if errors.As(err, &le) {
+			return nil, &LoadError{Errors: le.Errors}
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if o.HostCABundle {
 		s.HostFiles = append(s.HostFiles, plan.HostCABundle)
@@ -224,20 +248,9 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	if o.HostZoneinfo {
 		s.HostFiles = append(s.HostFiles, plan.HostZoneinfo)
 	}
-	r := &Result{Dir: dirOf(main), MemoryFrom: uc.field["MemoryMiB"]}
+	r := &Result{Dir: dirOf(main), MemoryFrom: uc.field["MemoryMiB"], Analysis: ares}
 	if o.Overrides.MemoryMiB != nil {
 		r.MemoryFrom = "-m"
-	}
-	if !o.Generic {
-		a := <-ach
-		if a.err != nil {
-			var le *analysis.ErrorList
-			if errors.As(a.err, &le) {
-				return nil, &LoadError{Errors: le.Errors}
-			}
-			return nil, a.err
-		}
-		r.Analysis = a.res
 	}
 	p, err := plan.Make(main.PkgPath, s, tree, r.Analysis, o.Generic)
 	if err != nil {
@@ -322,7 +335,7 @@ func dirOf(p *packages.Package) string {
 }
 
 // Record returns the plan record written into the program's directory: the plan as indented JSON
-// without source positions.
+// without source positions, with the version of unikgen that wrote it (RecordVersion reads it).
 func Record(p *plan.Plan) ([]byte, error) {
 	q := *p
 	q.Components = append([]plan.Component(nil), p.Components...)
@@ -337,11 +350,24 @@ func Record(p *plan.Plan) ([]byte, error) {
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(struct {
 		Generated string `json:"generated"`
+		Version   string `json:"unikgen_version"`
 		*plan.Plan
-	}{emit.Generated + " Regenerate with: unikgen generate", &q}); err != nil {
+	}{emit.Generated + " Regenerate with: unikgen generate", version.String(), &q}); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// RecordVersion returns the unikgen version recorded in a plan record, "" for a record without
+// one (written before records had it) or that is not a record.
+func RecordVersion(record []byte) string {
+	var r struct {
+		Version string `json:"unikgen_version"`
+	}
+	if json.Unmarshal(record, &r) != nil {
+		return ""
+	}
+	return r.Version
 }
 
 func stripPath(p analysis.Path) analysis.Path {
@@ -356,14 +382,18 @@ func stripPath(p analysis.Path) analysis.Path {
 	return out
 }
 
-// loadProgram loads the main package with types and finds the library OS the program builds
-// against: its system-call tables and whether it has a Xen platform.
-func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Package, *plan.Tree, string, error) {
-	env := append(append(os.Environ(), o.Env...), libos.BuildEnv()...)
-	var flags []string
+// buildFlags returns the go command's environment and flags for o.
+func buildFlags(o Options) (env, flags []string) {
+	env = append(append(os.Environ(), o.Env...), libos.BuildEnv()...)
 	if len(o.Tags) > 0 {
 		flags = append(flags, "-tags="+strings.Join(o.Tags, ","))
 	}
+	return env, flags
+}
+
+// loadMain loads the main package with types (used when there is no analysis to load it).
+func loadMain(ctx context.Context, o Options, pattern string) ([]*packages.Package, error) {
+	env, flags := buildFlags(o)
 	cfg := &packages.Config{
 		Context:    ctx,
 		Dir:        o.Dir,
@@ -372,10 +402,11 @@ func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Pack
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes |
 			packages.NeedTypesInfo | packages.NeedModule,
 	}
-	pkgs, err := packages.Load(cfg, pattern)
-	if err != nil {
-		return nil, nil, "", err
-	}
+	return packages.Load(cfg, pattern)
+}
+
+// pickMain returns the one main package of pkgs, or a *LoadError.
+func pickMain(pkgs []*packages.Package, pattern string) (*packages.Package, error) {
 	var mains []*packages.Package
 	for _, p := range pkgs {
 		if p.Name == "main" || len(pkgs) == 1 {
@@ -383,7 +414,7 @@ func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Pack
 		}
 	}
 	if len(mains) != 1 {
-		return nil, nil, "", &LoadError{Errors: []string{fmt.Sprintf("%s: want one main package, found %d", pattern, len(mains))}}
+		return nil, &LoadError{Errors: []string{fmt.Sprintf("%s: want one main package, found %d", pattern, len(mains))}}
 	}
 	m := mains[0]
 	if m.Name != "main" {
@@ -394,14 +425,42 @@ func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Pack
 		if len(errs) == 0 {
 			errs = []string{fmt.Sprintf("%s: package %s is not a main package", pattern, m.PkgPath)}
 		}
-		return nil, nil, "", &LoadError{Errors: errs}
+		return nil, &LoadError{Errors: errs}
 	}
+	return m, nil
+}
 
-	// The library OS, as the program's module graph resolves it.
-	cfg = &packages.Config{Context: ctx, Dir: o.Dir, Env: env, BuildFlags: flags, Mode: packages.NeedName | packages.NeedFiles}
-	los, err := packages.Load(cfg, libos.BootPackage, libos.SysPackage, libos.SysnoPackage, libos.PlatformXen)
+// libOS finds the library OS the program builds against (o.LibOS, or a go list of its packages):
+// its system-call tables, whether it has a Xen platform, and the directory of runtime/boot.
+func libOS(ctx context.Context, o Options, pattern string) (*plan.Tree, string, error) {
+	dirs := o.LibOS
+	if dirs == nil {
+		var err error
+		if dirs, err = ListLibOS(ctx, o); err != nil {
+			return nil, "", err
+		}
+	}
+	for _, need := range []string{libos.BootPackage, libos.SysPackage, libos.SysnoPackage} {
+		if dirs[need] == "" {
+			return nil, "", &LoadError{Errors: []string{fmt.Sprintf("%s: cannot find the library OS package %s: the program's module must require %s", pattern, need, libos.Module)}}
+		}
+	}
+	tree, err := emit.ReadTree(dirs[libos.SysnoPackage], dirs[libos.SysPackage])
 	if err != nil {
-		return nil, nil, "", err
+		return nil, "", err
+	}
+	tree.Xen = dirs[libos.PlatformXen] != ""
+	return tree, dirs[libos.BootPackage], nil
+}
+
+// ListLibOS returns the directories of libos.GeneratorPackages as the program's module graph resolves them
+// (a package that is missing has none).
+func ListLibOS(ctx context.Context, o Options) (map[string]string, error) {
+	env, flags := buildFlags(o)
+	cfg := &packages.Config{Context: ctx, Dir: o.Dir, Env: env, BuildFlags: flags, Mode: packages.NeedName | packages.NeedFiles}
+	los, err := packages.Load(cfg, libos.GeneratorPackages...)
+	if err != nil {
+		return nil, err
 	}
 	dirs := map[string]string{}
 	for _, p := range los {
@@ -409,15 +468,5 @@ func loadProgram(ctx context.Context, o Options, pattern string) (*packages.Pack
 			dirs[p.PkgPath] = filepath.Dir(p.GoFiles[0])
 		}
 	}
-	for _, need := range []string{libos.BootPackage, libos.SysPackage, libos.SysnoPackage} {
-		if dirs[need] == "" {
-			return nil, nil, "", &LoadError{Errors: []string{fmt.Sprintf("%s: cannot find the library OS package %s: the program's module must require %s", pattern, need, libos.Module)}}
-		}
-	}
-	tree, err := emit.ReadTree(dirs[libos.SysnoPackage], dirs[libos.SysPackage])
-	if err != nil {
-		return nil, nil, "", err
-	}
-	tree.Xen = dirs[libos.PlatformXen] != ""
-	return m, tree, dirs[libos.BootPackage], nil
+	return dirs, nil
 }

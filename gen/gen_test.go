@@ -16,6 +16,7 @@ import (
 	"github.com/unikgen/unikgen/analysis"
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/internal/textdiff"
 )
 
 var update = flag.Bool("update", false, "rewrite the want/ files of gen/testdata from the current output")
@@ -218,7 +219,7 @@ func compare(t *testing.T, want string, got map[string][]byte) {
 			continue
 		}
 		if !bytes.Equal(g, w) {
-			t.Errorf("%s differs; run go test ./gen -run TestGolden -update and review the change\n--- got\n%s\n--- want\n%s", e.Name(), g, w)
+			t.Errorf("%s differs; run go test ./gen -run TestGolden -update and review the change\n%s", e.Name(), textdiff.Unified("want/"+e.Name(), "got", string(w), string(g)))
 		}
 	}
 	for name := range got {

@@ -41,6 +41,11 @@ type Config struct {
 	Env []string
 	// Overlay replaces or adds files (absolute names), as go build -overlay.
 	Overlay map[string][]byte
+	// Inspect, if set, is called with the initial packages (syntax and types, package errors
+	// included) as soon as they are loaded, before the errors are collected. An error it returns
+	// ends Load with that error. It lets a caller read what it needs from the one load of the
+	// program (unikgen's generator reads the config.Kernel literal) instead of loading it again.
+	Inspect func(initial []*packages.Package) error
 }
 
 // Program is a loaded program.
@@ -95,6 +100,11 @@ func Load(ctx context.Context, cfg Config) (*Program, error) {
 	}
 	if len(initial) == 0 {
 		return nil, &Error{Errors: []string{fmt.Sprintf("no packages match %q", patterns)}}
+	}
+	if cfg.Inspect != nil {
+		if err := cfg.Inspect(initial); err != nil {
+			return nil, err
+		}
 	}
 	var errs []string
 	seen := map[string]bool{}

@@ -44,6 +44,29 @@ type Step struct {
 // A Path is a call path from a root.
 type Path []Step
 
+// Unconfirmed returns the index of the first step of p whose edge type flow did not confirm (a
+// dynamic or interface call that RTA finds but VTA does not, or a reflect.Value.Call: see
+// EdgeKind.IsPrecise), or -1 when every edge of p is static or confirmed.
+func (p Path) Unconfirmed() int {
+	for i, s := range p {
+		if i > 0 && isUnconfirmed(s.Kind) {
+			return i
+		}
+	}
+	return -1
+}
+
+// isUnconfirmed reports whether kind, an EdgeKind's String, is an edge that type flow did not
+// confirm.
+func isUnconfirmed(kind string) bool {
+	for k := WeakDynamic; k < Root; k++ {
+		if !k.IsPrecise() && k.String() == kind {
+			return true
+		}
+	}
+	return false
+}
+
 // String formats p one step per line, each after the first indented and
 // marked with the kind of its edge:
 //

@@ -10,69 +10,67 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/unikgen/unikgen/build"
-	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/gen/plan"
 	"github.com/unikgen/unikgen/internal/imagesize"
+	"github.com/unikgen/unikgen/pipeline"
 )
 
 func runBuild(ctx context.Context, args []string) int {
 	fs := newFlags("build")
 	out := fs.String("o", "", "write the image to `FILE`, or into a directory (default: the package name + .xen); an existing file that is not an ELF file is not overwritten")
 	mem := fs.Int("m", 0, "guest memory in `MiB` written to the xl config (overrides config.Kernel.MemoryMiB; default 128)")
-	var dev xlDevices
-	fs.StringVar(&dev.bridge, "bridge", DefaultBridge, "the Xen host's `BRIDGE` for the domain's network interface, in the xl config (programs that use sockets)")
-	fs.Var(&dev.disks, "disk", "a disk of the domain in the xl config, /dev/xvda first: a raw image `PATH[:ro]` on the Xen host (repeatable; programs that use block devices; default NAME.img beside the image)")
+	var disks xlDiskFlags
+	bridge := fs.String("bridge", "", "the Xen host's `BRIDGE` for the domain's network interface, in the xl config (programs that use sockets; default "+pipeline.DefaultBridge+")")
+	fs.Var(&disks, "disk", "a disk of the domain in the xl config, /dev/xvda first: a raw image `PATH[:ro]` on the Xen host (repeatable; programs that use block devices; default NAME.img beside the image)")
+	xlKernel := fs.String("xl-kernel", "", "the kernel `PATH` written into NAME.xl, as xl on the Xen host sees it (default: the image's absolute path; ./ and ../ paths are kept relative, to xl's working directory)")
+	formats := fs.String("deploy", "", "also write these deployment files beside the image: a comma-separated list of libvirt, firecracker, cloud-hypervisor")
 	gf := addGenFlags(fs)
 	pkg, _, code := parseArgs(fs, args, false)
 	if code >= 0 {
 		return code
 	}
-	opts := gf.options(pkg)
+	opts := gf.pipeline(pkg)
+	opts.Output, opts.Deploy, opts.XLKernel = *out, true, *xlKernel
+	opts.XLDevices = pipeline.XLDevices{Bridge: *bridge, Disks: disks}
+	for _, f := range strings.Split(*formats, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			if _, ok := deploy.FormatNamed(f); !ok {
+				log.Printf("-deploy %s: unknown deployment file (want libvirt, firecracker or cloud-hypervisor)", f)
+				return exitUsage
+			}
+			opts.Formats = append(opts.Formats, f)
+		}
+	}
 	if flagSet(fs, "m") {
 		if err := checkMemory("-m", *mem, false); err != nil {
 			log.Print(err)
 			return exitUsage
 		}
-		opts.Overrides.MemoryMiB = mem
+		opts.Gen.Overrides.MemoryMiB = mem
+		opts.CheckMemory = true
 	}
-	pkgInfo, err := build.Resolve(ctx, build.Options{Package: pkg})
-	if err != nil {
-		return buildFailed(ctx, err)
-	}
-	output, code := imageOutput(*out, pkgInfo.ImportPath)
-	if code >= 0 {
-		return code
-	}
-	g, code := bootFiles(ctx, opts)
-	if code >= 0 {
-		return code
-	}
-	dev.bridgeSet = flagSet(fs, "bridge")
-	if g.Plan.Target != config.QEMU {
-		if code := checkXLOutput(*out, xlPath(output)); code >= 0 {
-			return code
+	res, err := pipeline.Build(ctx, opts)
+	if res != nil {
+		printNotes(res.Gen)
+		if b := res.Build; b != nil {
+			os.Stderr.Write(b.Stderr)
+			file, loaded, err := imagesize.Sizes(b.Image)
+			if err != nil {
+				log.Print(err)
+				return exitFailure
+			}
+			fmt.Printf("%s: file %d bytes, memory %d bytes, needs at least %d MiB of memory\n", b.Image, file, loaded, b.MinMemoryMiB)
 		}
 	}
-	res, err := build.Build(ctx, build.Options{Package: pkg, Output: output, BootOverlay: g.BootOverlay})
 	if err != nil {
-		return buildFailed(ctx, err)
+		return pipelineFailed(ctx, *out, err)
 	}
-	os.Stderr.Write(res.Stderr)
-	file, loaded, err := imagesize.Sizes(res.Image)
-	if err != nil {
-		log.Print(err)
-		return exitFailure
-	}
-	fmt.Printf("%s: file %d bytes, memory %d bytes, needs at least %d MiB of memory\n", res.Image, file, loaded, res.MinMemoryMiB)
-	if flagSet(fs, "m") || g.MemoryFrom != "" || g.Plan.Target != config.QEMU {
-		// The memory goes into the xl config, or the user asked for it: it must be enough.
-		if err := checkMinMemory(g.Plan.MemoryMiB, g.MemoryFrom, res.Image, res.MinMemoryMiB); err != nil {
-			log.Print(err)
-			return exitUsage
-		}
-	}
+	g, b := res.Gen, res.Build
 	if g.RootFSSize > 0 {
 		from := g.Plan.RootFS
 		for _, h := range g.Plan.HostFiles {
@@ -81,17 +79,20 @@ func runBuild(ctx context.Context, args []string) int {
 			}
 			from += "host " + h
 		}
-		fmt.Printf("%s: root file system (%s): %d bytes baked in\n", res.Image, from, g.RootFSSize)
+		fmt.Printf("%s: root file system (%s): %d bytes baked in\n", b.Image, from, g.RootFSSize)
 	}
-	if g.Plan.Target == config.QEMU {
-		return exitOK // a -target qemu kernel does not run on Xen: no xl config
+	for _, f := range res.Deployment {
+		what, note := "xl config", ""
+		if f == deploy.XLPath(b.Image) {
+			note = xlDevicesNote(opts.XLDevices.ForImage(b.Image), g.Plan)
+		}
+		for _, d := range deploy.Formats {
+			if strings.HasSuffix(f, d.Ext) {
+				what = d.Name + " configuration"
+			}
+		}
+		fmt.Printf("%s: %s (memory %d MiB%s)\n", f, what, g.Plan.MemoryMiB, note)
 	}
-	xl, err := writeXLConfig(res.Image, g.Plan, dev)
-	if err != nil {
-		log.Print(err)
-		return exitFailure
-	}
-	fmt.Printf("%s: xl config (memory %d MiB%s)\n", xl, g.Plan.MemoryMiB, xlDevicesNote(res.Image, g.Plan, dev))
 	return exitOK
 }
 
@@ -102,35 +103,40 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// bootFiles runs the generator (o) and returns its result: the plan and the files of the
-// composition root (BootOverlay); or an exit status >= 0. A program that does not load (it does not
-// compile) is handed to go build without them, so that the user reads go build's own messages and
-// gets its exit status 1.
-func bootFiles(ctx context.Context, o gen.Options) (*gen.Result, int) {
-	pkg := o.Package
-	r, err := gen.Generate(ctx, o)
-	if err == nil {
-		err = r.Unsupported()
+// printNotes prints the plan's warnings and the generator's advice.
+func printNotes(g *gen.Result) {
+	if g == nil || g.Plan == nil {
+		return
 	}
-	if err == nil {
-		for _, w := range r.Plan.Warnings {
-			log.Printf("warning: %s", w)
-		}
-		for _, a := range r.Advice {
-			log.Print(a)
-		}
-		return r, -1
+	for _, w := range g.Plan.Warnings {
+		log.Printf("warning: %s", w)
 	}
-	var le *gen.LoadError
-	if errors.As(err, &le) {
-		if tmp, terr := os.MkdirTemp("", "unikgen-check-"); terr == nil {
-			defer os.RemoveAll(tmp)
-			if _, berr := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, "kernel")}); berr != nil {
-				return nil, buildFailed(ctx, berr)
-			}
-		}
+	for _, a := range g.Advice {
+		log.Print(a)
 	}
-	return nil, genFailed(ctx, err)
+}
+
+// pipelineFailed reports an error of pipeline.Build (out is the -o flag) and returns the exit
+// status.
+func pipelineFailed(ctx context.Context, out string, err error) int {
+	var oe *build.OutputError
+	var me *pipeline.MemoryError
+	switch {
+	case interrupted(ctx):
+		return exitFailure // main reports the interruption
+	case errors.As(err, &oe):
+		reportOutputError(out, err)
+		return exitUsage
+	case errors.As(err, &me):
+		log.Print(err)
+		return exitUsage
+	}
+	var ge *build.GoError
+	var pe *build.PackageError
+	if errors.As(err, &ge) || errors.As(err, &pe) {
+		return buildFailed(ctx, err)
+	}
+	return genFailed(ctx, err)
 }
 
 // buildFailed reports a build error and returns the exit status: go build's messages unchanged
@@ -185,4 +191,52 @@ func parseArgs(fs *flag.FlagSet, args []string, dashArgs bool) (pkg string, rest
 		}
 		pkg, args = args[0], args[1:]
 	}
+}
+
+// xlDevicesNote describes the devices of the xl config of a kernel of plan p, for build's output.
+func xlDevicesNote(dev pipeline.XLDevices, p *plan.Plan) string {
+	var s string
+	vifs, disks := dev.Devices(p)
+	for _, v := range vifs {
+		s += ", vif on bridge " + v.Bridge
+	}
+	switch {
+	case len(disks) > 0:
+		s += ", disk"
+		for i, d := range disks {
+			s += fmt.Sprintf(" xvd%c %s", 'a'+i, d.Target)
+		}
+	case p.Has("block") && !p.Generic:
+		s += ", no disk (-disk PATH gives the domain /dev/xvda)"
+	}
+	return s
+}
+
+// xlDiskFlags are build's -disk PATH[:ro] flags: disk images on the Xen host, which need not
+// exist on the build machine.
+type xlDiskFlags []deploy.Disk
+
+func (d *xlDiskFlags) String() string {
+	var s []string
+	for _, x := range *d {
+		s = append(s, x.Target)
+	}
+	return strings.Join(s, " ")
+}
+
+func (d *xlDiskFlags) Set(v string) error {
+	disk := deploy.Disk{Target: v}
+	if f, ok := strings.CutSuffix(v, ":ro"); ok {
+		disk = deploy.Disk{Target: f, ReadOnly: true}
+	}
+	if disk.Target == "" {
+		return fmt.Errorf("empty path")
+	}
+	abs, err := filepath.Abs(disk.Target)
+	if err != nil {
+		return err
+	}
+	disk.Target = abs
+	*d = append(*d, disk)
+	return nil
 }

@@ -1,4 +1,4 @@
-// This file implements "unikgen diff" and the unified diff it prints.
+// This file implements "unikgen diff".
 
 package main
 
@@ -7,10 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
+	"log"
 	"os"
-	"strings"
+
+	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/internal/textdiff"
+	"github.com/unikgen/unikgen/internal/version"
 )
 
 func runDiff(ctx context.Context, args []string) int {
@@ -39,12 +42,17 @@ func runDiff(ctx context.Context, args []string) int {
 			continue
 		}
 		stale = true
+		if err == nil {
+			if note := versionNote(relPaths(f.Path), gen.RecordVersion(old), version.String()); note != "" {
+				log.Print(note)
+			}
+		}
 		name := relPaths(f.Path)
 		oldName := name
 		if err != nil {
 			oldName = "/dev/null"
 		}
-		unifiedDiff(os.Stdout, oldName, name, string(old), string(f.Content))
+		os.Stdout.WriteString(textdiff.Unified(oldName, name, string(old), string(f.Content)))
 	}
 	if stale {
 		return exitFailure
@@ -52,98 +60,15 @@ func runDiff(ctx context.Context, args []string) int {
 	return exitOK
 }
 
-// unifiedDiff writes the differences between a and b as a unified diff with 3 lines of context.
-func unifiedDiff(w io.Writer, aName, bName, a, b string) {
-	x, y := splitLines(a), splitLines(b)
-	// Longest common subsequence table; the files are a few hundred lines.
-	n, m := len(x), len(y)
-	lcs := make([][]int32, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int32, m+1)
+// versionNote says, when the record in the package directory was written by another version of
+// unikgen (was; "" for a record older than the version field) than this one (now), that the
+// differences may come from unikgen rather than from the program; "" when the versions agree.
+func versionNote(name, was, now string) string {
+	if was == now {
+		return ""
 	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if x[i] == y[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
+	if was == "" {
+		was = "a version older than " + now + " (the record names none)"
 	}
-	type op struct {
-		kind byte // ' ', '-', '+'
-		text string
-		i, j int // line indexes in a and b before this op
-	}
-	var ops []op
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && x[i] == y[j]:
-			ops = append(ops, op{' ', x[i], i, j})
-			i, j = i+1, j+1
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			ops = append(ops, op{'+', y[j], i, j})
-			j++
-		default:
-			ops = append(ops, op{'-', x[i], i, j})
-			i++
-		}
-	}
-	fmt.Fprintf(w, "--- %s\n+++ %s\n", aName, bName)
-	const ctx = 3
-	for k := 0; k < len(ops); {
-		if ops[k].kind == ' ' {
-			k++
-			continue
-		}
-		start := max(k-ctx, 0)
-		end := k
-		for end < len(ops) {
-			if ops[end].kind != ' ' {
-				end++
-				continue
-			}
-			run := end
-			for run < len(ops) && ops[run].kind == ' ' {
-				run++
-			}
-			if run == len(ops) || run-end > 2*ctx {
-				end = min(end+ctx, len(ops))
-				break
-			}
-			end = run
-		}
-		var na, nb int
-		for _, o := range ops[start:end] {
-			if o.kind != '+' {
-				na++
-			}
-			if o.kind != '-' {
-				nb++
-			}
-		}
-		fmt.Fprintf(w, "@@ -%s +%s @@\n", hunkRange(ops[start].i, na), hunkRange(ops[start].j, nb))
-		for _, o := range ops[start:end] {
-			fmt.Fprintf(w, "%c%s\n", o.kind, o.text)
-		}
-		k = end
-	}
-}
-
-func hunkRange(start, n int) string {
-	if n == 0 {
-		return fmt.Sprintf("%d,0", start)
-	}
-	if n == 1 {
-		return fmt.Sprint(start + 1)
-	}
-	return fmt.Sprintf("%d,%d", start+1, n)
-}
-
-func splitLines(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	return fmt.Sprintf("%s was written by unikgen %s; this is unikgen %s: some differences below may come from the new version of unikgen, not from a change of the program (run unikgen generate to record them)", name, was, now)
 }

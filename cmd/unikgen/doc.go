@@ -8,7 +8,7 @@ Usage:
 
 The commands are:
 
-	build [-o FILE] [-m MiB] [PACKAGE]
+	build [-o FILE] [-m MiB] [-deploy FORMATS] [PACKAGE]
 		Build the kernel image of PACKAGE (default ".") and print its size in the file and in
 		memory (the loaded segments, .bss included) and the smallest memory it boots in (its loaded part, plus 1.5 MiB for the kernel and the Go runtime
 		to start; the program's own needs come on top). The image is
@@ -22,7 +22,15 @@ The commands are:
 		memory (-m, else config.Kernel.MemoryMiB, default 128), 1 vCPU, the cmdline of the
 		configuration's boot-time defaults (Args, Env) if any, on_crash "preserve". Start it
 		on a Xen host with xl create -c hello.xl. A -target qemu kernel gets no xl.cfg.
+		-xl-kernel PATH writes PATH as the kernel instead, for a Xen host that sees the image
+		elsewhere; a ./ or ../ PATH stays relative (xl resolves it against its working
+		directory, not the file's).
 		A memory (-m or MemoryMiB) below the image's smallest is refused (exit 2).
+		-deploy libvirt,firecracker,cloud-hypervisor also writes, beside the image, a libvirt
+		domain (NAME.libvirt.xml, direct kernel boot, q35), a Firecracker configuration
+		(NAME.firecracker.json, for --config-file) and a Cloud Hypervisor command line
+		(NAME.cloud-hypervisor.sh), each with the image's absolute path, the memory, 1 vCPU,
+		the cmdline, and a virtio network device when the program uses sockets.
 
 	run [flags] [PACKAGE] [-- ARGS...]
 		Build PACKAGE into a temporary directory and boot it under QEMU. The program's stdout
@@ -99,13 +107,24 @@ The commands are:
 			-target T         qemu, xen or any (overrides config.Kernel.Target)
 			-name NAME        os.Args[0] (overrides config.Kernel.Name)
 			-debug-syscalls   print each system call answered with ENOSYS, once
+			-tags T1,T2       build tags, for the analysis and go build
+			-ldflags FLAGS    more go build -ldflags after unikgen's own ("-s -w"
+			                  strips the symbol table and DWARF; the image boots)
+			-x                print the go commands and the QEMU command line
+			                  on standard error as they run
 		A program configures its kernel with a package-level literal
 		var _ = config.Kernel{...} (package github.com/unikgen/unikgen/config); a bad
 		configuration is reported as unikgen: file:line:col: config.Kernel.Field: ... with exit
 		status 2.
 
+	version
+		Print unikgen's version (the module version it was built from, or "devel" for a build
+		from a work tree) and the Go version it was built with. generate records the version
+		in unikgen_kernel.json ("unikgen_version"); diff says so when the record was written by
+		another version, whose differences may come from unikgen rather than from the program.
+
 	help [command]
-		Print this text.
+		Print this text, or the paragraph and the flags of one command.
 
 Environment variables and arguments travel on the kernel command line (see docs/internals.md,
 "Boot command line"); they are boot-time settings, not part of the image.

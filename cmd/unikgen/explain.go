@@ -62,12 +62,9 @@ func runExplain(ctx context.Context, args []string) int {
 // explainWhy prints the witness of a component, or asks the analysis for the path to name.
 func explainWhy(w io.Writer, r *gen.Result, name string) int {
 	if c, ok := r.Plan.Component(name); ok {
-		state := "out"
-		if c.In {
-			state = "in"
-		}
-		fmt.Fprintf(w, "%s is %s: %s\n", c.Name, state, c.Reason)
+		fmt.Fprintf(w, "%s is %s: %s\n", c.Name, c.State(), c.Reason)
 		printPath(w, c.Witness, "\t")
+		printUnconfirmed(w, c, "\t")
 		return exitOK
 	}
 	if r.Analysis == nil {
@@ -105,12 +102,9 @@ func printPlan(w io.Writer, p *plan.Plan) {
 
 	fmt.Fprintf(w, "\ncomponents:\n")
 	for _, c := range p.Components {
-		state := "out"
-		if c.In {
-			state = "in "
-		}
-		fmt.Fprintf(w, "  %s %-14s %s\n", state, c.Name, c.Reason)
+		fmt.Fprintf(w, "  %-5s %-14s %s\n", c.State(), c.Name, c.Reason)
 		printPath(w, c.Witness, "\t\t")
+		printUnconfirmed(w, c, "\t\t")
 	}
 
 	sc := p.Syscalls
@@ -147,6 +141,18 @@ func printPlan(w io.Writer, p *plan.Plan) {
 			fmt.Fprintln(w, relPaths(d.String()))
 		}
 	}
+}
+
+// printUnconfirmed says, for a component that is maybe in, which edge of its witness type flow
+// did not confirm.
+func printUnconfirmed(w io.Writer, c plan.Component, indent string) {
+	i := c.Witness.Unconfirmed()
+	if !c.Maybe || i < 0 {
+		return
+	}
+	from, to := c.Witness[i-1], c.Witness[i]
+	fmt.Fprintf(w, "%smaybe: every path to the use takes an edge that type flow did not confirm, as this one:\n", indent)
+	fmt.Fprintf(w, "%s  %s --%s--> %s: no value of a type with that method or function flows to the call\n", indent, from.Func, to.Kind, to.Func)
 }
 
 // printPath prints a call path one function per line.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/unikgen/unikgen/gen"
 )
 
 const configApp = `package main
@@ -42,13 +44,29 @@ func TestGenerateDiffExplain(t *testing.T) {
 	if r := run(t, app, nil, "diff"); r.code != 0 || r.stdout != "" {
 		t.Fatalf("diff after generate: status %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// A record written by another version of unikgen: diff says so.
+	rec, err := os.ReadFile(record)
+	now := gen.RecordVersion(rec)
+	if err != nil || now == "" {
+		t.Fatalf("record without this unikgen's version (%v):\n%s", err, rec)
+	}
+	old := strings.Replace(string(rec), `"unikgen_version": "`+now+`"`, `"unikgen_version": "v0.0.1"`, 1)
+	if err := os.WriteFile(record, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, app, nil, "diff"); r.code != 1 || !strings.Contains(r.stderr, "unikgen_kernel.json was written by unikgen v0.0.1; this is unikgen "+now+":") {
+		t.Fatalf("diff of an older version's record: status %d, want 1 and a note\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if err := os.WriteFile(record, rec, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// A flag changes the kernel: the record is stale.
 	if r := run(t, app, nil, "diff", "-target", "qemu"); r.code != 1 || !strings.Contains(r.stdout, `-  "target": "any",`) {
 		t.Fatalf("diff -target qemu: status %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
 	r := run(t, app, nil, "explain")
-	if r.code != 0 || !strings.Contains(r.stdout, "in  platform/qemu") || !strings.Contains(r.stdout, "--static--> fmt.Println") {
+	if r.code != 0 || !strings.Contains(r.stdout, "in    platform/qemu") || !strings.Contains(r.stdout, "--static--> fmt.Println") {
 		t.Fatalf("explain: status %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, app, nil, "explain", "-json")

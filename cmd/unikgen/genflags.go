@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/pipeline"
 )
 
 // genFlags are the generator's flags; set ones override the program's config.Kernel literal.
@@ -26,6 +28,9 @@ type genFlags struct {
 	rootfs  *string
 	hostCA  *bool
 	hostTZ  *bool
+	tags    *string
+	ldflags *string
+	trace   *bool
 }
 
 func addGenFlags(fs *flag.FlagSet) *genFlags {
@@ -38,12 +43,20 @@ func addGenFlags(fs *flag.FlagSet) *genFlags {
 		rootfs:  fs.String("rootfs", "", "bake the tree of `DIR` into the kernel as its read-only root file system (overrides config.Kernel.RootFS)"),
 		hostCA:  fs.Bool("host-ca-bundle", false, "bake this machine's TLS root certificates into the root file system (/etc/ssl/certs/ca-certificates.crt)"),
 		hostTZ:  fs.Bool("host-zoneinfo", false, "bake this machine's time zone database into the root file system (/usr/share/zoneinfo)"),
+		tags:    fs.String("tags", "", "a comma-separated list of build `tags`, for the analysis and go build"),
+		ldflags: fs.String("ldflags", "", "more go build -ldflags, after unikgen's own (for example \"-s -w\": no symbol table, no DWARF)"),
+		trace:   fs.Bool("x", false, "print the go commands and the QEMU command line as they run"),
 	}
 }
 
 // options returns the generator's options for pkg.
 func (g *genFlags) options(pkg string) gen.Options {
 	o := gen.Options{Package: pkg, Generic: *g.generic, HostCABundle: *g.hostCA, HostZoneinfo: *g.hostTZ}
+	for _, t := range strings.Split(*g.tags, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			o.Tags = append(o.Tags, t)
+		}
+	}
 	set := map[string]bool{}
 	g.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if set["target"] {
@@ -64,6 +77,32 @@ func (g *genFlags) options(pkg string) gen.Options {
 		o.Overrides.RootFS = &dir
 	}
 	return o
+}
+
+// pipeline returns the pipeline's options for pkg.
+func (g *genFlags) pipeline(pkg string) pipeline.Options {
+	o := pipeline.Options{Gen: g.options(pkg), LDFlags: *g.ldflags}
+	if *g.trace {
+		o.Trace = printCommand
+	}
+	return o
+}
+
+// printCommand prints a command line on standard error, as go build -x does.
+func printCommand(args []string) {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = shellQuote(a)
+	}
+	fmt.Fprintln(os.Stderr, strings.Join(q, " "))
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=+./:,@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // generate runs the generator; on failure it reports the error and returns the exit status
@@ -122,17 +161,4 @@ func relPaths(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, wd+string(filepath.Separator), "./")
-}
-
-// bootOverlay runs the generator for "unikgen build" and returns the files to place in
-// runtime/boot's directory, or an exit status >= 0.
-func (g *genFlags) bootOverlay(ctx context.Context, pkg string) (map[string][]byte, int) {
-	r, code := generate(ctx, g.options(pkg))
-	if code >= 0 {
-		return nil, code
-	}
-	if err := r.Unsupported(); err != nil {
-		return nil, genFailed(ctx, err)
-	}
-	return r.BootOverlay, -1
 }

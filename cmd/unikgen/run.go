@@ -14,10 +14,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/gdbcmd"
 	"github.com/unikgen/unikgen/internal/host/qemu"
+	"github.com/unikgen/unikgen/pipeline"
 	bootline "github.com/unikgen/unikgen/runtime/cmdline"
 )
 
@@ -94,59 +95,66 @@ func runRun(ctx context.Context, args []string) int {
 		return exitFailure
 	}
 	defer os.RemoveAll(tmp)
-	pkgInfo, err := build.Resolve(ctx, build.Options{Package: pkg})
-	if err != nil {
-		return buildFailed(ctx, err)
-	}
-	gopts := gf.options(pkg)
-	gopts.Overrides.Volumes = vols.volumes()
-	g, code := bootFiles(ctx, gopts)
-	if code >= 0 {
-		return code
-	}
-	if len(g.Plan.Volumes) > 0 {
-		vd, err := volumeDrives(g.Plan.Volumes, vols)
-		if err != nil {
-			log.Print(err)
-			return exitUsage
-		}
-		cfg.Drives = append(vd, cfg.Drives...)
-	}
-	if !g.Plan.Has("network") && (len(fwds) > 0 || cfg.Net != "" && cfg.Net != qemu.NetNone) {
-		log.Printf("-p/-net: %s makes no socket, so its kernel has no network stack (unikgen explain shows why)", pkg)
-		return exitUsage
-	}
-	if cfg.Net == "" && g.Plan.Has("network") {
-		cfg.Net = qemu.NetUser
-	}
-	if g.Plan.Target == config.Xen && !xen { // config.Kernel{Target: config.Xen}
-		xen = true
-		if code := checkXenFlags(fs); code >= 0 {
-			return code
-		}
-	}
-	// The memory limits again, now that the target and config.Kernel.MemoryMiB are known.
-	what, mib := "config.Kernel.MemoryMiB", g.Plan.MemoryMiB
-	if flagSet(fs, "m") {
-		what, mib = "-m", *mem
-	}
-	if code := checkRunLimits(what, mib, *timeout, xen); code >= 0 {
-		return code
-	}
 	var cmdline string
-	if xen {
-		if cmdline, err = bootline.Encode(env, progArgs); err != nil {
-			log.Print(err)
-			return exitUsage
+	var planCode int // the exit status of a refusal by planned (which reports it)
+	planned := func(g *gen.Result) error {
+		printNotes(g)
+		planCode = exitUsage
+		if len(g.Plan.Volumes) > 0 {
+			vd, err := volumeDrives(g.Plan.Volumes, vols)
+			if err != nil {
+				log.Print(err)
+				return errReported
+			}
+			cfg.Drives = append(vd, cfg.Drives...)
 		}
-		if code := ensureXenHarness(ctx); code >= 0 {
-			return code
+		if !g.Plan.Has("network") && (len(fwds) > 0 || cfg.Net != "" && cfg.Net != qemu.NetNone) {
+			log.Printf("-p/-net: %s makes no socket, so its kernel has no network stack (unikgen explain shows why)", pkg)
+			return errReported
 		}
+		if cfg.Net == "" && g.Plan.Has("network") {
+			cfg.Net = qemu.NetUser
+		}
+		if g.Plan.Target == config.Xen && !xen { // config.Kernel{Target: config.Xen}
+			xen = true
+			if code := checkXenFlags(fs); code >= 0 {
+				return errReported
+			}
+		}
+		// The memory limits again, now that the target and config.Kernel.MemoryMiB are known.
+		what, mib := "config.Kernel.MemoryMiB", g.Plan.MemoryMiB
+		if flagSet(fs, "m") {
+			what, mib = "-m", *mem
+		}
+		if code := checkRunLimits(what, mib, *timeout, xen); code >= 0 {
+			planCode = code
+			return errReported
+		}
+		if xen {
+			var err error
+			if cmdline, err = bootline.Encode(env, progArgs); err != nil {
+				log.Print(err)
+				return errReported
+			}
+			if code := ensureXenHarness(ctx); code >= 0 {
+				planCode = code
+				return errReported
+			}
+		}
+		return nil
 	}
-	res, err := build.Build(ctx, build.Options{Package: pkg, Output: filepath.Join(tmp, build.DefaultImageName(pkgInfo.ImportPath)), BootOverlay: g.BootOverlay})
+	opts := gf.pipeline(pkg)
+	opts.Output = tmp + string(filepath.Separator)
+	opts.Planned = planned
+	opts.Gen.Overrides.Volumes = vols.volumes()
+	pr, err := pipeline.Build(ctx, opts)
+	if errors.Is(err, errReported) {
+		return planCode
+	}
 	if err != nil {
-		return buildFailed(ctx, err)
+		return pipelineFailed(ctx, "", err)
 	}
+	res, g := pr.Build, pr.Gen
 	os.Stderr.Write(res.Stderr)
 
 	memMiB, memFrom := *mem, ""
@@ -156,7 +164,7 @@ func runRun(ctx context.Context, args []string) int {
 	case xen:
 		memMiB, memFrom = g.Plan.MemoryMiB, g.MemoryFrom
 	}
-	if err := checkMinMemory(memMiB, memFrom, res.Image, res.MinMemoryMiB); err != nil {
+	if err := pipeline.CheckMemory(memMiB, memFrom, res.Image, res.MinMemoryMiB); err != nil {
 		log.Print(err)
 		return exitUsage
 	}
@@ -165,7 +173,7 @@ func runRun(ctx context.Context, args []string) int {
 	}
 	cfg.Kernel = res.Image
 	if gdb != "" {
-		if code := printGDBCommand(ctx, res.Image, pkgInfo, string(gdb)); code >= 0 {
+		if code := printGDBCommand(ctx, res.Image, pr.Package, string(gdb)); code >= 0 {
 			return code
 		}
 	}
@@ -177,6 +185,9 @@ func runRun(ctx context.Context, args []string) int {
 	defer stopRun(nil)
 	cfg.Console = io.MultiWriter(stopOnWriteError(os.Stdout, stopRun), console)
 	cfg.Stdin = programInput()
+	if *gf.trace {
+		cfg.Trace = printCommand
+	}
 	r, err := qemu.Run(runCtx, cfg)
 	reportKernelFault(res.Image, console.buf)
 	var te *qemu.TimeoutError
@@ -196,6 +207,9 @@ func runRun(ctx context.Context, args []string) int {
 	reportRunError(err)
 	return exitFailure
 }
+
+// errReported is the error of a check that has reported itself.
+var errReported = errors.New("reported")
 
 // forwardFlags collects repeated -p flags.
 type forwardFlags []qemu.Forward

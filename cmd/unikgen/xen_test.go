@@ -7,40 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
-
-func TestDomainName(t *testing.T) {
-	for in, want := range map[string]string{
-		"hello":                 "hello",
-		"web-1.test_a":          "web-1.test_a",
-		"_app:1":                "app-1",
-		"..x":                   "x",
-		"café":                  "caf-",
-		"":                      "unikgen",
-		"___":                   "unikgen",
-		strings.Repeat("a", 70): strings.Repeat("a", 64),
-	} {
-		if got := domainName(in); got != want {
-			t.Errorf("domainName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestXLPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"hello.xen":       "hello.xl",
-		"/a/b.c/kernel":   "/a/b.c/kernel.xl",
-		"out/custom.elf":  "out/custom.xl",
-		"weird.xl":        "weird.xl.xl",
-		"/x/hello.v2.xen": "/x/hello.v2.xl",
-	} {
-		if got := xlPath(in); got != want {
-			t.Errorf("xlPath(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
 
 // configuredApp is a program with a config.Kernel literal: a name that is not a domain name,
 // memory and boot-time defaults.
@@ -95,6 +65,13 @@ on_crash = "preserve"
 		t.Errorf("stdout %q does not name app.xl", r.stdout)
 	}
 
+	// -xl-kernel: the path xl on the Xen host sees, a ./ or ../ path kept relative.
+	r = run(t, dir, nil, "build", "-generic", "-xl-kernel", "../images/app.xen", "./cmd/app")
+	got, _ = os.ReadFile(filepath.Join(dir, "app.xl"))
+	if r.code != 0 || !strings.Contains(string(got), "\nkernel = \"../images/app.xen\"\n") {
+		t.Errorf("build -xl-kernel ../images/app.xen: exit %d, app.xl:\n%s\n%s", r.code, got, r.stderr)
+	}
+
 	// -m overrides MemoryMiB; -o moves both files; the kernel path is absolute.
 	out := filepath.Join(t.TempDir(), "out dir", "k.elf")
 	os.MkdirAll(filepath.Dir(out), 0o755)
@@ -116,8 +93,8 @@ on_crash = "preserve"
 	if r.code != 0 || strings.Contains(r.stdout, ".xl") {
 		t.Errorf("unikgen build -target qemu: exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
 	}
-	if _, err := os.Stat(xlPath(out)); err == nil {
-		t.Errorf("build -target qemu wrote %s", xlPath(out))
+	if _, err := os.Stat(deploy.XLPath(out)); err == nil {
+		t.Errorf("build -target qemu wrote %s", deploy.XLPath(out))
 	}
 
 	r = run(t, dir, nil, "build", "-m", "0", "./cmd/app")

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 // TestVetTool builds unikvet and runs it through go vet -vettool on the
@@ -36,6 +38,31 @@ func TestVetTool(t *testing.T) {
 	out, code := vet("../../analysis/testdata/tempmod")
 	if code != 1 {
 		t.Errorf("tempmod: exit %d, want 1\n%s", code, out)
+	}
+	// Configuration errors, positioned at the values.
+	bad := t.TempDir()
+	testenv.WriteModule(t, bad, map[string]string{"main.go": `package main
+
+import "github.com/unikgen/unikgen/config"
+
+var _ = config.Kernel{
+	Target:    "arm64",
+	MemoryMiB: -4,
+}
+
+func main() {}
+`})
+	cfgOut, cfgCode := vet(bad)
+	if cfgCode != 1 {
+		t.Errorf("bad config: exit %d, want 1\n%s", cfgCode, cfgOut)
+	}
+	for _, want := range []string{
+		"main.go:6:13: unikgen: config.Kernel.Target: unknown target \"arm64\"",
+		"main.go:7:13: unikgen: config.Kernel.MemoryMiB: -4 MiB: must be positive",
+	} {
+		if !strings.Contains(cfgOut, want) {
+			t.Errorf("bad config: output lacks %q:\n%s", want, cfgOut)
+		}
 	}
 	for _, want := range []string{
 		"internal/shell/shell.go:8:61: unikernel: call of os/exec.(*Cmd).CombinedOutput reaches os.StartProcess",

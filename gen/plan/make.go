@@ -179,6 +179,13 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 		c, ok := res.Capability(name)
 		return c.Witness, ok
 	}
+	uncertain := func(name string) bool {
+		if res == nil || generic {
+			return false
+		}
+		c, _ := res.Capability(name)
+		return c.Uncertain
+	}
 	var cs []Component
 	// Platforms.
 	q := Component{Name: "platform/qemu", Package: libos.PlatformQEMU}
@@ -228,7 +235,7 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 			return c
 		}
 		if w, ok := capWitness(capName); ok {
-			c.In, c.Reason, c.Witness = true, inReason, w
+			c.In, c.Reason, c.Witness, c.Maybe = true, inReason, w, uncertain(capName)
 			return c
 		}
 		c.Reason = outReason
@@ -263,6 +270,7 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 		files.In, files.Reason = true, "the configuration bakes in a root file system (RootFS, or the build machine's CA bundle or zoneinfo)"
 	case net.In:
 		files.In, files.Reason, files.Witness = true, "the network component is in: Go's resolver reads /etc/resolv.conf, /etc/hosts and /etc/nsswitch.conf", net.Witness
+		files.Maybe = net.Maybe
 	}
 	files.Package = libos.FsPackage
 	cs = append(cs, files)
@@ -276,6 +284,7 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 		blk.In, blk.Reason = true, "generic kernel"
 	case programFiles:
 		blk.In, blk.Reason, blk.Witness = true, "the program uses files: virtio block devices are /dev/vda, /dev/vdb...", files.Witness
+		blk.Maybe = files.Maybe
 	case len(p.Volumes) > 0:
 		blk.In, blk.Reason = true, "the volumes live on virtio block devices"
 	default:

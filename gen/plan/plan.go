@@ -69,6 +69,22 @@ type Component struct {
 	Reason string `json:"reason"`
 	// Witness is a call path from main to a use, when the program's use decides.
 	Witness analysis.Path `json:"witness,omitempty"`
+	// Maybe is set on a component that is in only because of a use that every path reaches
+	// through an edge type flow did not confirm (analysis.Capability.Uncertain): the program may
+	// never use it. It stays in, as the linker would keep it; Witness.Unconfirmed() is the first
+	// such edge on the witness.
+	Maybe bool `json:"maybe,omitempty"`
+}
+
+// State is "in", "out", or "maybe" for a component that is in on an unconfirmed use.
+func (c Component) State() string {
+	switch {
+	case c.In && c.Maybe:
+		return "maybe"
+	case c.In:
+		return "in"
+	}
+	return "out"
 }
 
 // Syscalls is the system-call table of the kernel.

@@ -18,6 +18,7 @@ import (
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
+	"github.com/unikgen/unikgen/pipeline"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the programs run on Linux")
@@ -120,22 +121,15 @@ func kernelOf(t *testing.T, pkg string, generic bool) string {
 	images.Unlock()
 	b.once.Do(func() {
 		name := strings.ReplaceAll(pkg, "/", "_")
-		o := build.Options{Dir: moduleRoot(), Package: "./" + pkg}
 		if !generic {
-			name += "-specialised"
-			r, err := gen.Generate(context.Background(), gen.Options{Dir: moduleRoot(), Package: "./" + pkg})
-			if err == nil {
-				err = r.Unsupported()
-			}
-			if err != nil {
-				b.err = err
-				return
-			}
-			o.BootOverlay = r.BootOverlay
+			b.path = filepath.Join(dir, name+"-specialised.xen")
+			_, b.err = pipeline.Build(context.Background(), pipeline.Options{Output: b.path,
+				Gen: gen.Options{Dir: moduleRoot(), Package: "./" + pkg}})
+			return
 		}
+		// The committed generic composition root (runtime/boot/config_gen.go), without the generator.
 		b.path = filepath.Join(dir, name+".xen")
-		o.Output = b.path
-		_, b.err = build.Build(context.Background(), o)
+		_, b.err = build.Build(context.Background(), build.Options{Dir: moduleRoot(), Package: "./" + pkg, Output: b.path})
 	})
 	if b.err != nil {
 		t.Fatalf("building %s: %v", pkg, b.err)

@@ -20,11 +20,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
+	"github.com/unikgen/unikgen/pipeline"
 )
 
 // buildSpecialised generates and builds pkg (relative to the module root) as `unikgen build`
@@ -41,15 +41,12 @@ func buildSpecialised(t *testing.T, pkg, rootfs string, host ...string) (*gen.Re
 		abs := filepath.Join(moduleRoot(), rootfs)
 		o.Overrides.RootFS = &abs
 	}
-	r, err := gen.Generate(ctx, o)
+	out := filepath.Join(t.TempDir(), "kernel.xen")
+	r, err := pipeline.Build(ctx, pipeline.Options{Gen: o, Output: out})
 	if err != nil {
 		t.Fatalf("%s: %v", pkg, err)
 	}
-	out := filepath.Join(t.TempDir(), "kernel.xen")
-	if _, err := build.Build(ctx, build.Options{Dir: moduleRoot(), Package: "./" + pkg, Output: out, BootOverlay: r.BootOverlay}); err != nil {
-		t.Fatalf("%s: %v", pkg, err)
-	}
-	return r, out
+	return r.Gen, out
 }
 
 func bootConsole(t *testing.T, cfg qemu.Config) (string, int) {

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
+	"github.com/unikgen/unikgen/pipeline"
 	bootline "github.com/unikgen/unikgen/runtime/cmdline"
 )
 
@@ -24,7 +24,7 @@ import (
 // with -target xen (only the Xen platform linked), as `unikgen run -target xen` builds.
 var xenPrograms = []struct {
 	name   string        // an entry of programs, or a program of its own (prog.pkg set)
-	target config.Target // "" is the generic root of TestBoot; else gen.Generate with this target
+	target config.Target // "" is the generic root of TestBoot; else pipeline.Build with this target
 	memory int           // the domain's memory in MiB; 0 is xenlab's default (64)
 	stdin  []byte        // the program's standard input, written to its console by dom0
 	prog   program
@@ -103,16 +103,9 @@ func xenKernel(t *testing.T, pkg string, target config.Target) string {
 	images.Unlock()
 	b.once.Do(func() {
 		ctx := context.Background()
-		r, err := gen.Generate(ctx, gen.Options{Dir: moduleRoot(), Package: "./" + pkg, Overrides: gen.Overrides{Target: &target}})
-		if err == nil {
-			err = r.Unsupported()
-		}
-		if err != nil {
-			b.err = err
-			return
-		}
 		b.path = filepath.Join(dir, strings.ReplaceAll(pkg, "/", "_")+"."+string(target)+".xen")
-		_, b.err = build.Build(ctx, build.Options{Dir: moduleRoot(), Package: "./" + pkg, Output: b.path, BootOverlay: r.BootOverlay})
+		_, b.err = pipeline.Build(ctx, pipeline.Options{Output: b.path,
+			Gen: gen.Options{Dir: moduleRoot(), Package: "./" + pkg, Overrides: gen.Overrides{Target: &target}}})
 	})
 	if b.err != nil {
 		t.Fatalf("building %s for target %s: %v", pkg, target, b.err)

@@ -35,6 +35,11 @@ const (
 	XenNetPackage    = Module + "/services/netstack/xennet"
 )
 
+// GeneratorPackages are the library OS's packages whose directories the generator reads (the
+// composition root's package, the system-call tables, and the Xen platform, which a library OS may
+// lack). build.Resolve lists them with the main package, so that a build runs go list once.
+var GeneratorPackages = []string{BootPackage, SysPackage, SysnoPackage, PlatformXen}
+
 // EntrySymbol is the kernel's ELF entry point, the PVH entry (the linker's -E): 32-bit code in
 // runtime/boot/entry_amd64.s. The analyser takes it as a root of every kernel.
 const EntrySymbol = BootPackage + ".pvhEntry"

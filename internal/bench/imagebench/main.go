@@ -37,6 +37,7 @@ import (
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/image"
 	"github.com/unikgen/unikgen/internal/host/qemu"
+	"github.com/unikgen/unikgen/pipeline"
 )
 
 type optList []string
@@ -67,8 +68,8 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 
-	hello := kernel(ctx, tmp, "./examples/hello", nil)
-	goroutines := kernel(ctx, tmp, "./examples/goroutines", nil)
+	hello := kernel(ctx, tmp, "./examples/hello")
+	goroutines := kernel(ctx, tmp, "./examples/goroutines")
 	linuxHello, helloOut := linux(tmp, "./examples/hello")
 	_, goroutinesOut := linux(tmp, "./examples/goroutines")
 	floor := filepath.Join(tmp, "floor.xen")
@@ -162,13 +163,10 @@ func main() {
 	}
 }
 
-// kernel builds a package as a unikgen kernel.
-func kernel(ctx context.Context, dir, pkg string, boot map[string][]byte) string {
+// kernel builds a package as a unikgen kernel with the generic composition root.
+func kernel(ctx context.Context, dir, pkg string) string {
 	out := filepath.Join(dir, filepath.Base(pkg)+".xen")
-	if boot != nil {
-		out = filepath.Join(dir, filepath.Base(pkg)+"-specialised.xen")
-	}
-	if _, err := build.Build(ctx, build.Options{Package: pkg, Output: out, BootOverlay: boot}); err != nil {
+	if _, err := build.Build(ctx, build.Options{Package: pkg, Output: out}); err != nil {
 		log.Fatal(err)
 	}
 	return out
@@ -176,14 +174,11 @@ func kernel(ctx context.Context, dir, pkg string, boot map[string][]byte) string
 
 // specialised builds hello with the composition root the generator makes for it.
 func specialised(ctx context.Context, dir string) (string, error) {
-	r, err := gen.Generate(ctx, gen.Options{Package: "./examples/hello"})
-	if err == nil {
-		err = r.Unsupported()
-	}
-	if err != nil {
+	out := filepath.Join(dir, "hello-specialised.xen")
+	if _, err := pipeline.Build(ctx, pipeline.Options{Gen: gen.Options{Package: "./examples/hello"}, Output: out}); err != nil {
 		return "", err
 	}
-	return kernel(ctx, dir, "./examples/hello", r.BootOverlay), nil
+	return out, nil
 }
 
 // linux builds pkg as a static Linux binary with the kernel's flags and returns it and its output.

@@ -43,11 +43,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/cpio"
 	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/host/xenlab"
+	"github.com/unikgen/unikgen/pipeline"
 )
 
 var (
@@ -290,12 +290,8 @@ func floor(ctx context.Context, s sut, lo, hi int) int {
 
 // unikernel builds pkg, specialised or generic.
 func unikernel(ctx context.Context, dir, pkg string, generic bool) string {
-	r, err := gen.Generate(ctx, gen.Options{Package: pkg, Generic: generic})
-	if err != nil {
-		log.Fatal(err)
-	}
 	out := filepath.Join(dir, fmt.Sprintf("%s-%v.xen", filepath.Base(pkg), generic))
-	if _, err := build.Build(ctx, build.Options{Package: pkg, Output: out, BootOverlay: r.BootOverlay}); err != nil {
+	if _, err := pipeline.Build(ctx, pipeline.Options{Gen: gen.Options{Package: pkg, Generic: generic}, Output: out}); err != nil {
 		log.Fatal(err)
 	}
 	return out

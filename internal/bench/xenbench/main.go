@@ -31,11 +31,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/host/xenlab"
+	"github.com/unikgen/unikgen/pipeline"
 )
 
 var (
@@ -82,15 +82,12 @@ func main() {
 	}
 	defer os.RemoveAll(tmp)
 	img := filepath.Join(tmp, "hello.xen")
-	g, err := gen.Generate(ctx, gen.Options{Dir: root, Package: pkg, Overrides: gen.Overrides{Target: (*config.Target)(target)}})
+	pr, err := pipeline.Build(ctx, pipeline.Options{Output: img,
+		Gen: gen.Options{Dir: root, Package: pkg, Overrides: gen.Overrides{Target: (*config.Target)(target)}}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	br, err := build.Build(ctx, build.Options{Dir: root, Package: pkg, Output: img, BootOverlay: g.BootOverlay})
-	if err != nil {
-		log.Fatal(err)
-	}
-	log.Printf("built %s (-target %s): %d bytes", pkg, *target, br.Size)
+	log.Printf("built %s (-target %s): %d bytes", pkg, *target, pr.Build.Size)
 
 	boot := func(mem int) outcome {
 		var cfg bytes.Buffer
@@ -136,7 +133,7 @@ func main() {
 		guest = append(guest, o.res.GuestTime)
 		wall = append(wall, o.res.WallTime)
 	}
-	fmt.Printf("| examples/hello under Xen 4.17 (nested in QEMU TCG), -target %s, %d bytes | value |\n|---|---:|\n", *target, br.Size)
+	fmt.Printf("| examples/hello under Xen 4.17 (nested in QEMU TCG), -target %s, %d bytes | value |\n|---|---:|\n", *target, pr.Build.Size)
 	fmt.Printf("| guest part: `xl create` → domain end, median of %d (min … max) | %s (%s … %s) |\n",
 		*runs, secs(median(guest)), secs(slices.Min(guest)), secs(slices.Max(guest)))
 	fmt.Printf("| whole QEMU run for scale: Xen + dom0 boot, guest, report; median of %d | %.1f s |\n", *runs, median(wall).Seconds())

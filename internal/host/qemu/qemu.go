@@ -74,6 +74,8 @@ type Config struct {
 	// GDB, when not "", is the HOST:PORT of a gdb stub: QEMU stops the CPU before the first
 	// instruction (-S) until a debugger connects there and continues.
 	GDB string
+	// Trace, if set, receives the QEMU command line before Run starts it (unikgen -x).
+	Trace func(args []string)
 }
 
 // DefaultMemoryMiB is the guest memory when Config.MemoryMiB is 0; the same as

@@ -93,6 +93,9 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		runCtx, cancelT = context.WithTimeout(runCtx, c.Timeout)
 		defer cancelT()
 	}
+	if c.Trace != nil {
+		c.Trace(append([]string{qemu}, args...))
+	}
 	// QEMU never outlives this process (internal/childproc); the end of runCtx kills it.
 	cmd := childproc.Command(runCtx, qemu, args...)
 	cmd.WaitDelay = 2 * time.Second
