@@ -129,7 +129,7 @@ func TestBuildDefaultName(t *testing.T) {
 	if want := "app.xen: "; !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, " bytes") {
 		t.Errorf("stdout %q, want %q followed by the size", r.stdout, want)
 	}
-	if !strings.Contains(r.stdout, ": "+itoa(info.Size())+" bytes") {
+	if !strings.Contains(r.stdout, ": file "+itoa(info.Size())+" bytes") {
 		t.Errorf("stdout %q does not give the size %d", r.stdout, info.Size())
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "cmd/app"))
