@@ -24,12 +24,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/internal/bench/runstats"
 	"github.com/unikgen/unikgen/internal/consoletest"
 	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/libos"
@@ -93,10 +92,10 @@ func main() {
 	}
 
 	fmt.Printf("Measured %s on QEMU %s (%s, TCG), %s, %d CPUs; medians of %d runs.\n\n",
-		time.Now().UTC().Format("2006-01-02"), qemuVersion(), *machine, runtime.Version(), runtime.NumCPU(), *runs)
-	boot := median(vs[0].wall)
+		time.Now().UTC().Format("2006-01-02"), runstats.QEMUVersion(), *machine, runtime.Version(), runtime.NumCPU(), *runs)
+	boot := runstats.Median(vs[0].wall)
 	rate := func(v *variant) float64 { // bytes per second
-		d := median(v.wall)
+		d := runstats.Median(v.wall)
 		if !v.linux {
 			d -= boot
 		}
@@ -108,7 +107,7 @@ func main() {
 			uart[v.mode] = rate(v)
 		}
 	}
-	fmt.Printf("Load average at the end: %s.\n\n", loadAverage())
+	fmt.Printf("Load average at the end: %s.\n\n", runstats.LoadAverage())
 	fmt.Println("| output | bytes | wall time | throughput (wall time less boot) | times the UART's (same writes) |")
 	fmt.Println("|---|---:|---:|---:|---:|")
 	for _, v := range vs {
@@ -120,22 +119,8 @@ func main() {
 				ratio = fmt.Sprintf("%.1f", r/u)
 			}
 		}
-		fmt.Printf("| %s | %d | %.2f s | %s | %s |\n", v.name, v.bytes, median(v.wall).Seconds(), tp, ratio)
+		fmt.Printf("| %s | %d | %.2f s | %s | %s |\n", v.name, v.bytes, runstats.Median(v.wall).Seconds(), tp, ratio)
 	}
-}
-
-// loadAverage returns the host's load averages (1, 5, 15 minutes) from /proc/loadavg: the
-// benchmark shares the host, and the UART suffers most from a busy one.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], ", ")
 }
 
 // run runs v once and checks its output.
@@ -196,22 +181,4 @@ func linuxBinary(dir string) string {
 		log.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
-}
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func qemuVersion() string {
-	out, err := exec.Command(qemu.Binary, "--version").Output()
-	if err != nil {
-		return "(version unknown)"
-	}
-	s, _, _ := strings.Cut(string(out), "\n")
-	return strings.TrimPrefix(s, "QEMU emulator version ")
 }

@@ -23,7 +23,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"flag"
 	"fmt"
@@ -32,17 +31,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/internal/cpio"
+	"github.com/unikgen/unikgen/internal/bench/linuxvm"
+	"github.com/unikgen/unikgen/internal/bench/runstats"
 	"github.com/unikgen/unikgen/internal/host/qemu"
-	"github.com/unikgen/unikgen/internal/host/xenlab"
-	"github.com/unikgen/unikgen/internal/libos"
+	"github.com/unikgen/unikgen/pipeline"
 	"github.com/unikgen/unikgen/services/fs/extfs/mkfs"
 )
 
@@ -103,7 +100,7 @@ func main() {
 		linuxVM(ctx, tmp, args),
 	}
 	fmt.Printf("Measured %s: QEMU %s TCG, machine %s, virtio-blk-pci drives (raw image files, writeback cache), -m %d, %d MiB per throughput test; %s, %d host CPUs (load average %s).\n\n",
-		time.Now().UTC().Format("2006-01-02"), qemuVersion(), *machine, *memMiB, *sizeMiB, runtime.Version(), runtime.NumCPU(), loadavg())
+		time.Now().UTC().Format("2006-01-02"), runstats.QEMUVersion(), *machine, *memMiB, *sizeMiB, runtime.Version(), runtime.NumCPU(), runstats.LoadAverage())
 
 	// res[system][target+" "+test] are the values of the rounds.
 	res := []map[string][]float64{{}, {}}
@@ -131,7 +128,7 @@ func main() {
 		fmt.Printf("| %s | unikgen | Linux microVM | unikgen / Linux | target |\n|---|---:|---:|---:|---|\n", what)
 		for _, t := range tests {
 			k := tg + " " + t.name
-			u, l := median(res[0][k]), median(res[1][k])
+			u, l := runstats.Median(res[0][k]), runstats.Median(res[1][k])
 			unit := "MB/s"
 			if strings.HasPrefix(t.name, "fsync") {
 				unit = "ms"
@@ -152,7 +149,7 @@ func main() {
 		{"examples/hello generic (every component)", helloGen},
 		{"diskbench/prog specialised (a volume, /dev/vdb)", uni},
 	} {
-		fmt.Printf("| %s | %d | %d |\n", k.name, fileSize(k.file), fileLayerBytes(k.file))
+		fmt.Printf("| %s | %d | %d |\n", k.name, runstats.FileSize(k.file), fileLayerBytes(k.file))
 	}
 }
 
@@ -233,93 +230,11 @@ func fileLayerBytes(kernel string) int64 {
 
 // unikernel builds pkg, specialised or generic.
 func unikernel(ctx context.Context, dir, pkg string, generic bool) string {
-	r, err := gen.Generate(ctx, gen.Options{Package: pkg, Generic: generic})
-	if err != nil {
-		log.Fatal(err)
-	}
 	out := filepath.Join(dir, fmt.Sprintf("%s-%v.xen", filepath.Base(pkg), generic))
-	if _, err := build.Build(ctx, build.Options{Package: pkg, Output: out, BootOverlay: r.BootOverlay}); err != nil {
+	if _, err := pipeline.Build(ctx, pipeline.Options{Gen: gen.Options{Package: pkg, Generic: generic}, Output: out}); err != nil {
 		log.Fatal(err)
 	}
 	return out
-}
-
-// linuxVM builds the Linux baseline: Debian's kernel (from internal/xenlab's package cache) and
-// an initramfs holding the modules, linuxinit as /init and prog as /app; args go to /app.
-func linuxVM(ctx context.Context, dir string, args []string) system {
-	cache, err := xenlab.DefaultCacheDir()
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := xenlab.EnsureCache(ctx, cache, os.Stderr); err != nil {
-		log.Fatal(err)
-	}
-	debs, _ := filepath.Glob(filepath.Join(cache, "debs", "linux-image-*.deb"))
-	if len(debs) == 0 {
-		log.Fatal("no linux-image package in the xenlab cache")
-	}
-	root := filepath.Join(dir, "linux")
-	if out, err := exec.Command("dpkg-deb", "-x", debs[0], root).CombinedOutput(); err != nil {
-		log.Fatalf("dpkg-deb: %v\n%s", err, out)
-	}
-	kernels, _ := filepath.Glob(filepath.Join(root, "boot", "vmlinuz-*"))
-	mods, _ := filepath.Glob(filepath.Join(root, "lib", "modules", "*"))
-	if len(kernels) != 1 || len(mods) != 1 {
-		log.Fatalf("unexpected layout of %s", debs[0])
-	}
-	staticBuild := func(pkg, out string) []byte {
-		cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-		cmd.Env = append(os.Environ(), libos.BuildEnv()...)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			log.Fatalf("go build %s: %v\n%s", pkg, err, b)
-		}
-		b, err := os.ReadFile(out)
-		if err != nil {
-			log.Fatal(err)
-		}
-		return b
-	}
-	var img bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&img, gzip.BestCompression)
-	cw := &cpio.Writer{W: zw}
-	cw.Dir("dev", 0o755)
-	cw.Dir("modules", 0o755)
-	cw.File("init", 0o755, staticBuild("./internal/bench/diskbench/linuxinit", filepath.Join(dir, "init")))
-	cw.File("app", 0o755, staticBuild(prog, filepath.Join(dir, "app")))
-	for i, m := range modules {
-		b, err := os.ReadFile(filepath.Join(mods[0], m))
-		if err != nil {
-			log.Fatal(err)
-		}
-		cw.File(fmt.Sprintf("modules/%02d-%s", i, filepath.Base(m)), 0o644, b)
-	}
-	if err := cw.Close(); err != nil {
-		log.Fatal(err)
-	}
-	zw.Close()
-	initrd := filepath.Join(dir, "initramfs.gz")
-	if err := os.WriteFile(initrd, img.Bytes(), 0o644); err != nil {
-		log.Fatal(err)
-	}
-	return system{"linux", qemu.Config{Kernel: kernels[0], Initrd: initrd,
-		RawCmdline: "console=ttyS0 quiet panic=-1 -- " + strings.Join(args, " ")}}
-}
-
-func fileSize(p string) int64 {
-	st, err := os.Stat(p)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return st.Size()
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 func tail(s string) string {
@@ -329,18 +244,13 @@ func tail(s string) string {
 	return s
 }
 
-func qemuVersion() string {
-	out, _ := exec.Command(qemu.Binary, "--version").Output()
-	if f := strings.Fields(string(out)); len(f) >= 4 {
-		return f[3]
+// linuxVM is the Linux baseline: Debian's kernel with the virtio-blk and ext4 modules,
+// linuxinit as /init and prog as /app; args go to /app.
+func linuxVM(ctx context.Context, dir string, args []string) system {
+	kernel, initrd, err := linuxvm.Build(ctx, dir, linuxvm.Guest{Init: "./internal/bench/diskbench/linuxinit", App: prog, Modules: modules})
+	if err != nil {
+		log.Fatal(err)
 	}
-	return "?"
-}
-
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); len(f) >= 3 {
-		return strings.Join(f[:3], " ")
-	}
-	return "?"
+	return system{"linux", qemu.Config{Kernel: kernel, Initrd: initrd,
+		RawCmdline: "console=ttyS0 quiet panic=-1 -- " + strings.Join(args, " ")}}
 }

@@ -23,7 +23,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/unikgen/unikgen/internal/libos"
 	"log"
 	"os"
 	"os/exec"
@@ -32,6 +31,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/unikgen/unikgen/internal/bench/runstats"
+	"github.com/unikgen/unikgen/internal/libos"
 
 	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
@@ -78,7 +80,7 @@ func main() {
 	}
 
 	fmt.Printf("Measured %s on %s, %s, %d CPUs, %s.\n\n", time.Now().UTC().Format("2006-01-02"),
-		"QEMU "+qemuVersion(), runtime.Version(), runtime.NumCPU(), "QEMU TCG")
+		"QEMU "+runstats.QEMUVersion(), runtime.Version(), runtime.NumCPU(), "QEMU TCG")
 
 	// Sizes.
 	fmt.Println("| image of examples/hello | bytes | vs Linux binary |")
@@ -140,9 +142,9 @@ func main() {
 	fmt.Println("| kernel | wall median | wall min | wall max | wall vs floor | CPU median | CPU vs floor |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
 	for i := 0; i < len(vs); i += 2 {
-		fl, fc := median(vs[i].wall), median(vs[i].cpu)
+		fl, fc := runstats.Median(vs[i].wall), runstats.Median(vs[i].cpu)
 		for _, v := range vs[i : i+2] {
-			m, c := median(v.wall), median(v.cpu)
+			m, c := runstats.Median(v.wall), runstats.Median(v.cpu)
 			fmt.Printf("| %s | %v | %v | %v | %.1f× | %v | %.1f× |\n", v.name, ms(m), ms(slices.Min(v.wall)), ms(slices.Max(v.wall)),
 				float64(m)/float64(fl), ms(c), float64(c)/float64(fc))
 		}
@@ -229,26 +231,9 @@ func size(path string) int64 {
 	return fi.Size()
 }
 
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return strings.ReplaceAll(s, "|", "\\|")
-}
-
-func qemuVersion() string {
-	out, err := exec.Command(qemu.Binary, "--version").Output()
-	if err != nil {
-		return "QEMU (version unknown)"
-	}
-	return strings.TrimPrefix(firstLine(string(out)), "QEMU emulator version ")
 }

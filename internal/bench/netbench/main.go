@@ -24,11 +24,9 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"flag"
 	"fmt"
-	"github.com/unikgen/unikgen/internal/libos"
 	"io"
 	"log"
 	"net"
@@ -38,15 +36,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/unikgen/unikgen/gen"
-	"github.com/unikgen/unikgen/internal/cpio"
+	"github.com/unikgen/unikgen/internal/bench/linuxvm"
+	"github.com/unikgen/unikgen/internal/bench/runstats"
 	"github.com/unikgen/unikgen/internal/host/qemu"
-	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/pipeline"
 )
 
@@ -104,7 +101,7 @@ func main() {
 	uni := unikernel(ctx, tmp, "./examples/http", false)
 	lin := linuxVM(ctx, tmp)
 	systems := []sut{
-		{name: "unikgen", cfg: qemu.Config{Kernel: uni, Env: guestEnv()}, size: fileSize(uni)},
+		{name: "unikgen", cfg: qemu.Config{Kernel: uni, Env: guestEnv()}, size: runstats.FileSize(uni)},
 		lin,
 	}
 	network := "user networking"
@@ -112,7 +109,7 @@ func main() {
 		network = "a tap in a private network namespace"
 	}
 	fmt.Printf("Measured %s: QEMU %s TCG, machine %s, virtio-net-pci, %s, -m %d, wrk -t1 -c%d -d%v; %s, %d host CPUs (load average %s).\n\n",
-		time.Now().UTC().Format("2006-01-02"), qemuVersion(), *machine, network, *memMiB, *conns, *dur, runtime.Version(), runtime.NumCPU(), loadavg())
+		time.Now().UTC().Format("2006-01-02"), runstats.QEMUVersion(), *machine, network, *memMiB, *conns, *dur, runtime.Version(), runtime.NumCPU(), runstats.LoadAverage())
 
 	type result struct {
 		boot                             []time.Duration
@@ -144,11 +141,11 @@ func main() {
 	row := func(name, unit string, a, b float64, target string) {
 		fmt.Printf("| %s | %.1f %s | %.1f %s | %.2f× | %s |\n", name, a, unit, b, unit, a/b, target)
 	}
-	row("requests/s, keep-alive", "", median(u.rpsKeep), median(l.rpsKeep), "≥ 1.0×")
-	row("p99 latency, keep-alive", "ms", median(u.p99Keep), median(l.p99Keep), "")
-	row("requests/s, new connection each", "", median(u.rpsNew), median(l.rpsNew), "≥ 1.0×")
-	row("p99 latency, new connection each", "ms", median(u.p99New), median(l.p99New), "")
-	row("boot to first response", "s", medianDur(u.boot).Seconds(), medianDur(l.boot).Seconds(), "≤ 0.1×")
+	row("requests/s, keep-alive", "", runstats.Median(u.rpsKeep), runstats.Median(l.rpsKeep), "≥ 1.0×")
+	row("p99 latency, keep-alive", "ms", runstats.Median(u.p99Keep), runstats.Median(l.p99Keep), "")
+	row("requests/s, new connection each", "", runstats.Median(u.rpsNew), runstats.Median(l.rpsNew), "≥ 1.0×")
+	row("p99 latency, new connection each", "ms", runstats.Median(u.p99New), runstats.Median(l.p99New), "")
+	row("boot to first response", "s", runstats.Median(u.boot).Seconds(), runstats.Median(l.boot).Seconds(), "≤ 0.1×")
 	row("image (kernel; bzImage + initramfs)", "MB", float64(systems[0].size)/1e6, float64(lin.size)/1e6, "≤ 0.5×")
 	if !*noMem {
 		mu := floor(ctx, systems[0], 4, 256)
@@ -162,8 +159,8 @@ func main() {
 	generic := unikernel(ctx, tmp, "./examples/hello", true)
 	fmt.Println("| examples/hello | bytes | vs generic |")
 	fmt.Println("|---|---:|---:|")
-	fmt.Printf("| generic (every component, every system call) | %d | 1.00× |\n", fileSize(generic))
-	fmt.Printf("| specialised | %d | %.2f× (target ≤ 0.5×) |\n", fileSize(spec), float64(fileSize(spec))/float64(fileSize(generic)))
+	fmt.Printf("| generic (every component, every system call) | %d | 1.00× |\n", runstats.FileSize(generic))
+	fmt.Printf("| specialised | %d | %.2f× (target ≤ 0.5×) |\n", runstats.FileSize(spec), float64(runstats.FileSize(spec))/float64(runstats.FileSize(generic)))
 }
 
 // measure boots s, times the first response, runs wrk with and without keep-alive, and stops it.
@@ -297,70 +294,6 @@ func unikernel(ctx context.Context, dir, pkg string, generic bool) string {
 	return out
 }
 
-// linuxVM builds the Linux baseline: Debian's kernel (from internal/host/xenlab's package cache) and an
-// initramfs holding the virtio-net modules, linuxinit as /init and examples/http as /app.
-func linuxVM(ctx context.Context, dir string) sut {
-	cache, err := xenlab.DefaultCacheDir()
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := xenlab.EnsureCache(ctx, cache, os.Stderr); err != nil {
-		log.Fatal(err)
-	}
-	debs, _ := filepath.Glob(filepath.Join(cache, "debs", "linux-image-*.deb"))
-	if len(debs) == 0 {
-		log.Fatal("no linux-image package in the xenlab cache")
-	}
-	root := filepath.Join(dir, "linux")
-	if out, err := exec.Command("dpkg-deb", "-x", debs[0], root).CombinedOutput(); err != nil {
-		log.Fatalf("dpkg-deb: %v\n%s", err, out)
-	}
-	kernels, _ := filepath.Glob(filepath.Join(root, "boot", "vmlinuz-*"))
-	mods, _ := filepath.Glob(filepath.Join(root, "lib", "modules", "*"))
-	if len(kernels) != 1 || len(mods) != 1 {
-		log.Fatalf("unexpected layout of %s", debs[0])
-	}
-	staticBuild := func(pkg, out string) []byte {
-		cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-		cmd.Env = append(os.Environ(), libos.BuildEnv()...)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			log.Fatalf("go build %s: %v\n%s", pkg, err, b)
-		}
-		b, err := os.ReadFile(out)
-		if err != nil {
-			log.Fatal(err)
-		}
-		return b
-	}
-	var img bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&img, gzip.BestCompression)
-	cw := &cpio.Writer{W: zw}
-	cw.Dir("dev", 0o755)
-	cw.Dir("modules", 0o755)
-	cw.File("init", 0o755, staticBuild("./internal/bench/netbench/linuxinit", filepath.Join(dir, "init")))
-	cw.File("app", 0o755, staticBuild("./examples/http", filepath.Join(dir, "app")))
-	for i, m := range modules {
-		b, err := os.ReadFile(filepath.Join(mods[0], m))
-		if err != nil {
-			log.Fatal(err)
-		}
-		cw.File(fmt.Sprintf("modules/%02d-%s", i, filepath.Base(m)), 0o644, b)
-	}
-	if err := cw.Close(); err != nil {
-		log.Fatal(err)
-	}
-	zw.Close()
-	initrd := filepath.Join(dir, "initramfs.gz")
-	if err := os.WriteFile(initrd, img.Bytes(), 0o644); err != nil {
-		log.Fatal(err)
-	}
-	return sut{
-		name: "linux",
-		cfg:  qemu.Config{Kernel: kernels[0], Initrd: initrd, RawCmdline: "console=ttyS0 quiet panic=-1"},
-		size: fileSize(kernels[0]) + fileSize(initrd),
-	}
-}
-
 func freePort() int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -370,47 +303,11 @@ func freePort() int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func fileSize(p string) int64 {
-	st, err := os.Stat(p)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return st.Size()
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func medianDur(v []time.Duration) time.Duration {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
 func tail(s string) string {
 	if len(s) > 2000 {
 		s = s[len(s)-2000:]
 	}
 	return s
-}
-
-func qemuVersion() string {
-	out, _ := exec.Command(qemu.Binary, "--version").Output()
-	if f := strings.Fields(string(out)); len(f) >= 4 {
-		return f[3]
-	}
-	return "?"
-}
-
-func loadavg() string {
-	b, _ := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); len(f) >= 3 {
-		return strings.Join(f[:3], " ")
-	}
-	return "?"
 }
 
 // The tap network: the namespace's side of the tap has QEMU user networking's host address, and
@@ -463,4 +360,18 @@ func inNetns() int {
 		log.Fatal(err)
 	}
 	return 0
+}
+
+// linuxVM is the Linux baseline: Debian's kernel with the virtio-net modules, linuxinit as /init
+// and examples/http as /app.
+func linuxVM(ctx context.Context, dir string) sut {
+	kernel, initrd, err := linuxvm.Build(ctx, dir, linuxvm.Guest{Init: "./internal/bench/netbench/linuxinit", App: "./examples/http", Modules: modules})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return sut{
+		name: "linux",
+		cfg:  qemu.Config{Kernel: kernel, Initrd: initrd, RawCmdline: "console=ttyS0 quiet panic=-1"},
+		size: runstats.FileSize(kernel) + runstats.FileSize(initrd),
+	}
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/internal/bench/runstats"
 	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/pipeline"
 )
@@ -135,8 +136,8 @@ func main() {
 	}
 	fmt.Printf("| examples/hello under Xen 4.17 (nested in QEMU TCG), -target %s, %d bytes | value |\n|---|---:|\n", *target, pr.Build.Size)
 	fmt.Printf("| guest part: `xl create` → domain end, median of %d (min … max) | %s (%s … %s) |\n",
-		*runs, secs(median(guest)), secs(slices.Min(guest)), secs(slices.Max(guest)))
-	fmt.Printf("| whole QEMU run for scale: Xen + dom0 boot, guest, report; median of %d | %.1f s |\n", *runs, median(wall).Seconds())
+		*runs, secs(runstats.Median(guest)), secs(slices.Min(guest)), secs(slices.Max(guest)))
+	fmt.Printf("| whole QEMU run for scale: Xen + dom0 boot, guest, report; median of %d | %.1f s |\n", *runs, runstats.Median(wall).Seconds())
 	if *noMem {
 		return
 	}
@@ -172,15 +173,6 @@ func xlError(errs string) string {
 		}
 	}
 	return firstLine(errs)
-}
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
