@@ -13,6 +13,7 @@
 package testenv
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -184,5 +185,30 @@ func WriteModule(t testing.TB, dir string, files map[string]string) {
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// CheckGenerated runs the generator program (a go run file of the current directory, which
+// takes -out FILE) into a temporary directory and fails t when what it writes differs from the
+// committed file: a hand edit of the file, or a change of the generator or its inputs alone, is
+// caught.
+func CheckGenerated(t testing.TB, generator, file string) {
+	t.Helper()
+	goCmd := NeedGo(t)
+	out := filepath.Join(t.TempDir(), filepath.Base(file))
+	if b, err := exec.Command(goCmd, "run", generator, "-out", out).CombinedOutput(); err != nil {
+		t.Fatalf("go run %s: %v\n%s", generator, err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		wd, _ := os.Getwd()
+		t.Errorf("%s is not what %s writes: run go generate in %s", file, generator, wd)
 	}
 }
