@@ -520,9 +520,9 @@ var (
 
 // harnessConfig turns an xl.cfg into the one dom0 uses: kernel = kernel (the image's path in
 // dom0), the on_* actions "preserve" (so that dom0 can read the shutdown reason and
-// data/exit-status after the domain stopped), cmdline replaced when cmdline is not empty, and a
-// vif or disk line replaced by the harness's (VifLine, DiskLine: its bridge, DHCP and loop
-// device). It returns the config and the name.
+// data/exit-status after the domain stopped), cmdline replaced when cmdline is not empty, a vif
+// or disk line replaced by the harness's (VifLine, DiskLine: its bridge, DHCP and loop device),
+// and tsc_mode = "native" (see below). It returns the config and the name.
 func harnessConfig(cfg, cmdline, kernel string) (string, string, error) {
 	if strings.TrimSpace(cfg) == "" {
 		var b bytes.Buffer
@@ -531,7 +531,7 @@ func harnessConfig(cfg, cmdline, kernel string) (string, string, error) {
 		}
 		cfg = b.String()
 	}
-	drop := map[string]bool{"kernel": true, "on_poweroff": true, "on_reboot": true, "on_crash": true, "vif": true, "disk": true}
+	drop := map[string]bool{"kernel": true, "on_poweroff": true, "on_reboot": true, "on_crash": true, "vif": true, "disk": true, "tsc_mode": true}
 	if cmdline != "" {
 		drop["cmdline"] = true
 		for _, r := range cmdline {
@@ -577,5 +577,10 @@ func harnessConfig(cfg, cmdline, kernel string) (string, string, error) {
 		s += "cmdline = \"" + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(cmdline) + "\"\n"
 	}
 	s += "on_poweroff = \"preserve\"\non_reboot = \"preserve\"\non_crash = \"preserve\"\n"
+	// QEMU's TCG emulation of SVM reports RDTSCP as an RDTSC intercept; Xen, which intercepts
+	// RDTSC when it emulates the TSC, then finds the instruction mismatched and injects #GP
+	// ("Insn mismatch: Expected opcode 0xf0031 ... SVM Insn len emulation failed", seen in the
+	// Go runtime's cputicks). A native TSC is never intercepted.
+	s += "tsc_mode = \"native\"\n"
 	return s, name, nil
 }

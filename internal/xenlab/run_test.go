@@ -21,7 +21,7 @@ func TestHarnessConfig(t *testing.T) {
 	if err := templates.XLConfig(&b, templates.XLParams{Name: "hello", Kernel: "hello.xen", MemoryMiB: 32, VCPUs: 1, Cmdline: "A=1 -- x"}); err != nil {
 		t.Fatal(err)
 	}
-	user := b.String() + "vif = [ 'bridge=br9' ]\n" + "disk = [ 'target=/x.img' ]\n"
+	user := b.String() + "vif = [ 'bridge=br9' ]\n" + "disk = [ 'target=/x.img' ]\n" + "tsc_mode = \"default\"\n"
 	cfg, name, err := harnessConfig(user, "", "/kernel.elf")
 	if err != nil {
 		t.Fatal(err)
@@ -30,13 +30,13 @@ func TestHarnessConfig(t *testing.T) {
 		t.Errorf("name %q", name)
 	}
 	want := []string{`name = "hello"`, "memory = 32", `cmdline = "A=1 -- x"`, VifLine, DiskLine, `kernel = "/kernel.elf"`,
-		`on_poweroff = "preserve"`, `on_reboot = "preserve"`, `on_crash = "preserve"`}
+		`on_poweroff = "preserve"`, `on_reboot = "preserve"`, `on_crash = "preserve"`, `tsc_mode = "native"`}
 	for _, w := range want {
 		if strings.Count(cfg, w+"\n") != 1 {
 			t.Errorf("config has %q %d times, want once:\n%s", w, strings.Count(cfg, w+"\n"), cfg)
 		}
 	}
-	for _, bad := range []string{"hello.xen", `"destroy"`, "br9", "/x.img"} {
+	for _, bad := range []string{"hello.xen", `"destroy"`, "br9", "/x.img", `"default"`} {
 		if strings.Contains(cfg, bad) {
 			t.Errorf("config still has %q:\n%s", bad, cfg)
 		}
