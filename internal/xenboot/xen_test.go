@@ -1,4 +1,4 @@
-package boottest
+package xenboot
 
 import (
 	"bytes"
@@ -251,7 +251,7 @@ func xenStatus(t *testing.T, r *xenlab.Result) int {
 // xenFilesStep is testdata/files with its root file system.
 func xenFilesStep(t *testing.T) xenStep {
 	_, img := buildSpecialised(t, "internal/boottest/testdata/files", "internal/boottest/testdata/files/rootfs")
-	want := "digest www " + treeDigest(t, filepath.Join("testdata", "files", "rootfs", "www")) + " <nil>\n"
+	want := "digest www " + treeDigest(t, filepath.Join(moduleRoot(), "internal", "boottest", "testdata", "files", "rootfs", "www")) + " <nil>\n"
 	return xenStep{name: "files", image: img, wait: 120 * time.Second, check: func(t *testing.T, r *xenlab.Result) {
 		status := xenStatus(t, r)
 		out := string(r.Console)
