@@ -12,18 +12,16 @@
 //     TestNotEnoughMemory boots hello in machines too small for it.
 //   - TestClockRate: the guest's clock rate and sleeps against the host's clock, over 10 s, with
 //     the host's CPUs kept busy by other processes.
-//   - TestXen: hello, goroutines, a panic, sealing cases, crypto/rand and a large zero BSS in
-//     16 MiB, and a xenstore program under real Xen 4.17 nested in QEMU (internal/host/xenlab), with
-//     the same expectations as under QEMU.
 //   - files_test.go: the file component, built as `unikgen build` builds (specialised, with a
 //     root file system): TestFiles (the baked tree's digest against the host's, EROFS, /etc,
-//     /dev, /proc, tmpfs), TestFilesXen (the same under Xen), TestResolvConf (DHCP's DNS server
+//     /dev, /proc, tmpfs), TestResolvConf (DHCP's DNS server
 //     in /etc/resolv.conf), TestStaticSite (net/http serving the root file system through a
 //     forwarded port), TestBlockDevice (/dev/vda on microvm and q35), TestHostFiles (CA bundle
 //     and zoneinfo advice and flags), TestNoFileLayer (hello links no file component).
 //
 // The tests need QEMU (qemu-system-x86_64, with qboot) and skip without it, or fail with
 // UNIKGEN_TEST_STRICT=1 (internal/testenv); -short skips them.
-// Each program is built once, with package build and the library OS's generic composition root (the
-// xenstore program with the Xen target), and shared by the subtests that boot it.
+// The tests under real Xen are in internal/xenboot (one boot of the nested-Xen harness for all).
+// Each program is built once, with package pipeline and the library OS's generic composition root,
+// and shared by the subtests that boot it.
 package boottest

@@ -22,7 +22,6 @@ import (
 
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/host/qemu"
-	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
 	"github.com/unikgen/unikgen/pipeline"
 )
@@ -321,42 +320,5 @@ func TestStaticSite(t *testing.T) {
 	r := <-done
 	if r.err != nil || r.status != 0 {
 		t.Errorf("kernel: status %d, %v; console:\n%s", r.status, r.err, r.out)
-	}
-}
-
-// TestFilesXen boots testdata/files with its root file system under real Xen (nested in QEMU,
-// internal/host/xenlab): the file component does not depend on the platform.
-func TestFilesXen(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots a kernel under nested Xen; skipped with -short")
-	}
-	cache, err := xenlab.DefaultCacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	testenv.NeedXen(t, xenlab.CheckHost(context.Background(), cache))
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	if err := xenlab.EnsureCache(ctx, cache, &xenLog{t: t}); err != nil {
-		t.Fatalf("building the nested-Xen harness: %v", err)
-	}
-	_, img := buildSpecialised(t, "internal/boottest/testdata/files", "internal/boottest/testdata/files/rootfs")
-	xenSlots <- struct{}{}
-	defer func() { <-xenSlots }()
-	res, err := xenlab.Run(ctx, xenlab.RunOptions{Image: img, CacheDir: cache, Log: &xenLog{t: t}, Wait: 120 * time.Second, Timeout: 8 * time.Minute})
-	if res.WorkDir != "" {
-		defer os.RemoveAll(res.WorkDir)
-	}
-	if err != nil {
-		t.Fatalf("xenlab.Run: %v", err)
-	}
-	status, err := res.Status()
-	if err != nil {
-		t.Fatalf("%v; console:\n%s", err, res.Console)
-	}
-	out := string(res.Console)
-	want := "digest www " + treeDigest(t, filepath.Join("testdata", "files", "rootfs", "www")) + " <nil>\n"
-	if status != 0 || !strings.Contains(out, want) || !strings.Contains(out, "\ndone\n") || strings.Contains(out, "FAIL") {
-		t.Errorf("status %d; want 0, the host's digest and every check ok; console:\n%s", status, out)
 	}
 }
