@@ -191,3 +191,28 @@ func TestVolumeBadImage(t *testing.T) {
 		})
 	}
 }
+
+// TestExitSync boots testdata/exitsync on a new volume: it writes files without fsync and exits
+// at once (before the 5 s commit timer). The exit syncs the volume (runtime/sys/exit.go): the
+// host's e2fsck finds the image clean and a second boot reads the files back.
+func TestExitSync(t *testing.T) {
+	needQEMU(t)
+	_, img := buildSpecialised(t, "internal/boottest/testdata/exitsync", "")
+	vol := newVolume(t, 16<<20)
+	out, status := bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"write"}})
+	if status != 0 || !strings.Contains(out, "big: <nil>\nexiting\n") {
+		t.Fatalf("first boot: exit status %d, want 0 after \"exiting\"; output:\n%s", status, out)
+	}
+	if msg, code := e2fsck(t, vol, "-fn"); code != 0 {
+		t.Errorf("e2fsck -fn after the exit: exit %d\n%s", code, msg)
+	}
+	out, status = bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"check"}})
+	for _, s := range []string{"notes: \"kept at exit\\n\" <nil>\n", "big: 300000 bytes ok=true <nil>\n"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("second boot: output does not contain %q", s)
+		}
+	}
+	if status != 0 || t.Failed() {
+		t.Errorf("second boot: exit status %d; output:\n%s", status, out)
+	}
+}

@@ -60,6 +60,9 @@ var (
 // Running reports whether a server has started.
 func Running() bool { return server >= 0 }
 
+// IsServer reports whether thread i is the server.
+func IsServer(i int) bool { return server >= 0 && server == i }
+
 // Forward queues the current thread's system call nr with args for the server, on the server
 // object obj (-1 for none) whose descriptor has the status flags flags, and blocks the thread
 // until the completion. seq is the object's notification count (see readiness in runtime/fd);

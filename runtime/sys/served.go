@@ -14,6 +14,7 @@ import (
 	"github.com/unikgen/unikgen/runtime/relay"
 	"github.com/unikgen/unikgen/runtime/relay/wire"
 	"github.com/unikgen/unikgen/runtime/sched"
+	"github.com/unikgen/unikgen/runtime/sysno"
 )
 
 var warnedNoServer bool
@@ -417,6 +418,10 @@ func complete(rec uintptr) {
 		fd.FreeObj(req.Spare)
 	}
 	relay.Finish(id)
+	if req.Nr == sysno.SYS_EXIT_GROUP {
+		exitSyncDone(req.Thread, result)
+		return
+	}
 	if result == -errno.EAGAIN && wait != 0 && req.Obj >= 0 && fd.Blocking(req.Obj) {
 		// A blocking descriptor: wait for the events, then run the call again.
 		t := sched.T(req.Thread)

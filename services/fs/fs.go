@@ -205,6 +205,7 @@ func Start(cfg Config) error {
 		return err
 	}
 	v.register(srv)
+	v.registerExitSync(srv)
 	srv.Start()
 	return v.mountVolumes(cfg, devs)
 }

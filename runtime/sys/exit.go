@@ -1,0 +1,71 @@
+package sys
+
+// This file implements the volume flush of exit_group(2): on Linux a process's written data
+// survives its exit (it stays in the page cache), but here the program's exit powers the machine
+// off, so the kernel first asks the file service to sync every mounted volume.
+
+import (
+	"github.com/unikgen/unikgen/runtime/klog"
+	"github.com/unikgen/unikgen/runtime/ktime"
+	"github.com/unikgen/unikgen/runtime/platform"
+	"github.com/unikgen/unikgen/runtime/relay"
+	"github.com/unikgen/unikgen/runtime/sched"
+	"github.com/unikgen/unikgen/runtime/sysno"
+)
+
+// ExitSyncBound bounds how long exit_group waits for the file service to sync the volumes
+// (monotonic ns). A service that does not answer in time (a stuck device, a deadlock in a file
+// system) is abandoned: the machine powers off with what the device has, as after a crash.
+const ExitSyncBound = 10e9
+
+// The state of the exit flush. Only the first exit_group asks for it; a thread calling
+// exit_group meanwhile waits for the same deadline.
+var (
+	exitSyncing  bool  // the sync request has been forwarded
+	exitSynced   bool  // the file service answered it
+	exitResult   int64 // its answer: 0, or -errno
+	exitDeadline int64
+)
+
+// ExitGroup ends the program and the machine (exit_group(2)). With the file component running,
+// the call is first forwarded to the file service (services/fs answers exit_group by syncing
+// every volume: commit, data write-back, device flush) and waits for its answer or for
+// ExitSyncBound; the completion runs the call again (exitSyncDone), which then powers off.
+// Kernel fault paths (runtime/trap, platform.Fatal) call platform.Exit directly and do not wait.
+func ExitGroup(r *sched.Regs) int64 {
+	if !exitSyncing && Files && relay.Running() && !relay.IsServer(sched.Current()) {
+		if !relay.Forward(sysno.SYS_EXIT_GROUP, -1, 0, 0, -1, regArgs(r)) {
+			platform.Exit(int(r.RDI))
+			return 0
+		}
+		t := sched.CurrentThread()
+		if t.Wait == sched.WaitRelaySlot {
+			return 0 // every request slot is taken: the call runs again when one is free
+		}
+		exitSyncing = true
+		exitDeadline = ktime.Nanotime() + ExitSyncBound
+		t.Deadline = exitDeadline // sched.Expire re-executes a WaitRelay call at its deadline
+		return 0
+	}
+	if exitSyncing && !exitSynced {
+		if ktime.Nanotime() < exitDeadline {
+			// Another thread's exit_group while the first waits for the sync.
+			sched.Block(sched.WaitPoll, 0, exitDeadline)
+			return 0
+		}
+		klog.Print("unikgen: exit: the file service did not sync the volumes within 10 s: powering off without it\n")
+	} else if exitSynced && exitResult < 0 {
+		klog.Print("unikgen: exit: syncing the volumes failed: errno ")
+		klog.Dec(-exitResult)
+		klog.Print("\n")
+	}
+	platform.Exit(int(r.RDI))
+	return 0
+}
+
+// exitSyncDone applies the file service's answer to the exit flush: thread runs exit_group again,
+// which powers off. A late answer (after the deadline) finds the thread gone and changes nothing.
+func exitSyncDone(thread int, result int64) {
+	exitSynced, exitResult = true, result
+	sched.WakeRestartNext(thread)
+}
