@@ -216,3 +216,43 @@ func TestExitSync(t *testing.T) {
 		t.Errorf("second boot: exit status %d; output:\n%s", status, out)
 	}
 }
+
+// TestBolt boots testdata/bolt on a new volume: flock, a read-only shared mmap that follows
+// pwrite and ftruncate, PROT_WRITE refused, munmap, on /data and /tmp; then a go.etcd.io/bbolt
+// database on /data (flock, pwrite, fdatasync, mmap) gets keys, and a second boot reads them.
+func TestBolt(t *testing.T) {
+	needQEMU(t)
+	_, img := buildSpecialised(t, "internal/boottest/testdata/bolt", "")
+	vol := newVolume(t, 16<<20)
+	out, status := bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"write"}})
+	for _, p := range []string{"/data/raw", "/tmp/raw"} {
+		for _, s := range []string{
+			" flock: <nil>\n",
+			" mapped: hello mmap true true\n",
+			" after pwrite: HELLO mmap tail edge\n",
+			" after truncate: true true\n",
+			" mmap PROT_WRITE: no such device\n",
+			" mprotect PROT_WRITE: permission denied\n",
+			" munmap: <nil>\n",
+		} {
+			if !strings.Contains(out, p+s) {
+				t.Errorf("first boot: output does not contain %q", p+s)
+			}
+		}
+	}
+	for _, s := range []string{"update: <nil>\n", "keys: 300 ok=true\nview: <nil>\nclose: <nil>\n"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("first boot: output does not contain %q", s)
+		}
+	}
+	if status != 0 || t.Failed() {
+		t.Fatalf("first boot: exit status %d; output:\n%s", status, out)
+	}
+	out, status = bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"check"}})
+	if s := "keys: 300 ok=true\nview: <nil>\nclose: <nil>\n"; status != 0 || !strings.Contains(out, s) {
+		t.Errorf("second boot: exit status %d, output does not contain %q:\n%s", status, s, out)
+	}
+	if msg, code := e2fsck(t, vol, "-fn"); code != 0 {
+		t.Errorf("e2fsck -fn after the second boot: exit %d\n%s", code, msg)
+	}
+}

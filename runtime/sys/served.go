@@ -418,6 +418,9 @@ func complete(rec uintptr) {
 		fd.FreeObj(req.Spare)
 	}
 	relay.Finish(id)
+	if req.Nr == sysno.SYS_MMAP {
+		result = mmapDone(req.Thread, result)
+	}
 	if req.Nr == sysno.SYS_EXIT_GROUP {
 		exitSyncDone(req.Thread, result)
 		return

@@ -21,6 +21,11 @@ func (v *VFS) registerExitSync(srv *relay.Server) {
 		d := r.Detach()
 		go func() { d.Reply(-int64(errnoOf(v.SyncAll())), 0) }()
 	})
+	// The kernel's notice of an munmap of file mappings (mmap.go); nobody waits for it.
+	srv.Handle(syscall.SYS_MUNMAP, func(r *relay.Request) {
+		v.unmapped(uintptr(r.Args[0]), uintptr(r.Args[1]))
+		r.Reply(0, 0)
+	})
 }
 
 // SyncAll syncs every mounted file system that keeps changes in memory, each on the goroutine
