@@ -188,6 +188,9 @@ func TestVolumeBadImage(t *testing.T) {
 			if strings.Contains(out, "statfs:") {
 				t.Errorf("the program ran on a volume that did not mount")
 			}
+			if strings.Contains(out, "did not sync") {
+				t.Errorf("the panic's exit waited for the file service:\n%s", out)
+			}
 		})
 	}
 }
@@ -214,6 +217,12 @@ func TestExitSync(t *testing.T) {
 	}
 	if status != 0 || t.Failed() {
 		t.Errorf("second boot: exit status %d; output:\n%s", status, out)
+	}
+	// A panic stops every other goroutine (runtime.freezetheworld): the exit must not wait for
+	// the file service (runtime/sys.goCrashing).
+	out, status = bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"panic"}})
+	if status != 2 || !strings.Contains(out, "panic: on purpose") || strings.Contains(out, "did not sync") {
+		t.Errorf("panic boot: exit status %d, want 2 at once, without waiting for the sync; output:\n%s", status, out)
 	}
 }
 

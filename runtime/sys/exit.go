@@ -5,8 +5,10 @@ package sys
 // off, so the kernel first asks the file service to sync every mounted volume.
 
 import (
+	"github.com/unikgen/unikgen/runtime/arch"
 	"github.com/unikgen/unikgen/runtime/klog"
 	"github.com/unikgen/unikgen/runtime/ktime"
+	"github.com/unikgen/unikgen/runtime/mm"
 	"github.com/unikgen/unikgen/runtime/platform"
 	"github.com/unikgen/unikgen/runtime/relay"
 	"github.com/unikgen/unikgen/runtime/sched"
@@ -31,9 +33,10 @@ var (
 // the call is first forwarded to the file service (services/fs answers exit_group by syncing
 // every volume: commit, data write-back, device flush) and waits for its answer or for
 // ExitSyncBound; the completion runs the call again (exitSyncDone), which then powers off.
-// Kernel fault paths (runtime/trap, platform.Fatal) call platform.Exit directly and do not wait.
+// Kernel fault paths (runtime/trap, platform.Fatal) call platform.Exit directly and do not wait,
+// and neither does a crash of the Go runtime (goCrashing).
 func ExitGroup(r *sched.Regs) int64 {
-	if !exitSyncing && Files && relay.Running() && !relay.IsServer(sched.Current()) {
+	if !exitSyncing && Files && relay.Running() && !relay.IsServer(sched.Current()) && !goCrashing(sched.CurrentThread()) {
 		if !relay.Forward(sysno.SYS_EXIT_GROUP, -1, 0, 0, -1, regArgs(r)) {
 			platform.Exit(int(r.RDI))
 			return 0
@@ -68,4 +71,33 @@ func ExitGroup(r *sched.Regs) int64 {
 func exitSyncDone(thread int, result int64) {
 	exitSynced, exitResult = true, result
 	sched.WakeRestartNext(thread)
+}
+
+// Offsets in the Go runtime's structures (linux/amd64; src/runtime/runtime2.go, where they are
+// marked as known to the linker, so they do not move): the g of a thread is at -8 from its FS
+// base (the TLS slot runtime.tlsg), g.m is at 48, m.g0 at 0.
+const (
+	goTLSG = 8
+	goGM   = 48
+	goMG0  = 0
+)
+
+// goCrashing reports whether thread t runs on its M's g0 stack. The Go runtime's fatal paths (an
+// unrecovered panic, a fatal error: fatalpanic and fatalthrow) call exit_group there, after
+// stopping every other goroutine (runtime.freezetheworld): the file service could not answer, so
+// the exit does not wait for it. os.Exit and a return from main exit on a goroutine's stack.
+func goCrashing(t *sched.Thread) bool {
+	fs := uintptr(t.FSBase)
+	if fs < 4096+goTLSG || !mm.Accessible(fs-goTLSG, false) {
+		return false
+	}
+	g := uintptr(*arch.U64(fs - goTLSG))
+	if g < 4096 || !mm.Accessible(g+goGM, false) {
+		return false
+	}
+	m := uintptr(*arch.U64(g + goGM))
+	if m < 4096 || !mm.Accessible(m+goMG0, false) {
+		return false
+	}
+	return uintptr(*arch.U64(m + goMG0)) == g
 }

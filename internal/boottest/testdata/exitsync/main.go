@@ -1,6 +1,7 @@
 // Command exitsync writes files on the persistent volume at /data and exits at once, without
 // fsync and before the volume's 5 s commit timer fires (argument "write"); with "check" it reads
-// them back. internal/boottest.TestExitSync checks that the exit kept them.
+// them back; with "panic" it writes and panics. internal/boottest.TestExitSync checks that the
+// exit kept them, and that a panic powers off at once.
 package main
 
 import (
@@ -40,6 +41,9 @@ func main() {
 		fmt.Println("big:", os.WriteFile("/data/out/big", payload(7, bigSize), 0o644))
 		fmt.Println("exiting")
 		os.Exit(0)
+	case "panic":
+		fmt.Println("notes:", os.WriteFile("/data/out/notes.txt", []byte("lost\n"), 0o644))
+		panic("on purpose")
 	case "check":
 		b, err := os.ReadFile("/data/out/notes.txt")
 		fmt.Printf("notes: %q %v\n", b, err)
