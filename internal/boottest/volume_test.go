@@ -240,6 +240,7 @@ func TestBolt(t *testing.T) {
 			" mapped: hello mmap true true\n",
 			" after pwrite: HELLO mmap tail edge\n",
 			" after truncate: true true\n",
+			" after path truncate: true true\n",
 			" mmap PROT_WRITE: no such device\n",
 			" mprotect PROT_WRITE: permission denied\n",
 			" munmap: <nil>\n",

@@ -139,11 +139,13 @@ func (f *openFile) wrote(p []byte, off int64) {
 
 // truncated zeroes what lies beyond size in the mappings of f's file.
 func (f *openFile) truncated(size int64) {
-	key, ok := f.mappedKey()
-	if !ok {
-		return
+	if key, ok := f.mappedKey(); ok {
+		f.v.maps.truncated(key, size)
 	}
-	fm := &f.v.maps
+}
+
+// truncated zeroes what lies beyond size in the mappings of the file key.
+func (fm *fileMaps) truncated(key fileKey, size int64) {
 	fm.mu.Lock()
 	defer fm.mu.Unlock()
 	for _, m := range fm.maps {
@@ -151,6 +153,12 @@ func (f *openFile) truncated(size int64) {
 			clear(aliasBytes(m)[max(size-m.off, 0):])
 		}
 	}
+}
+
+// unmapAlias unmaps part of an alias (munmap(2): the kernel answers it alone); host tests
+// replace it.
+var unmapAlias = func(addr, length uintptr) {
+	syscall.Syscall(syscall.SYS_MUNMAP, addr, length, 0)
 }
 
 // unmapped handles the kernel's notice that the program's mappings in [addr, addr+length) are
@@ -168,7 +176,7 @@ func (v *VFS) unmapped(addr, length uintptr) {
 			keep = append(keep, m)
 			continue
 		}
-		syscall.Syscall(syscall.SYS_MUNMAP, m.alias+(lo-m.user), hi-lo, 0)
+		unmapAlias(m.alias+(lo-m.user), hi-lo)
 		if m.user < lo { // the part before the hole stays
 			keep = append(keep, &fileMap{key: m.key, user: m.user, alias: m.alias, length: int64(lo - m.user), off: m.off})
 		}

@@ -47,6 +47,8 @@ func raw(p string) {
 	fmt.Println(p, "after pwrite:", string(m[:10]), string(m[6000:6004]), string(m[8190:8194]))
 	f.Truncate(4096)
 	fmt.Println(p, "after truncate:", m[4095] == '.', m[4096] == 0 && m[6000] == 0)
+	os.Truncate(p, 2048)
+	fmt.Println(p, "after path truncate:", m[2047] == '.', m[2048] == 0)
 	_, err = syscall.Mmap(fd, 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	fmt.Println(p, "mmap PROT_WRITE:", err)
 	fmt.Println(p, "mprotect PROT_WRITE:", syscall.Mprotect(m, syscall.PROT_READ|syscall.PROT_WRITE))
