@@ -218,6 +218,12 @@ func TestExitSync(t *testing.T) {
 	if status != 0 || t.Failed() {
 		t.Errorf("second boot: exit status %d; output:\n%s", status, out)
 	}
+	// With GOMAXPROCS=1 the relay server has no P while the exiting thread holds the only one:
+	// the exit gives up after sys.ExitStartBound (1 s), not the 10 s bound.
+	out, status = bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"write"}, Env: []string{"GOMAXPROCS=1"}})
+	if status != 0 || !strings.Contains(out, "exiting\nunikgen: exit: the file service did not run within 1 s") {
+		t.Errorf("GOMAXPROCS=1 boot: exit status %d, want 0 after the 1 s bound; output:\n%s", status, out)
+	}
 	// A panic stops every other goroutine (runtime.freezetheworld): the exit must not wait for
 	// the file service (runtime/sys.goCrashing).
 	out, status = bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"panic"}})

@@ -20,23 +20,35 @@ import (
 // system) is abandoned: the machine powers off with what the device has, as after a crash.
 const ExitSyncBound = 10e9
 
+// ExitStartBound bounds how long exit_group waits for the relay server to run again after it
+// took the sync request (it calls relay_wait again once it has dispatched the request). A server
+// that cannot run has no P: the exiting thread holds its P (runtime.exit makes no entersyscall),
+// and with GOMAXPROCS=1 that is the only one. The machine then powers off without the sync.
+const ExitStartBound = 1e9
+
 // The state of the exit flush. Only the first exit_group asks for it; a thread calling
 // exit_group meanwhile waits for the same deadline.
 var (
 	exitSyncing  bool  // the sync request has been forwarded
 	exitSynced   bool  // the file service answered it
 	exitResult   int64 // its answer: 0, or -errno
+	exitStart    int64
 	exitDeadline int64
+	exitThread   int    // the thread whose exit_group was forwarded
+	exitReq      int    // its relay request
+	exitWaits    uint32 // relay.Waits() when it was forwarded
 )
 
 // ExitGroup ends the program and the machine (exit_group(2)). With the file component running,
 // the call is first forwarded to the file service (services/fs answers exit_group by syncing
-// every volume: commit, data write-back, device flush) and waits for its answer or for
-// ExitSyncBound; the completion runs the call again (exitSyncDone), which then powers off.
-// Kernel fault paths (runtime/trap, platform.Fatal) call platform.Exit directly and do not wait,
-// and neither does a crash of the Go runtime (goCrashing).
+// every volume: commit, data write-back, device flush) and waits for its answer, at most
+// ExitSyncBound, and ExitStartBound for the server to run at all; the completion runs the call
+// again (exitSyncDone), which then powers off. Kernel fault paths (runtime/trap,
+// platform.Fatal) call platform.Exit directly and do not wait, and neither does a crash of the
+// Go runtime (goCrashing).
 func ExitGroup(r *sched.Regs) int64 {
 	if !exitSyncing && Files && relay.Running() && !relay.IsServer(sched.Current()) && !goCrashing(sched.CurrentThread()) {
+		waits := relay.Waits()
 		if !relay.Forward(sysno.SYS_EXIT_GROUP, -1, 0, 0, -1, regArgs(r)) {
 			platform.Exit(int(r.RDI))
 			return 0
@@ -46,17 +58,27 @@ func ExitGroup(r *sched.Regs) int64 {
 			return 0 // every request slot is taken: the call runs again when one is free
 		}
 		exitSyncing = true
-		exitDeadline = ktime.Nanotime() + ExitSyncBound
-		t.Deadline = exitDeadline // sched.Expire re-executes a WaitRelay call at its deadline
+		exitThread, exitReq, exitWaits = sched.Current(), int(t.WaitAddr), waits
+		exitStart = ktime.Nanotime()
+		exitDeadline = exitStart + ExitSyncBound
+		t.Deadline = exitStart + ExitStartBound // sched.Expire re-executes a WaitRelay call at its deadline
 		return 0
 	}
 	if exitSyncing && !exitSynced {
-		if ktime.Nanotime() < exitDeadline {
+		now := ktime.Nanotime()
+		switch {
+		case now >= exitStart+ExitStartBound && relay.Waits()-exitWaits < 2:
+			klog.Print("unikgen: exit: the file service did not run within 1 s (no P for it: GOMAXPROCS=1?): powering off without syncing the volumes\n")
+		case now >= exitDeadline:
+			klog.Print("unikgen: exit: the file service did not sync the volumes within 10 s: powering off without it\n")
+		case sched.Current() == exitThread:
+			sched.Block(sched.WaitRelay, uintptr(exitReq), exitDeadline) // the server runs: wait on
+			return 0
+		default:
 			// Another thread's exit_group while the first waits for the sync.
 			sched.Block(sched.WaitPoll, 0, exitDeadline)
 			return 0
 		}
-		klog.Print("unikgen: exit: the file service did not sync the volumes within 10 s: powering off without it\n")
 	} else if exitSynced && exitResult < 0 {
 		klog.Print("unikgen: exit: syncing the volumes failed: errno ")
 		klog.Dec(-exitResult)
