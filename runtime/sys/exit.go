@@ -29,25 +29,28 @@ const ExitStartBound = 1e9
 // The state of the exit flush. Only the first exit_group asks for it; a thread calling
 // exit_group meanwhile waits for the same deadline.
 var (
-	exitSyncing  bool  // the sync request has been forwarded
-	exitSynced   bool  // the file service answered it
-	exitResult   int64 // its answer: 0, or -errno
-	exitStart    int64
-	exitDeadline int64
-	exitThread   int    // the thread whose exit_group was forwarded
-	exitReq      int    // its relay request
-	exitWaits    uint32 // relay.Waits() when it was forwarded
+	// exitSyncWanted is set by the file service (relay_notify on wire.ObjExitSync) once it
+	// mounted a volume: without volumes the exit has nothing to sync and does not ask.
+	exitSyncWanted bool
+	exitSyncing    bool  // the sync request has been forwarded
+	exitSynced     bool  // the file service answered it
+	exitResult     int64 // its answer: 0, or -errno
+	exitStart      int64
+	exitDeadline   int64
+	exitThread     int    // the thread whose exit_group was forwarded
+	exitReq        int    // its relay request
+	exitWaits      uint32 // relay.Waits() when it was forwarded
 )
 
-// ExitGroup ends the program and the machine (exit_group(2)). With the file component running,
-// the call is first forwarded to the file service (services/fs answers exit_group by syncing
+// ExitGroup ends the program and the machine (exit_group(2)). With volumes mounted, the call is
+// first forwarded to the file service (services/fs answers exit_group by syncing
 // every volume: commit, data write-back, device flush) and waits for its answer, at most
 // ExitSyncBound, and ExitStartBound for the server to run at all; the completion runs the call
 // again (exitSyncDone), which then powers off. Kernel fault paths (runtime/trap,
 // platform.Fatal) call platform.Exit directly and do not wait, and neither does a crash of the
 // Go runtime (goCrashing).
 func ExitGroup(r *sched.Regs) int64 {
-	if !exitSyncing && Files && relay.Running() && !relay.IsServer(sched.Current()) && !goCrashing(sched.CurrentThread()) {
+	if !exitSyncing && exitSyncWanted && relay.Running() && !relay.IsServer(sched.Current()) && !goCrashing(sched.CurrentThread()) {
 		waits := relay.Waits()
 		if !relay.Forward(sysno.SYS_EXIT_GROUP, -1, 0, 0, -1, regArgs(r)) {
 			platform.Exit(int(r.RDI))

@@ -368,7 +368,13 @@ func RelayWait(r *sched.Regs) int64 {
 func RelayDone(r *sched.Regs) int64 { return applyCompletions(uintptr(r.RDI), int(r.RSI)) }
 
 // RelayNotify implements relay_notify(obj, events): events happened on a served object.
-func RelayNotify(r *sched.Regs) int64 { return fd.Notify(int32(r.RDI), uint32(r.RSI)) }
+func RelayNotify(r *sched.Regs) int64 {
+	if int32(r.RDI) == wire.ObjExitSync {
+		exitSyncWanted = r.RSI != 0
+		return 0
+	}
+	return fd.Notify(int32(r.RDI), uint32(r.RSI))
+}
 
 // RelayIRQ implements relay_irq(line, gsi, ack, addr): route a device interrupt to the server.
 func RelayIRQ(r *sched.Regs) int64 {

@@ -7,6 +7,7 @@ package fs
 import (
 	"syscall"
 
+	"github.com/unikgen/unikgen/runtime/relay/wire"
 	"github.com/unikgen/unikgen/services/relay"
 )
 
@@ -26,6 +27,22 @@ func (v *VFS) registerExitSync(srv *relay.Server) {
 		v.unmapped(uintptr(r.Args[0]), uintptr(r.Args[1]))
 		r.Reply(0, 0)
 	})
+}
+
+// wantExitSync tells the kernel that the exit must sync first, when a mounted file system keeps
+// changes in memory (a volume).
+func (v *VFS) wantExitSync(srv *relay.Server) {
+	v.mu.Lock()
+	want := false
+	for _, m := range v.mounts {
+		if _, ok := m.fs.(syncer); ok {
+			want = true
+		}
+	}
+	v.mu.Unlock()
+	if want {
+		srv.Notify(wire.ObjExitSync, 1)
+	}
 }
 
 // SyncAll syncs every mounted file system that keeps changes in memory, each on the goroutine
