@@ -55,7 +55,9 @@ func raw(p string) {
 	fmt.Println(p, "munmap:", syscall.Munmap(m))
 }
 
-func value(i int) []byte { return []byte(fmt.Sprintf("value %d %s", i, bytes.Repeat([]byte{'x'}, i%200))) }
+func value(i int) []byte {
+	return []byte(fmt.Sprintf("value %d %s", i, bytes.Repeat([]byte{'x'}, i%200)))
+}
 
 func main() {
 	mode := "check"
