@@ -188,6 +188,87 @@ func TestVolumeBadImage(t *testing.T) {
 			if strings.Contains(out, "statfs:") {
 				t.Errorf("the program ran on a volume that did not mount")
 			}
+			if strings.Contains(out, "did not sync") {
+				t.Errorf("the panic's exit waited for the file service:\n%s", out)
+			}
 		})
+	}
+}
+
+// TestExitSync boots testdata/exitsync on a new volume: it writes files without fsync and exits
+// at once (before the 5 s commit timer). The exit syncs the volume (runtime/sys/exit.go): the
+// host's e2fsck finds the image clean and a second boot reads the files back.
+func TestExitSync(t *testing.T) {
+	needQEMU(t)
+	_, img := buildSpecialised(t, "internal/boottest/testdata/exitsync", "")
+	vol := newVolume(t, 16<<20)
+	out, status := bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"write"}})
+	if status != 0 || !strings.Contains(out, "big: <nil>\nexiting\n") {
+		t.Fatalf("first boot: exit status %d, want 0 after \"exiting\"; output:\n%s", status, out)
+	}
+	if msg, code := e2fsck(t, vol, "-fn"); code != 0 {
+		t.Errorf("e2fsck -fn after the exit: exit %d\n%s", code, msg)
+	}
+	out, status = bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"check"}})
+	for _, s := range []string{"notes: \"kept at exit\\n\" <nil>\n", "big: 300000 bytes ok=true <nil>\n"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("second boot: output does not contain %q", s)
+		}
+	}
+	if status != 0 || t.Failed() {
+		t.Errorf("second boot: exit status %d; output:\n%s", status, out)
+	}
+	// With GOMAXPROCS=1 the relay server has no P while the exiting thread holds the only one:
+	// the exit gives up after sys.ExitStartBound (1 s), not the 10 s bound.
+	out, status = bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"write"}, Env: []string{"GOMAXPROCS=1"}})
+	if status != 0 || !strings.Contains(out, "exiting\nunikgen: exit: the file service did not run within 1 s") {
+		t.Errorf("GOMAXPROCS=1 boot: exit status %d, want 0 after the 1 s bound; output:\n%s", status, out)
+	}
+	// A panic stops every other goroutine (runtime.freezetheworld): the exit must not wait for
+	// the file service (runtime/sys.goCrashing).
+	out, status = bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"panic"}})
+	if status != 2 || !strings.Contains(out, "panic: on purpose") || strings.Contains(out, "did not sync") {
+		t.Errorf("panic boot: exit status %d, want 2 at once, without waiting for the sync; output:\n%s", status, out)
+	}
+}
+
+// TestBolt boots testdata/bolt on a new volume: flock, a read-only shared mmap that follows
+// pwrite and ftruncate, PROT_WRITE refused, munmap, on /data and /tmp; then a go.etcd.io/bbolt
+// database on /data (flock, pwrite, fdatasync, mmap) gets keys, and a second boot reads them.
+func TestBolt(t *testing.T) {
+	needQEMU(t)
+	_, img := buildSpecialised(t, "internal/boottest/testdata/bolt", "")
+	vol := newVolume(t, 16<<20)
+	out, status := bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"write"}})
+	for _, p := range []string{"/data/raw", "/tmp/raw"} {
+		for _, s := range []string{
+			" flock: <nil>\n",
+			" mapped: hello mmap true true\n",
+			" after pwrite: HELLO mmap tail edge\n",
+			" after truncate: true true\n",
+			" after path truncate: true true\n",
+			" mmap PROT_WRITE: no such device\n",
+			" mprotect PROT_WRITE: permission denied\n",
+			" munmap: <nil>\n",
+		} {
+			if !strings.Contains(out, p+s) {
+				t.Errorf("first boot: output does not contain %q", p+s)
+			}
+		}
+	}
+	for _, s := range []string{"update: <nil>\n", "keys: 300 ok=true\nview: <nil>\nclose: <nil>\n"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("first boot: output does not contain %q", s)
+		}
+	}
+	if status != 0 || t.Failed() {
+		t.Fatalf("first boot: exit status %d; output:\n%s", status, out)
+	}
+	out, status = bootConsole(t, qemu.Config{Kernel: img, Drives: []qemu.Drive{{File: vol}}, Args: []string{"check"}})
+	if s := "keys: 300 ok=true\nview: <nil>\nclose: <nil>\n"; status != 0 || !strings.Contains(out, s) {
+		t.Errorf("second boot: exit status %d, output does not contain %q:\n%s", status, s, out)
+	}
+	if msg, code := e2fsck(t, vol, "-fn"); code != 0 {
+		t.Errorf("e2fsck -fn after the second boot: exit %d\n%s", code, msg)
 	}
 }

@@ -29,16 +29,20 @@ func Mmap(addr, length uintptr, prot, flags int) int64 {
 		return -errno.EACCES
 	}
 	if flags&mapAnonymous == 0 {
-		return -errno.ENODEV // no files to map
+		return -errno.ENODEV // files are mapped with MapFile
 	}
 	if flags&(mapShared|mapPrivate) == 0 {
 		return -errno.EINVAL
 	}
-	length = alignUp(length)
+	return mmapArea(addr, alignUp(length), prot&protAccess, flags)
+}
+
+// mmapArea places an area of length bytes (whole pages) with prot (and protFile) as mmap(2)'s
+// addr and flags say, and returns its address or a negative errno.
+func mmapArea(addr, length uintptr, prot, flags int) int64 {
 	if length > userMax-userMin {
 		return -errno.ENOMEM
 	}
-	prot &= protAccess
 	if flags&(mapFixed|mapFixedNoreplace) != 0 {
 		if addr < userMin || addr+length > userMax || addr+length < addr {
 			return -errno.ENOMEM
@@ -98,6 +102,9 @@ func Mprotect(addr, length uintptr, prot int) int64 {
 		if !in {
 			return -errno.ENOMEM
 		}
+		if vmas[i].prot&protFile != 0 && prot&protWrite != 0 {
+			return -errno.EACCES // a file mapping is read-only (MapFile)
+		}
 		a = vmas[i].end
 	}
 	protectPages(addr, end, prot)
@@ -106,7 +113,7 @@ func Mprotect(addr, length uintptr, prot int) int64 {
 		return -errno.ENOMEM
 	}
 	for i, _ := find(addr); i < nvma && vmas[i].start < end; i++ {
-		vmas[i].prot = prot
+		vmas[i].prot = prot | vmas[i].prot&protFile
 	}
 	return 0
 }
@@ -140,10 +147,32 @@ func Madvise(addr, length uintptr, advice int) int64 {
 	switch advice {
 	case madvDontneed, madvFree, madvRemove:
 		if addr >= userMin && end <= userMax {
-			unmapPages(addr, end)
+			dropPages(addr, end)
 		}
 	}
 	return 0
+}
+
+// dropPages frees the pages of the anonymous areas in [start, end) (madvise); the pages of file
+// mappings keep the file's contents, which is what a new fault would read.
+func dropPages(start, end uintptr) {
+	for a := start; a < end; {
+		i, in := find(a)
+		if !in {
+			if i >= nvma || vmas[i].start >= end {
+				unmapPages(a, end)
+				return
+			}
+			unmapPages(a, vmas[i].start)
+			a = vmas[i].start
+			continue
+		}
+		stop := min(end, vmas[i].end)
+		if vmas[i].prot&protFile == 0 {
+			unmapPages(a, stop)
+		}
+		a = stop
+	}
 }
 
 // FaultResult says how a page fault was resolved.
@@ -203,6 +232,8 @@ func HandleFault(addr uintptr, code uint64) FaultResult {
 		return FaultMapped
 	case *e&pteProtNone != 0:
 		*e = *e&pteAddrMask | flags
+	case prot&protFile != 0:
+		return FaultNoMapping // a file mapping's pages are all present from MapFile on
 	default:
 		pa, ok := allocPageFrame()
 		if !ok {

@@ -51,7 +51,11 @@ func overlaps(start, end uintptr) bool {
 // removeAreas takes [start, end) out of the area list, splitting areas at the edges, and frees
 // the pages mapped there. It fails only when a split needs a slot and none is left.
 func removeAreas(start, end uintptr) bool {
-	i, _ := find(start)
+	i, in := find(start)
+	if in && vmas[i].start < start && vmas[i].end > end && nvma == maxVMAs {
+		return false
+	}
+	releasePages(start, end)
 	for i < nvma && vmas[i].start < end {
 		v := vmas[i]
 		switch {
@@ -75,7 +79,6 @@ func removeAreas(start, end uintptr) bool {
 			nvma--
 		}
 	}
-	unmapPages(start, end)
 	return true
 }
 

@@ -121,3 +121,35 @@ func TestAreaTableFull(t *testing.T) {
 		t.Fatalf("removing a whole area must work with a full table: %d", r)
 	}
 }
+
+// TestFileAreas: a file mapping's area (MapFile's program view) stays read-only, keeps its file
+// mark through mprotect and partial unmaps, and HasFile finds it (runtime/sys tells the file
+// service when it goes). Page tables are not set up on the host: the areas alone are checked.
+func TestFileAreas(t *testing.T) {
+	reset()
+	base := uintptr(0x10_0000_0000)
+	if got := mmapArea(base, 4*PageSize, protRead|protFile, mapShared|mapFixed); got != int64(base) {
+		t.Fatalf("mmapArea = %#x", got)
+	}
+	if got := Mmap(base+4*PageSize, PageSize, protRead, mapPrivate|mapAnonymous|mapFixed); got != int64(base+4*PageSize) {
+		t.Fatalf("anonymous neighbour: %#x", got)
+	}
+	if !HasFile(base+3*PageSize, 2*PageSize) || HasFile(base+4*PageSize, PageSize) {
+		t.Errorf("HasFile: wrong answer around the file area's end; layout %s", layout())
+	}
+	if got := Mprotect(base, PageSize, protRead|protWrite); got != -errno.EACCES {
+		t.Errorf("mprotect PROT_WRITE on a file mapping = %d, want EACCES", got)
+	}
+	if got := Mprotect(base+PageSize, PageSize, 0); got != 0 {
+		t.Errorf("mprotect PROT_NONE = %d", got)
+	}
+	if !HasFile(base+PageSize, PageSize) || Mprotect(base+PageSize, PageSize, protRead|protWrite) != -errno.EACCES {
+		t.Errorf("mprotect lost the file mark; layout %s", layout())
+	}
+	if got := Munmap(base, 2*PageSize); got != 0 || HasFile(base, 2*PageSize) || !HasFile(base+2*PageSize, PageSize) {
+		t.Errorf("partial munmap: %d; layout %s", got, layout())
+	}
+	if _, _, res := MapFile(0, PageSize, protRead|protWrite, mapShared); res != -errno.EINVAL {
+		t.Errorf("MapFile with PROT_WRITE = %d, want EINVAL", res)
+	}
+}

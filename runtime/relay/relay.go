@@ -55,10 +55,18 @@ var (
 	// slot, so none is ever lost, and several for one object make one.
 	events  [wire.MaxObjects / 64]uint64
 	nEvents int
+	waits   uint32
 )
 
 // Running reports whether a server has started.
 func Running() bool { return server >= 0 }
+
+// Waits counts the server's relay_wait calls (runs of Wait): one after the server took a
+// request shows that it ran the program's code since (runtime/sys's exit flush).
+func Waits() uint32 { return waits }
+
+// IsServer reports whether thread i is the server.
+func IsServer(i int) bool { return server >= 0 && server == i }
 
 // Forward queues the current thread's system call nr with args for the server, on the server
 // object obj (-1 for none) whose descriptor has the status flags flags, and blocks the thread
@@ -165,6 +173,7 @@ func Wait(out, size uintptr) int64 {
 	if size < wire.HeaderSize+wire.RequestSize {
 		return -errno.EINVAL
 	}
+	waits++
 	if qLen == 0 && irqs == 0 && nEvents == 0 {
 		sched.Block(sched.WaitRelayServer, 0, 0)
 		return 0

@@ -340,7 +340,9 @@ func Expire(now int64) {
 		switch t.Wait {
 		case WaitFutex:
 			Wake(i, -errno.ETIMEDOUT)
-		case WaitPoll:
+		case WaitPoll, WaitRelay:
+			// WaitRelay has a deadline only in exit_group's bounded wait for the volumes'
+			// sync (runtime/sys/exit.go): it runs again and powers off.
 			WakeRestart(i)
 		default:
 			Wake(i, 0)

@@ -209,3 +209,26 @@ func TestRunQueue(t *testing.T) {
 		t.Fatalf("run queue not empty: len %d head %d tail %d", runLen, runHead, runTail)
 	}
 }
+
+// TestRelayDeadline: a forwarded call with a deadline (exit_group's bounded wait for the volumes'
+// sync, runtime/sys/exit.go) runs again at its deadline rather than returning 0 to the program.
+func TestRelayDeadline(t *testing.T) {
+	reset()
+	i := newThread(t)
+	run(i)
+	Block(WaitRelay, 3, 0)
+	T(i).Deadline = 500
+	T(i).Regs.RAX = 231
+	Interrupt(i)
+	if T(i).State != Blocked {
+		t.Fatal("a signal ended a forwarded call's wait")
+	}
+	Expire(400)
+	if T(i).State != Blocked {
+		t.Fatal("woken before the deadline")
+	}
+	Expire(500)
+	if T(i).State != Runnable || !T(i).Restart || T(i).Regs.RAX != 231 {
+		t.Fatalf("at the deadline: state %d restart %v rax %d, want the call run again", T(i).State, T(i).Restart, T(i).Regs.RAX)
+	}
+}

@@ -59,12 +59,6 @@ func Exit(r *sched.Regs) int64 {
 	return 0
 }
 
-// ExitGroup ends the program and the machine (exit_group(2)).
-func ExitGroup(r *sched.Regs) int64 {
-	platform.Exit(int(r.RDI))
-	return 0
-}
-
 // Getpid returns the process id: 1, the id of the first thread.
 func Getpid(r *sched.Regs) int64 { return 1 }
 

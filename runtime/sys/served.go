@@ -14,6 +14,7 @@ import (
 	"github.com/unikgen/unikgen/runtime/relay"
 	"github.com/unikgen/unikgen/runtime/relay/wire"
 	"github.com/unikgen/unikgen/runtime/sched"
+	"github.com/unikgen/unikgen/runtime/sysno"
 )
 
 var warnedNoServer bool
@@ -367,7 +368,13 @@ func RelayWait(r *sched.Regs) int64 {
 func RelayDone(r *sched.Regs) int64 { return applyCompletions(uintptr(r.RDI), int(r.RSI)) }
 
 // RelayNotify implements relay_notify(obj, events): events happened on a served object.
-func RelayNotify(r *sched.Regs) int64 { return fd.Notify(int32(r.RDI), uint32(r.RSI)) }
+func RelayNotify(r *sched.Regs) int64 {
+	if int32(r.RDI) == wire.ObjExitSync {
+		exitSyncWanted = r.RSI != 0
+		return 0
+	}
+	return fd.Notify(int32(r.RDI), uint32(r.RSI))
+}
 
 // RelayIRQ implements relay_irq(line, gsi, ack, addr): route a device interrupt to the server.
 func RelayIRQ(r *sched.Regs) int64 {
@@ -417,6 +424,13 @@ func complete(rec uintptr) {
 		fd.FreeObj(req.Spare)
 	}
 	relay.Finish(id)
+	if req.Nr == sysno.SYS_MMAP {
+		result = mmapDone(req.Thread, result)
+	}
+	if req.Nr == sysno.SYS_EXIT_GROUP {
+		exitSyncDone(req.Thread, result)
+		return
+	}
 	if result == -errno.EAGAIN && wait != 0 && req.Obj >= 0 && fd.Blocking(req.Obj) {
 		// A blocking descriptor: wait for the events, then run the call again.
 		t := sched.T(req.Thread)

@@ -513,7 +513,11 @@ func (c *call) truncate(size int64) {
 		c.fail(syscall.EISDIR)
 		return
 	}
-	c.done(c.fs(m).Setattr(name, SetAttr{Size: &size}))
+	err = c.fs(m).Setattr(name, SetAttr{Size: &size})
+	if err == nil {
+		c.v.maps.truncated(fileKey{m.dev, a.Ino}, size)
+	}
+	c.done(err)
 }
 
 // utimensat times (include/uapi/linux/stat.h).

@@ -148,7 +148,11 @@ func (f *openFile) serve(c *call) {
 		case f.dir:
 			c.fail(syscall.EISDIR)
 		default:
-			c.done(f.h.Setattr(SetAttr{Size: &size}))
+			err := f.h.Setattr(SetAttr{Size: &size})
+			if err == nil {
+				f.truncated(size)
+			}
+			c.done(err)
 		}
 	case syscall.SYS_FCHMOD:
 		mode := uint32(r.Args[1]) & 0o7777
@@ -169,6 +173,8 @@ func (f *openFile) serve(c *call) {
 			return
 		}
 		c.done(f.h.Setattr(s))
+	case syscall.SYS_MMAP:
+		f.mmap(c, canRead)
 	case syscall.SYS_FLOCK:
 		f.v.flock(c, f, int(r.Args[1]))
 	case syscall.SYS_FCHDIR:
@@ -325,6 +331,7 @@ func (f *openFile) write(c *call) {
 			continue
 		}
 		n, err := f.h.WriteAt(b, off)
+		f.wrote(b[:n], off)
 		total += int64(n)
 		off += int64(n)
 		if err != nil {

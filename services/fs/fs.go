@@ -205,8 +205,13 @@ func Start(cfg Config) error {
 		return err
 	}
 	v.register(srv)
+	v.registerExitSync(srv)
 	srv.Start()
-	return v.mountVolumes(cfg, devs)
+	if err := v.mountVolumes(cfg, devs); err != nil {
+		return err
+	}
+	v.wantExitSync(srv)
+	return nil
 }
 
 // logf prints a message of the file component on standard error (the console).

@@ -39,6 +39,8 @@ type VFS struct {
 	srv    registry
 	// devices is the goroutine of the devices that wait (block devices), made at first use.
 	devices *mount
+	// maps are the files' mappings (mmap.go).
+	maps fileMaps
 }
 
 // registry holds the relay objects of open files, under the numbers the kernel reserved for

@@ -173,6 +173,11 @@ const (
 	DirNotDir = -errno.ENOTDIR // a descriptor of the kernel's own (console, eventfd, epoll): ENOTDIR
 )
 
+// ObjExitSync is the object argument of relay_notify by which the file service tells the kernel
+// that it holds volumes to sync before the machine powers off (events 1) or none (0): the kernel
+// then forwards exit_group to it first (runtime/sys/exit.go).
+const ObjExitSync = -2
+
 // MaxObjects bounds the object numbers (0 <= obj < MaxObjects).
 const MaxObjects = 1024
 
