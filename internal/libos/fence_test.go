@@ -37,6 +37,7 @@ var (
 		// time for their waits on the backend, strings and slices for xenstore paths and lists.
 		"drivers/xen/xenbus":   {"slices", "strings", "time"},
 		"drivers/xen/netfront": {"strings", "time"},
+		"drivers/xen/blkfront": {"time"},
 	}
 
 	// supportStd are the further standard packages that test-support packages (a last path

@@ -14,6 +14,7 @@ import (
 	"github.com/unikgen/unikgen/deploy"
 
 	"github.com/unikgen/unikgen/internal/cpio"
+	"github.com/unikgen/unikgen/internal/testenv"
 )
 
 func TestHarnessConfig(t *testing.T) {
@@ -216,7 +217,7 @@ func TestPVHKernelImage(t *testing.T) {
 
 func TestConsoleStatusPrefixMatchesShutdown(t *testing.T) {
 	// drivers/xen/shutdown.StatusPrefix; not imported to keep this package free of kernel code.
-	b, err := os.ReadFile("../../drivers/xen/shutdown/shutdown.go")
+	b, err := os.ReadFile(filepath.Join(testenv.ModuleRoot(), "drivers", "xen", "shutdown", "shutdown.go"))
 	if err != nil {
 		t.Fatal(err) // part of this repository
 	}
