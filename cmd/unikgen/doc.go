@@ -81,8 +81,11 @@ The commands are:
 		The output and the exit status are go test's: "ok  <tab>PKG<tab>0.120s", the output of
 		a failing package then "FAIL<tab>PKG<tab>...", "?   <tab>PKG<tab>[no test files]", a last
 		"FAIL" line when several packages ran and one failed; 0 when all passed, 1 otherwise,
-		2 for a usage error. Not supported: tests that write into the package directory,
-		start processes (os/exec) or read files outside testdata; go vet is not run.
+		2 for a usage error. Examples with an output comment are not run (the testing package
+		captures their output through os.Pipe, and the library OS has no pipe2): each package
+		with some says how many on standard error; -examples runs them anyway. Not supported:
+		tests that write into the package directory, start processes (os/exec) or read files
+		outside testdata; go vet is not run.
 		Flags (go test's meaning): -run REGEXP, -skip REGEXP, -v, -count N, -short, -timeout D
 		(default 10m, 0 for none); -m MiB (guest memory, default 512), -accel tcg|kvm.
 		TEST FLAGS after -- go to every test binary as they are (-test.bench=. ...).

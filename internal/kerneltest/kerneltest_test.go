@@ -3,6 +3,7 @@ package kerneltest
 import (
 	"bytes"
 	"context"
+	"maps"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -72,6 +73,16 @@ func TestKernelDir(t *testing.T) {
 	}
 }
 
+func TestRunnableExamples(t *testing.T) {
+	dir := t.TempDir()
+	testenv.WriteModule(t, dir, maps.Clone(calcModule)) // WriteModule adds go.mod to the map
+	p := &Package{Dir: filepath.Join(dir, "calc"), TestGoFiles: []string{"calc_test.go"}, XTestGoFiles: []string{"example_test.go"}}
+	got, err := RunnableExamples(p)
+	if err != nil || !reflect.DeepEqual(got, []string{"ExampleAdd"}) {
+		t.Errorf("RunnableExamples = %q, %v; want [ExampleAdd] (ExampleAdd_noOutput has no output comment)", got, err)
+	}
+}
+
 func TestReport(t *testing.T) {
 	for _, c := range []struct {
 		r       Result
@@ -120,6 +131,21 @@ func TestBroken(t *testing.T) {
 	t.Errorf("broken on purpose: %d", Add(1, 1))
 }
 `,
+	"calc/example_test.go": `package calc_test
+
+import (
+	"fmt"
+
+	"example.com/app/calc"
+)
+
+func ExampleAdd() {
+	fmt.Println(calc.Add(1, 2))
+	// Output: 3
+}
+
+func ExampleAdd_noOutput() { calc.Add(0, 0) }
+`,
 	"calc/testdata/sum.txt": "5\n",
 	"empty/empty.go":        "package empty\n",
 }
@@ -131,7 +157,8 @@ func TestBoot(t *testing.T) {
 	testenv.NeedQEMU(t)
 	testenv.NeedGo(t)
 	dir := t.TempDir()
-	testenv.WriteModule(t, dir, calcModule)
+	testenv.WriteModule(t, dir, maps.Clone(calcModule)) // WriteModule adds go.mod to the map
+	var stderr string
 	run := func(f Flags, patterns ...string) (string, int) {
 		t.Helper()
 		var out, errOut bytes.Buffer
@@ -141,9 +168,7 @@ func TestBoot(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
 		}
-		if errOut.Len() > 0 {
-			t.Logf("stderr:\n%s", errOut.String())
-		}
+		stderr = errOut.String()
 		return out.String(), ExitStatus(res)
 	}
 
@@ -158,6 +183,12 @@ func TestBoot(t *testing.T) {
 	}
 	if strings.Contains(out, "TestAdd") || !strings.HasSuffix(out, "\nFAIL\n") || status != 1 {
 		t.Errorf("all tests: status %d, output:\n%s\nwant status 1, TestAdd passing silently, a last line FAIL", status, out)
+	}
+
+	// The example (with an output comment) is left out, and said so; run, it would stop the
+	// test binary (NoExamplesReason).
+	if want := "unikgen test: example.com/app/calc: 1 examples not run: "; !strings.HasPrefix(stderr, want) {
+		t.Errorf("stderr %q, want it to start with %q", stderr, want)
 	}
 
 	out, status = run(Flags{Run: "^TestAdd$", Verbose: true}, "./calc")
