@@ -85,7 +85,7 @@ The commands are:
 		captures their output through os.Pipe, and the library OS has no pipe2): each package
 		with some says how many on standard error; -examples runs them anyway. Not supported:
 		tests that write into the package directory, start processes (os/exec) or read files
-		outside testdata; go vet is not run.
+		outside testdata. go test's vet checks run (go test -c runs them).
 		Flags (go test's meaning): -run REGEXP, -skip REGEXP, -v, -count N, -short, -timeout D
 		(default 10m, 0 for none); -m MiB (guest memory, default 512), -accel tcg|kvm.
 		TEST FLAGS after -- go to every test binary as they are (-test.bench=. ...).

@@ -23,6 +23,6 @@
 // Not supported: tests that write into the package directory (it is read-only), that start
 // processes (os/exec: a unikernel has one program), that read files outside testdata (other
 // packages' directories, $GOROOT), and packages that the library OS itself imports (an import
-// cycle through runtime/boot). go test's vet step is not run. Reference: `go help test` and
+// cycle through runtime/boot). go test -c runs go test's vet checks. Reference: `go help test` and
 // `go help testflag` (Go 1.26) for the output and the flags.
 package kerneltest
