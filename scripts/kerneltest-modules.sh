@@ -3,7 +3,8 @@
 # unikgen kernels (unikgen test), and count the tests that pass, fail and skip in each
 # (docs/testing.md, "Third-party test suites").
 #
-# Usage: scripts/kerneltest-modules.sh OUTDIR MODULE@VERSION...
+# Usage: [TESTFLAGS=-short] scripts/kerneltest-modules.sh OUTDIR MODULE@VERSION...
+# TESTFLAGS are go test flags that both runs get (unikgen test takes -short, -run, -skip...).
 # Each module is downloaded by the module proxy (go mod download), copied into a temporary
 # directory, made to require this checkout (replace directive) and given this repository's go.sum
 # beside its own (GOSUMDB=off and GOFLAGS=-mod=mod let the go command add the test dependencies'
@@ -48,9 +49,9 @@ for mv in "$@"; do
 		go mod edit -require=github.com/unikgen/unikgen@v0.0.0 -replace=github.com/unikgen/unikgen="$repo"
 		cat "$repo/go.sum" >>go.sum
 		t0=$(date +%s)
-		go test -count=1 -v ./... >"$out/$name.native.txt" 2>&1 && ns=0 || ns=$?
+		go test -count=1 -v ${TESTFLAGS:-} ./... >"$out/$name.native.txt" 2>&1 && ns=0 || ns=$?
 		t1=$(date +%s)
-		timeout 3000 "$bin" test -v ./... >"$out/$name.kernel.txt" 2>&1 && ks=0 || ks=$?
+		timeout 3000 "$bin" test -v ${TESTFLAGS:-} ./... >"$out/$name.kernel.txt" 2>&1 && ks=0 || ks=$?
 		t2=$(date +%s)
 		echo "$mv native: $(count "$out/$name.native.txt") exit $ns $((t1 - t0))s; kernel: $(count "$out/$name.kernel.txt") exit $ks $((t2 - t1))s"
 		echo " native:"; perpkg "$out/$name.native.txt"
