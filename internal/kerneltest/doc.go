@@ -18,7 +18,8 @@
 //     package directory's own path (RootEntries); /tmp is the library OS's writable tmpfs
 //     (docs/files.md), so t.TempDir works. The tmpfs hides the root file system's /tmp, so a
 //     package under /tmp on the host (a module in a temporary directory) has its directory under
-//     /unikgen-test in the kernel (KernelDir): relative paths work, os.Getwd differs.
+//     /unikgen-test in the kernel (KernelDir), and its host path a symbolic link to it in the
+//     tmpfs: relative and absolute paths work, os.Getwd differs.
 //
 // Not supported: tests that write into the package directory (it is read-only), that start
 // processes (os/exec: a unikernel has one program), that read files outside testdata (other

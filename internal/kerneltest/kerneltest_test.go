@@ -112,6 +112,8 @@ var calcModule = map[string]string{
 
 import (
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -123,6 +125,10 @@ func TestAdd(t *testing.T) {
 	}
 	if got, want := Add(2, 3), strings.TrimSpace(string(b)); want != "5" || got != 5 {
 		t.Fatalf("Add(2, 3) = %d, testdata says %q", got, want)
+	}
+	_, file, _, _ := runtime.Caller(0) // the absolute path, as go test does not trim
+	if _, err := os.Stat(filepath.Join(filepath.Dir(file), "testdata", "sum.txt")); err != nil {
+		t.Fatal(err)
 	}
 	t.Log("add ok")
 }
@@ -174,7 +180,7 @@ func TestBoot(t *testing.T) {
 
 	out, status := run(Flags{}, "./...")
 	for _, want := range []string{
-		"--- FAIL: TestBroken (", "calc_test.go:21: broken on purpose: 2\n", "\nFAIL\nFAIL\texample.com/app/calc\t",
+		"--- FAIL: TestBroken (", "calc_test.go:27: broken on purpose: 2\n", "\nFAIL\nFAIL\texample.com/app/calc\t",
 		"?   \texample.com/app/empty\t[no test files]\n",
 	} {
 		if !strings.Contains(out, want) {
@@ -192,7 +198,7 @@ func TestBoot(t *testing.T) {
 	}
 
 	out, status = run(Flags{Run: "^TestAdd$", Verbose: true}, "./calc")
-	want := "=== RUN   TestAdd\n    calc_test.go:17: add ok\n--- PASS: TestAdd ("
+	want := "=== RUN   TestAdd\n    calc_test.go:23: add ok\n--- PASS: TestAdd ("
 	if !strings.HasPrefix(out, want) || !strings.Contains(out, "\nPASS\nok  \texample.com/app/calc\t") || strings.Contains(out, "TestBroken") || status != 0 {
 		t.Errorf("-run ^TestAdd$ -v: status %d, output:\n%s\nwant status 0, starting with %q, then PASS and ok", status, out, want)
 	}
