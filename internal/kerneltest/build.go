@@ -66,36 +66,47 @@ func KernelDir(dir string) string {
 }
 
 // RootEntries returns the root file system of the kernel that tests the package in dir (an
-// absolute path): dir's testdata tree at KernelDir(dir)/testdata, and the directories above
-// it, so that KernelDir(dir) exists for the chdir of TestFile.
-func RootEntries(dir string) ([]rootimg.Entry, error) {
-	rel := strings.TrimPrefix(KernelDir(dir), "/")
+// absolute path) of the module in moduleDir ("" outside a module): the testdata trees of dir and
+// of its parent directories up to moduleDir (tests read ../testdata too), each at its
+// KernelDir path, and the directories above them, so that KernelDir(dir) exists for the chdir of
+// TestFile.
+func RootEntries(dir, moduleDir string) ([]rootimg.Entry, error) {
+	seen := map[string]bool{}
 	var entries []rootimg.Entry
-	if rel != "" {
-		for p := rel; p != "." && p != "/"; p = path.Dir(p) {
+	addDirs := func(p string) { // p and its parents, relative to the root
+		for ; p != "." && p != "" && !seen[p]; p = path.Dir(p) {
+			seen[p] = true
 			entries = append(entries, rootimg.Entry{Path: p, Mode: rootimg.TypeDir | 0o755})
 		}
 	}
-	td := filepath.Join(dir, "testdata")
-	if st, err := os.Stat(td); err == nil && st.IsDir() {
-		prefix := "testdata"
-		if rel != "" {
-			prefix = rel + "/testdata"
+	rootRel := func(p string) string { return strings.TrimPrefix(KernelDir(p), "/") }
+	dir = filepath.Clean(dir)
+	addDirs(rootRel(dir))
+	for d := dir; ; d = filepath.Dir(d) {
+		td := filepath.Join(d, "testdata")
+		if st, err := os.Stat(td); err == nil && st.IsDir() {
+			prefix := rootRel(td)
+			tree, err := rootimg.Walk(td, prefix, nil)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", td, err)
+			}
+			addDirs(prefix)
+			entries = append(entries, tree...)
 		}
-		tree, err := rootimg.Walk(td, prefix, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", td, err)
+		if moduleDir == "" || d == filepath.Clean(moduleDir) || d == filepath.Dir(d) {
+			break
 		}
-		entries = append(entries, rootimg.Entry{Path: prefix, Mode: rootimg.TypeDir | 0o755})
-		entries = append(entries, tree...)
+		if rel, err := filepath.Rel(moduleDir, d); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			break // not inside the module
+		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
 	return entries, nil
 }
 
-// bootOverlay returns runtime/boot's overlay files for testing the package in dir: the generic
-// composition root with a root file system, and its image.
-func bootOverlay(l *libosDirs, importPath, dir string) (map[string][]byte, error) {
+// bootOverlay returns runtime/boot's overlay files for testing the package in dir (of the module
+// in moduleDir): the generic composition root with a root file system, and its image.
+func bootOverlay(l *libosDirs, importPath, dir, moduleDir string) (map[string][]byte, error) {
 	tree, err := emit.ReadTree(l.sysno, l.sys)
 	if err != nil {
 		return nil, err
@@ -111,7 +122,7 @@ func bootOverlay(l *libosDirs, importPath, dir string) (map[string][]byte, error
 	if err != nil {
 		return nil, err
 	}
-	entries, err := RootEntries(dir)
+	entries, err := RootEntries(dir, moduleDir)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +150,11 @@ func buildKernel(ctx context.Context, o *Options, l *libosDirs, pkg *Package, tm
 	if _, err := os.Stat(filepath.Join(pkg.Dir, TestFileName)); err == nil {
 		return 0, fmt.Errorf("%s already exists; unikgen test adds a file of that name to the package (rename yours)", filepath.Join(pkg.Dir, TestFileName))
 	}
-	boot, err := bootOverlay(l, pkg.ImportPath, pkg.Dir)
+	moduleDir := ""
+	if pkg.Module != nil {
+		moduleDir = pkg.Module.Dir
+	}
+	boot, err := bootOverlay(l, pkg.ImportPath, pkg.Dir, moduleDir)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", pkg.ImportPath, err)
 	}

@@ -14,8 +14,8 @@
 //     plan): the analysis that specialises a program's kernel starts from a main package, and a
 //     test binary's main package exists only inside the go command. A test kernel is therefore
 //     bigger than the program's, and it can do everything the library OS can.
-//   - The package's testdata directory is baked in as the read-only root file system, at the
-//     package directory's own path (RootEntries); /tmp is the library OS's writable tmpfs
+//   - The testdata directories of the package and of its parents up to the module root are
+//     baked in as the read-only root file system, at their own paths (RootEntries); /tmp is the library OS's writable tmpfs
 //     (docs/files.md), so t.TempDir works. The tmpfs hides the root file system's /tmp, so a
 //     package under /tmp on the host (a module in a temporary directory) has its directory under
 //     /unikgen-test in the kernel (KernelDir), and its host path a symbolic link to it in the

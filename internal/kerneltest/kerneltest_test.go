@@ -32,33 +32,40 @@ func TestFlagsArgs(t *testing.T) {
 
 func TestRootEntries(t *testing.T) {
 	dir := t.TempDir()
-	testenv.WriteModule(t, dir, map[string]string{"go.mod": "module m\n", "p/testdata/a/b.txt": "hello", "p/x.go": "package p\n"})
-	entries, err := RootEntries(filepath.Join(dir, "p"))
+	testenv.WriteModule(t, dir, map[string]string{"go.mod": "module m\n", "p/testdata/a/b.txt": "hello", "p/x.go": "package p\n",
+		"testdata/top.txt": "top", "p/q/x.go": "package q\n"})
+	rel := strings.TrimPrefix(KernelDir(dir), "/")
+	paths := func(entries []rootimg.Entry) []string {
+		var got []string
+		for _, e := range entries {
+			got = append(got, strings.TrimPrefix(e.Path, rel))
+			if e.Path == rel+"/p/testdata/a/b.txt" && (string(e.Data) != "hello" || e.Mode&rootimg.TypeMask != rootimg.TypeReg) {
+				t.Errorf("%s: mode %o data %q, want a regular file holding %q", e.Path, e.Mode, e.Data, "hello")
+			}
+		}
+		if _, err := rootimg.Encode(entries); err != nil {
+			t.Errorf("Encode: %v", err)
+		}
+		return got
+	}
+	// The package's testdata and the module root's, for package m/p/q (no testdata of its own).
+	entries, err := RootEntries(filepath.Join(dir, "p", "q"), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rel := strings.TrimPrefix(KernelDir(dir), "/")
-	var got []string
-	for _, e := range entries {
-		got = append(got, strings.TrimPrefix(e.Path, rel))
-		if e.Path == rel+"/p/testdata/a/b.txt" && (string(e.Data) != "hello" || e.Mode&rootimg.TypeMask != rootimg.TypeReg) {
-			t.Errorf("%s: mode %o data %q, want a regular file holding %q", e.Path, e.Mode, e.Data, "hello")
-		}
-	}
-	want := []string{"/p", "/p/testdata", "/p/testdata/a", "/p/testdata/a/b.txt"}
+	got := paths(entries)
+	want := []string{"", "/p", "/p/q", "/p/testdata", "/p/testdata/a", "/p/testdata/a/b.txt", "/testdata", "/testdata/top.txt"}
 	if len(got) < len(want) || !reflect.DeepEqual(got[len(got)-len(want):], want) {
 		t.Errorf("entries end with %q, want %q", got, want)
 	}
-	if _, err := rootimg.Encode(entries); err != nil {
-		t.Errorf("Encode: %v", err)
-	}
-	// Without testdata: only the directories, so that the package directory exists.
-	entries, err = RootEntries(dir)
-	if err != nil {
+	// Outside a module: only the package's own testdata.
+	if entries, err = RootEntries(filepath.Join(dir, "p"), ""); err != nil {
 		t.Fatal(err)
 	}
-	if last := entries[len(entries)-1]; last.Path != rel || last.Mode&rootimg.TypeMask != rootimg.TypeDir {
-		t.Errorf("last entry %q mode %o, want the directory %q", last.Path, last.Mode, rel)
+	got = paths(entries)
+	want = []string{"", "/p", "/p/testdata", "/p/testdata/a", "/p/testdata/a/b.txt"}
+	if len(got) < len(want) || !reflect.DeepEqual(got[len(got)-len(want):], want) {
+		t.Errorf("outside a module: entries end with %q, want %q", got, want)
 	}
 }
 
@@ -131,6 +138,9 @@ func TestAdd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("add ok")
+	if _, err := os.Stat("../testdata/top.txt"); err != nil { // the module root's testdata
+		t.Fatal(err)
+	}
 }
 
 func TestBroken(t *testing.T) {
@@ -153,6 +163,7 @@ func ExampleAdd() {
 func ExampleAdd_noOutput() { calc.Add(0, 0) }
 `,
 	"calc/testdata/sum.txt": "5\n",
+	"testdata/top.txt":      "top\n",
 	"empty/empty.go":        "package empty\n",
 }
 
@@ -180,7 +191,7 @@ func TestBoot(t *testing.T) {
 
 	out, status := run(Flags{}, "./...")
 	for _, want := range []string{
-		"--- FAIL: TestBroken (", "calc_test.go:27: broken on purpose: 2\n", "\nFAIL\nFAIL\texample.com/app/calc\t",
+		"--- FAIL: TestBroken (", "calc_test.go:30: broken on purpose: 2\n", "\nFAIL\nFAIL\texample.com/app/calc\t",
 		"?   \texample.com/app/empty\t[no test files]\n",
 	} {
 		if !strings.Contains(out, want) {

@@ -23,6 +23,7 @@ type Package struct {
 	Dir          string
 	TestGoFiles  []string
 	XTestGoFiles []string
+	Module       *struct{ Dir string }
 	Error        *struct{ Err string }
 }
 
@@ -84,7 +85,7 @@ func listPackages(ctx context.Context, o *Options) ([]*Package, error) {
 			return nil, fmt.Errorf("%s: unikgen test tests packages (directories or import paths), not lists of .go files", p)
 		}
 	}
-	return goList[Package](ctx, o, "ImportPath,Name,Dir,TestGoFiles,XTestGoFiles,Error", pats...)
+	return goList[Package](ctx, o, "ImportPath,Name,Dir,TestGoFiles,XTestGoFiles,Module,Error", pats...)
 }
 
 // findLibOS returns the directories of the library OS as the module in o.Dir resolves it.
