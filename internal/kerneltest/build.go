@@ -66,9 +66,9 @@ func KernelDir(dir string) string {
 }
 
 // RootEntries returns the root file system of the kernel that tests the package in dir (an
-// absolute path) of the module in moduleDir ("" outside a module): the testdata trees of dir and
-// of its parent directories up to moduleDir (tests read ../testdata too), each at its
-// KernelDir path, and the directories above them, so that KernelDir(dir) exists for the chdir of
+// absolute path) of the module in moduleDir ("" outside a module): the files of dir (not its
+// subdirectories), the testdata trees of dir and of its parent directories up to moduleDir
+// (tests read ../testdata too), each at its KernelDir path, and the directories above them, so that KernelDir(dir) exists for the chdir of
 // TestFile.
 func RootEntries(dir, moduleDir string) ([]rootimg.Entry, error) {
 	seen := map[string]bool{}
@@ -82,6 +82,25 @@ func RootEntries(dir, moduleDir string) ([]rootimg.Entry, error) {
 	rootRel := func(p string) string { return strings.TrimPrefix(KernelDir(p), "/") }
 	dir = filepath.Clean(dir)
 	addDirs(rootRel(dir))
+	// The package directory's own files (tests read their source files, golden files beside them).
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, de := range des {
+		if !de.Type().IsRegular() {
+			continue
+		}
+		info, err := de.Info()
+		if err != nil {
+			return nil, err
+		}
+		b, err := os.ReadFile(filepath.Join(dir, de.Name()))
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, rootimg.Entry{Path: rootRel(dir) + "/" + de.Name(), Mode: rootimg.TypeReg | uint32(info.Mode().Perm()), Mtime: info.ModTime().UnixNano(), Data: b})
+	}
 	for d := dir; ; d = filepath.Dir(d) {
 		td := filepath.Join(d, "testdata")
 		if st, err := os.Stat(td); err == nil && st.IsDir() {

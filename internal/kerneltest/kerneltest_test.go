@@ -54,7 +54,7 @@ func TestRootEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := paths(entries)
-	want := []string{"", "/p", "/p/q", "/p/testdata", "/p/testdata/a", "/p/testdata/a/b.txt", "/testdata", "/testdata/top.txt"}
+	want := []string{"", "/p", "/p/q", "/p/q/x.go", "/p/testdata", "/p/testdata/a", "/p/testdata/a/b.txt", "/testdata", "/testdata/top.txt"}
 	if len(got) < len(want) || !reflect.DeepEqual(got[len(got)-len(want):], want) {
 		t.Errorf("entries end with %q, want %q", got, want)
 	}
@@ -63,7 +63,7 @@ func TestRootEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = paths(entries)
-	want = []string{"", "/p", "/p/testdata", "/p/testdata/a", "/p/testdata/a/b.txt"}
+	want = []string{"", "/p", "/p/testdata", "/p/testdata/a", "/p/testdata/a/b.txt", "/p/x.go"}
 	if len(got) < len(want) || !reflect.DeepEqual(got[len(got)-len(want):], want) {
 		t.Errorf("outside a module: entries end with %q, want %q", got, want)
 	}
@@ -138,8 +138,10 @@ func TestAdd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("add ok")
-	if _, err := os.Stat("../testdata/top.txt"); err != nil { // the module root's testdata
-		t.Fatal(err)
+	for _, f := range []string{"../testdata/top.txt", "calc.go"} { // the module root's testdata, a source file
+		if _, err := os.Stat(f); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -191,7 +193,7 @@ func TestBoot(t *testing.T) {
 
 	out, status := run(Flags{}, "./...")
 	for _, want := range []string{
-		"--- FAIL: TestBroken (", "calc_test.go:30: broken on purpose: 2\n", "\nFAIL\nFAIL\texample.com/app/calc\t",
+		"--- FAIL: TestBroken (", "calc_test.go:32: broken on purpose: 2\n", "\nFAIL\nFAIL\texample.com/app/calc\t",
 		"?   \texample.com/app/empty\t[no test files]\n",
 	} {
 		if !strings.Contains(out, want) {
