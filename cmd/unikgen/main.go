@@ -25,6 +25,7 @@ type command struct {
 var commands = []command{
 	{"build", runBuild},
 	{"run", runRun},
+	{"test", runTest},
 	{"explain", runExplain}, {"generate", runGenerate}, {"diff", runDiff},
 	{"version", runVersion},
 }
