@@ -100,14 +100,6 @@ func runRun(ctx context.Context, args []string) int {
 	planned := func(g *gen.Result) error {
 		printNotes(g)
 		planCode = exitUsage
-		if len(g.Plan.Volumes) > 0 {
-			vd, err := volumeDrives(g.Plan.Volumes, vols)
-			if err != nil {
-				log.Print(err)
-				return errReported
-			}
-			cfg.Drives = append(vd, cfg.Drives...)
-		}
 		if !g.Plan.Has("network") && (len(fwds) > 0 || cfg.Net != "" && cfg.Net != qemu.NetNone) {
 			log.Printf("-p/-net: %s makes no socket, so its kernel has no network stack (unikgen explain shows why)", pkg)
 			return errReported
@@ -120,6 +112,21 @@ func runRun(ctx context.Context, args []string) int {
 			if code := checkXenFlags(fs); code >= 0 {
 				return errReported
 			}
+		}
+		if len(g.Plan.Volumes) > 0 {
+			if xen {
+				// The harness copies a disk into dom0's memory: nothing written would reach
+				// the host's file. On a Xen host, NAME.xl's disk line carries the volume.
+				log.Printf("volumes (%s): run -target xen boots under the nested-Xen harness, which keeps no disk across runs; "+
+					"build the image and boot it on a Xen host with the disk line of NAME.xl (unikgen build -disk)", strings.Join(g.Plan.Volumes, ", "))
+				return errReported
+			}
+			vd, err := volumeDrives(g.Plan.Volumes, vols)
+			if err != nil {
+				log.Print(err)
+				return errReported
+			}
+			cfg.Drives = append(vd, cfg.Drives...)
 		}
 		// The memory limits again, now that the target and config.Kernel.MemoryMiB are known.
 		what, mib := "config.Kernel.MemoryMiB", g.Plan.MemoryMiB

@@ -160,6 +160,8 @@ func TestRunXenErrors(t *testing.T) {
 			"unikgen: -timeout -1s: want a positive duration, or 0 for no limit\n"},
 		{[]string{"run", "-target", "xen", "-m", "1500", "./no/such/dir"},
 			"unikgen: -m 1500: -target xen runs the domain in a nested Xen machine of 2048 MiB, 768 of them for dom0: at most 1200 MiB\n"},
+		{[]string{"run", "-target", "xen", "-volume", filepath.Join(t.TempDir(), "v.img") + ":/data", "./examples/hello"},
+			"unikgen: volumes (/data): run -target xen boots under the nested-Xen harness, which keeps no disk across runs"},
 	} {
 		r := run(t, root, nil, tt.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tt.stderr) {

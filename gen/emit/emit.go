@@ -41,6 +41,7 @@ func CompositionRoot(p *plan.Plan, t *plan.Tree) ([]byte, error) {
 	f.ImportName(libos.VirtioBlkPackage, "virtioblk")
 	f.ImportName(libos.ExtfsPackage, "extfs")
 	f.ImportName(libos.XenNetPackage, "xennet")
+	f.ImportName(libos.XenBlkPackage, "xenblk")
 	if p.RootImage() && p.Has("files") {
 		f.Anon("embed")
 	}
@@ -149,7 +150,14 @@ func fsConfig(p *plan.Plan) *Statement {
 		fields = append(fields, Id("DNS").Op(":").Qual(libos.NetstackPackage, "DNSServers"))
 	}
 	if p.Has("block") {
-		fields = append(fields, Id("Block").Op(":").Index().Qual(libos.FsPackage, "BlockDriver").Values(Qual(libos.VirtioBlkPackage, "Probe")))
+		var drivers []Code
+		if p.Has("platform/qemu") {
+			drivers = append(drivers, Qual(libos.VirtioBlkPackage, "Probe"))
+		}
+		if p.Has("platform/xen") {
+			drivers = append(drivers, Qual(libos.XenBlkPackage, "Probe"))
+		}
+		fields = append(fields, Id("Block").Op(":").Index().Qual(libos.FsPackage, "BlockDriver").Values(drivers...))
 	}
 	if p.Has("volumes") {
 		if len(p.Volumes) > 0 {

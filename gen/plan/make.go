@@ -102,9 +102,6 @@ func Check(s Settings, t *Tree) error {
 	if err := CheckVolumes(VolumePaths(s.Volumes)); err != nil {
 		return err
 	}
-	if len(s.Volumes) > 0 && s.Target == config.Xen {
-		return &Error{"Volumes", "volumes live on virtio block devices, which target xen does not have yet (no blkfront driver)"}
-	}
 	for i, e := range s.Env {
 		if err := cmdline.CheckEnv(e); err != nil {
 			return &Error{fmt.Sprintf("Env[%d]", i), err.Error()}
@@ -252,12 +249,10 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 	programFiles := files.In && !generic
 	vols := Component{Name: "volumes", Package: libos.ExtfsPackage}
 	switch {
-	case generic && p.Target != config.Xen:
+	case generic:
 		vols.In, vols.Reason = true, "generic kernel: volumes given at boot (UNIKGEN_VOLUMES) are mounted"
 	case len(p.Volumes) > 0:
-		vols.In, vols.Reason = true, "the configuration mounts volumes at "+strings.Join(p.Volumes, ", ")+" (ext3 on virtio block devices)"
-	case generic:
-		vols.Reason = "target xen: no virtio block devices"
+		vols.In, vols.Reason = true, "the configuration mounts volumes at "+strings.Join(p.Volumes, ", ")+" (ext3 on the machine's block devices)"
 	default:
 		vols.Reason = "the configuration has no volumes"
 	}
@@ -276,17 +271,20 @@ func components(p *Plan, t *Tree, res *analysis.Result, generic bool) []Componen
 	cs = append(cs, files)
 	// Block devices (/dev/vda...) come with the program's own use of files: a program that
 	// only resolves names or reads its root file system opens no disk.
+	// Their drivers are the platform's: virtio-blk on QEMU (/dev/vda...), blkfront on Xen
+	// (/dev/xvda...); a target-any kernel links both.
 	blk := Component{Name: "block", Package: libos.VirtioBlkPackage}
+	if p.Target == config.Xen {
+		blk.Package = libos.XenBlkPackage
+	}
 	switch {
-	case p.Target == config.Xen:
-		blk.Reason = "target xen: no virtio block devices (a Xen blkfront driver is not written yet)"
 	case generic:
 		blk.In, blk.Reason = true, "generic kernel"
 	case programFiles:
-		blk.In, blk.Reason, blk.Witness = true, "the program uses files: virtio block devices are /dev/vda, /dev/vdb...", files.Witness
+		blk.In, blk.Reason, blk.Witness = true, "the program uses files: the machine's block devices are /dev/vda, /dev/vdb... (/dev/xvda... on Xen)", files.Witness
 		blk.Maybe = files.Maybe
 	case len(p.Volumes) > 0:
-		blk.In, blk.Reason = true, "the volumes live on virtio block devices"
+		blk.In, blk.Reason = true, "the volumes live on the machine's block devices"
 	default:
 		blk.Reason = "the program opens no files of its own"
 	}

@@ -33,6 +33,7 @@ const (
 	VirtioBlkPackage = Module + "/services/fs/virtioblk"
 	ExtfsPackage     = Module + "/services/fs/extfs"
 	XenNetPackage    = Module + "/services/netstack/xennet"
+	XenBlkPackage    = Module + "/services/fs/xenblk"
 )
 
 // GeneratorPackages are the library OS's packages whose directories the generator reads (the

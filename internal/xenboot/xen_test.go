@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/unikgen/unikgen/internal/testenv"
 	"github.com/unikgen/unikgen/pipeline"
 	bootline "github.com/unikgen/unikgen/runtime/cmdline"
+	"github.com/unikgen/unikgen/services/fs/extfs/mkfs"
 )
 
 // xenPrograms run under real Xen. The first ones are entries of programs, with the same image and
@@ -175,13 +177,24 @@ func TestXen(t *testing.T) {
 	steps := xenProgramSteps(t)
 	steps = append(steps, xenFilesStep(t))
 	steps = append(steps, xenNetSteps(t)...)
+	volSteps, vol := xenVolumeSteps(t)
+	steps = append(steps, volSteps...)
+	// UNIKGEN_XENBOOT_STEPS=name,name... boots only those steps (a developer's shortcut: the
+	// whole run takes minutes).
+	if only := os.Getenv("UNIKGEN_XENBOOT_STEPS"); only != "" {
+		want := strings.Split(only, ",")
+		steps = slices.DeleteFunc(steps, func(s xenStep) bool { return !slices.Contains(want, s.name) })
+		if len(steps) == 0 {
+			t.Fatalf("UNIKGEN_XENBOOT_STEPS=%s names no step", only)
+		}
+	}
 	client := dom0Client(t)
 	built := time.Now()
 	t.Logf("%d kernels and the dom0 client built in %.1f s", len(steps), built.Sub(start).Seconds())
 
 	opts := xenlab.RunOptions{
 		Image: steps[0].image, XLConfig: steps[0].xl, Cmdline: steps[0].cmdline, Wait: steps[0].wait, Dom0: steps[0].dom0, Stdin: steps[0].stdin,
-		CacheDir: cache, Files: map[string][]byte{"bin/dom0client": client},
+		CacheDir: cache, Files: map[string][]byte{"bin/dom0client": client}, Disk: vol,
 		Console: &xenLog{t: t}, Log: &xenLog{t: t},
 	}
 	for _, s := range steps[1:] {
@@ -366,4 +379,86 @@ func dom0Client(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// xenVolumeSteps are the persistent volume under Xen: testdata/volume built with -target xen
+// saves files on /data (ext3 on /dev/xvda, blkfront and dom0's blkback) the safe way (write,
+// fsync, rename, fsync the directory) and prints "synced"; dom0 then destroys the domain, as a
+// crash would end it. A second domain on the same disk finds every file and writes again. It
+// returns the steps and the volume image, which the harness gives every domain whose xl config
+// has a disk line.
+func xenVolumeSteps(t *testing.T) ([]xenStep, string) {
+	img := xenKernel(t, "internal/boottest/testdata/volume", config.Xen)
+	vol := filepath.Join(t.TempDir(), "volume.img")
+	const size = 8 << 20 // in dom0's memory: small
+	f, err := os.Create(vol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(size); err == nil {
+		err = mkfs.Format(f, size, mkfs.Options{Zeroed: true})
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var xl bytes.Buffer
+	if err := deploy.XLConfig(&xl, deploy.XLParams{Name: "unikgen", Kernel: img, MemoryMiB: 64, VCPUs: 1,
+		Disks: []deploy.Disk{{Target: "/volume.img"}}}); err != nil { // the harness's loop device replaces it
+		t.Fatal(err)
+	}
+	cmdline := func(mode string) string {
+		c, err := bootline.Encode(nil, []string{mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	write := xenStep{name: "volume-write", image: img, xl: xl.String(), cmdline: cmdline("write"), wait: 150 * time.Second,
+		dom0: `n=0
+while ! grep -q '^synced' /var/log/xen/guest-$NAME.log 2>/dev/null; do
+  n=$((n+1)); [ $n -gt 700 ] && { echo "no synced line after 140 s"; exit 1; }
+  sleep 0.2
+done
+xl destroy $NAME && echo destroyed
+`,
+		check: func(t *testing.T, r *xenlab.Result) {
+			out := string(r.Console)
+			if r.Dom0Status != 0 || !strings.Contains(string(r.Dom0Output), "destroyed") {
+				t.Errorf("dom0 script: status %d, output:\n%s", r.Dom0Status, r.Dom0Output)
+			}
+			for _, s := range []string{"statfs: type 0xef53 ", "mkdir: <nil>\n", "save config: <nil>\n",
+				"save config again: <nil>\n", "log: <nil>\n", "symlink: <nil>\n", "dir sync: <nil>\n", "synced\n"} {
+				if !strings.Contains(out, s) {
+					t.Errorf("first domain: console does not contain %q:\n%s", s, out)
+				}
+			}
+			if strings.Contains(out, "save blob:") {
+				t.Errorf("first domain: a save failed:\n%s", out)
+			}
+		}}
+	check := xenStep{name: "volume-check", image: img, xl: xl.String(), cmdline: cmdline("check"), wait: 120 * time.Second,
+		check: func(t *testing.T, r *xenlab.Result) {
+			status := xenStatus(t, r)
+			out := string(r.Console)
+			if status != 0 {
+				t.Errorf("second domain: exit status %d", status)
+			}
+			for _, s := range []string{
+				"config: {\"version\": 2} <nil>\n",
+				"blob0: 1000 bytes ok=true <nil>\n", "blob1: 71000 bytes ok=true <nil>\n",
+				"blob2: 141000 bytes ok=true <nil>\n", "blob3: 211000 bytes ok=true <nil>\n",
+				"blob4: 281000 bytes ok=true <nil>\n",
+				"log: 790 bytes ", // 100 lines "line N\n": 10*7 + 90*8 bytes
+				"current -> config.json <nil>\n", "write more: <nil>\n", "done\n",
+				"entries: [blob0 blob1 blob2 blob3 blob4 config.json current logs",
+			} {
+				if !strings.Contains(out, s) {
+					t.Errorf("second domain: console does not contain %q:\n%s", s, out)
+				}
+			}
+		}}
+	return []xenStep{write, check}, vol
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"syscall"
 
+	"github.com/unikgen/unikgen/runtime/platform"
 	"github.com/unikgen/unikgen/services/relay"
 )
 
@@ -26,19 +27,41 @@ type BlockDevice interface {
 // memory and interrupt lines of the relay server.
 type BlockDriver func(srv *relay.Server) ([]BlockDevice, error)
 
-// virtblkMajor is Linux's block major of virtio-blk disks as commonly assigned (dynamic range).
-const virtblkMajor = 254
+// Linux's block majors: virtio-blk disks as commonly assigned (dynamic range), and Xen's
+// virtual block devices (xvd, Documentation/admin-guide/devices.txt).
+const (
+	virtblkMajor = 254
+	xvdMajor     = 202
+)
 
-// addBlockDevices adds the devices to /dev as vda, vdb, ... and returns their names.
+// devicePrefix is the name of the block devices in /dev, before their letter: vd (virtio-blk, on
+// QEMU) or, on Xen, xvd (the domain's vbds, named as Linux names them).
+func devicePrefix() string {
+	if platform.Name() == "xen" {
+		return "xvd"
+	}
+	return "vd"
+}
+
+// deviceMajor is the block major of the devices devicePrefix names.
+func deviceMajor() uint64 {
+	if platform.Name() == "xen" {
+		return xvdMajor
+	}
+	return virtblkMajor
+}
+
+// addBlockDevices adds the devices to /dev as vda, vdb, ... (xvda... on Xen) and returns their
+// names.
 func addBlockDevices(dev *MemFS, devs []BlockDevice) ([]string, error) {
 	var names []string
 	for i, d := range devs {
 		if i >= 26 {
 			return names, fmt.Errorf("%v: more than 26 block devices", d)
 		}
-		name := "vd" + string(rune('a'+i))
+		name := devicePrefix() + string(rune('a'+i))
 		n := dev.newNode(S_IFBLK | 0o660)
-		n.a.Rdev = mkdev(virtblkMajor, uint64(16*i))
+		n.a.Rdev = mkdev(deviceMajor(), uint64(16*i))
 		bd, ok := d.(*sharedDevice)
 		if !ok {
 			bd = &sharedDevice{BlockDevice: d}

@@ -43,7 +43,7 @@ type Config struct {
 	// DNS returns the DNS servers that /etc/resolv.conf lists: the network component's
 	// configuration, when the kernel has one.
 	DNS func() []netip.Addr
-	// Block are the drivers of the machine's block devices (/dev/vda, ...).
+	// Block are the drivers of the machine's block devices (/dev/vda, ...; /dev/xvda... on Xen).
 	Block []BlockDriver
 	// Volumes are the mount points of the persistent volumes (config.Kernel.Volumes), each on
 	// a block device: the first volume on the first device, and so on. EnvVolumes replaces
@@ -150,7 +150,7 @@ func (v *VFS) mountVolumes(cfg Config, devs []BlockDevice) error {
 	for i, p := range vols {
 		f, err := cfg.MountVolume(devs[i], p)
 		if err != nil {
-			return fmt.Errorf("volume %s on /dev/vd%c (%v): %v", p, 'a'+i, devs[i], err)
+			return fmt.Errorf("volume %s on /dev/%s%c (%v): %v", p, devicePrefix(), 'a'+i, devs[i], err)
 		}
 		v.Mount(p, f, true)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/unikgen/unikgen/runtime/sysno"
 	"github.com/unikgen/unikgen/services/fs"
 	"github.com/unikgen/unikgen/services/fs/virtioblk"
+	"github.com/unikgen/unikgen/services/fs/xenblk"
 	"github.com/unikgen/unikgen/services/netstack"
 	"github.com/unikgen/unikgen/services/netstack/virtionet"
 	"github.com/unikgen/unikgen/services/netstack/xennet"
@@ -130,7 +131,7 @@ func init() {
 	if !booted {
 		return // a host test of package boot, not a kernel
 	}
-	if err := fs.Start(fs.Config{Name: ProgramName, DNS: netstack.DNSServers, Block: []fs.BlockDriver{virtioblk.Probe}}); err != nil {
+	if err := fs.Start(fs.Config{Name: ProgramName, DNS: netstack.DNSServers, Block: []fs.BlockDriver{virtioblk.Probe, xenblk.Probe}}); err != nil {
 		panic("unikgen: files: " + err.Error())
 	}
 	if err := netstack.Start(netstack.Config{Drivers: []netstack.Driver{virtionet.Probe, xennet.Probe}}); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/unikgen/unikgen/runtime/sysno"
 	"github.com/unikgen/unikgen/services/fs"
 	"github.com/unikgen/unikgen/services/fs/virtioblk"
+	"github.com/unikgen/unikgen/services/fs/xenblk"
 )
 
 // Configure-time settings.
@@ -134,7 +135,7 @@ func init() {
 	if !booted {
 		return // a host test of package boot, not a kernel
 	}
-	if err := fs.Start(fs.Config{Name: ProgramName, Block: []fs.BlockDriver{virtioblk.Probe}}); err != nil {
+	if err := fs.Start(fs.Config{Name: ProgramName, Block: []fs.BlockDriver{virtioblk.Probe, xenblk.Probe}}); err != nil {
 		panic("unikgen: files: " + err.Error())
 	}
 }

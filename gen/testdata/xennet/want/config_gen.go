@@ -12,6 +12,7 @@ import (
 	"github.com/unikgen/unikgen/runtime/sys"
 	"github.com/unikgen/unikgen/runtime/sysno"
 	"github.com/unikgen/unikgen/services/fs"
+	"github.com/unikgen/unikgen/services/fs/xenblk"
 	"github.com/unikgen/unikgen/services/netstack"
 	"github.com/unikgen/unikgen/services/netstack/xennet"
 )
@@ -115,7 +116,7 @@ func init() {
 	if !booted {
 		return // a host test of package boot, not a kernel
 	}
-	if err := fs.Start(fs.Config{Name: ProgramName, DNS: netstack.DNSServers}); err != nil {
+	if err := fs.Start(fs.Config{Name: ProgramName, DNS: netstack.DNSServers, Block: []fs.BlockDriver{xenblk.Probe}}); err != nil {
 		panic("unikgen: files: " + err.Error())
 	}
 	if err := netstack.Start(netstack.Config{Drivers: []netstack.Driver{xennet.Probe}}); err != nil {
