@@ -3,11 +3,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -24,7 +26,12 @@ func main() {
 	}
 
 	c := &http.Client{Timeout: 20 * time.Second}
+	// The test's servers may start after the kernel: refused connections are tried again for 30 s.
 	resp, err := c.Get(url)
+	for start := time.Now(); err != nil && errors.Is(err, syscall.ECONNREFUSED) && time.Since(start) < 30*time.Second; {
+		time.Sleep(200 * time.Millisecond)
+		resp, err = c.Get(url)
+	}
 	if err != nil {
 		fail("http", err)
 	} else {

@@ -9,11 +9,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -23,7 +25,16 @@ func main() {
 		os.Exit(2)
 	}
 	url, tcpAddr := os.Args[1], os.Args[2]
-	conn, err := net.DialTimeout("tcp", tcpAddr, 20*time.Second)
+	// The test's servers start beside the domain, and may not listen yet: refused dials are
+	// tried again for 30 s.
+	var conn net.Conn
+	var err error
+	for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {
+		conn, err = net.DialTimeout("tcp", tcpAddr, 20*time.Second)
+		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || time.Since(start) > 30*time.Second {
+			break
+		}
+	}
 	if err != nil {
 		fmt.Println("dial before detach:", err)
 		os.Exit(1)
