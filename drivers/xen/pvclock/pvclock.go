@@ -12,7 +12,8 @@
 //	ns = system_time + (d * tsc_to_system_mul) >> 32      (64x32-bit product, 96 bits wide)
 //
 // read under a version counter: odd while Xen updates the record, changed if it updated it
-// meanwhile; either way read again. The wall clock at system time 0 is wc_sec_hi:wc_sec, wc_nsec,
+// meanwhile; either way read again. A TSC that reads behind tsc_timestamp counts as d = 0 rather
+// than wrapping around to a time centuries ahead. The wall clock at system time 0 is wc_sec_hi:wc_sec, wc_nsec,
 // under wc_version the same way.
 //
 // All functions run in kernel context: no allocation, pointer-free state.
@@ -106,6 +107,13 @@ func systemTime(ti uintptr, rdtsc func() uint64) uint64 {
 		tsc := rdtsc()
 		if hw.Load32(ti+tiVersion) != v {
 			continue
+		}
+		if tsc < stamp {
+			// The TSC is behind the stamp (Xen stamped the record from another physical
+			// CPU's TSC, or wrote the TSC back to resynchronise it): no time has passed
+			// since the stamp. tsc-stamp would wrap to ~2^64 ticks, a time centuries
+			// ahead that Nanotime would keep as its floor, stopping the clock for good.
+			return sys
 		}
 		return sys + Scale(tsc-stamp, mul, shift)
 	}
