@@ -181,3 +181,18 @@ func TestSystemTimeTSCBehindStamp(t *testing.T) {
 		t.Fatalf("Nanotime after a good record = %d, want just past %d", b, int64(1<<40+1e9))
 	}
 }
+
+// An HVM domain's record may carry a negative tsc_timestamp (Xen writes -gtsc(-stime) while the
+// domain's guest time is below zero, seen under the nested Xen: 0xfffffffff44e17b8): the TSC is
+// then ahead of the stamp modulo 2^64 and time runs on from system_time.
+func TestSystemTimeNegativeStamp(t *testing.T) {
+	p := newPage(t)
+	stamp := uint64(0xfffffffff44e17b8) // -196,208,712
+	p.setTime(2, stamp, 7_000_000, 0x80000000, 0)
+	ti := si.VcpuInfo(0) + si.VcpuTime
+	tsc := uint64(0x4cfcdfe5) // 1,291,640,805
+	want := uint64(7_000_000 + (1_291_640_805+196_208_712)/2)
+	if got := systemTime(ti, func() uint64 { return tsc }); got != want {
+		t.Fatalf("systemTime with stamp %#x and TSC %#x = %d, want %d", stamp, tsc, got, want)
+	}
+}
