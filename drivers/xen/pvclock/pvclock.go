@@ -12,7 +12,10 @@
 //	ns = system_time + (d * tsc_to_system_mul) >> 32      (64x32-bit product, 96 bits wide)
 //
 // read under a version counter: odd while Xen updates the record, changed if it updated it
-// meanwhile; either way read again. The wall clock at system time 0 is wc_sec_hi:wc_sec, wc_nsec,
+// meanwhile; either way read again. d is taken modulo 2^64 (an HVM domain's stamp
+// may be negative: Xen writes -gtsc(-stime) when its guest time is below zero), and a TSC that
+// reads behind tsc_timestamp (a negative d as a signed number) counts as d = 0 rather than a time
+// centuries ahead. The wall clock at system time 0 is wc_sec_hi:wc_sec, wc_nsec,
 // under wc_version the same way.
 //
 // All functions run in kernel context: no allocation, pointer-free state.
@@ -107,7 +110,15 @@ func systemTime(ti uintptr, rdtsc func() uint64) uint64 {
 		if hw.Load32(ti+tiVersion) != v {
 			continue
 		}
-		return sys + Scale(tsc-stamp, mul, shift)
+		d := tsc - stamp // modulo 2^64: Xen writes a negative stamp as its two's complement
+		if int64(d) < 0 {
+			// The TSC is behind the stamp (Xen stamped the record from another physical
+			// CPU's TSC, or wrote the TSC back to resynchronise it): no time has passed
+			// since the stamp. The wrapped difference would be a time centuries ahead that
+			// Nanotime would keep as its floor, stopping the clock for good.
+			d = 0
+		}
+		return sys + Scale(d, mul, shift)
 	}
 }
 

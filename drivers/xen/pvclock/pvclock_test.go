@@ -157,3 +157,42 @@ func TestNoAllocations(t *testing.T) {
 		t.Fatalf("%v allocations per run", allocs)
 	}
 }
+
+// A TSC read that is behind the record's tsc_timestamp (Xen stamped the record on another
+// physical CPU, or wrote the TSC back to resynchronise it, under a QEMU TCG host) must count as no
+// time since the stamp, not as 2^64 - d ticks: such a reading, latched as the largest time
+// returned, would stop the clock, and with it every timer of the kernel.
+func TestSystemTimeTSCBehindStamp(t *testing.T) {
+	p := newPage(t)
+	p.setTime(2, 10_000, 5_000_000, 0x80000000, 0)
+	ti := si.VcpuInfo(0) + si.VcpuTime
+	if got := systemTime(ti, func() uint64 { return 9_000 }); got != 5_000_000 {
+		t.Fatalf("systemTime with the TSC 1000 ticks behind the stamp = %d, want 5000000 (the stamp's time)", got)
+	}
+	// Through Nanotime (the real TSC is far behind this stamp): time stays near the record's
+	// and runs on once Xen publishes a record the TSC is past.
+	p.setTime(4, ^uint64(0)>>1, 1<<40, 0x80000000, 0)
+	a := Nanotime()
+	if a != 1<<40 {
+		t.Fatalf("Nanotime with the TSC behind the stamp = %d, want %d", a, int64(1<<40))
+	}
+	p.setTime(6, hw.Rdtsc(), 1<<40+1e9, 0x80000000, 0)
+	if b := Nanotime(); b < 1<<40+1e9 || b > 1<<40+2e9 {
+		t.Fatalf("Nanotime after a good record = %d, want just past %d", b, int64(1<<40+1e9))
+	}
+}
+
+// An HVM domain's record may carry a negative tsc_timestamp (Xen writes -gtsc(-stime) while the
+// domain's guest time is below zero, seen under the nested Xen: 0xfffffffff44e17b8): the TSC is
+// then ahead of the stamp modulo 2^64 and time runs on from system_time.
+func TestSystemTimeNegativeStamp(t *testing.T) {
+	p := newPage(t)
+	stamp := uint64(0xfffffffff44e17b8) // -196,208,712
+	p.setTime(2, stamp, 7_000_000, 0x80000000, 0)
+	ti := si.VcpuInfo(0) + si.VcpuTime
+	tsc := uint64(0x4cfcdfe5) // 1,291,640,805
+	want := uint64(7_000_000 + (1_291_640_805+196_208_712)/2)
+	if got := systemTime(ti, func() uint64 { return tsc }); got != want {
+		t.Fatalf("systemTime with stamp %#x and TSC %#x = %d, want %d", stamp, tsc, got, want)
+	}
+}
