@@ -17,6 +17,8 @@
 //     UDP client of dom0client serve (testdata/netclient); a backend that goes away (xl
 //     network-detach) while the kernel reads a connection: the read and a new dial must fail
 //     (testdata/netdetach).
+//   - a persistent volume (ext3 on /dev/xvda, blkfront and dom0's blkback): files saved and
+//     fsync'd, the domain destroyed, a second domain on the same disk reads them back.
 //
 // The tests need QEMU and the harness's tools; they skip without them, or fail with
 // UNIKGEN_TEST_STRICT=1 (internal/testenv); -short skips them.
