@@ -17,6 +17,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/unikgen/unikgen/drivers/sectorio"
 	"github.com/unikgen/unikgen/drivers/virtio"
 	"github.com/unikgen/unikgen/drivers/virtio/spec"
 )
@@ -250,57 +251,13 @@ func (d *Device) Flush() error {
 
 // ReadAt implements io.ReaderAt at any byte offset (whole sectors are read around it).
 func (d *Device) ReadAt(p []byte, off int64) (int, error) {
-	size := d.Size()
-	if off < 0 {
-		return 0, syscall.EINVAL
-	}
-	if off >= size {
-		return 0, nil
-	}
-	if int64(len(p)) > size-off {
-		p = p[:size-off]
-	}
-	start := off &^ (SectorSize - 1)
-	end := (off + int64(len(p)) + SectorSize - 1) &^ (SectorSize - 1)
-	if start == off && end == off+int64(len(p)) {
-		return len(p), d.ReadSectors(p, uint64(off/SectorSize))
-	}
-	buf := make([]byte, end-start)
-	if err := d.ReadSectors(buf, uint64(start/SectorSize)); err != nil {
-		return 0, err
-	}
-	return copy(p, buf[off-start:]), nil
+	return sectorio.ReadAt(d, SectorSize, p, off)
 }
 
-// WriteAt implements io.WriterAt at any byte offset (partial sectors are read, changed and
-// written back).
+// WriteAt implements io.WriterAt at any byte offset: partial sectors are read, changed and written
+// back.
 func (d *Device) WriteAt(p []byte, off int64) (int, error) {
-	size := d.Size()
-	if off < 0 {
-		return 0, syscall.EINVAL
-	}
-	if off+int64(len(p)) > size {
-		return 0, syscall.ENOSPC
-	}
-	start := off &^ (SectorSize - 1)
-	end := (off + int64(len(p)) + SectorSize - 1) &^ (SectorSize - 1)
-	if start == off && end == off+int64(len(p)) {
-		return len(p), d.WriteSectors(p, uint64(off/SectorSize))
-	}
-	buf := make([]byte, end-start)
-	if err := d.ReadSectors(buf[:SectorSize], uint64(start/SectorSize)); err != nil {
-		return 0, err
-	}
-	if end-start > SectorSize {
-		if err := d.ReadSectors(buf[len(buf)-SectorSize:], uint64((end-SectorSize)/SectorSize)); err != nil {
-			return 0, err
-		}
-	}
-	copy(buf[off-start:], p)
-	if err := d.WriteSectors(buf, uint64(start/SectorSize)); err != nil {
-		return 0, err
-	}
-	return len(p), nil
+	return sectorio.WriteAt(d, SectorSize, p, off)
 }
 
 func le32(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }

@@ -48,6 +48,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/unikgen/unikgen/drivers/sectorio"
 	"github.com/unikgen/unikgen/drivers/xen/gnttab"
 	"github.com/unikgen/unikgen/drivers/xen/internal/hw"
 	"github.com/unikgen/unikgen/drivers/xen/ring"
@@ -492,56 +493,11 @@ func (d *Device) Flush() error {
 
 // ReadAt implements io.ReaderAt at any byte offset (whole sectors are read around it).
 func (d *Device) ReadAt(p []byte, off int64) (int, error) {
-	size := d.Size()
-	if off < 0 {
-		return 0, syscall.EINVAL
-	}
-	if off >= size {
-		return 0, nil
-	}
-	if int64(len(p)) > size-off {
-		p = p[:size-off]
-	}
-	start := off &^ (SectorSize - 1)
-	end := (off + int64(len(p)) + SectorSize - 1) &^ (SectorSize - 1)
-	if start == off && end == off+int64(len(p)) {
-		return len(p), d.ReadSectors(p, uint64(off/SectorSize))
-	}
-	buf := make([]byte, end-start)
-	if err := d.ReadSectors(buf, uint64(start/SectorSize)); err != nil {
-		return 0, err
-	}
-	return copy(p, buf[off-start:]), nil
+	return sectorio.ReadAt(d, int64(d.sectorSize), p, off)
 }
 
-// WriteAt implements io.WriterAt at any byte offset: writes cover whole sectors of the
+// WriteAt implements io.WriterAt at any byte offset: transfers cover whole sectors of the
 // backend's sector-size, so the partial ones at either end are read, changed and written back.
 func (d *Device) WriteAt(p []byte, off int64) (int, error) {
-	size := d.Size()
-	if off < 0 {
-		return 0, syscall.EINVAL
-	}
-	if off+int64(len(p)) > size {
-		return 0, syscall.ENOSPC
-	}
-	u := int64(d.sectorSize)
-	start := off &^ (u - 1)
-	end := (off + int64(len(p)) + u - 1) &^ (u - 1)
-	if start == off && end == off+int64(len(p)) {
-		return len(p), d.WriteSectors(p, uint64(off/SectorSize))
-	}
-	buf := make([]byte, end-start)
-	if err := d.ReadSectors(buf[:u], uint64(start/SectorSize)); err != nil {
-		return 0, err
-	}
-	if end-start > u {
-		if err := d.ReadSectors(buf[len(buf)-int(u):], uint64((end-u)/SectorSize)); err != nil {
-			return 0, err
-		}
-	}
-	copy(buf[off-start:], p)
-	if err := d.WriteSectors(buf, uint64(start/SectorSize)); err != nil {
-		return 0, err
-	}
-	return len(p), nil
+	return sectorio.WriteAt(d, int64(d.sectorSize), p, off)
 }
