@@ -142,11 +142,7 @@ type Device struct {
 	slots   chan *slot
 	all     [Slots]*slot
 
-	watching sync.WaitGroup
-	downOnce sync.Once
-	down     chan struct{}
-	errMu    sync.Mutex
-	err      error
+	life xenbus.Lifetime // up, or down and why
 
 	// BadResponses counts responses naming no request in flight (for tests and diagnostics).
 	BadResponses uint64
@@ -164,7 +160,8 @@ type slot struct {
 // grants the ring and the buffers (from mem) and allocates the event channel. Route the event
 // channel (Port) to a call of Interrupt, then call Connect.
 func New(fe *xenbus.Frontend, mem Memory) (*Device, error) {
-	d := &Device{fe: fe, mem: mem, down: make(chan struct{}), slots: make(chan *slot, Slots), name: "xen vbd " + fe.ID}
+	d := &Device{fe: fe, mem: mem, slots: make(chan *slot, Slots), name: "xen vbd " + fe.ID}
+	d.life.Init(fe, "blkfront")
 	vdev, err := fe.ReadUint("virtual-device", 1<<32-1)
 	if err != nil {
 		return nil, err
@@ -276,8 +273,7 @@ func (d *Device) Connect() error {
 	if err := fe.Switch(xenbus.Connected); err != nil {
 		return fmt.Errorf("blkfront: %v: %w", fe, err)
 	}
-	d.watching.Add(1)
-	go d.watch()
+	d.life.Watch(ConnectTimeout)
 	return nil
 }
 
@@ -286,47 +282,13 @@ var ErrClosed = errors.New("blkfront: device closed")
 
 // Close takes the device down (ErrClosed) and stops watching the backend. It does not
 // disconnect from the backend.
-func (d *Device) Close() {
-	d.fail(ErrClosed)
-	d.watching.Wait()
-}
+func (d *Device) Close() { d.life.Close(ErrClosed) }
 
-// watch takes the device down when the backend leaves Connected.
-func (d *Device) watch() {
-	defer d.watching.Done()
-	for {
-		select {
-		case <-d.fe.Changes():
-		case <-d.down:
-			return
-		}
-		st, err := d.fe.BackendState()
-		if err != nil {
-			continue // a xenstore hiccup: look again at the next change
-		}
-		if st != xenbus.Connected {
-			d.fail(fmt.Errorf("blkfront: %v: the backend %s went to %v: the device is gone", d.fe, d.fe.Backend, st))
-			d.fe.Disconnect(ConnectTimeout)
-			return
-		}
-	}
-}
-
-func (d *Device) fail(err error) {
-	d.downOnce.Do(func() {
-		d.errMu.Lock()
-		d.err = err
-		d.errMu.Unlock()
-		close(d.down)
-	})
-}
+// fail takes the device down with err (the first reason wins).
+func (d *Device) fail(err error) { d.life.Fail(err) }
 
 // Err returns why the device is down, or nil.
-func (d *Device) Err() error {
-	d.errMu.Lock()
-	defer d.errMu.Unlock()
-	return d.err
-}
+func (d *Device) Err() error { return d.life.Err() }
 
 // Interrupt consumes the responses and wakes their callers. Call it when the event channel
 // fires.
@@ -376,7 +338,7 @@ func (d *Device) do(op uint8, sector uint64, n int, fill, drain func(s *slot)) e
 	var s *slot
 	select {
 	case s = <-d.slots:
-	case <-d.down:
+	case <-d.life.Down():
 		return d.Err()
 	}
 	if fill != nil {
@@ -410,7 +372,7 @@ func (d *Device) do(op uint8, sector uint64, n int, fill, drain func(s *slot)) e
 	d.mu.Unlock()
 	select {
 	case <-s.done:
-	case <-d.down:
+	case <-d.life.Down():
 		// The slot stays out: its pages may still be mapped by the backend.
 		return d.Err()
 	}

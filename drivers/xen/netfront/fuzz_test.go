@@ -3,7 +3,6 @@ package netfront
 import (
 	"encoding/binary"
 	"errors"
-	"sync"
 	"testing"
 
 	"github.com/unikgen/unikgen/drivers/xen/gnttab"
@@ -31,7 +30,8 @@ func newFuzzDevice(f *testing.F) *fuzzDevice {
 	mem := &xentest.Memory{}
 	f.Cleanup(func() { setupGrants(0); mem.Free(); _ = b })
 	fd := &fuzzDevice{tbl: hw.Bytes(a, 4*4096)}
-	d := &Device{fe: &xenbus.Frontend{Events: &fakeEvents{}}, mem: mem, down: make(chan struct{})}
+	d := &Device{fe: &xenbus.Frontend{Events: &fakeEvents{}}, mem: mem}
+	d.life.Init(d.fe, "netfront")
 	d.receive = func(fr []byte) {
 		t := fd.t
 		if len(fr) < MinFrame || len(fr) > MaxFrame {
@@ -76,7 +76,8 @@ func (fd *fuzzDevice) reset(t *testing.T) (*Device, *xentest.Netback) {
 	}
 	d.RxFrames, d.RxDropped, d.RxErrors, d.TxFrames, d.TxDropped, d.TxErrors = 0, 0, 0, 0, 0, 0
 	d.BadResponses, d.RxCsumBlank, d.RxMultiSlot = 0, 0, 0
-	d.down, d.downOnce, d.err = make(chan struct{}), sync.Once{}, nil
+	d.life = xenbus.Lifetime{}
+	d.life.Init(d.fe, "netfront")
 	nb, err := xentest.NewNetback(xentest.Grants{Table: fd.tbl}, d.ringRef[0], d.ringRef[1])
 	if err != nil {
 		t.Fatal(err)

@@ -166,11 +166,7 @@ type Device struct {
 	txFree  []uint16
 	ringRef [2]uint32 // tx, rx
 
-	watching sync.WaitGroup
-	downOnce sync.Once
-	down     chan struct{}
-	errMu    sync.Mutex
-	err      error
+	life xenbus.Lifetime // up, or down and why
 
 	// Counters, for tests and diagnostics (read them with the device quiet).
 	RxFrames, RxDropped, RxErrors uint64
@@ -184,7 +180,8 @@ type Device struct {
 // Route the event channel (Port) to a call of Interrupt, then call Connect. Frames received are
 // passed to receive on Interrupt's goroutine; the slice is valid during the call only.
 func New(fe *xenbus.Frontend, mem Memory, receive func(frame []byte)) (*Device, error) {
-	d := &Device{fe: fe, mem: mem, receive: receive, down: make(chan struct{})}
+	d := &Device{fe: fe, mem: mem, receive: receive}
+	d.life.Init(fe, "netfront")
 	macs, err := fe.Read("mac")
 	if err != nil {
 		return nil, err
@@ -319,8 +316,7 @@ func (d *Device) Connect() error {
 		return fmt.Errorf("netfront: %v: %w", fe, err)
 	}
 	fe.Events.Notify(d.port) // the receive requests are there
-	d.watching.Add(1)
-	go d.watch()
+	d.life.Watch(ConnectTimeout)
 	return nil
 }
 
@@ -329,51 +325,16 @@ var ErrClosed = errors.New("netfront: device closed")
 
 // Close takes the device down (ErrClosed) and stops watching the backend. It does not
 // disconnect from the backend.
-func (d *Device) Close() {
-	d.fail(ErrClosed)
-	d.watching.Wait()
-}
-
-// watch takes the device down when the backend leaves Connected.
-func (d *Device) watch() {
-	defer d.watching.Done()
-	for {
-		select {
-		case <-d.fe.Changes():
-		case <-d.down:
-			return
-		}
-		st, err := d.fe.BackendState()
-		if err != nil {
-			continue // a xenstore hiccup: look again at the next change
-		}
-		if st != xenbus.Connected {
-			d.fail(fmt.Errorf("netfront: %v: the backend %s went to %v: the device is gone", d.fe, d.fe.Backend, st))
-			d.fe.Disconnect(ConnectTimeout)
-			return
-		}
-	}
-}
+func (d *Device) Close() { d.life.Close(ErrClosed) }
 
 // fail takes the device down with err (the first reason wins).
-func (d *Device) fail(err error) {
-	d.downOnce.Do(func() {
-		d.errMu.Lock()
-		d.err = err
-		d.errMu.Unlock()
-		close(d.down)
-	})
-}
+func (d *Device) fail(err error) { d.life.Fail(err) }
 
 // Err returns why the device is down, or nil.
-func (d *Device) Err() error {
-	d.errMu.Lock()
-	defer d.errMu.Unlock()
-	return d.err
-}
+func (d *Device) Err() error { return d.life.Err() }
 
 // Down returns a channel that is closed when the device goes down (Err says why).
-func (d *Device) Down() <-chan struct{} { return d.down }
+func (d *Device) Down() <-chan struct{} { return d.life.Down() }
 
 // Interrupt consumes the receive responses, delivers their frames and posts the slots again,
 // then reaps the transmit responses. Call it when the event channel fires.
