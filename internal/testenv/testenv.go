@@ -16,11 +16,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -210,5 +212,30 @@ func CheckGenerated(t testing.TB, generator, file string) {
 	if !bytes.Equal(got, want) {
 		wd, _ := os.Getwd()
 		t.Errorf("%s is not what %s writes: run go generate in %s", file, generator, wd)
+	}
+}
+
+// LogWriter returns a writer that turns what is written to it (progress output of the QEMU and
+// Xen runners, a guest's console) into t's log lines, a line at a time. It is safe for
+// concurrent writes.
+func LogWriter(t testing.TB) io.Writer { return &logWriter{t: t} }
+
+type logWriter struct {
+	t   testing.TB
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.t.Log(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
 	}
 }

@@ -36,7 +36,7 @@ func TestXenHTTPOnly(t *testing.T) {
 	testenv.NeedXen(t, xenlab.CheckHost(context.Background(), cache))
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	if err := xenlab.EnsureCache(ctx, cache, &xenLog{t: t}); err != nil {
+	if err := xenlab.EnsureCache(ctx, cache, testenv.LogWriter(t)); err != nil {
 		t.Fatalf("building the nested-Xen harness: %v", err)
 	}
 	web := xenKernel(t, "examples/http", config.Xen)
@@ -51,7 +51,7 @@ exit $rc
 `
 	start := time.Now()
 	res, err := xenlab.Run(ctx, xenlab.RunOptions{Image: web, XLConfig: xenNetXL(t, web), Wait: 300 * time.Second, Dom0: dom0,
-		CacheDir: cache, Files: map[string][]byte{"bin/dom0client": dom0Client(t)}, Console: &xenLog{t: t}, Log: &xenLog{t: t}})
+		CacheDir: cache, Files: map[string][]byte{"bin/dom0client": dom0Client(t)}, Console: testenv.LogWriter(t), Log: testenv.LogWriter(t)})
 	t.Logf("one harness boot with the http domain: %.1f s", time.Since(start).Seconds())
 	if err != nil {
 		t.Fatalf("xenlab.Run: %v (logs in %s)", err, res.WorkDir)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -113,27 +112,6 @@ func xenKernel(t *testing.T, pkg string, target config.Target) string {
 	return b.path
 }
 
-// xenLog turns the harness's progress lines into test log lines.
-type xenLog struct {
-	t   *testing.T
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (w *xenLog) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, p...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			return len(p), nil
-		}
-		w.t.Log(string(w.buf[:i]))
-		w.buf = w.buf[i+1:]
-	}
-}
-
 // A xenStep is one domain of TestXen's single boot of the harness.
 type xenStep struct {
 	name    string
@@ -169,7 +147,7 @@ func TestXen(t *testing.T) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	if err := xenlab.EnsureCache(ctx, cache, &xenLog{t: t}); err != nil {
+	if err := xenlab.EnsureCache(ctx, cache, testenv.LogWriter(t)); err != nil {
 		t.Fatalf("building the nested-Xen harness: %v", err)
 	}
 	t.Logf("harness cache %s ready after %.1f s", cache, time.Since(start).Seconds())
@@ -195,7 +173,7 @@ func TestXen(t *testing.T) {
 	opts := xenlab.RunOptions{
 		Image: steps[0].image, XLConfig: steps[0].xl, Cmdline: steps[0].cmdline, Wait: steps[0].wait, Dom0: steps[0].dom0, Stdin: steps[0].stdin,
 		CacheDir: cache, Files: map[string][]byte{"bin/dom0client": client}, Disk: vol,
-		Console: &xenLog{t: t}, Log: &xenLog{t: t},
+		Console: testenv.LogWriter(t), Log: testenv.LogWriter(t),
 	}
 	for _, s := range steps[1:] {
 		opts.Steps = append(opts.Steps, xenlab.Step{Image: s.image, XLConfig: s.xl, Cmdline: s.cmdline, Wait: s.wait, Dom0: s.dom0, Stdin: s.stdin})

@@ -1,39 +1,16 @@
 package xenlab
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/unikgen/unikgen/internal/testenv"
 )
-
-// logWriter turns progress output into test log lines.
-type logWriter struct {
-	t   *testing.T
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (w *logWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, p...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			return len(p), nil
-		}
-		w.t.Log(string(w.buf[:i]))
-		w.buf = w.buf[i+1:]
-	}
-}
 
 // harness builds (or reuses) the cache for an integration test. Without QEMU, or without the host
 // tools and apt lists the cache needs, it skips (fails under UNIKGEN_TEST_STRICT, as in CI); a
@@ -51,7 +28,7 @@ func harness(t *testing.T) (cache string) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := EnsureCache(ctx, cache, &logWriter{t: t}); err != nil {
+	if err := EnsureCache(ctx, cache, testenv.LogWriter(t)); err != nil {
 		t.Fatalf("building the Xen harness cache failed: %v", err)
 	}
 	t.Logf("cache %s ready after %.1f s", cache, time.Since(start).Seconds())
@@ -81,7 +58,7 @@ func TestXenBootTestKernel(t *testing.T) {
 			start := time.Now()
 			res, err := Run(context.Background(), RunOptions{
 				Image: img, CacheDir: cache, Wait: 30 * time.Second, Timeout: 5 * time.Minute,
-				WorkDir: filepath.Join(t.TempDir(), "run dir,1"), Log: &logWriter{t: t},
+				WorkDir: filepath.Join(t.TempDir(), "run dir,1"), Log: testenv.LogWriter(t),
 				XLConfig: "name = \"xltest-" + c.name + "\"\ntype = \"pvh\"\nkernel = \"ignored\"\nmemory = 32\nvcpus = 1\non_crash = \"destroy\"\n",
 			})
 			wall := time.Since(start)
