@@ -89,9 +89,8 @@ The commands are:
 		The output and the exit status are go test's: "ok  <tab>PKG<tab>0.120s", the output of
 		a failing package then "FAIL<tab>PKG<tab>...", "?   <tab>PKG<tab>[no test files]", a last
 		"FAIL" line when several packages ran and one failed; 0 when all passed, 1 otherwise,
-		2 for a usage error. Examples with an output comment are not run (the testing package
-		captures their output through os.Pipe, and the library OS has no pipe2): each package
-		with some says how many on standard error; -examples runs them anyway. Not supported:
+		2 for a usage error. Examples run as under go test (their output is captured through a
+		pipe, which the library OS serves). Not supported:
 		tests that write into the package directory, start processes (os/exec) or read other
 		files. go test's vet checks run (go test -c runs them).
 		Flags (go test's meaning): -run REGEXP, -skip REGEXP, -v, -count N, -short, -timeout D

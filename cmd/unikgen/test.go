@@ -22,7 +22,6 @@ func runTest(ctx context.Context, args []string) int {
 	fs.IntVar(&f.Count, "count", 0, "run each test `N` times (go test -count)")
 	fs.BoolVar(&f.Short, "short", false, "tell long-running tests to shorten (go test -short)")
 	fs.DurationVar(&f.Timeout, "timeout", kerneltest.DefaultTimeout, "a test binary running longer than `D` panics (go test -timeout); 0 for no limit")
-	fs.BoolVar(&f.Examples, "examples", false, "run the examples too (they fail: "+kerneltest.NoExamplesReason+")")
 	mem := fs.Int("m", kerneltest.DefaultMemoryMiB, "guest memory of each test kernel in `MiB` (raised to an image's minimum)")
 	accel := fs.String("accel", qemu.TCG, "QEMU accelerator: tcg or kvm")
 	patterns, extra, code := parseTestArgs(fs, args)

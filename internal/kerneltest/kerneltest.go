@@ -49,9 +49,6 @@ type Flags struct {
 	Short   bool          // -short
 	Timeout time.Duration // -timeout: 0 is DefaultTimeout; a negative value disables it
 	Extra   []string      // more arguments after --, passed as they are (for example -test.bench=.)
-	// Examples runs the packages' examples, which fail in a kernel (NoExamplesReason); without
-	// it they are skipped (-test.skip) and each package's report says how many.
-	Examples bool
 }
 
 // Args returns the test binary's arguments for f, as go test passes them.
@@ -112,8 +109,6 @@ type Result struct {
 	Status     int           // the test kernel's exit status (Passed, Failed)
 	Elapsed    time.Duration // from boot to exit
 	Output     []byte        // what the kernel printed
-	// NotRun are the runnable examples left out (Flags.Examples, NoExamplesReason).
-	NotRun []string
 }
 
 // Run tests the packages of o, each in its own kernel, one after another, printing what go test
@@ -155,9 +150,6 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 			return results, err
 		}
 		r := testPackage(ctx, &o, l, p, dir)
-		if len(r.NotRun) > 0 {
-			fmt.Fprintf(o.Stderr, "unikgen test: %s: %d examples not run: %s (-examples runs them)\n", p.ImportPath, len(r.NotRun), NoExamplesReason)
-		}
 		report(o.Stdout, o.Stderr, r, o.Flags.Verbose)
 		results = append(results, r)
 		os.RemoveAll(dir)
@@ -202,21 +194,6 @@ func testPackage(ctx context.Context, o *Options, l *libosDirs, p *Package, dir 
 		return r
 	}
 	flags := o.Flags
-	if !flags.Examples {
-		ex, err := RunnableExamples(p)
-		if err != nil {
-			r.Outcome, r.Output = BuildFailed, []byte(err.Error()+"\n")
-			return r
-		}
-		if len(ex) > 0 {
-			r.NotRun = ex
-			if flags.Skip == "" {
-				flags.Skip = skipExamples
-			} else {
-				flags.Skip += "|" + skipExamples
-			}
-		}
-	}
 	mem := o.MemoryMiB
 	if mem == 0 {
 		mem = DefaultMemoryMiB

@@ -133,6 +133,8 @@ func ready(f *file) uint32 {
 		return eventfdReady(f)
 	case kindServed:
 		return servedReady(f)
+	case kindPipe:
+		return pipeReady(f)
 	}
 	return 0
 }

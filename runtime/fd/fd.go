@@ -1,7 +1,8 @@
 // Package fd implements the program's file descriptors: the descriptor table, the open file
 // descriptions it points to (shared by dup'd descriptors, as on Linux), and the kinds of file the
 // kernel serves itself: the console on descriptors 0, 1 and 2 (runtime/console: input from the
-// host, output to the console device), eventfd(2) counters and epoll(7) instances. The Go runtime needs the last two even in a program without networking: its first
+// host, output to the console device), pipes (pipe.go), eventfd(2) counters and epoll(7)
+// instances. The Go runtime needs the last two even in a program without networking: its first
 // timer starts the netpoller, which waits in epoll_pwait and is woken through an eventfd.
 //
 // Files of the served kind (sockets, and files of a file system) belong to the program-context
@@ -9,7 +10,7 @@
 // the kernel must answer itself: the descriptor, its flags, and the object's readiness for epoll,
 // which the server reports with each completion and with notifications (see readiness.go).
 //
-// Reference: Linux eventfd(2), epoll_create1(2), epoll_ctl(2), epoll_wait(2), fcntl(2), dup(2);
+// Reference: Linux pipe(7), pipe2(2), eventfd(2), epoll_create1(2), epoll_ctl(2), epoll_wait(2), fcntl(2), dup(2);
 // include/uapi/linux/eventpoll.h (struct epoll_event is packed on x86-64: 12 bytes).
 package fd
 
@@ -30,6 +31,7 @@ const (
 	kindEventfd
 	kindEpoll
 	kindServed
+	kindPipe
 )
 
 // Flags (include/uapi/asm-generic/fcntl.h).
@@ -132,6 +134,8 @@ func Read(fd int, buf, n uintptr) int64 {
 		return consoleRead(f, i, buf, n)
 	case kindEventfd:
 		return eventfdRead(f, i, buf, n)
+	case kindPipe:
+		return pipeRead(f, i, buf, n)
 	}
 	return -errno.EINVAL
 }
@@ -147,6 +151,8 @@ func Write(fd int, buf, n uintptr) int64 {
 		return consoleWrite(buf, n, true)
 	case kindEventfd:
 		return eventfdWrite(f, i, buf, n)
+	case kindPipe:
+		return pipeWrite(f, i, buf, n)
 	}
 	return -errno.EINVAL
 }
@@ -213,6 +219,8 @@ func Close(fd int) int64 {
 		epolls[f.obj].used = false
 	case kindServed:
 		releaseServed(f.obj)
+	case kindPipe:
+		pipeClosed(f)
 	}
 	files[i] = file{}
 	return 0
@@ -303,8 +311,8 @@ func Ioctl(fd int, req, arg uintptr) int64 {
 	return -errno.ENOTTY
 }
 
-// Fstat implements fstat(2) for the kernel's own files: the console is a character device; the
-// others are anonymous inodes.
+// Fstat implements fstat(2) for the kernel's own files: the console is a character device, a
+// pipe a FIFO; the others are anonymous inodes.
 func Fstat(fd int, st uintptr) int64 {
 	f := get(fd)
 	if f == nil {
@@ -315,6 +323,9 @@ func Fstat(fd int, st uintptr) int64 {
 	if f.kind == kindConsole {
 		mode |= 0o020000              // S_IFCHR
 		*arch.U64(st + 40) = 5<<8 | 1 // st_rdev: /dev/console
+	}
+	if f.kind == kindPipe {
+		mode |= sIFIFO
 	}
 	*arch.U64(st + 16) = 1         // st_nlink
 	*arch.U32(st + 24) = mode      // st_mode

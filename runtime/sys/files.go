@@ -117,6 +117,12 @@ func Pread64(r *sched.Regs) int64 {
 	return -errno.ESPIPE
 }
 
+// Pipe2 implements pipe2(2).
+func Pipe2(r *sched.Regs) int64 { return fd.Pipe2(uintptr(r.RDI), int(r.RSI)) }
+
+// Pipe implements pipe(2).
+func Pipe(r *sched.Regs) int64 { return fd.Pipe2(uintptr(r.RDI), 0) }
+
 // Eventfd2 implements eventfd2(2).
 func Eventfd2(r *sched.Regs) int64 { return fd.Eventfd2(uint(r.RDI), int(r.RSI)) }
 
