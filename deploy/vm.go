@@ -28,6 +28,10 @@ type VMParams struct {
 	// Cloud Hypervisor tap device Tap (default "tap0").
 	Network bool
 	Tap     string
+	// Disks are the program's block devices, in the order the kernel numbers them: raw images
+	// on the host, attached as virtio-blk devices (libvirt's vda, vdb...; Firecracker drives;
+	// Cloud Hypervisor --disk). Disk.VDev is Xen's and is not used here.
+	Disks []Disk
 }
 
 // A Format is one kind of deployment file.
@@ -49,6 +53,7 @@ var (
 		"xml":   xmlText,
 		"json":  jsonString,
 		"shell": shellWord,
+		"vd":    func(i int) string { return "vd" + string(rune('a'+i)) },
 	}
 	// Formats are the deployment files for hypervisors other than Xen.
 	Formats = []Format{
@@ -87,6 +92,20 @@ func (f Format) Render(w io.Writer, p VMParams) error {
 	}
 	if p.VCPUs < 1 || p.VCPUs > 128 {
 		return fmt.Errorf("deploy: %s: vcpus %d out of range (1 .. 128)", f.Name, p.VCPUs)
+	}
+	if len(p.Disks) > 26 {
+		return fmt.Errorf("deploy: %s: %d disks: at most 26 (vda to vdz)", f.Name, len(p.Disks))
+	}
+	for i, d := range p.Disks {
+		if d.Target == "" {
+			return fmt.Errorf("deploy: %s: disk %d: empty path", f.Name, i)
+		}
+		if err := checkText("disk path", d.Target); err != nil {
+			return fmt.Errorf("deploy: %s: disk %d: %w", f.Name, i, err)
+		}
+		if f.Name == "cloud-hypervisor" && strings.ContainsAny(d.Target, ", ") {
+			return fmt.Errorf("deploy: %s: disk %d: path %q has a comma or a space, which --disk path=... cannot carry", f.Name, i, d.Target)
+		}
 	}
 	if p.Tap == "" {
 		p.Tap = "tap0"

@@ -16,7 +16,8 @@ import (
 var vmCases = []VMParams{
 	{Name: "hello", Kernel: "/srv/k/hello.xen", MemoryMiB: 128, VCPUs: 1},
 	{Name: "web-1", Kernel: "/srv/k/a&b <c>.xen", MemoryMiB: 256, VCPUs: 2, Network: true,
-		Cmdline: `GREETING="hi & 'there'" -- -v <x>`, Tap: "tap7"},
+		Cmdline: `GREETING="hi & 'there'" -- -v <x>`, Tap: "tap7",
+		Disks: []Disk{{Target: "/srv/d/data.img"}, {Target: "/srv/d/seed&'1'.img", ReadOnly: true}}},
 }
 
 func render(t *testing.T, name string, p VMParams) []byte {
@@ -48,6 +49,21 @@ func TestLibvirtXML(t *testing.T) {
 				Kernel  string `xml:"kernel"`
 				Cmdline string `xml:"cmdline"`
 			} `xml:"os"`
+			Disks []struct {
+				Type   string `xml:"type,attr"`
+				Device string `xml:"device,attr"`
+				Driver struct {
+					Type string `xml:"type,attr"`
+				} `xml:"driver"`
+				Source struct {
+					File string `xml:"file,attr"`
+				} `xml:"source"`
+				Target struct {
+					Dev string `xml:"dev,attr"`
+					Bus string `xml:"bus,attr"`
+				} `xml:"target"`
+				ReadOnly *struct{} `xml:"readonly"`
+			} `xml:"devices>disk"`
 			Interfaces []struct {
 				Type  string `xml:"type,attr"`
 				Model struct {
@@ -61,6 +77,16 @@ func TestLibvirtXML(t *testing.T) {
 		if d.Type != "kvm" || d.Name != p.Name || d.Memory.Unit != "MiB" || d.Memory.Value != p.MemoryMiB || d.VCPU != p.VCPUs ||
 			d.OS.Type != "hvm" || d.OS.Kernel != p.Kernel || d.OS.Cmdline != p.Cmdline {
 			t.Errorf("%s: parsed %+v from\n%s", p.Name, d, out)
+		}
+		if len(d.Disks) != len(p.Disks) {
+			t.Errorf("%s: disks %+v, want %d", p.Name, d.Disks, len(p.Disks))
+		}
+		for i, k := range d.Disks {
+			want := p.Disks[i]
+			if k.Type != "file" || k.Device != "disk" || k.Driver.Type != "raw" || k.Source.File != want.Target ||
+				k.Target.Dev != "vd"+string(rune('a'+i)) || k.Target.Bus != "virtio" || (k.ReadOnly != nil) != want.ReadOnly {
+				t.Errorf("%s: disk %d: %+v, want %+v", p.Name, i, k, want)
+			}
 		}
 		if n := len(d.Interfaces); n != map[bool]int{false: 0, true: 1}[p.Network] || n == 1 && d.Interfaces[0].Model.Type != "virtio" {
 			t.Errorf("%s: interfaces %+v, network %v", p.Name, d.Interfaces, p.Network)
@@ -76,7 +102,12 @@ func TestFirecrackerJSON(t *testing.T) {
 				Kernel string `json:"kernel_image_path"`
 				Args   string `json:"boot_args"`
 			} `json:"boot-source"`
-			Drives  []any `json:"drives"`
+			Drives []struct {
+				ID       string `json:"drive_id"`
+				Path     string `json:"path_on_host"`
+				Root     bool   `json:"is_root_device"`
+				ReadOnly bool   `json:"is_read_only"`
+			} `json:"drives"`
 			Machine struct {
 				VCPUs int `json:"vcpu_count"`
 				Mem   int `json:"mem_size_mib"`
@@ -93,6 +124,14 @@ func TestFirecrackerJSON(t *testing.T) {
 		}
 		if c.Boot.Kernel != p.Kernel || c.Boot.Args != p.Cmdline || c.Machine.VCPUs != p.VCPUs || c.Machine.Mem != p.MemoryMiB {
 			t.Errorf("%s: parsed %+v from\n%s", p.Name, c, out)
+		}
+		if len(c.Drives) != len(p.Disks) {
+			t.Errorf("%s: drives %+v, want %d", p.Name, c.Drives, len(p.Disks))
+		}
+		for i, d := range c.Drives {
+			if want := p.Disks[i]; d.ID != "vd"+string(rune('a'+i)) || d.Path != want.Target || d.Root || d.ReadOnly != want.ReadOnly {
+				t.Errorf("%s: drive %d: %+v, want %+v", p.Name, i, d, want)
+			}
 		}
 		if p.Network != (len(c.Net) == 1) || p.Network && c.Net[0].Dev != p.Tap {
 			t.Errorf("%s: network %+v", p.Name, c.Net)
@@ -122,6 +161,12 @@ func TestCloudHypervisorScript(t *testing.T) {
 		if p.Cmdline != "" {
 			want = append(want, "--cmdline", p.Cmdline)
 		}
+		if len(p.Disks) > 0 {
+			want = append(want, "--disk")
+			for _, d := range p.Disks {
+				want = append(want, "path="+d.Target+map[bool]string{true: ",readonly=on"}[d.ReadOnly])
+			}
+		}
 		if p.Network {
 			want = append(want, "--net", "tap="+p.Tap)
 		}
@@ -142,10 +187,22 @@ func TestVMRejects(t *testing.T) {
 		{Name: "a", Kernel: "/k", MemoryMiB: 0, VCPUs: 1},
 		{Name: "a", Kernel: "/k", MemoryMiB: 1, VCPUs: 0},
 		{Name: "a", Kernel: "/k\n", MemoryMiB: 1, VCPUs: 1},
+		{Name: "a", Kernel: "/k", MemoryMiB: 1, VCPUs: 1, Disks: []Disk{{Target: ""}}},
+		{Name: "a", Kernel: "/k", MemoryMiB: 1, VCPUs: 1, Disks: []Disk{{Target: "/d\n"}}},
 	} {
 		var b bytes.Buffer
 		if err := f.Render(&b, p); err == nil || b.Len() != 0 {
 			t.Errorf("%+v: err %v, %d bytes written; want an error and nothing", p, err, b.Len())
 		}
+	}
+}
+
+// TestCloudHypervisorDiskPath checks that a disk path --disk cannot carry is refused.
+func TestCloudHypervisorDiskPath(t *testing.T) {
+	f, _ := FormatNamed("cloud-hypervisor")
+	var b bytes.Buffer
+	err := f.Render(&b, VMParams{Name: "a", Kernel: "/k", MemoryMiB: 1, VCPUs: 1, Disks: []Disk{{Target: "/d/a,b.img"}}})
+	if err == nil || !strings.Contains(err.Error(), `disk 0: path "/d/a,b.img" has a comma`) || b.Len() != 0 {
+		t.Errorf("err %v, %d bytes written; want the comma named and nothing written", err, b.Len())
 	}
 }

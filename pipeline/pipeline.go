@@ -43,7 +43,8 @@ type Options struct {
 	// resolves a relative path against its working directory); "" is the image's absolute path
 	// on this machine.
 	XLKernel string
-	// XLDevices are the domain's network interface and disks in NAME.xl.
+	// XLDevices are the domain's network interface and disks in NAME.xl, and the disks of the
+	// other deployment files (Formats).
 	XLDevices XLDevices
 	// Formats are more deployment files to write beside the image, by deploy.Format name
 	// (libvirt, firecracker, cloud-hypervisor): IMAGE-BASE + the format's Ext. They boot the
@@ -184,6 +185,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 		r.Deployment = append(r.Deployment, path)
 	}
+	_, disks := o.XLDevices.ForImage(b.Image).Devices(g.Plan)
 	for _, f := range formats {
 		abs, err := filepath.Abs(b.Image)
 		if err != nil {
@@ -191,7 +193,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 		var text bytes.Buffer
 		err = f.Render(&text, deploy.VMParams{Name: deploy.DomainName(g.Plan.Name), Kernel: abs, MemoryMiB: g.Plan.MemoryMiB,
-			VCPUs: 1, Cmdline: g.Plan.Cmdline, Network: g.Plan.Has("network")})
+			VCPUs: 1, Cmdline: g.Plan.Cmdline, Network: g.Plan.Has("network"), Disks: disks})
 		if err != nil {
 			return r, err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
 	"github.com/unikgen/unikgen/pipeline"
+	"github.com/unikgen/unikgen/services/fs/extfs/mkfs"
 )
 
 // TestBuildDeployment builds examples/hello with every deployment file, checks that each names
@@ -75,6 +76,92 @@ func TestBuildDeployment(t *testing.T) {
 	res, err := qemu.Run(context.Background(), qemu.Config{Kernel: d.OS.Kernel, MemoryMiB: d.Memory, Console: &console, Timeout: 60 * time.Second})
 	if err != nil || res.Status != 0 || !strings.Contains(console.String(), "Hello, unikernel!\n") {
 		t.Errorf("booting the libvirt domain's kernel with %d MiB: %v, status %d, console:\n%s", d.Memory, err, res.Status, console.String())
+	}
+}
+
+// TestDeploymentDisks builds a program that keeps data on a volume, with a disk image NAME.img
+// beside the image, and checks that every deployment file attaches that disk; then it boots the
+// libvirt domain as libvirt would start it (its kernel, memory, machine and disks) under QEMU,
+// and the program writes to the volume.
+func TestDeploymentDisks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and boots a kernel")
+	}
+	testenv.NeedGo(t)
+	testenv.NeedQEMU(t)
+	dir := t.TempDir()
+	disk := filepath.Join(dir, "volume.img")
+	f, err := os.Create(disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 32 << 20
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	if err := mkfs.Format(f, size, mkfs.Options{Zeroed: true}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	r, err := pipeline.Build(context.Background(), pipeline.Options{
+		Gen:    gen.Options{Dir: "..", Package: "./internal/boottest/testdata/volume"},
+		Output: dir + string(filepath.Separator), Deploy: true,
+		Formats: []string{"libvirt", "firecracker", "cloud-hypervisor"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, p := range r.Deployment {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[filepath.Base(p)] = string(b)
+	}
+	for name, want := range map[string]string{
+		"volume.firecracker.json":    `{"drive_id": "vda", "path_on_host": "` + disk + `", "is_root_device": false, "is_read_only": false}`,
+		"volume.cloud-hypervisor.sh": "--disk 'path=" + disk + "'",
+	} {
+		if !strings.Contains(files[name], want) {
+			t.Errorf("%s lacks %q:\n%s", name, want, files[name])
+		}
+	}
+	var d struct {
+		Memory int `xml:"memory"`
+		OS     struct {
+			Type struct {
+				Machine string `xml:"machine,attr"`
+			} `xml:"type"`
+			Kernel string `xml:"kernel"`
+		} `xml:"os"`
+		Disks []struct {
+			Source struct {
+				File string `xml:"file,attr"`
+			} `xml:"source"`
+			Target struct {
+				Dev string `xml:"dev,attr"`
+				Bus string `xml:"bus,attr"`
+			} `xml:"target"`
+		} `xml:"devices>disk"`
+	}
+	if err := xml.Unmarshal([]byte(files["volume.libvirt.xml"]), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Disks) != 1 || d.Disks[0].Source.File != disk || d.Disks[0].Target.Dev != "vda" || d.Disks[0].Target.Bus != "virtio" {
+		t.Fatalf("libvirt disks %+v, want %s as vda on virtio", d.Disks, disk)
+	}
+	var console bytes.Buffer
+	res, err := qemu.Run(context.Background(), qemu.Config{Kernel: d.OS.Kernel, MemoryMiB: d.Memory, Machine: d.OS.Type.Machine,
+		Drives: []qemu.Drive{{File: d.Disks[0].Source.File}}, Console: &console, Timeout: 120 * time.Second})
+	out := console.String()
+	if err != nil || res.Status != 0 {
+		t.Fatalf("booting the libvirt domain: %v, status %d, console:\n%s", err, res.Status, out)
+	}
+	for _, want := range []string{"statfs: type 0xef53 ", "write more: <nil>\n", "done\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the program on the libvirt domain's disk did not print %q; console:\n%s", want, out)
+		}
 	}
 }
 

@@ -26,7 +26,7 @@ func runBuild(ctx context.Context, args []string) int {
 	mem := fs.Int("m", 0, "guest memory in `MiB` written to the xl config (overrides config.Kernel.MemoryMiB; default 128)")
 	var disks xlDiskFlags
 	bridge := fs.String("bridge", "", "the Xen host's `BRIDGE` for the domain's network interface, in the xl config (programs that use sockets; default "+pipeline.DefaultBridge+")")
-	fs.Var(&disks, "disk", "a disk of the domain in the xl config, /dev/xvda first: a raw image `PATH[:ro]` on the Xen host (repeatable; programs that use block devices; default NAME.img beside the image)")
+	fs.Var(&disks, "disk", "a disk of the domain in the xl config (/dev/xvda first) and the -deploy files (vda first): a raw image `PATH[:ro]` on the host (repeatable; programs that use block devices; default NAME.img beside the image)")
 	xlKernel := fs.String("xl-kernel", "", "the kernel `PATH` written into NAME.xl, as xl on the Xen host sees it (default: the image's absolute path; ./ and ../ paths are kept relative, to xl's working directory)")
 	formats := fs.String("deploy", "", "also write these deployment files beside the image: a comma-separated list of libvirt, firecracker, cloud-hypervisor")
 	gf := addGenFlags(fs)

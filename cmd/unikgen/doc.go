@@ -30,7 +30,9 @@ The commands are:
 		domain (NAME.libvirt.xml, direct kernel boot, q35), a Firecracker configuration
 		(NAME.firecracker.json, for --config-file) and a Cloud Hypervisor command line
 		(NAME.cloud-hypervisor.sh), each with the image's absolute path, the memory, 1 vCPU,
-		the cmdline, and a virtio network device when the program uses sockets.
+		the cmdline, a virtio network device when the program uses sockets, and, when it
+		uses block devices, its disks as virtio block devices in order (-disk PATH[:ro],
+		else NAME.img beside the image if it exists; vda first).
 
 	run [flags] [PACKAGE] [-- ARGS...]
 		Build PACKAGE into a temporary directory and boot it under QEMU. The program's stdout
