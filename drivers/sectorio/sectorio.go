@@ -73,3 +73,32 @@ func WriteAt(d Device, align int64, p []byte, off int64) (int, error) {
 	}
 	return len(p), nil
 }
+
+// Split does a transfer of len(b) bytes (a multiple of SectorSize) from sector on as requests of
+// at most max bytes (a multiple of SectorSize), the largest a device's request can carry: it
+// calls do for each piece in order, with the piece's first sector, and stops at the first error.
+func Split(b []byte, sector uint64, max int, do func(piece []byte, sector uint64) error) error {
+	for len(b) > 0 {
+		n := min(len(b), max)
+		if err := do(b[:n], sector); err != nil {
+			return err
+		}
+		b, sector = b[n:], sector+uint64(n/SectorSize)
+	}
+	return nil
+}
+
+// CopyPages copies between b and the pages that carry a request's data, pageSize bytes each in
+// order: page(i, n) returns the first n bytes of page i. With in set it copies from the pages
+// to b (a read), else from b to the pages (a write).
+func CopyPages(b []byte, pageSize int, in bool, page func(i, n int) []byte) {
+	for i := 0; len(b) > 0; i++ {
+		f := page(i, min(len(b), pageSize))
+		if in {
+			copy(b, f)
+		} else {
+			copy(f, b)
+		}
+		b = b[len(f):]
+	}
+}

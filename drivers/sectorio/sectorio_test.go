@@ -63,3 +63,54 @@ func TestReadWriteAt(t *testing.T) {
 		}
 	}
 }
+
+// TestSplit: a transfer becomes requests of at most max bytes, in order, each with its first
+// sector; the first error ends it.
+func TestSplit(t *testing.T) {
+	type piece struct {
+		n      int
+		sector uint64
+	}
+	b := make([]byte, 5*SectorSize)
+	var got []piece
+	err := Split(b, 7, 2*SectorSize, func(p []byte, sector uint64) error {
+		if len(got) == 0 && &p[0] != &b[0] {
+			t.Errorf("the first piece does not start at the buffer")
+		}
+		got = append(got, piece{len(p), sector})
+		return nil
+	})
+	want := []piece{{2 * SectorSize, 7}, {2 * SectorSize, 9}, {SectorSize, 11}}
+	if err != nil || len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Errorf("Split = %v, pieces %v; want %v", err, got, want)
+	}
+	calls := 0
+	err = Split(b, 0, SectorSize, func([]byte, uint64) error { calls++; return syscall.EIO })
+	if !errors.Is(err, syscall.EIO) || calls != 1 {
+		t.Errorf("a failing request: %v after %d calls, want EIO after 1", err, calls)
+	}
+	if err := Split(nil, 0, SectorSize, func([]byte, uint64) error { t.Error("called for nothing"); return nil }); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestCopyPages: data goes to and from pages in order, the last page only as far as the data.
+func TestCopyPages(t *testing.T) {
+	pages := [][]byte{make([]byte, 8), make([]byte, 8), bytes.Repeat([]byte{0xee}, 8)}
+	page := func(i, n int) []byte {
+		if n > 8 {
+			t.Fatalf("page %d asked for %d bytes", i, n)
+		}
+		return pages[i][:n]
+	}
+	src := []byte("0123456789abcdefXYZ")
+	CopyPages(src, 8, false, page)
+	if string(pages[0]) != "01234567" || string(pages[1]) != "89abcdef" || string(pages[2]) != "XYZ\xee\xee\xee\xee\xee" {
+		t.Errorf("out: pages %q", pages)
+	}
+	dst := make([]byte, len(src))
+	CopyPages(dst, 8, true, page)
+	if !bytes.Equal(dst, src) {
+		t.Errorf("in: %q, want %q", dst, src)
+	}
+}

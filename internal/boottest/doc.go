@@ -23,5 +23,6 @@
 // UNIKGEN_TEST_STRICT=1 (internal/testenv); -short skips them.
 // The tests under real Xen are in internal/xenboot (one boot of the nested-Xen harness for all).
 // Each program is built once, with package pipeline and the library OS's generic composition root,
-// and shared by the subtests that boot it.
+// and shared by the subtests that boot it. The programs, their expectations and the image cache
+// are internal/bootcases', shared with internal/xenboot.
 package boottest

@@ -6,11 +6,9 @@ package boottest
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"debug/elf"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"net/netip"
@@ -21,32 +19,13 @@ import (
 	"time"
 
 	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/internal/bootcases"
 	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
-	"github.com/unikgen/unikgen/pipeline"
 )
 
-// buildSpecialised generates and builds pkg (relative to the module root) as `unikgen build`
-// does, with rootfs (relative to the module root, or "") baked in.
-func buildSpecialised(t *testing.T, pkg, rootfs string, host ...string) (*gen.Result, string) {
-	t.Helper()
-	ctx := context.Background()
-	o := gen.Options{Dir: moduleRoot(), Package: "./" + pkg}
-	for _, h := range host {
-		o.HostCABundle = o.HostCABundle || h == "ca"
-		o.HostZoneinfo = o.HostZoneinfo || h == "zoneinfo"
-	}
-	if rootfs != "" {
-		abs := filepath.Join(moduleRoot(), rootfs)
-		o.Overrides.RootFS = &abs
-	}
-	out := filepath.Join(t.TempDir(), "kernel.xen")
-	r, err := pipeline.Build(ctx, pipeline.Options{Gen: o, Output: out})
-	if err != nil {
-		t.Fatalf("%s: %v", pkg, err)
-	}
-	return r.Gen, out
-}
+// buildSpecialised generates and builds pkg as `unikgen build` does (bootcases.BuildSpecialised).
+var buildSpecialised = bootcases.BuildSpecialised
 
 func bootConsole(t *testing.T, cfg qemu.Config) (string, int) {
 	t.Helper()
@@ -62,46 +41,12 @@ func bootConsole(t *testing.T, cfg qemu.Config) (string, int) {
 	return console.String(), res.Status
 }
 
-// treeDigest is the digest that testdata/files prints for a tree: each entry's path relative to
-// root, its type and its contents or link target, in WalkDir's order.
-func treeDigest(t *testing.T, root string) string {
-	h := sha256.New()
-	n := 0
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		n++
-		fmt.Fprintf(h, "%s %v\n", rel, d.Type())
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			l, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(h, "-> %s\n", l)
-		case d.Type().IsRegular():
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			h.Write(b)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("%x %d", h.Sum(nil), n)
-}
-
 // TestFiles boots testdata/files with testdata/files/rootfs baked in: the root file system's tree
 // hashes as on the host, its files read, writes fail with EROFS, the generated /etc files, /dev,
 // /proc and tmpfs behave as on Linux (each check prints "ok NAME").
 func TestFiles(t *testing.T) {
 	needQEMU(t)
-	r, img := buildSpecialised(t, "internal/boottest/testdata/files", "internal/boottest/testdata/files/rootfs")
+	r, img := buildSpecialised(t, bootcases.FilesPkg, bootcases.FilesRootFS)
 	if c, _ := r.Plan.Component("files"); !c.In {
 		t.Fatalf("files component out: %+v", c)
 	}
@@ -112,7 +57,7 @@ func TestFiles(t *testing.T) {
 	if status != 0 {
 		t.Errorf("exit status %d, want 0", status)
 	}
-	want := "digest www " + treeDigest(t, filepath.Join("testdata", "files", "rootfs", "www")) + " <nil>\n"
+	want := bootcases.FilesDigest(t)
 	if !strings.Contains(out, want) {
 		t.Errorf("output does not contain the host's digest %q", want)
 	}

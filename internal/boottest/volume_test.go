@@ -15,26 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unikgen/unikgen/internal/bootcases"
 	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
-	"github.com/unikgen/unikgen/services/fs/extfs/mkfs"
 )
 
 // newVolume makes a fresh volume image of size bytes, as `unikgen run -volume` does.
 func newVolume(t *testing.T, size int64) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "vol.img")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := f.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-	if err := mkfs.Format(f, size, mkfs.Options{Zeroed: true}); err != nil {
-		t.Fatal(err)
-	}
+	bootcases.NewVolume(t, p, size)
 	return p
 }
 
@@ -102,8 +92,7 @@ func TestVolume(t *testing.T) {
 			if !con.seen || !errors.Is(err, context.Canceled) {
 				t.Fatalf("first boot did not reach \"synced\" (%v); output:\n%s", err, out)
 			}
-			for _, s := range []string{"statfs: type 0xef53 ", "mkdir: <nil>\n", "save config: <nil>\n",
-				"save config again: <nil>\n", "log: <nil>\n", "symlink: <nil>\n", "dir sync: <nil>\n"} {
+			for _, s := range bootcases.VolumeWritten {
 				if !strings.Contains(out, s) {
 					t.Errorf("first boot: output does not contain %q", s)
 				}
@@ -120,21 +109,12 @@ func TestVolume(t *testing.T) {
 			if status != 0 {
 				t.Errorf("second boot: exit status %d", status)
 			}
-			for _, s := range []string{
-				"config: {\"version\": 2} <nil>\n",
-				"blob0: 1000 bytes ok=true <nil>\n", "blob1: 71000 bytes ok=true <nil>\n",
-				"blob2: 141000 bytes ok=true <nil>\n", "blob3: 211000 bytes ok=true <nil>\n",
-				"blob4: 281000 bytes ok=true <nil>\n",
-				// 100 lines "line N\n": 10*7 + 90*8 bytes.
-				"log: 790 bytes ",
-				"current -> config.json <nil>\n",
-				"write more: <nil>\n", "done\n",
-			} {
+			for _, s := range bootcases.VolumeChecked {
 				if !strings.Contains(out, s) {
 					t.Errorf("second boot: output does not contain %q", s)
 				}
 			}
-			if !strings.Contains(out, "entries: [blob0 blob1 blob2 blob3 blob4 config.json current logs") {
+			if !strings.Contains(out, bootcases.VolumeEntries) {
 				t.Errorf("second boot: the directory does not list the saved files")
 			}
 			if t.Failed() {

@@ -7,7 +7,7 @@
 // TCG is most of a run's time):
 //
 //   - programs of internal/boottest's TestBoot (hello, goroutines, a panic, sealing cases, the
-//     stack guard) with the same expectations and golden files; crypto/rand and a large zero
+//     stack guard) with the same expectations and golden files (internal/bootcases); crypto/rand and a large zero
 //     BSS in 16 MiB; a xenstore program built with -target xen. Exit statuses must come from
 //     xenstore (data/exit-status).
 //   - internal/boottest/testdata/files with its root file system.

@@ -13,23 +13,21 @@ import (
 
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/deploy"
-	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/internal/bootcases"
 	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/internal/testenv"
-	"github.com/unikgen/unikgen/pipeline"
 	bootline "github.com/unikgen/unikgen/runtime/cmdline"
-	"github.com/unikgen/unikgen/services/fs/extfs/mkfs"
 )
 
 // xenPrograms run under real Xen. The first ones are entries of programs, with the same image and
 // the same expectations as under QEMU (the generic root detects Xen at boot); xenstore is built
 // with -target xen (only the Xen platform linked), as `unikgen run -target xen` builds.
 var xenPrograms = []struct {
-	name   string        // an entry of programs, or a program of its own (prog.pkg set)
+	name   string        // an entry of bootcases.Programs, or a program of its own (prog.Pkg set)
 	target config.Target // "" is the generic root of TestBoot; else pipeline.Build with this target
 	memory int           // the domain's memory in MiB; 0 is xenlab's default (64)
 	stdin  []byte        // the program's standard input, written to its console by dom0
-	prog   program
+	prog   bootcases.Program
 }{
 	{name: "hello"},
 	{name: "goroutines"},
@@ -40,20 +38,20 @@ var xenPrograms = []struct {
 	{name: "stack-guard"},
 	// Programs whose BSS ends in a large zero array: crypto/rand links a 32 MiB one
 	// (crypto/internal/fips140/drbg.memory). The domain builder must not have to back it.
-	{name: "random-16MiB", memory: 16, prog: program{pkg: "internal/boottest/testdata/random", status: 0,
-		exact: "crypto/rand ok: true\nmath/rand ok: true\n"}},
-	{name: "bigbss-16MiB", memory: 16, prog: program{pkg: "internal/boottest/testdata/bigbss", status: 0,
-		exact: "zeros: true\nwrites kept: true\n"}},
+	{name: "random-16MiB", memory: 16, prog: bootcases.Program{Pkg: "internal/boottest/testdata/random", Status: 0,
+		Exact: "crypto/rand ok: true\nmath/rand ok: true\n"}},
+	{name: "bigbss-16MiB", memory: 16, prog: bootcases.Program{Pkg: "internal/boottest/testdata/bigbss", Status: 0,
+		Exact: "zeros: true\nwrites kept: true\n"}},
 	// Standard input through the PV console's input ring (the harness writes it to the domain's
 	// console pty), as TestStdin has it under QEMU: lines then end of file; binary input larger
 	// than the ring and than the kernel's input buffer.
-	{name: "stdin-lines", stdin: []byte("hello\nworld\nno newline"), prog: program{pkg: "internal/boottest/testdata/stdin",
-		args: []string{"upper"}, status: 3, exact: "1: HELLO\n2: WORLD\n3: NO NEWLINE\nend of input after 3 lines, error <nil>\n"}},
-	{name: "stdin-binary", stdin: xenBinaryInput, prog: program{pkg: "internal/boottest/testdata/stdin",
-		args: []string{"cat"}, status: 0, exact: string(xenBinaryInput) + "copied 20000 bytes, error <nil>\n"}},
-	{name: "xenstore", target: config.Xen, prog: program{
-		pkg: "internal/boottest/testdata/xenstore", status: 0,
-		exact: "write data/a: ok\n" +
+	{name: "stdin-lines", stdin: []byte("hello\nworld\nno newline"), prog: bootcases.Program{Pkg: "internal/boottest/testdata/stdin",
+		Args: []string{"upper"}, Status: 3, Exact: "1: HELLO\n2: WORLD\n3: NO NEWLINE\nend of input after 3 lines, error <nil>\n"}},
+	{name: "stdin-binary", stdin: xenBinaryInput, prog: bootcases.Program{Pkg: "internal/boottest/testdata/stdin",
+		Args: []string{"cat"}, Status: 0, Exact: string(xenBinaryInput) + "copied 20000 bytes, error <nil>\n"}},
+	{name: "xenstore", target: config.Xen, prog: bootcases.Program{
+		Pkg: "internal/boottest/testdata/xenstore", Status: 0,
+		Exact: "write data/a: ok\n" +
 			"read data/a: \"1\"\n" +
 			"write data/b: ok\n" +
 			"read data/b: \"two words, \\\"quoted\\\"\"\n" +
@@ -83,34 +81,6 @@ var xenBinaryInput = func() []byte {
 	}
 	return b
 }()
-
-// xenKernel returns the image of pkg built with the generator for target, building it on first
-// use (shared with kernel's cache, under its own key).
-func xenKernel(t *testing.T, pkg string, target config.Target) string {
-	t.Helper()
-	key := pkg + "@target=" + string(target)
-	images.Lock()
-	if images.built == nil {
-		images.built = map[string]*builtImage{}
-	}
-	b := images.built[key]
-	if b == nil {
-		b = &builtImage{}
-		images.built[key] = b
-	}
-	dir := images.dir
-	images.Unlock()
-	b.once.Do(func() {
-		ctx := context.Background()
-		b.path = filepath.Join(dir, strings.ReplaceAll(pkg, "/", "_")+"."+string(target)+".xen")
-		_, b.err = pipeline.Build(ctx, pipeline.Options{Output: b.path,
-			Gen: gen.Options{Dir: moduleRoot(), Package: "./" + pkg, Overrides: gen.Overrides{Target: &target}}})
-	})
-	if b.err != nil {
-		t.Fatalf("building %s for target %s: %v", pkg, target, b.err)
-	}
-	return b.path
-}
 
 // A xenStep is one domain of TestXen's single boot of the harness.
 type xenStep struct {
@@ -200,27 +170,23 @@ func TestXen(t *testing.T) {
 
 // xenProgramSteps builds the programs of xenPrograms.
 func xenProgramSteps(t *testing.T) []xenStep {
-	byName := map[string]program{}
-	for _, p := range programs {
-		byName[p.name] = p
-	}
 	var steps []xenStep
 	for _, x := range xenPrograms {
 		p := x.prog
-		if p.pkg == "" {
+		if p.Pkg == "" {
 			var ok bool
-			if p, ok = byName[x.name]; !ok {
-				t.Fatalf("no program %q in programs", x.name)
+			if p, ok = bootcases.Lookup(x.name); !ok {
+				t.Fatalf("no program %q in bootcases.Programs", x.name)
 			}
 		}
-		p.name = x.name
+		p.Name = x.name
 		var img string
 		if x.target == "" {
-			img = kernel(t, p.pkg)
+			img = kernel(t, p.Pkg)
 		} else {
-			img = xenKernel(t, p.pkg, x.target)
+			img = xenKernel(t, p.Pkg, x.target)
 		}
-		cmdline, err := bootline.Encode(p.env, p.args)
+		cmdline, err := bootline.Encode(p.Env, p.Args)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,10 +197,10 @@ func xenProgramSteps(t *testing.T) []xenStep {
 				t.Fatal(err)
 			}
 		}
-		steps = append(steps, xenStep{name: p.name, image: img, xl: xl.String(), cmdline: cmdline, wait: 120 * time.Second, stdin: x.stdin,
+		steps = append(steps, xenStep{name: p.Name, image: img, xl: xl.String(), cmdline: cmdline, wait: 120 * time.Second, stdin: x.stdin,
 			check: func(t *testing.T, r *xenlab.Result) {
 				status := xenStatus(t, r)
-				p.check(t, "kernel on Xen", string(r.Console), status)
+				p.Check(t, "kernel on Xen", string(r.Console), status)
 			}})
 	}
 	return steps
@@ -255,8 +221,8 @@ func xenStatus(t *testing.T, r *xenlab.Result) int {
 
 // xenFilesStep is testdata/files with its root file system.
 func xenFilesStep(t *testing.T) xenStep {
-	_, img := buildSpecialised(t, "internal/boottest/testdata/files", "internal/boottest/testdata/files/rootfs")
-	want := "digest www " + treeDigest(t, filepath.Join(moduleRoot(), "internal", "boottest", "testdata", "files", "rootfs", "www")) + " <nil>\n"
+	_, img := bootcases.BuildSpecialised(t, bootcases.FilesPkg, bootcases.FilesRootFS)
+	want := bootcases.FilesDigest(t)
 	return xenStep{name: "files", image: img, wait: 120 * time.Second, check: func(t *testing.T, r *xenlab.Result) {
 		status := xenStatus(t, r)
 		out := string(r.Console)
@@ -358,7 +324,7 @@ func dom0Client(t *testing.T) []byte {
 	goCmd := testenv.NeedGo(t)
 	out := filepath.Join(t.TempDir(), "dom0client")
 	cmd := exec.Command(goCmd, "build", "-trimpath", "-o", out, "./internal/boottest/testdata/dom0client")
-	cmd.Dir = moduleRoot()
+	cmd.Dir = testenv.ModuleRoot()
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the dom0 client: %v\n%s", err, b)
@@ -379,20 +345,7 @@ func dom0Client(t *testing.T) []byte {
 func xenVolumeSteps(t *testing.T) ([]xenStep, string) {
 	img := xenKernel(t, "internal/boottest/testdata/volume", config.Xen)
 	vol := filepath.Join(t.TempDir(), "volume.img")
-	const size = 8 << 20 // in dom0's memory: small
-	f, err := os.Create(vol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(size); err == nil {
-		err = mkfs.Format(f, size, mkfs.Options{Zeroed: true})
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	bootcases.NewVolume(t, vol, 8<<20) // in dom0's memory: small
 	var xl bytes.Buffer
 	if err := deploy.XLConfig(&xl, deploy.XLParams{Name: "unikgen", Kernel: img, MemoryMiB: 64, VCPUs: 1,
 		Disks: []deploy.Disk{{Target: "/volume.img"}}}); err != nil { // the harness's loop device replaces it
@@ -418,8 +371,7 @@ xl destroy $NAME && echo destroyed
 			if r.Dom0Status != 0 || !strings.Contains(string(r.Dom0Output), "destroyed") {
 				t.Errorf("dom0 script: status %d, output:\n%s", r.Dom0Status, r.Dom0Output)
 			}
-			for _, s := range []string{"statfs: type 0xef53 ", "mkdir: <nil>\n", "save config: <nil>\n",
-				"save config again: <nil>\n", "log: <nil>\n", "symlink: <nil>\n", "dir sync: <nil>\n", "synced\n"} {
+			for _, s := range slices.Concat(bootcases.VolumeWritten, []string{"synced\n"}) {
 				if !strings.Contains(out, s) {
 					t.Errorf("first domain: console does not contain %q:\n%s", s, out)
 				}
@@ -435,15 +387,7 @@ xl destroy $NAME && echo destroyed
 			if status != 0 {
 				t.Errorf("second domain: exit status %d", status)
 			}
-			for _, s := range []string{
-				"config: {\"version\": 2} <nil>\n",
-				"blob0: 1000 bytes ok=true <nil>\n", "blob1: 71000 bytes ok=true <nil>\n",
-				"blob2: 141000 bytes ok=true <nil>\n", "blob3: 211000 bytes ok=true <nil>\n",
-				"blob4: 281000 bytes ok=true <nil>\n",
-				"log: 790 bytes ", // 100 lines "line N\n": 10*7 + 90*8 bytes
-				"current -> config.json <nil>\n", "write more: <nil>\n", "done\n",
-				"entries: [blob0 blob1 blob2 blob3 blob4 config.json current logs",
-			} {
+			for _, s := range slices.Concat(bootcases.VolumeChecked, []string{bootcases.VolumeEntries}) {
 				if !strings.Contains(out, s) {
 					t.Errorf("second domain: console does not contain %q:\n%s", s, out)
 				}

@@ -123,6 +123,53 @@ func (c *call) lookup(dir int, i int, follow bool) (string, syscall.Errno) {
 	return abs, errnoOf(err)
 }
 
+// A target is a path argument resolved: its absolute path, the mount holding it and its name
+// in that mount ("" for a mount point).
+type target struct {
+	abs  string
+	m    *mount
+	name string
+}
+
+// target resolves path argument pathArg relative to directory argument dir (as lookup) and finds
+// its mount. On failure it has replied with the error, and ok is false.
+func (c *call) target(dir, pathArg int, follow bool) (t target, ok bool) {
+	abs, e := c.lookup(dir, pathArg, follow)
+	if e != 0 {
+		c.fail(e)
+		return target{}, false
+	}
+	m, name := c.v.mountOf(abs)
+	return target{abs: abs, m: m, name: name}, true
+}
+
+// existing resolves path argument pathArg as target does and reads the attributes of the file
+// there (not following a final symbolic link). On failure it has replied with the error, and ok
+// is false.
+func (c *call) existing(dir, pathArg int, follow bool) (t target, a Attr, ok bool) {
+	abs, e := c.lookup(dir, pathArg, follow)
+	if e != 0 {
+		c.fail(e)
+		return target{}, Attr{}, false
+	}
+	a, m, name, err := c.lstat(abs)
+	if err != nil {
+		c.done(err)
+		return target{}, Attr{}, false
+	}
+	return target{abs: abs, m: m, name: name}, a, true
+}
+
+// targets resolves the two path arguments of rename and link (the second never follows a final
+// symbolic link). On failure it has replied with the error, and ok is false.
+func (c *call) targets(odir, opath int, follow bool, ndir, npath int) (from, to target, ok bool) {
+	if from, ok = c.target(odir, opath, follow); !ok {
+		return
+	}
+	to, ok = c.target(ndir, npath, false)
+	return
+}
+
 // register installs the path-call handlers on srv.
 func (v *VFS) register(srv *relay.Server) {
 	h := func(nr int, fn func(c *call)) { srv.Handle(nr, v.handler(fn)) }
@@ -183,14 +230,13 @@ func (c *call) open(dir, pathArg, flags int, mode uint32) {
 		return
 	}
 	follow := flags&oNOFOLLOW == 0 && flags&(oCREAT|oEXCL) != oCREAT|oEXCL
-	abs, e := c.lookup(dir, pathArg, follow)
-	if e != 0 {
-		c.fail(e)
+	t, ok := c.target(dir, pathArg, follow)
+	if !ok {
 		return
 	}
-	m, name := c.v.mountOf(abs)
+	abs, m := t.abs, t.m
 	fsys := c.fs(m)
-	a, err := fsys.Lstat(name)
+	a, err := fsys.Lstat(t.name)
 	exists := err == nil
 	if exists && a.Mode&S_IFMT == S_IFLNK {
 		if flags&(oCREAT|oEXCL) == oCREAT|oEXCL {
@@ -208,7 +254,7 @@ func (c *call) open(dir, pathArg, flags int, mode uint32) {
 		c.install(&openFile{m: m, h: nil, path: abs, dir: a.IsDir(), pathOnly: true}, flags)
 		return
 	}
-	h, err := fsys.Open(name, flags, mode&^umask)
+	h, err := fsys.Open(t.name, flags, mode&^umask)
 	if err != nil {
 		c.done(err)
 		return
@@ -286,12 +332,15 @@ func (c *call) stat(dir, pathArg, flags int, buf uint64, statx bool) {
 		return
 	}
 	dev = m.dev
+	c.fail(putAttr(buf, a, dev, statx))
+}
+
+// putAttr writes a as stat or statx writes it, at user address buf.
+func putAttr(buf uint64, a Attr, dev uint64, statx bool) syscall.Errno {
 	if statx {
-		e = putStatx(buf, a, dev)
-	} else {
-		e = putStat(buf, a, dev)
+		return putStatx(buf, a, dev)
 	}
-	c.fail(e)
+	return putStat(buf, a, dev)
 }
 
 // fileStat answers a stat call on open file f.
@@ -301,11 +350,7 @@ func (c *call) fileStat(f *openFile, buf uint64, statx bool) {
 		c.done(err)
 		return
 	}
-	if statx {
-		c.fail(putStatx(buf, a, f.m.dev))
-	} else {
-		c.fail(putStat(buf, a, f.m.dev))
-	}
+	c.fail(putAttr(buf, a, f.m.dev, statx))
 }
 
 func (c *call) readlink(dir, pathArg int, buf, size uint64) {
@@ -313,13 +358,11 @@ func (c *call) readlink(dir, pathArg int, buf, size uint64) {
 		c.fail(syscall.EINVAL)
 		return
 	}
-	abs, e := c.lookup(dir, pathArg, false)
-	if e != 0 {
-		c.fail(e)
+	t, ok := c.target(dir, pathArg, false)
+	if !ok {
 		return
 	}
-	m, name := c.v.mountOf(abs)
-	t, err := c.fs(m).Readlink(name)
+	link, err := c.fs(t.m).Readlink(t.name)
 	if err != nil {
 		c.done(err)
 		return
@@ -329,7 +372,7 @@ func (c *call) readlink(dir, pathArg int, buf, size uint64) {
 		c.fail(syscall.EFAULT)
 		return
 	}
-	c.reply(int64(copy(b, t)))
+	c.reply(int64(copy(b, link)))
 }
 
 func (c *call) access(dir, pathArg, mode, flags int) {
@@ -337,19 +380,13 @@ func (c *call) access(dir, pathArg, mode, flags int) {
 		c.fail(syscall.EINVAL)
 		return
 	}
-	abs, e := c.lookup(dir, pathArg, flags&atSymlinkNofollow == 0)
-	if e != 0 {
-		c.fail(e)
-		return
-	}
-	a, m, _, err := c.lstat(abs)
-	if err != nil {
-		c.done(err)
+	t, a, ok := c.existing(dir, pathArg, flags&atSymlinkNofollow == 0)
+	if !ok {
 		return
 	}
 	// The program runs as root: reading and writing are allowed, except writing to a read-only
 	// file system; executing needs an execute bit (or a directory).
-	if mode&2 != 0 && c.fs(m).Statfs().ReadOnly && a.Mode&S_IFMT != S_IFCHR && a.Mode&S_IFMT != S_IFBLK {
+	if mode&2 != 0 && c.fs(t.m).Statfs().ReadOnly && a.Mode&S_IFMT != S_IFCHR && a.Mode&S_IFMT != S_IFBLK {
 		c.fail(syscall.EROFS)
 		return
 	}
@@ -361,17 +398,15 @@ func (c *call) access(dir, pathArg, mode, flags int) {
 }
 
 func (c *call) mkdir(dir, pathArg int, mode uint32) {
-	abs, e := c.lookup(dir, pathArg, false)
-	if e != 0 {
-		c.fail(e)
+	t, ok := c.target(dir, pathArg, false)
+	if !ok {
 		return
 	}
-	m, name := c.v.mountOf(abs)
-	if name == "" {
+	if t.name == "" {
 		c.fail(syscall.EEXIST)
 		return
 	}
-	c.done(c.fs(m).Mkdir(name, mode&^umask))
+	c.done(c.fs(t.m).Mkdir(t.name, mode&^umask))
 }
 
 func (c *call) unlink(dir, pathArg, flags int) {
@@ -379,17 +414,15 @@ func (c *call) unlink(dir, pathArg, flags int) {
 		c.fail(syscall.EINVAL)
 		return
 	}
-	abs, e := c.lookup(dir, pathArg, false)
-	if e != 0 {
-		c.fail(e)
+	t, ok := c.target(dir, pathArg, false)
+	if !ok {
 		return
 	}
-	m, name := c.v.mountOf(abs)
-	if name == "" {
+	if t.name == "" {
 		c.fail(syscall.EBUSY) // a mount point or the root
 		return
 	}
-	c.done(c.fs(m).Remove(name, flags&atRemoveDir != 0))
+	c.done(c.fs(t.m).Remove(t.name, flags&atRemoveDir != 0))
 }
 
 func (c *call) rename(odir, opath, ndir, npath, flags int) {
@@ -401,81 +434,61 @@ func (c *call) rename(odir, opath, ndir, npath, flags int) {
 		c.fail(syscall.EINVAL)
 		return
 	}
-	from, e := c.lookup(odir, opath, false)
-	if e != 0 {
-		c.fail(e)
+	from, to, ok := c.targets(odir, opath, false, ndir, npath)
+	if !ok {
 		return
 	}
-	to, e := c.lookup(ndir, npath, false)
-	if e != 0 {
-		c.fail(e)
-		return
-	}
-	fm, fname := c.v.mountOf(from)
-	tm, tname := c.v.mountOf(to)
-	if fname == "" || tname == "" {
+	if from.name == "" || to.name == "" {
 		c.fail(syscall.EBUSY)
 		return
 	}
-	if fm != tm {
+	if from.m != to.m {
 		c.fail(syscall.EXDEV)
 		return
 	}
-	c.done(c.fs(fm).Rename(fname, tname, flags&renameNoreplace != 0))
+	c.done(c.fs(from.m).Rename(from.name, to.name, flags&renameNoreplace != 0))
 }
 
 func (c *call) link(odir, opath, ndir, npath, flags int) {
-	from, e := c.lookup(odir, opath, flags&atSymlinkFollow != 0)
-	if e != 0 {
-		c.fail(e)
+	from, to, ok := c.targets(odir, opath, flags&atSymlinkFollow != 0, ndir, npath)
+	if !ok {
 		return
 	}
-	to, e := c.lookup(ndir, npath, false)
-	if e != 0 {
-		c.fail(e)
-		return
-	}
-	fm, fname := c.v.mountOf(from)
-	tm, tname := c.v.mountOf(to)
-	if fm != tm {
+	if from.m != to.m {
 		c.fail(syscall.EXDEV)
 		return
 	}
-	c.done(c.fs(fm).Link(fname, tname))
+	c.done(c.fs(from.m).Link(from.name, to.name))
 }
 
 func (c *call) symlink(targetArg, ndir, npath int) {
-	t, e := c.path(targetArg)
+	link, e := c.path(targetArg)
 	if e != 0 {
 		c.fail(e)
 		return
 	}
-	if t == "" {
+	if link == "" {
 		c.fail(syscall.ENOENT)
 		return
 	}
-	to, e := c.lookup(ndir, npath, false)
-	if e != 0 {
-		c.fail(e)
+	to, ok := c.target(ndir, npath, false)
+	if !ok {
 		return
 	}
-	m, name := c.v.mountOf(to)
-	if name == "" {
+	if to.name == "" {
 		c.fail(syscall.EEXIST)
 		return
 	}
-	c.done(c.fs(m).Symlink(t, name))
+	c.done(c.fs(to.m).Symlink(link, to.name))
 }
 
 // setattr changes the attributes of the file at path argument pathArg.
 func (c *call) setattr(dir, pathArg int, follow bool, s SetAttr) {
-	abs, e := c.lookup(dir, pathArg, follow)
-	if e != 0 {
-		c.fail(e)
+	t, ok := c.target(dir, pathArg, follow)
+	if !ok {
 		return
 	}
-	m, name := c.v.mountOf(abs)
-	c.done(c.fs(m).Setattr(name, s))
+	c.done(c.fs(t.m).Setattr(t.name, s))
 }
 
 func (c *call) chmod(dir, pathArg int, mode uint32) {
@@ -499,23 +512,17 @@ func (c *call) truncate(size int64) {
 		c.fail(syscall.EINVAL)
 		return
 	}
-	abs, e := c.lookup(-1, 0, true)
-	if e != 0 {
-		c.fail(e)
-		return
-	}
-	a, m, name, err := c.lstat(abs)
-	if err != nil {
-		c.done(err)
+	t, a, ok := c.existing(-1, 0, true)
+	if !ok {
 		return
 	}
 	if a.IsDir() {
 		c.fail(syscall.EISDIR)
 		return
 	}
-	err = c.fs(m).Setattr(name, SetAttr{Size: &size})
+	err := c.fs(t.m).Setattr(t.name, SetAttr{Size: &size})
 	if err == nil {
-		c.v.maps.truncated(fileKey{m.dev, a.Ino}, size)
+		c.v.maps.truncated(fileKey{t.m.dev, a.Ino}, size)
 	}
 	c.done(err)
 }
@@ -573,21 +580,15 @@ func (c *call) utimens(dir, pathArg int, times uint64, flags int) {
 }
 
 func (c *call) chdir() {
-	abs, e := c.lookup(-1, 0, true)
-	if e != 0 {
-		c.fail(e)
-		return
-	}
-	a, _, _, err := c.lstat(abs)
-	if err != nil {
-		c.done(err)
+	t, a, ok := c.existing(-1, 0, true)
+	if !ok {
 		return
 	}
 	if !a.IsDir() {
 		c.fail(syscall.ENOTDIR)
 		return
 	}
-	c.v.setCwd(abs)
+	c.v.setCwd(t.abs)
 	c.reply(0)
 }
 
@@ -616,15 +617,9 @@ func (c *call) getcwd(buf, size uint64) {
 }
 
 func (c *call) statfs() {
-	abs, e := c.lookup(-1, 0, true)
-	if e != 0 {
-		c.fail(e)
+	t, _, ok := c.existing(-1, 0, true)
+	if !ok {
 		return
 	}
-	_, m, _, err := c.lstat(abs)
-	if err != nil {
-		c.done(err)
-		return
-	}
-	c.fail(putStatfs(c.arg(1), c.fs(m).Statfs(), m.dev))
+	c.fail(putStatfs(c.arg(1), c.fs(t.m).Statfs(), t.m.dev))
 }

@@ -200,28 +200,14 @@ func (d *Device) do(typ uint32, sector uint64, n int, fill, drain func(s *slot))
 
 // copyFrames copies between b and the slot's frames, in (frames to b) or out.
 func (d *Device) copyFrames(s *slot, b []byte, in bool) {
-	for i := 0; len(b) > 0; i++ {
-		f := d.dev.Mem.Bytes(s.data[i], min(len(b), pageSize))
-		if in {
-			copy(b, f)
-		} else {
-			copy(f, b)
-		}
-		b = b[len(f):]
-	}
+	sectorio.CopyPages(b, pageSize, in, func(i, n int) []byte { return d.dev.Mem.Bytes(s.data[i], n) })
 }
 
 // ReadSectors reads len(b) bytes (a multiple of SectorSize) from sector on.
 func (d *Device) ReadSectors(b []byte, sector uint64) error {
-	for len(b) > 0 {
-		n := min(len(b), MaxRequestBytes)
-		chunk := b[:n]
-		if err := d.do(typeIn, sector, n, nil, func(s *slot) { d.copyFrames(s, chunk, true) }); err != nil {
-			return err
-		}
-		b, sector = b[n:], sector+uint64(n/SectorSize)
-	}
-	return nil
+	return sectorio.Split(b, sector, MaxRequestBytes, func(chunk []byte, sector uint64) error {
+		return d.do(typeIn, sector, len(chunk), nil, func(s *slot) { d.copyFrames(s, chunk, true) })
+	})
 }
 
 // WriteSectors writes len(b) bytes (a multiple of SectorSize) from sector on.
@@ -229,15 +215,9 @@ func (d *Device) WriteSectors(b []byte, sector uint64) error {
 	if d.readOnly {
 		return ErrReadOnly
 	}
-	for len(b) > 0 {
-		n := min(len(b), MaxRequestBytes)
-		chunk := b[:n]
-		if err := d.do(typeOut, sector, n, func(s *slot) { d.copyFrames(s, chunk, false) }, nil); err != nil {
-			return err
-		}
-		b, sector = b[n:], sector+uint64(n/SectorSize)
-	}
-	return nil
+	return sectorio.Split(b, sector, MaxRequestBytes, func(chunk []byte, sector uint64) error {
+		return d.do(typeOut, sector, len(chunk), func(s *slot) { d.copyFrames(s, chunk, false) }, nil)
+	})
 }
 
 // Flush makes the completed writes durable (a FLUSH request); without VIRTIO_BLK_F_FLUSH the

@@ -392,15 +392,7 @@ func (d *Device) do(op uint8, sector uint64, n int, fill, drain func(s *slot)) e
 
 // copyPages copies between b and the slot's pages, in (pages to b) or out.
 func (d *Device) copyPages(s *slot, b []byte, in bool) {
-	for i := 0; len(b) > 0; i++ {
-		f := d.mem.Bytes(s.pages[i], min(len(b), pageSize))
-		if in {
-			copy(b, f)
-		} else {
-			copy(f, b)
-		}
-		b = b[len(f):]
-	}
+	sectorio.CopyPages(b, pageSize, in, func(i, n int) []byte { return d.mem.Bytes(s.pages[i], n) })
 }
 
 // ReadSectors reads len(b) bytes (a multiple of SectorSize) from 512-byte sector on.
@@ -408,15 +400,9 @@ func (d *Device) ReadSectors(b []byte, sector uint64) error {
 	if len(b)%SectorSize != 0 || sector+uint64(len(b)/SectorSize) > d.sectors {
 		return fmt.Errorf("%v: read of %d bytes at sector %d: %w", d, len(b), sector, syscall.EINVAL)
 	}
-	for len(b) > 0 {
-		n := min(len(b), MaxRequestBytes)
-		chunk := b[:n]
-		if err := d.do(OpRead, sector, n, nil, func(s *slot) { d.copyPages(s, chunk, true) }); err != nil {
-			return err
-		}
-		b, sector = b[n:], sector+uint64(n/SectorSize)
-	}
-	return nil
+	return sectorio.Split(b, sector, MaxRequestBytes, func(chunk []byte, sector uint64) error {
+		return d.do(OpRead, sector, len(chunk), nil, func(s *slot) { d.copyPages(s, chunk, true) })
+	})
 }
 
 // WriteSectors writes len(b) bytes (a multiple of SectorSize) from 512-byte sector on.
@@ -427,15 +413,9 @@ func (d *Device) WriteSectors(b []byte, sector uint64) error {
 	if len(b)%SectorSize != 0 || sector+uint64(len(b)/SectorSize) > d.sectors {
 		return fmt.Errorf("%v: write of %d bytes at sector %d: %w", d, len(b), sector, syscall.EINVAL)
 	}
-	for len(b) > 0 {
-		n := min(len(b), MaxRequestBytes)
-		chunk := b[:n]
-		if err := d.do(OpWrite, sector, n, func(s *slot) { d.copyPages(s, chunk, false) }, nil); err != nil {
-			return err
-		}
-		b, sector = b[n:], sector+uint64(n/SectorSize)
-	}
-	return nil
+	return sectorio.Split(b, sector, MaxRequestBytes, func(chunk []byte, sector uint64) error {
+		return d.do(OpWrite, sector, len(chunk), func(s *slot) { d.copyPages(s, chunk, false) }, nil)
+	})
 }
 
 // Flush makes the completed writes durable (BLKIF_OP_FLUSH_DISKCACHE). Without

@@ -5,7 +5,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/unikgen/unikgen/internal/bootcases/treedigest"
 )
 
 var failed bool
@@ -36,42 +37,11 @@ func errno(err error) syscall.Errno {
 	return 0
 }
 
-// digest hashes the tree at root: each entry's path, type and contents (or link target), in
-// WalkDir's order.
-func digest(root string) (string, int, error) {
-	h := sha256.New()
-	n := 0
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		n++
-		fmt.Fprintf(h, "%s %v\n", rel, d.Type())
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			t, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(h, "-> %s\n", t)
-		case d.Type().IsRegular():
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			h.Write(b)
-		}
-		return nil
-	})
-	return fmt.Sprintf("%x", h.Sum(nil)), n, err
-}
-
 func main() {
 	root := "/"
 	if len(os.Args) > 1 {
 		root = os.Args[1] // on Linux: the rootfs directory, for the digest only
-		d, n, err := digest(filepath.Join(root, "www"))
+		d, n, err := treedigest.Sum(filepath.Join(root, "www"))
 		fmt.Printf("digest www %s %d %v\n", d, n, err)
 		return
 	}
@@ -79,7 +49,7 @@ func main() {
 	// The baked-in root file system.
 	b, err := os.ReadFile("/etc/app.conf")
 	check("read /etc/app.conf", err == nil && string(b) == "greeting = \"hello from the root file system\"\n", err, string(b))
-	d, n, err := digest("/www")
+	d, n, err := treedigest.Sum("/www")
 	fmt.Printf("digest www %s %d %v\n", d, n, err)
 	ents, err := os.ReadDir("/")
 	var names []string
