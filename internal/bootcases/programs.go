@@ -59,6 +59,9 @@ var Programs = []Program{
 		Exact: "writing down the main thread's stack\nfaulted 8 MiB below the top of the stack: true\n"},
 	{Name: "stack-overflow", Pkg: "internal/boottest/testdata/overflow", Status: 2,
 		Contain: []string{"recursing\n", "runtime: goroutine stack exceeds 8388608-byte limit\n", "fatal error: stack overflow"}},
+	{Name: "pipe", Pkg: "internal/boottest/testdata/pipe", Status: 0,
+		Exact: "named pipe: true\ntransfer: 1048576 bytes, same: true, <nil>\nread deadline: true\n" +
+			"write without a reader: true\nblocking read: \"late\" <nil>\nafter the writer closed: 0 <nil>\n"},
 	{Name: "env", Pkg: "internal/boottest/testdata/env", Status: 0,
 		Env:   []string{"UNIKGEN_GREETING=hello, \"world\"", "UNIKGEN_EMPTY="},
 		Exact: "UNIKGEN_GREETING=\"hello, \\\"world\\\"\" true\nUNIKGEN_UNSET set: false\nUNIKGEN_EMPTY=\"\"\n"},
