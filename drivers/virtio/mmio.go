@@ -53,18 +53,12 @@ func (m *MMIO) SetStatus(s uint8) { m.w32(spec.MMIOStatus, uint32(s)) }
 
 // DeviceFeatures implements Transport.
 func (m *MMIO) DeviceFeatures() uint64 {
-	m.w32(spec.MMIODeviceFeatSel, 0)
-	lo := m.r32(spec.MMIODeviceFeatures)
-	m.w32(spec.MMIODeviceFeatSel, 1)
-	return uint64(m.r32(spec.MMIODeviceFeatures))<<32 | uint64(lo)
+	return readFeatures(m.w32, m.r32, spec.MMIODeviceFeatSel, spec.MMIODeviceFeatures)
 }
 
 // SetDriverFeatures implements Transport.
 func (m *MMIO) SetDriverFeatures(f uint64) {
-	m.w32(spec.MMIODriverFeatSel, 0)
-	m.w32(spec.MMIODriverFeatures, uint32(f))
-	m.w32(spec.MMIODriverFeatSel, 1)
-	m.w32(spec.MMIODriverFeatures, uint32(f>>32))
+	writeFeatures(m.w32, spec.MMIODriverFeatSel, spec.MMIODriverFeatures, f)
 }
 
 // QueueMax implements Transport.

@@ -107,18 +107,12 @@ func (p *PCI) SetStatus(s uint8) { p.w8(spec.CommonStatus, s) }
 
 // DeviceFeatures implements Transport.
 func (p *PCI) DeviceFeatures() uint64 {
-	p.w32(spec.CommonDeviceFeatSel, 0)
-	lo := p.c32(spec.CommonDeviceFeat)
-	p.w32(spec.CommonDeviceFeatSel, 1)
-	return uint64(p.c32(spec.CommonDeviceFeat))<<32 | uint64(lo)
+	return readFeatures(p.w32, p.c32, spec.CommonDeviceFeatSel, spec.CommonDeviceFeat)
 }
 
 // SetDriverFeatures implements Transport.
 func (p *PCI) SetDriverFeatures(f uint64) {
-	p.w32(spec.CommonDriverFeatSel, 0)
-	p.w32(spec.CommonDriverFeat, uint32(f))
-	p.w32(spec.CommonDriverFeatSel, 1)
-	p.w32(spec.CommonDriverFeat, uint32(f>>32))
+	writeFeatures(p.w32, spec.CommonDriverFeatSel, spec.CommonDriverFeat, f)
 }
 
 // QueueMax implements Transport.

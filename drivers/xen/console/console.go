@@ -73,15 +73,11 @@ var (
 // after hypercall.Init, sharedinfo.Init (for evtchn.Wait's timeout) and before the first Write
 // that must reach the host.
 func Init() bool {
-	pfn, rc := hypercall.HVMGetParam(hypercall.HVM_PARAM_CONSOLE_PFN)
-	if rc < 0 || pfn == 0 {
+	addr, p, ok := hypercall.RingParams(hypercall.HVM_PARAM_CONSOLE_PFN, hypercall.HVM_PARAM_CONSOLE_EVTCHN)
+	if !ok {
 		return false
 	}
-	p, rc := hypercall.HVMGetParam(hypercall.HVM_PARAM_CONSOLE_EVTCHN)
-	if rc < 0 {
-		return false
-	}
-	Setup(uintptr(pfn)<<12, uint32(p), evtchn.Notify, evtchn.Wait)
+	Setup(addr, p, evtchn.Notify, evtchn.Wait)
 	return true
 }
 

@@ -83,6 +83,9 @@ func TestNotReady(t *testing.T) {
 	if _, rc := HVMGetParam(HVM_PARAM_STORE_PFN); rc != -ENOSYS {
 		t.Fatalf("HVMGetParam before Init = %d, want -ENOSYS", rc)
 	}
+	if addr, port, ok := RingParams(HVM_PARAM_STORE_PFN, HVM_PARAM_STORE_EVTCHN); ok {
+		t.Fatalf("RingParams before Init = %#x, %d, true; want false", addr, port)
+	}
 }
 
 // TestCallingConvention installs a fake hypercall page of x86 stubs in executable host memory and
@@ -131,6 +134,14 @@ func TestCallingConvention(t *testing.T) {
 	}
 	if v, rc := HVMGetParam(HVM_PARAM_CONSOLE_PFN); rc != 0 || v != HVM_PARAM_CONSOLE_PFN {
 		t.Errorf("HVMGetParam = %d, %d; want %d, 0", v, rc, HVM_PARAM_CONSOLE_PFN)
+	}
+	// The stub answers each parameter's index: page frame 17, event channel 18.
+	if addr, port, ok := RingParams(HVM_PARAM_CONSOLE_PFN, HVM_PARAM_CONSOLE_EVTCHN); !ok || addr != 17<<12 || port != 18 {
+		t.Errorf("RingParams = %#x, %d, %v; want 0x11000, 18, true", addr, port, ok)
+	}
+	// A zero frame number is no ring (index 0 is HVM_PARAM_CALLBACK_IRQ: the stub answers 0).
+	if _, _, ok := RingParams(HVM_PARAM_CALLBACK_IRQ, HVM_PARAM_CONSOLE_EVTCHN); ok {
+		t.Errorf("RingParams with page frame 0: ok")
 	}
 	var x [4]uint64
 	if got := GrantTable(6, unsafe.Pointer(&x), 3); got != 2 {

@@ -102,6 +102,23 @@ func HVMGetParam(index uint32) (uint64, int64) {
 	return p.Value, rc
 }
 
+// RingParams reads the HVM parameters that locate a ring the toolstack set up for this domain
+// (the console's, xenstore's): the frame number of its page (parameter pfnParam) and its event
+// channel (evtchnParam). It returns the page's address; ok is false when either is absent.
+//
+//go:nosplit
+func RingParams(pfnParam, evtchnParam uint32) (addr uintptr, port uint32, ok bool) {
+	pfn, rc := HVMGetParam(pfnParam)
+	if rc < 0 || pfn == 0 {
+		return 0, 0, false
+	}
+	p, rc := HVMGetParam(evtchnParam)
+	if rc < 0 {
+		return 0, 0, false
+	}
+	return uintptr(pfn) << 12, uint32(p), true
+}
+
 // HVMSetParam sets HVM parameter index of this domain.
 //
 //go:nosplit

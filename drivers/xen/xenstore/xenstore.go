@@ -89,15 +89,11 @@ var (
 // with evtchn.Notify and evtchn.Wait. It returns false when they are absent. Call after
 // hypercall.Init and sharedinfo.Init.
 func Init() bool {
-	pfn, rc := hypercall.HVMGetParam(hypercall.HVM_PARAM_STORE_PFN)
-	if rc < 0 || pfn == 0 {
+	addr, p, ok := hypercall.RingParams(hypercall.HVM_PARAM_STORE_PFN, hypercall.HVM_PARAM_STORE_EVTCHN)
+	if !ok {
 		return false
 	}
-	p, rc := hypercall.HVMGetParam(hypercall.HVM_PARAM_STORE_EVTCHN)
-	if rc < 0 {
-		return false
-	}
-	Setup(uintptr(pfn)<<12, uint32(p), evtchn.Notify, evtchn.Wait)
+	Setup(addr, p, evtchn.Notify, evtchn.Wait)
 	return true
 }
 
