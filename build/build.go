@@ -46,6 +46,12 @@ type Options struct {
 	Resolved *Package
 	Go       string   // the go command; "" is "go" from $PATH
 	ExtraEnv []string // more environment for go list and go build (after Env, so it can override GOFLAGS etc.)
+	// LinkDir, if set, is a directory kept between builds of the same program with the same
+	// flags, where go build writes the linker's output before it is patched into the image:
+	// go build does not link again an output that is up to date (its build ID matches), so
+	// rebuilding an unchanged program costs go build's check only. "" is a temporary
+	// directory (the program is linked every time).
+	LinkDir string
 }
 
 // Package is the resolved main package.
@@ -114,18 +120,31 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	out := filepath.Join(tmp, "kernel.elf")
+	linked := out
+	if opts.LinkDir != "" {
+		if err := os.MkdirAll(opts.LinkDir, 0o755); err != nil {
+			return nil, err
+		}
+		linked = filepath.Join(opts.LinkDir, "kernel.elf")
+	}
 	ldflags := libos.LinkFlags()
 	if opts.LDFlags != "" {
 		ldflags += " " + opts.LDFlags
 	}
 	args := []string{"build", "-overlay=" + overlay, "-trimpath", "-ldflags=" + ldflags}
 	args = append(args, tagsFlag(opts)...)
-	args = append(args, "-o", out, pattern(opts))
+	args = append(args, "-o", linked, pattern(opts))
 	var stderr bytes.Buffer
 	cmd := goCommand(ctx, opts, args...)
 	cmd.Stderr = &stderr
 	if err := childproc.Run(cmd, nil); err != nil {
 		return nil, &GoError{Args: cmd.Args, Stderr: stderr.Bytes(), Err: err}
+	}
+	if linked != out {
+		// The linker's output stays as go build wrote it, for its next up-to-date check.
+		if err := copyFile(out, linked); err != nil {
+			return nil, err
+		}
 	}
 	if err := image.PatchFile(out); err != nil {
 		return nil, fmt.Errorf("%s: the linker's output is not a PVH kernel: %w", pkg.ImportPath, err)
@@ -315,6 +334,15 @@ func writeOverlay(dir string, pkg *Package, boot map[string][]byte) (string, err
 	}
 	p := filepath.Join(dir, "overlay.json")
 	return p, os.WriteFile(p, b, 0o644)
+}
+
+// copyFile copies the file src to dst.
+func copyFile(dst, src string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
 }
 
 // writeFile writes the image next to its destination and renames it into place, so that a

@@ -29,10 +29,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"time"
 
 	"golang.org/x/tools/go/packages"
 
 	"github.com/unikgen/unikgen/analysis"
+	"github.com/unikgen/unikgen/analysis/cache"
 	"github.com/unikgen/unikgen/gen/emit"
 	"github.com/unikgen/unikgen/gen/plan"
 	"github.com/unikgen/unikgen/services/fs/rootimg"
@@ -66,6 +68,22 @@ type Options struct {
 	// HostCABundle and HostZoneinfo bake the build machine's TLS root certificates and time
 	// zone database into the root file system.
 	HostCABundle, HostZoneinfo bool
+	// Cache, if set, keeps the analysis (and the configuration read with it) keyed by the
+	// program's inputs (package analysis/cache): a program whose inputs have not changed is not
+	// analysed again. A Result made from the cache answers Analysis.Why only for capabilities;
+	// callers that query paths (unikgen explain -why) leave Cache nil.
+	Cache *cache.Store
+	// Trace, if set, receives each go command that Generate runs itself (the cache key's go list).
+	Trace func(args []string)
+	// Progress, if set, receives what Generate is doing, one line at a time ("analysing the
+	// program...", how long it took, whether the cache had it).
+	Progress func(msg string)
+}
+
+func (o *Options) progress(format string, args ...any) {
+	if o.Progress != nil {
+		o.Progress(fmt.Sprintf(format, args...))
+	}
 }
 
 // Overrides replace fields of config.Kernel; nil means "not set". Each field names the field of
@@ -142,6 +160,17 @@ type Result struct {
 	// MemoryFrom says where Plan.MemoryMiB comes from, for messages about it: "-m" (the
 	// override), the position of the config.Kernel.MemoryMiB value, or "" (the default).
 	MemoryFrom string
+	// Cache says how Options.Cache served this result.
+	Cache CacheUse
+}
+
+// CacheUse says how the analysis cache served a Result.
+type CacheUse struct {
+	Hit bool   // the analysis came from the cache
+	Key string // the entry's key ("" when there is none: no cache, or no key)
+	// Warning is a problem with the cache that the user should hear of (a corrupt entry, an
+	// entry that could not be written); the result is right regardless.
+	Warning string
 }
 
 // Commit writes r.Files.
@@ -200,10 +229,12 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	var (
-		main *packages.Package
-		uc   *userConfig
-		s    plan.Settings
-		ares *analysis.Result
+		main    mainPackage
+		uc      *userConfig
+		s       plan.Settings
+		ares    *analysis.Result
+		reaches func(fn string) bool
+		use     CacheUse
 	)
 	// configure reads the config.Kernel literal of the loaded main package and applies the
 	// overrides.
@@ -215,11 +246,25 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 		if uc, err = readConfig(m); err != nil {
 			return err
 		}
-		main = m
+		main = mainPackage{Path: m.PkgPath, Dir: dirOf(m)}
 		s, err = settings(uc, o.Overrides, tree)
 		return err
 	}
-	if o.Generic || o.Analysis != nil {
+	var cached *cachedAnalysis
+	if !o.Generic && o.Analysis == nil && o.Cache != nil {
+		cached, use = cacheGet(ctx, o, pattern)
+		if cached != nil {
+			main, uc, ares = cached.Main, cached.Config.userConfig(), cached.Analysis
+			reaches = func(fn string) bool { return cached.Reaches[fn] }
+			if s, err = settings(uc, o.Overrides, tree); err != nil {
+				return nil, err
+			}
+		}
+	}
+	switch {
+	case cached != nil:
+		o.progress("analysis: unchanged program, from the cache")
+	case o.Generic || o.Analysis != nil:
 		// No analysis to run: load the main package with types for its config.Kernel literal.
 		pkgs, err := loadMain(ctx, o, pattern)
 		if err != nil {
@@ -229,9 +274,11 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 		ares = o.Analysis
-	} else {
+	default:
 		// The program is loaded once: the analysis's load also gives the config.Kernel literal,
 		// read and checked before the slow SSA construction starts.
+		o.progress("analysing the program (whole-program: load, SSA, reachability)...")
+		t0 := time.Now()
 		ares, err = analysis.Analyze(ctx, analysis.Config{Dir: o.Dir, Patterns: []string{pattern}, Tags: o.Tags, Env: o.Env,
 			Inspect: configure})
 		var le *analysis.ErrorList
@@ -241,6 +288,21 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		o.progress("analysis: %d packages, %d reachable functions in %.1f s", ares.Stats.Packages, ares.Stats.Reachable, time.Since(t0).Seconds())
+		if use.Key != "" {
+			if err := o.Cache.Put(use.Key, newCachedAnalysis(main, uc, ares)); err != nil {
+				use.Warning = fmt.Sprintf("analysis cache: cannot write the entry: %v", err)
+			}
+		}
+	}
+	if reaches == nil {
+		reaches = func(fn string) bool {
+			if ares == nil {
+				return false
+			}
+			_, err := ares.Why(fn)
+			return err == nil
+		}
 	}
 	if o.HostCABundle {
 		s.HostFiles = append(s.HostFiles, plan.HostCABundle)
@@ -248,11 +310,11 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 	if o.HostZoneinfo {
 		s.HostFiles = append(s.HostFiles, plan.HostZoneinfo)
 	}
-	r := &Result{Dir: dirOf(main), MemoryFrom: uc.field["MemoryMiB"], Analysis: ares}
+	r := &Result{Dir: main.Dir, MemoryFrom: uc.field["MemoryMiB"], Analysis: ares, Cache: use}
 	if o.Overrides.MemoryMiB != nil {
 		r.MemoryFrom = "-m"
 	}
-	p, err := plan.Make(main.PkgPath, s, tree, r.Analysis, o.Generic)
+	p, err := plan.Make(main.Path, s, tree, r.Analysis, o.Generic)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +351,7 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 		r.BootOverlay[emit.RootImageFile] = img
 		r.RootFSSize = len(img)
 	}
-	r.Advice = advice(r.Analysis, entries)
+	r.Advice = advice(r.Analysis, reaches, entries)
 	rec, err := Record(p)
 	if err != nil {
 		return nil, err

@@ -78,10 +78,15 @@ func addHostFiles(entries []rootimg.Entry, sets []string) ([]rootimg.Entry, erro
 	return entries, nil
 }
 
+// adviceFuncs are the functions whose reachability advice asks about (a cached analysis keeps
+// the answers: it has no call graph).
+var adviceFuncs = []string{"crypto/x509.loadSystemRoots", "time.LoadLocation"}
+
 // advice says what the program will look for in the root file system and not find: a CA bundle
 // when crypto/x509's system roots are reachable, zoneinfo when time.LoadLocation is and the
-// program does not embed time/tzdata.
-func advice(res *analysis.Result, entries []rootimg.Entry) []string {
+// program does not embed time/tzdata. reaches says whether a function of adviceFuncs is
+// reachable.
+func advice(res *analysis.Result, reaches func(fn string) bool, entries []rootimg.Entry) []string {
 	if res == nil {
 		return nil
 	}
@@ -90,7 +95,7 @@ func advice(res *analysis.Result, entries []rootimg.Entry) []string {
 		have["/"+e.Path] = true
 	}
 	var out []string
-	if _, err := res.Why("crypto/x509.loadSystemRoots"); err == nil {
+	if reaches(adviceFuncs[0]) {
 		found := false
 		for _, p := range CABundlePaths {
 			found = found || have[p]
@@ -101,7 +106,7 @@ func advice(res *analysis.Result, entries []rootimg.Entry) []string {
 				"Bake in this machine's bundle with -host-ca-bundle, or put one in the root file system (-rootfs).")
 		}
 	}
-	if _, err := res.Why("time.LoadLocation"); err == nil && !res.Reaches("time/tzdata") && !have[ZoneinfoDir+"/UTC"] {
+	if reaches(adviceFuncs[1]) && !res.Reaches("time/tzdata") && !have[ZoneinfoDir+"/UTC"] {
 		out = append(out, "the program can load time zones (time.LoadLocation), but the root file system has no "+
 			ZoneinfoDir+": loading will fail. Bake in this machine's zoneinfo with -host-zoneinfo, "+
 			"or import _ \"time/tzdata\" in the program.")

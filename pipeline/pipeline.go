@@ -158,6 +158,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	bo.BootOverlay = g.BootOverlay
+	if c := o.Gen.Cache; c != nil {
+		bo.LinkDir = c.LinkDir(pkg.Dir, pkg.ImportPath, strings.Join(o.Gen.Tags, ","), o.LDFlags, strings.Join(o.Gen.Env, "\x00"))
+	}
 	b, err := build.Build(ctx, bo)
 	if err != nil {
 		return nil, err

@@ -105,7 +105,13 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 
 // printNotes prints the plan's warnings and the generator's advice.
 func printNotes(g *gen.Result) {
-	if g == nil || g.Plan == nil {
+	if g == nil {
+		return
+	}
+	if g.Cache.Warning != "" {
+		log.Printf("warning: %s", g.Cache.Warning)
+	}
+	if g.Plan == nil {
 		return
 	}
 	for _, w := range g.Plan.Warnings {

@@ -132,7 +132,13 @@ The commands are:
 			-ldflags FLAGS    more go build -ldflags after unikgen's own ("-s -w"
 			                  strips the symbol table and DWARF; the image boots)
 			-x                print the go commands and the QEMU command line
-			                  on standard error as they run
+			                  on standard error as they run, and the analysis's progress
+			-nocache          analyse the program afresh: neither read nor write the
+			                  analysis cache (also UNIKGEN_CACHE=off)
+		The analysis of a program is kept in os.UserCacheDir()/unikgen/analysis (UNIKGEN_CACHE
+		names another directory), keyed by a hash of the program's files and every package it
+		imports, the build tags and environment, the Go release and unikgen's own build: an
+		unchanged program is not analysed again. explain -why always analyses afresh.
 		A program configures its kernel with a package-level literal
 		var _ = config.Kernel{...} (package github.com/unikgen/unikgen/config); a bad
 		configuration is reported as unikgen: file:line:col: config.Kernel.Field: ... with exit

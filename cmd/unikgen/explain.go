@@ -33,7 +33,11 @@ func runExplain(ctx context.Context, args []string) int {
 	if code >= 0 {
 		return code
 	}
-	r, code := generate(ctx, gf.options(pkg))
+	o := gf.options(pkg)
+	if *why != "" {
+		o.Cache = nil // a cached analysis has no call graph to find paths in
+	}
+	r, code := generate(ctx, o)
 	if code >= 0 {
 		return code
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/unikgen/unikgen/analysis/cache"
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/pipeline"
@@ -31,6 +32,7 @@ type genFlags struct {
 	tags    *string
 	ldflags *string
 	trace   *bool
+	nocache *bool
 }
 
 func addGenFlags(fs *flag.FlagSet) *genFlags {
@@ -46,6 +48,7 @@ func addGenFlags(fs *flag.FlagSet) *genFlags {
 		tags:    fs.String("tags", "", "a comma-separated list of build `tags`, for the analysis and go build"),
 		ldflags: fs.String("ldflags", "", "more go build -ldflags, after unikgen's own (for example \"-s -w\": no symbol table, no DWARF)"),
 		trace:   fs.Bool("x", false, "print the go commands and the QEMU command line as they run"),
+		nocache: fs.Bool("nocache", false, "analyse the program afresh, neither reading nor writing the analysis cache (also "+cache.EnvVar+"="+cache.Off+")"),
 	}
 }
 
@@ -56,6 +59,17 @@ func (g *genFlags) options(pkg string) gen.Options {
 		if t = strings.TrimSpace(t); t != "" {
 			o.Tags = append(o.Tags, t)
 		}
+	}
+	if !*g.nocache {
+		st, err := cache.Open()
+		if err != nil {
+			log.Printf("warning: %v", err)
+		}
+		o.Cache = st
+	}
+	if *g.trace {
+		o.Trace = printCommand
+		o.Progress = func(msg string) { log.Print(msg) }
 	}
 	set := map[string]bool{}
 	g.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -109,6 +123,9 @@ func shellQuote(s string) string {
 // (2 for a configuration or load error, 1 otherwise), else -1.
 func generate(ctx context.Context, o gen.Options) (*gen.Result, int) {
 	r, err := gen.Generate(ctx, o)
+	if r != nil && r.Cache.Warning != "" {
+		log.Printf("warning: %s", r.Cache.Warning)
+	}
 	if err != nil {
 		return nil, genFailed(ctx, err)
 	}

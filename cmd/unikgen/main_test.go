@@ -21,6 +21,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	unikgen = filepath.Join(dir, "unikgen")
+	os.Setenv("UNIKGEN_CACHE", filepath.Join(dir, "cache")) // the tests' own analysis cache
 	if out, err := exec.Command("go", "build", "-o", unikgen, ".").CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
 		panic("building unikgen: " + err.Error() + "\n" + string(out))
