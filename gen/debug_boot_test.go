@@ -36,7 +36,7 @@ func TestBootDebugSyscalls(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v; console:\n%s", err, console.String())
 	}
-	want := "unikgen: unsupported system call pipe2 (293): ENOSYS\npipe2: function not implemented\n"
+	want := "unikgen: unsupported system call acct (163): ENOSYS\nacct: function not implemented\n"
 	if res.Status != 0 || console.String() != want {
 		t.Errorf("status %d, console:\n%s\nwant:\n%s", res.Status, console.String(), want)
 	}

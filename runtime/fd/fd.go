@@ -10,7 +10,8 @@
 // the kernel must answer itself: the descriptor, its flags, and the object's readiness for epoll,
 // which the server reports with each completion and with notifications (see readiness.go).
 //
-// Reference: Linux pipe(7), pipe2(2), eventfd(2), epoll_create1(2), epoll_ctl(2), epoll_wait(2), fcntl(2), dup(2);
+// Reference: Linux pipe(7), pipe2(2), eventfd(2), epoll_create1(2), epoll_ctl(2), epoll_wait(2),
+// fcntl(2), dup(2);
 // include/uapi/linux/eventpoll.h (struct epoll_event is packed on x86-64: 12 bytes).
 package fd
 
