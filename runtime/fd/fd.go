@@ -8,11 +8,10 @@
 // Files of the served kind (sockets, and files of a file system) belong to the program-context
 // server of runtime/relay: runtime/sys forwards the calls on them, and this package keeps what
 // the kernel must answer itself: the descriptor, its flags, and the object's readiness for epoll,
-// which the server reports with each completion and with notifications (see readiness.go).
+// which the server reports with each completion and with notifications (served.go).
 //
 // Reference: Linux pipe(7), pipe2(2), eventfd(2), epoll_create1(2), epoll_ctl(2), epoll_wait(2),
-// fcntl(2), dup(2);
-// include/uapi/linux/eventpoll.h (struct epoll_event is packed on x86-64: 12 bytes).
+// fcntl(2), dup(2); include/uapi/linux/eventpoll.h (struct epoll_event is packed on x86-64: 12 bytes).
 package fd
 
 import (
