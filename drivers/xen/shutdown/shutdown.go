@@ -12,7 +12,8 @@
 // before powering off:
 //
 //   - in xenstore, /local/domain/<domid>/data/exit-status = decimal status (xenstore.ExitStatusPath),
-//     readable with xenstore-read or a watch while the domain exists;
+//     readable with xenstore-read or a watch while the domain exists (xenstore.WriteExitStatus
+//     takes the ring over from a user-context operation that the exit stopped half way);
 //   - on the PV console, as the last line: StatusPrefix + decimal status + "\n", e.g.
 //     "unikgen: exit status 3"; the console log survives the domain (xenconsoled --log=guest, or
 //     the harness's capture of `xl console`), so a harness parses and strips this line.

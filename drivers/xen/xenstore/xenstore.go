@@ -24,7 +24,9 @@
 // # Two APIs
 //
 // The kernel needs a path that does not allocate: Put, Get and WriteExitStatus encode into and
-// decode from fixed package buffers and return a syscall.Errno. Ordinary Go code uses Read,
+// decode from fixed package buffers and return a syscall.Errno. Put and Get answer EBUSY when a
+// user-context operation holds the ring; WriteExitStatus, the last operation before the domain
+// powers off, takes the ring over from it instead (kernel.go, takeOver). Ordinary Go code uses Read,
 // Write, Mkdir, Rm, Directory, Watch, Unwatch, WaitEvent, PollEvent and Transaction, which return
 // strings and errors. One request is in flight at a time; watch events that arrive while a
 // request waits for its reply are queued (EventSlots, oldest first) for PollEvent and WaitEvent.
@@ -79,6 +81,15 @@ var (
 	rd    wire.Reader
 	txbuf [wire.MaxMessage]byte
 
+	// What a hand-over (WriteExitStatus, takeOver) needs to continue an operation that another
+	// thread left half done, true at every instruction of that thread because the ring's own
+	// indexes are the commit points: txbuf[:txLen] is the request being sent, starting at request
+	// ring position txStart (txLen 0: none), so req_prod - txStart of it are sent; rd holds the
+	// first rsp_cons - rspStart bytes of the message being received.
+	txStart  uint32
+	txLen    int
+	rspStart uint32
+
 	// busy serialises access to the ring and the buffers above: user code takes mu and then
 	// busy; the kernel's non-blocking path only tries busy.
 	busy atomic.Int32
@@ -104,6 +115,10 @@ func Setup(ringAddr uintptr, p uint32, notifyFn, waitFn func(port uint32)) {
 	ring, port, notify, wait = ringAddr, p, notifyFn, waitFn
 	broken = false
 	rd.Reset()
+	txLen = 0
+	if ring != 0 {
+		rspStart = hw.Load32(ring + OffRspCons)
+	}
 	evq.reset()
 }
 
@@ -126,12 +141,29 @@ func unlockUser() {
 	mu.Unlock()
 }
 
-// send writes msg into the request ring, waiting while it is full.
-func send(msg []byte) syscall.Errno {
+// send writes the request txbuf[:n] into the request ring, waiting while it is full.
+func send(n int) syscall.Errno {
+	txStart = hw.Load32(ring + OffReqProd)
+	txLen = n // from here a hand-over finishes this request
+	e := pushRequest()
+	txLen = 0
+	return e
+}
+
+// pushRequest writes what is left of the request txbuf[:txLen] into the request ring: the bytes
+// after the req_prod - txStart that are in already.
+func pushRequest() syscall.Errno {
 	stalls := 0
-	for len(msg) > 0 {
-		cons := hw.Load32(ring + OffReqCons)
+	for {
 		prod := hw.Load32(ring + OffReqProd)
+		sent := prod - txStart
+		if sent > uint32(txLen) {
+			return syscall.EIO // req_prod moved under us
+		}
+		if sent == uint32(txLen) {
+			return 0
+		}
+		cons := hw.Load32(ring + OffReqCons)
 		used := prod - cons
 		if used >= ReqSize {
 			if stalls++; stalls > MaxStalls {
@@ -142,19 +174,15 @@ func send(msg []byte) syscall.Errno {
 			continue
 		}
 		stalls = 0
-		n := ReqSize - used
-		if uint32(len(msg)) < n {
-			n = uint32(len(msg))
-		}
+		n := min(ReqSize-used, uint32(txLen)-sent)
 		r := hw.Bytes(ring+OffReq, ReqSize)
 		off := prod & (ReqSize - 1)
-		c := copy(r[off:], msg[:n])
-		copy(r, msg[c:n])
-		hw.Store32(ring+OffReqProd, prod+n)
-		msg = msg[n:]
+		msg := txbuf[sent : sent+n]
+		c := copy(r[off:], msg)
+		copy(r, msg[c:])
+		hw.Store32(ring+OffReqProd, prod+n) // the commit point: these bytes are sent
 		notify(port)
 	}
-	return 0
 }
 
 // receive reads the response ring until rd holds a complete message. When block is false it
@@ -162,6 +190,7 @@ func send(msg []byte) syscall.Errno {
 // for the rest.
 func receive(block bool) (bool, syscall.Errno) {
 	if rd.Complete() {
+		rspStart = hw.Load32(ring + OffRspCons) // first: rsp_cons - rspStart is rd's length
 		rd.Reset()
 	}
 	stalls := 0
@@ -194,14 +223,14 @@ func receive(block bool) (bool, syscall.Errno) {
 		off := cons & (RspSize - 1)
 		c := copy(w[:avail], r[off:])
 		copy(w[c:avail], r)
-		hw.Store32(ring+OffRspCons, cons+avail)
-		notify(port)
+		hw.Store32(ring+OffRspCons, cons+avail) // the commit point: rd has these bytes
 		rd.Filled(int(avail))
+		notify(port)
 	}
 	return true, 0
 }
 
-// roundTrip sends the request in msg and returns the payload of its reply, valid until the next
+// roundTrip sends the request in msg (encoded at the start of txbuf) and returns the payload of its reply, valid until the next
 // operation. ERROR replies become their errno; watch events met on the way are queued. The
 // caller holds busy.
 func roundTrip(msg []byte) ([]byte, syscall.Errno) {
@@ -213,7 +242,10 @@ func roundTrip(msg []byte) ([]byte, syscall.Errno) {
 	}
 	h := wire.Header(msg)
 	id, typ := h.ReqID(), h.Type()
-	if e := send(msg); e != 0 {
+	if &msg[0] != &txbuf[0] {
+		return nil, syscall.EINVAL // requests are encoded into txbuf (a hand-over sends the rest from there)
+	}
+	if e := send(len(msg)); e != 0 {
 		broken = true
 		return nil, e
 	}

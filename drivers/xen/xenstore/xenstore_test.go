@@ -3,11 +3,14 @@ package xenstore
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
+	"github.com/unikgen/unikgen/drivers/xen/internal/hw"
 	"github.com/unikgen/unikgen/drivers/xen/xenstore/wire"
 	"github.com/unikgen/unikgen/drivers/xen/xentest"
 )
@@ -321,10 +324,128 @@ func TestExitStatus(t *testing.T) {
 		t.Fatalf("Get(missing) = %v", e)
 	}
 	busy.Store(1)
-	if e := WriteExitStatus(1); e != syscall.EBUSY {
-		t.Fatalf("WriteExitStatus while busy = %v", e)
+	if e := Put("data/p", []byte("1")); e != syscall.EBUSY {
+		t.Fatalf("Put while busy = %v", e)
 	}
 	busy.Store(0)
+}
+
+// TestExitStatusTakesOverRing stops a user-context operation in the middle of its use of the
+// ring, as an exit stops the thread of a frontend's watcher, and writes the exit status: the
+// status must reach the daemon (before the hand-over, WriteExitStatus answered EBUSY and the
+// status was lost), after the abandoned request, whose reply the kernel path skips.
+func TestExitStatusTakesOverRing(t *testing.T) {
+	big := strings.Repeat("v", 2500) // more than the 1 KiB request ring
+	for _, c := range []struct {
+		name   string
+		chunk  int // reply bytes the daemon delivers per wait
+		value  string
+		stopAt int  // the holder's wait call at which it stops (1 = its first)
+		mute   bool // the daemon reads no request until the hand-over: the holder stops in send
+		got    int  // bytes of the message being received that the holder had taken then
+		sent   int  // bytes of its request in the ring then, when it stopped in send (0: sent)
+	}{
+		// The event ahead of the reply is 33 bytes, the reply 19 ("OK\x00").
+		{name: "waiting for its reply", value: "1", stopAt: 1, got: 0},
+		{name: "event header half read", chunk: 5, value: "1", stopAt: 3, got: 10},
+		{name: "event payload half read", chunk: 5, value: "1", stopAt: 5, got: 20},
+		{name: "reply header half read", chunk: 5, value: "1", stopAt: 9, got: 7},
+		{name: "reply payload half read", chunk: 5, value: "1", stopAt: 11, got: 17},
+		{name: "request half sent", value: big, stopAt: 1, mute: true, sent: ReqSize},
+		{name: "long request, event half read", chunk: 3, value: big, stopAt: 4, got: 9},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := setup(t)
+			s.Set("data/watched", "")
+			if err := Watch("data/watched", "tok"); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				if _, ok := PollEvent(); !ok {
+					break // the watch's first event read: the ring is empty
+				}
+			}
+			s.Chunk = c.chunk
+			var muted atomic.Bool
+			muted.Store(c.mute)
+			var holderWaits atomic.Int32
+			holding := make(chan struct{})
+			release := make(chan struct{})
+			exited := make(chan struct{})
+			t.Cleanup(func() {
+				// Before setup's cleanup: the holder lets go of the ring (request's deferred
+				// unlock) before the next test.
+				close(release)
+				<-exited
+			})
+			notifyHook := func(p uint32) {
+				if !muted.Load() {
+					s.Notify(p)
+				}
+			}
+			waitHook := func(p uint32) {
+				if holderWaits.Load() > 0 && holderWaits.Add(1) > int32(c.stopAt) {
+					// The holder stops here for good: the domain powers off after the exit.
+					close(holding)
+					<-release
+					runtime.Goexit()
+				}
+				if !muted.Load() {
+					s.Wait(p)
+				}
+			}
+			Setup(s.Addr(), 1, notifyHook, waitHook)
+			holderWaits.Store(1)
+			// An event queued ahead of the holder's reply, as a backend's state change would be.
+			s.InjectEvent("data/watched", "tok")
+			go func() {
+				defer close(exited)
+				Write("data/held", c.value)
+			}()
+			select {
+			case <-holding:
+			case <-exited:
+				t.Fatal("the holder's Write returned: it did not stop in the ring")
+			}
+			holderWaits.Store(0)
+			muted.Store(false)
+			if busy.Load() == 0 {
+				t.Fatal("the holder left the ring free: nothing to take over")
+			}
+			if got := rd.Len(); got != c.got {
+				t.Fatalf("the holder stopped with %d bytes of a message, want %d (the case does not test what it says)", got, c.got)
+			}
+			if sent := 0; c.sent != 0 {
+				if txLen != 0 {
+					sent = int(hw.Load32(s.Addr()+OffReqProd) - txStart)
+				}
+				if sent != c.sent {
+					t.Fatalf("the holder stopped with %d bytes of its request sent, want %d", sent, c.sent)
+				}
+			}
+			if e := WriteExitStatus(3); e != 0 {
+				t.Fatalf("WriteExitStatus while a stopped operation holds the ring = %v, want 0", e)
+			}
+			if v, ok := s.Get(ExitStatusPath); !ok || v != "3" {
+				t.Fatalf("daemon has exit status %q (%v), want \"3\"", v, ok)
+			}
+			if v, _ := s.Get("data/held"); v != c.value {
+				t.Errorf("the abandoned request arrived as %d bytes, want %d", len(v), len(c.value))
+			}
+			var writes []string
+			for _, r := range s.Requests {
+				if r.Type == wire.Write {
+					writes = append(writes, strings.SplitN(r.Payload, "\x00", 2)[0])
+				}
+			}
+			if strings.Join(writes, ",") != "data/held,"+ExitStatusPath {
+				t.Errorf("daemon got writes %q, want the abandoned one then the status", writes)
+			}
+			if s.Pending() != 0 {
+				t.Errorf("%d reply bytes never delivered", s.Pending())
+			}
+		})
+	}
 }
 
 // TestKernelPathNoAlloc runs WriteExitStatus against replies placed in the ring beforehand, with

@@ -74,3 +74,21 @@ func (r *Reader) Err() syscall.Errno { return r.err }
 
 // Reset discards the message and clears any error.
 func (r *Reader) Reset() { r.n, r.err = 0, 0 }
+
+// Len returns how many bytes of the current message are buffered.
+func (r *Reader) Len() int { return r.n }
+
+// Restore says that the first n bytes of the buffer hold the current message's first n bytes,
+// whatever Filled was told: for a consumer whose own count may lag the stream (it was stopped
+// between taking bytes and calling Filled). It returns EIO, and the Reader is broken until
+// Reset, when n is more than a message can be or more than the header announces.
+func (r *Reader) Restore(n int) syscall.Errno {
+	r.n, r.err = n, 0
+	switch {
+	case n < 0 || n > MaxMessage:
+		r.n, r.err = 0, syscall.EIO
+	case n >= HeaderSize && (Header(r.buf[:]).Len() > MaxPayload || n > HeaderSize+int(Header(r.buf[:]).Len())):
+		r.err = syscall.EIO
+	}
+	return r.err
+}

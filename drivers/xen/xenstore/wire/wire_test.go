@@ -224,6 +224,40 @@ func TestReaderOversize(t *testing.T) {
 	}
 }
 
+// TestReaderRestore: a consumer whose count lagged the stream (bytes in the buffer, Filled not
+// called) restores the count and reads on.
+func TestReaderRestore(t *testing.T) {
+	m := msg(Read, 7, "value")
+	var r Reader
+	copy(r.Want(), m[:HeaderSize]) // the header taken, Filled never called
+	if e := r.Restore(HeaderSize); e != 0 || r.Len() != HeaderSize || r.Complete() {
+		t.Fatalf("Restore(header) = %v, len %d, complete %v", e, r.Len(), r.Complete())
+	}
+	copy(r.Want(), m[HeaderSize:HeaderSize+2])
+	if e := r.Restore(HeaderSize + 2); e != 0 {
+		t.Fatal(e)
+	}
+	if n, e := r.Feed(m[HeaderSize+2:]); e != 0 || n != len(m)-HeaderSize-2 || !r.Complete() {
+		t.Fatalf("Feed after Restore = %d, %v, complete %v", n, e, r.Complete())
+	}
+	if h, pl := r.Message(); h.ReqID() != 7 || string(pl) != "value" {
+		t.Fatalf("message %d %q", h.ReqID(), pl)
+	}
+	for _, n := range []int{len(m) + 1, -1, MaxMessage + 1} {
+		if e := r.Restore(n); e != syscall.EIO || len(r.Want()) != 0 {
+			t.Errorf("Restore(%d) = %v, want EIO and a broken reader", n, e)
+		}
+	}
+	r.Reset()
+	copy(r.Want(), hdr(Read, 1, 0, MaxPayload+1))
+	if e := r.Restore(HeaderSize); e != syscall.EIO {
+		t.Errorf("Restore over an oversized header = %v, want EIO", e)
+	}
+	if e := r.Restore(0); e != 0 || r.Started() {
+		t.Errorf("Restore(0) = %v, started %v", e, r.Started())
+	}
+}
+
 func TestNoAllocations(t *testing.T) {
 	buf := make([]byte, MaxMessage)
 	var r Reader
