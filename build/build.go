@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/unikgen/unikgen/image"
 	"github.com/unikgen/unikgen/internal/childproc"
@@ -52,7 +54,20 @@ type Options struct {
 	// rebuilding an unchanged program costs go build's check only. "" is a temporary
 	// directory (the program is linked every time).
 	LinkDir string
+	// Progress, if set, hears about long work: when go build is still running after
+	// SlowBuildAfter and the Go runtime is not in go build's cache for the kernel's configuration
+	// (a first build, or one after a change of Go release or flags), what it is doing and about
+	// how long it takes, then how long it took.
+	Progress func(msg string)
 }
+
+// SlowBuildAfter is how long go build runs before Build checks whether it compiles the standard
+// library (a warm build takes well under it; the check costs one go list).
+var SlowBuildAfter = 2 * time.Second
+
+// ColdMessage is what Options.Progress hears when go build compiles the standard library for the
+// kernel.
+const ColdMessage = "compiling the Go runtime and standard library for the kernel (a first build, or after a change of Go release or flags: about 1-2 minutes)..."
 
 // Package is the resolved main package.
 type Package struct {
@@ -137,7 +152,10 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	var stderr bytes.Buffer
 	cmd := goCommand(ctx, opts, args...)
 	cmd.Stderr = &stderr
-	if err := childproc.Run(cmd, nil); err != nil {
+	stopWatch := watchBuild(ctx, opts)
+	err = childproc.Run(cmd, nil)
+	stopWatch()
+	if err != nil {
 		return nil, &GoError{Args: cmd.Args, Stderr: stderr.Bytes(), Err: err}
 	}
 	if linked != out {
@@ -166,6 +184,40 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	return &Result{Package: *pkg, Image: opts.Output, Size: int64(len(b)), Entry: entry, MinMemoryMiB: minMiB,
 		Stderr: stderr.Bytes()}, nil
+}
+
+// watchBuild tells opts.Progress when the go build that is starting compiles the standard library:
+// after SlowBuildAfter it asks go list whether the runtime is stale (not in go build's cache) for
+// the build's configuration. The function it returns is called when go build has ended.
+func watchBuild(ctx context.Context, opts Options) (stop func()) {
+	if opts.Progress == nil {
+		return func() {}
+	}
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	var told atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(SlowBuildAfter):
+		}
+		args := append([]string{"list", "-trimpath", "-f", "{{.Stale}}"}, tagsFlag(opts)...)
+		out, err := goCommand(ctx, opts, append(args, "runtime")...).Output()
+		if err == nil && strings.TrimSpace(string(out)) == "true" && ctx.Err() == nil {
+			told.Store(true)
+			opts.Progress(ColdMessage)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		if told.Load() {
+			opts.Progress(fmt.Sprintf("go build: done in %.0f s", time.Since(start).Seconds()))
+		}
+	}
 }
 
 // DefaultImageName is the image file name for a main package: the last element of its import

@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/unikgen/unikgen/image"
 	"github.com/unikgen/unikgen/internal/testenv"
@@ -265,5 +267,79 @@ func TestBuildZeroTail(t *testing.T) {
 	}
 	if big == 0 || loadEnd > big+4096 || loadEnd < kernelEnd || loadEnd%4096 != 0 {
 		t.Errorf("loaded image ends at %#x; main.big at %#x, the library OS's variables end at %#x", loadEnd, big, kernelEnd)
+	}
+}
+
+// TestBuildProgress checks what Options.Progress hears: nothing for a warm build, and the cold
+// message for a build whose go build cache is empty (that build is cancelled once heard).
+func TestBuildProgress(t *testing.T) {
+	needGo(t)
+	root := moduleRoot(t)
+	defer func(d time.Duration) { SlowBuildAfter = d }(SlowBuildAfter)
+	SlowBuildAfter = 0 // check at once
+	opts := Options{Dir: root, Package: "./examples/hello", Output: filepath.Join(t.TempDir(), "hello.xen")}
+	if _, err := Build(context.Background(), opts); err != nil { // warms the cache
+		t.Fatal(err)
+	}
+	var heard []string
+	opts.Progress = func(msg string) { heard = append(heard, msg) }
+	if _, err := Build(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(heard) != 0 {
+		t.Errorf("warm build: progress %q, want none", heard)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cold := make(chan string, 2)
+	opts.ExtraEnv = []string{"GOCACHE=" + t.TempDir()}
+	opts.Progress = func(msg string) {
+		cold <- msg
+		cancel() // no need to wait for the standard library to compile
+	}
+	Build(ctx, opts)
+	select {
+	case msg := <-cold:
+		if msg != ColdMessage {
+			t.Errorf("cold build: progress %q, want %q", msg, ColdMessage)
+		}
+	default:
+		t.Errorf("cold build: no progress message")
+	}
+}
+
+// TestBuildLinkDir builds twice into one LinkDir: the second go build finds the linker's output
+// up to date and leaves it in place (go build touches it but does not replace it, as a link
+// does: the file keeps its inode), and the images are the same.
+func TestBuildLinkDir(t *testing.T) {
+	needGo(t)
+	root := moduleRoot(t)
+	link := t.TempDir()
+	opts := Options{Dir: root, Package: "./examples/hello", LinkDir: link}
+	var images [][]byte
+	var inodes []uint64
+	for i := 0; i < 2; i++ {
+		opts.Output = filepath.Join(t.TempDir(), "hello.xen")
+		res, err := Build(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(res.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images = append(images, b)
+		st, err := os.Stat(filepath.Join(link, "kernel.elf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inodes = append(inodes, st.Sys().(*syscall.Stat_t).Ino)
+	}
+	if !bytes.Equal(images[0], images[1]) {
+		t.Errorf("the second image differs from the first")
+	}
+	if inodes[1] != inodes[0] {
+		t.Errorf("go build linked again (a new file replaced the linker's output)")
 	}
 }

@@ -398,11 +398,16 @@ func dirOf(p *packages.Package) string {
 
 // Record returns the plan record written into the program's directory: the plan as indented JSON
 // without source positions, with the version of unikgen that wrote it (RecordVersion reads it).
+// It changes when the kernel does, not with unrelated edits or the Go release: witness paths stop
+// at the standard library (analysis.CutAtStandard: the program's own steps and the standard API
+// each calls; `unikgen explain -why COMPONENT` prints the whole path), and the system calls that
+// the Go runtime makes whatever the program does are recorded as "fixed" (plan.RuntimeFixed)
+// whether or not the analysis finds them in this release's runtime.
 func Record(p *plan.Plan) ([]byte, error) {
 	q := *p
 	q.Components = append([]plan.Component(nil), p.Components...)
 	for i := range q.Components {
-		q.Components[i].Witness = stripPath(q.Components[i].Witness)
+		q.Components[i].Witness = analysis.CutAtStandard(q.Components[i].Witness, p.Package)
 	}
 	q.Syscalls.Unknown = nil
 	q.Reflection = nil
@@ -430,18 +435,6 @@ func RecordVersion(record []byte) string {
 		return ""
 	}
 	return r.Version
-}
-
-func stripPath(p analysis.Path) analysis.Path {
-	if p == nil {
-		return nil
-	}
-	out := make(analysis.Path, len(p))
-	for i, s := range p {
-		s.Pos = ""
-		out[i] = s
-	}
-	return out
 }
 
 // buildFlags returns the go command's environment and flags for o.

@@ -60,6 +60,10 @@ type Options struct {
 	Planned func(*gen.Result) error
 	// Trace, if set, receives each command that is run (go list, go build), as -x prints them.
 	Trace func(args []string)
+	// Progress, if set, hears about long work, one line at a time: go build compiling the
+	// standard library for the kernel (a first build), and how long that took
+	// (build.Options.Progress).
+	Progress func(msg string)
 }
 
 // Result is a built kernel.
@@ -103,7 +107,8 @@ func CheckMemory(mib int, from, image string, minMiB int) error {
 
 // Build runs the pipeline for o.
 func Build(ctx context.Context, o Options) (*Result, error) {
-	bo := build.Options{Dir: o.Gen.Dir, Package: o.Gen.Package, Tags: o.Gen.Tags, ExtraEnv: o.Gen.Env, LDFlags: o.LDFlags, Trace: o.Trace}
+	bo := build.Options{Dir: o.Gen.Dir, Package: o.Gen.Package, Tags: o.Gen.Tags, ExtraEnv: o.Gen.Env, LDFlags: o.LDFlags, Trace: o.Trace,
+		Progress: o.Progress}
 	pkg, err := build.Resolve(ctx, bo)
 	if err != nil {
 		return nil, err

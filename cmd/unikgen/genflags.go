@@ -95,7 +95,7 @@ func (g *genFlags) options(pkg string) gen.Options {
 
 // pipeline returns the pipeline's options for pkg.
 func (g *genFlags) pipeline(pkg string) pipeline.Options {
-	o := pipeline.Options{Gen: g.options(pkg), LDFlags: *g.ldflags}
+	o := pipeline.Options{Gen: g.options(pkg), LDFlags: *g.ldflags, Progress: func(msg string) { log.Print(msg) }}
 	if *g.trace {
 		o.Trace = printCommand
 	}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,47 @@ type announceWriter struct {
 func (a *announceWriter) Write(p []byte) (int, error) {
 	a.once.Do(func() { io.WriteString(a.w, a.header) })
 	return a.w.Write(p)
+}
+
+// liveConsole writes the guest's console to w line by line while the domain runs (dom0 forwards
+// it about once a second), holding back a line that may be the kernel's closing status line
+// (xenlab.ConsoleStatusPrefix), which Result.Console leaves out. finish writes what the stream
+// missed: the end of the complete console when the stream wrote a beginning of it.
+type liveConsole struct {
+	w       io.Writer
+	mu      sync.Mutex
+	wrote   []byte
+	pending []byte // a status line, written when another line follows it
+}
+
+func (l *liveConsole) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.pending) > 0 {
+		l.emit(l.pending)
+		l.pending = nil
+	}
+	if bytes.HasPrefix(p, []byte(xenlab.ConsoleStatusPrefix)) {
+		l.pending = append([]byte(nil), p...)
+		return len(p), nil
+	}
+	l.emit(p)
+	return len(p), nil
+}
+
+func (l *liveConsole) emit(p []byte) {
+	l.w.Write(p)
+	l.wrote = append(l.wrote, p...)
+}
+
+// finish writes the part of console, the domain's complete console output, that the stream did
+// not write.
+func (l *liveConsole) finish(console []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if bytes.HasPrefix(console, l.wrote) {
+		l.w.Write(console[len(l.wrote):])
+	}
 }
 
 // ensureXenHarness builds the nested-Xen harness on first use, saying so on stderr.
@@ -82,11 +124,13 @@ func runXen(ctx context.Context, r xenRun) int {
 		log.Print(err)
 		return exitUsage
 	}
+	live := &liveConsole{w: os.Stdout}
 	res, err := xenlab.Run(ctx, xenlab.RunOptions{
 		Image: r.image, XLConfig: string(text), Cmdline: r.cmdline, Wait: wait, Log: os.Stderr, Stdin: stdin,
+		Console: live,
 	})
 	if res != nil && len(res.Console) > 0 {
-		os.Stdout.Write(res.Console)
+		live.finish(res.Console)
 		reportKernelFault(r.image, res.Console)
 	}
 	var nf *xenlab.NotFoundError

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -232,4 +233,35 @@ func main() {
 		t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 4, stdout %q", r.code, r.stdout, r.stderr, want)
 	}
 	t.Logf("stderr:\n%s", r.stderr)
+}
+
+// TestLiveConsole feeds liveConsole the lines xenlab streams and then the complete console: the
+// output is the console once, without the kernel's status line, the streamed part written live.
+func TestLiveConsole(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		streamed []string
+		console  string
+		live     string // written before finish
+	}{
+		{"all streamed", []string{"a\n", "b\n", "unikgen: exit status 3\n"}, "a\nb\n", "a\nb\n"},
+		{"tail missed", []string{"a\n"}, "a\nb\nc\n", "a\n"},
+		{"nothing streamed", nil, "a\n", ""},
+		{"a status-like line of the program", []string{"unikgen: exit status 9\n", "x\n"}, "unikgen: exit status 9\nx\n", "unikgen: exit status 9\nx\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			l := &liveConsole{w: &out}
+			for _, s := range tc.streamed {
+				l.Write([]byte(s))
+			}
+			if out.String() != tc.live {
+				t.Errorf("written live: %q, want %q", out.String(), tc.live)
+			}
+			l.finish([]byte(tc.console))
+			if out.String() != tc.console {
+				t.Errorf("written in all: %q, want %q", out.String(), tc.console)
+			}
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/unikgen/unikgen/internal/libos"
 	"github.com/unikgen/unikgen/runtime/cmdline"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -332,6 +333,13 @@ func syscallTable(t *Tree, res *analysis.Result, generic, services bool) Syscall
 					add(nr, "services")
 				}
 			}
+		}
+	}
+	// A call of the fixed set is "fixed", not also "runtime": whether this Go release's runtime
+	// makes it where the analysis sees it (rt_sigreturn until Go 1.27) does not change the kernel.
+	for nr, who := range by {
+		if slices.Contains(who, "fixed") {
+			by[nr] = slices.DeleteFunc(who, func(w string) bool { return w == "runtime" })
 		}
 	}
 	if generic {

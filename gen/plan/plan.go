@@ -108,8 +108,9 @@ type Syscall struct {
 	Handler string `json:"handler,omitempty"`
 	// By says who makes the call: "program" (the program and the standard library), "runtime"
 	// (the Go runtime, as found by the analysis) and "fixed" (the runtime's fixed set, which the
-	// library OS serves whatever the analysis finds). "generic" marks a call present only because
-	// the plan is generic.
+	// library OS serves whatever the analysis finds; a call of that set is "fixed" only, not also
+	// "runtime", so that the table does not change with the Go release). "generic" marks a call
+	// present only because the plan is generic.
 	By []string `json:"by"`
 }
 

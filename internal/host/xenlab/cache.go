@@ -265,6 +265,7 @@ func download(ctx context.Context, dir string, log io.Writer) error {
 	if err := checkApt(ctx); err != nil {
 		return err
 	}
+	start := time.Now()
 	tmp := filepath.Join(dir, debsDir+".tmp")
 	os.RemoveAll(tmp)
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
@@ -276,6 +277,8 @@ func download(ctx context.Context, dir string, log io.Writer) error {
 	if err := os.Rename(filepath.Join(tmp, doneFile+".tmp"), filepath.Join(tmp, doneFile)); err != nil {
 		return err
 	}
+	debs, _ := filepath.Glob(filepath.Join(tmp, "*.deb"))
+	fmt.Fprintf(log, "xenlab: downloaded %d packages, %s, in %.1f s\n", len(debs), sizeOf(debs...), time.Since(start).Seconds())
 	final := filepath.Join(dir, debsDir)
 	if err := os.RemoveAll(final); err != nil {
 		return err
@@ -290,6 +293,7 @@ func assemble(ctx context.Context, dir, hdir string, log io.Writer) error {
 	if err := checkTools(assembleTools...); err != nil {
 		return err
 	}
+	start := time.Now()
 	tmp := hdir + ".tmp"
 	os.RemoveAll(tmp)
 	if err := os.MkdirAll(filepath.Join(tmp, "files"), 0o755); err != nil {
@@ -305,18 +309,32 @@ func assemble(ctx context.Context, dir, hdir string, log io.Writer) error {
 		os.RemoveAll(tmp)
 		return fmt.Errorf("xenlab: assembling the harness in %s failed: %w", tmp, err)
 	}
+	var made []string
 	for _, n := range []string{"xen.elf", "vmlinuz", "dom0.cpio.gz"} {
 		if st, err := os.Stat(filepath.Join(tmp, n)); err != nil || st.Size() == 0 {
 			os.RemoveAll(tmp)
 			return fmt.Errorf("xenlab: assembling the harness produced no %s", n)
 		}
+		made = append(made, n+" "+sizeOf(filepath.Join(tmp, n)))
 	}
+	fmt.Fprintf(log, "xenlab: assembled in %.1f s: %s\n", time.Since(start).Seconds(), strings.Join(made, ", "))
 	stamp := fmt.Sprintf("built %s by internal/host/xenlab\n", time.Now().UTC().Format(time.RFC3339))
 	if err := os.WriteFile(filepath.Join(tmp, stampFile), []byte(stamp), 0o644); err != nil {
 		return err
 	}
 	os.RemoveAll(hdir)
 	return os.Rename(tmp, hdir)
+}
+
+// sizeOf returns the total size of the files, in MB ("12.3 MB").
+func sizeOf(files ...string) string {
+	var n int64
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil {
+			n += st.Size()
+		}
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 }
 
 // pruneHarnesses removes harness directories of other script versions that were not used for an

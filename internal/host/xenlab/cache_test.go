@@ -139,3 +139,13 @@ func TestCheckHost(t *testing.T) {
 		t.Errorf("CheckHost with a built harness: %v, want nil", err)
 	}
 }
+
+func TestSizeOf(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	os.WriteFile(a, make([]byte, 1500000), 0o644)
+	os.WriteFile(b, make([]byte, 250000), 0o644)
+	if got := sizeOf(a, b, filepath.Join(dir, "missing")); got != "1.8 MB" {
+		t.Errorf("sizeOf = %q, want 1.8 MB", got)
+	}
+}
