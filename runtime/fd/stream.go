@@ -117,6 +117,16 @@ func ringOf(obj int32) *ring {
 	return &rings[objs[obj].ring-1]
 }
 
+// streamOf returns the open file of served descriptor fd, its index and its ring pair; r is nil
+// when fd has no ring pair.
+func streamOf(fd int) (f *file, fi int, r *ring) {
+	f, fi = fileOf(fd)
+	if f == nil || f.kind != kindServed {
+		return nil, -1, nil
+	}
+	return f, fi, ringOf(f.obj)
+}
+
 // detachRing leaves obj's ring to the server as the object goes: it sends what the transmit ring
 // holds, then closes the connection and frees the ring (FreeRing).
 func detachRing(obj int32) {
@@ -172,11 +182,7 @@ func (r *ring) ready() uint32 {
 // With nothing to read it returns EAGAIN, or parks a blocking caller until the object's
 // readiness changes and runs the call again.
 func StreamRead(fd int, buf, n uintptr, peek, dontwait bool) (res int64, ok bool) {
-	f, fi := fileOf(fd)
-	if f == nil || f.kind != kindServed {
-		return 0, false
-	}
-	r := ringOf(f.obj)
+	f, fi, r := streamOf(fd)
 	if r == nil {
 		return 0, false
 	}
@@ -215,11 +221,7 @@ func StreamRead(fd int, buf, n uintptr, peek, dontwait bool) (res int64, ok bool
 // has a ring pair; ok is false otherwise. It takes what the transmit ring has room for; with no
 // room it returns EAGAIN, or parks a blocking caller.
 func StreamWrite(fd int, buf, n uintptr, dontwait bool) (res int64, ok bool) {
-	f, fi := fileOf(fd)
-	if f == nil || f.kind != kindServed {
-		return 0, false
-	}
-	r := ringOf(f.obj)
+	f, fi, r := streamOf(fd)
 	if r == nil {
 		return 0, false
 	}
@@ -253,11 +255,7 @@ func StreamWrite(fd int, buf, n uintptr, dontwait bool) (res int64, ok bool) {
 // StreamShutdown records shutdown(2) for a descriptor with a ring pair and tells the server; ok
 // is false without one.
 func StreamShutdown(fd int, how int) (res int64, ok bool) {
-	f := get(fd)
-	if f == nil || f.kind != kindServed {
-		return 0, false
-	}
-	r := ringOf(f.obj)
+	f, _, r := streamOf(fd)
 	if r == nil {
 		return 0, false
 	}
