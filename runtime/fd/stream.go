@@ -206,7 +206,7 @@ func StreamRead(fd int, buf, n uintptr, peek, dontwait bool) (res int64, ok bool
 	if n > avail {
 		n = avail
 	}
-	r.copyOut(tail, buf, n)
+	r.copy(false, tail, buf, n)
 	if peek {
 		return int64(n), true
 	}
@@ -244,7 +244,7 @@ func StreamWrite(fd int, buf, n uintptr, dontwait bool) (res int64, ok bool) {
 	if n > room {
 		n = room
 	}
-	r.copyIn(head, buf, n)
+	r.copy(true, head, buf, n)
 	atomic.StoreUint32(&h.txHead, head+uint32(n))
 	if head == tail { // the ring was empty: the server may be idle
 		r.event()
@@ -286,24 +286,18 @@ func wouldWait(f *file, fi int, dontwait bool) int64 {
 	return 0
 }
 
-// copyOut copies n bytes of the receive ring, from index at, to buf.
-func (r *ring) copyOut(at uint32, buf, n uintptr) {
+// copy copies n bytes between buf and the transmit ring (tx: into it) or the receive ring (out
+// of it), from ring index at, page by page.
+func (r *ring) copy(tx bool, at uint32, buf, n uintptr) {
 	for n > 0 {
 		off := uintptr(at % wire.RingSize)
-		pg := r.page(false, int(off/mm.PageSize)) + off%mm.PageSize
+		pg := r.page(tx, int(off/mm.PageSize)) + off%mm.PageSize
 		k := min(n, mm.PageSize-off%mm.PageSize)
-		arch.Copy(buf, pg, k)
-		buf, n, at = buf+k, n-k, at+uint32(k)
-	}
-}
-
-// copyIn copies n bytes from buf into the transmit ring, from index at.
-func (r *ring) copyIn(at uint32, buf, n uintptr) {
-	for n > 0 {
-		off := uintptr(at % wire.RingSize)
-		pg := r.page(true, int(off/mm.PageSize)) + off%mm.PageSize
-		k := min(n, mm.PageSize-off%mm.PageSize)
-		arch.Copy(pg, buf, k)
+		if tx {
+			arch.Copy(pg, buf, k)
+		} else {
+			arch.Copy(buf, pg, k)
+		}
 		buf, n, at = buf+k, n-k, at+uint32(k)
 	}
 }
