@@ -103,12 +103,7 @@ func TestNetTap(t *testing.T) {
 		// examples/dns, built for the host, serves unikernel.test on the bridge's address; the
 		// kernel resolves names through it with Go's resolver (/etc/resolv.conf from the
 		// configuration, /etc/hosts for localhost).
-		bin := filepath.Join(t.TempDir(), "dns")
-		build := exec.Command("go", "build", "-o", bin, "./examples/dns")
-		build.Dir = moduleRoot()
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("go build examples/dns: %v\n%s", err, out)
-		}
+		bin := hostBinary(t, "examples/dns")
 		d := n.exec(bin, "-addr", "10.9.0.1:53")
 		var dlog syncBuffer
 		d.Stdout, d.Stderr = &dlog, &dlog
@@ -143,12 +138,7 @@ func TestNetTap(t *testing.T) {
 		// connection each, with no error, then the server still answers. (Through QEMU's user
 		// networking, libslirp loses the host's bytes on a few connections under this load, with
 		// a Linux guest too: docs/network.md, "Testing".)
-		bin := filepath.Join(t.TempDir(), "httpload")
-		build := exec.Command("go", "build", "-o", bin, "./internal/boottest/testdata/httpload")
-		build.Dir = moduleRoot()
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("go build httpload: %v\n%s", err, out)
-		}
+		bin := hostBinary(t, "internal/boottest/testdata/httpload")
 		r := boot(t, "examples/http", qemu.Config{QEMU: n.qemu, Net: qemu.NetTap + "tap0",
 			Env: []string{"UNIKGEN_NET_IPV4=10.9.0.17/24"}})
 		n.curl(t, r, "http://10.9.0.17/")
@@ -185,4 +175,17 @@ func TestNetTap(t *testing.T) {
 			t.Errorf("GET /: %q", body)
 		}
 	})
+}
+
+// hostBinary builds pkg (relative to the module root) as a program of this machine, in a
+// temporary directory of t.
+func hostBinary(t *testing.T, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	build := exec.Command("go", "build", "-o", bin, "./"+pkg)
+	build.Dir = moduleRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
 }
