@@ -35,10 +35,7 @@ func main() {
 // library OS's), and continue to the end; the kernel must then print what it prints and exit 0.
 func TestRunGDB(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("boots a kernel; skipped with -short")
-	}
-	testenv.NeedQEMU(t)
+	testenv.NeedBoot(t, "boots a kernel")
 	if _, err := exec.LookPath("gdb"); err != nil {
 		testenv.Missing(t, "gdb not found: install gdb (apt-get install gdb)")
 	}

@@ -44,6 +44,12 @@ func run(t *testing.T, dir string, env []string, args ...string) result {
 	cmd := exec.Command(unikgen, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
+	return runCmd(t, cmd)
+}
+
+// runCmd runs cmd and returns its output and exit status.
+func runCmd(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

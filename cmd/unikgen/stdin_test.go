@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"strings"
@@ -19,18 +18,10 @@ func TestRunStdin(t *testing.T) {
 	cmd := exec.Command(unikgen, "run", "./internal/boottest/testdata/stdin")
 	cmd.Dir = moduleRoot()
 	cmd.Stdin = strings.NewReader("hello\nworld\n")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	r := runCmd(t, cmd)
 	want := "1: HELLO\n2: WORLD\nend of input after 2 lines, error <nil>\n"
-	if code != 2 || stdout.String() != want {
-		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2, stdout %q", code, stdout.String(), stderr.String(), want)
+	if r.code != 2 || r.stdout != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2, stdout %q", r.code, r.stdout, r.stderr, want)
 	}
 }
 

@@ -11,10 +11,7 @@ import (
 // package, -count and a test flag after -- reach the test binary, the output and the exit status
 // are go test's.
 func TestTestCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots QEMU")
-	}
-	testenv.NeedQEMU(t)
+	testenv.NeedBoot(t, "boots QEMU")
 	dir := t.TempDir()
 	testenv.WriteModule(t, dir, map[string]string{
 		"p/p_test.go": `package p

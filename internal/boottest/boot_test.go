@@ -52,10 +52,7 @@ func TestMain(m *testing.M) {
 
 // TestBoot boots every program under QEMU (TCG, microvm).
 func TestBoot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots kernels; skipped with -short")
-	}
-	testenv.NeedQEMU(t)
+	testenv.NeedBoot(t, "boots kernels")
 	for _, p := range programs {
 		t.Run(p.Name, func(t *testing.T) {
 			t.Parallel()

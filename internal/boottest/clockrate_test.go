@@ -220,10 +220,7 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 // sleeps last as long as asked (within 1% + 1 ms, not counting the host's scheduling delays).
 // UNIKGEN_CLOCKRATE_LOAD=N sets the number of CPU hogs (0 for an idle host).
 func TestClockRate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots a kernel for 12 s; skipped with -short")
-	}
-	testenv.NeedQEMU(t)
+	testenv.NeedBoot(t, "boots a kernel for 12 s")
 	img := kernel(t, "internal/boottest/testdata/clockrate")
 	load := runtime.NumCPU()
 	if s := os.Getenv("UNIKGEN_CLOCKRATE_LOAD"); s != "" { // for measurements: 0 = an idle host

@@ -21,10 +21,7 @@ import (
 // input larger than the kernel's input buffer, and non-blocking reads through the Go runtime's
 // poller, which needs EAGAIN and epoll.
 func TestStdin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots kernels; skipped with -short")
-	}
-	testenv.NeedQEMU(t)
+	testenv.NeedBoot(t, "boots kernels")
 	binary := make([]byte, 200<<10) // every byte value, runs of 0xFF, and the marks' bytes
 	for i := range binary {
 		binary[i] = byte(i * 131 >> 3)
@@ -135,10 +132,7 @@ func (s *slowWriter) Write(p []byte) (int, error) {
 // before the virtio console) and wants at least 5 times it (docs/benchmarks.md has the numbers:
 // about 20 times). On q35 (virtio-pci, MSI-X) 2 MB.
 func TestConsoleOutput(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots kernels; skipped with -short")
-	}
-	testenv.NeedQEMU(t)
+	testenv.NeedBoot(t, "boots kernels")
 	img := specialised(t, "internal/boottest/testdata/bigoutput")
 	run := func(t *testing.T, bytes int, machine string, serial bool) time.Duration {
 		check := &consoletest.Checker{Lines: bytes / consoletest.LineSize}
@@ -177,10 +171,7 @@ func TestConsoleOutput(t *testing.T) {
 // page 0); the kernel's report must follow the last line. And the exit waits for the output:
 // 1 MB written just before exit arrives whole.
 func TestConsoleOrder(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots kernels; skipped with -short")
-	}
-	testenv.NeedQEMU(t)
+	testenv.NeedBoot(t, "boots kernels")
 	img := specialised(t, "internal/boottest/testdata/bigoutput")
 	for _, c := range []struct {
 		name   string

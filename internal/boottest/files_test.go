@@ -6,7 +6,6 @@ package boottest
 import (
 	"bytes"
 	"context"
-	"debug/elf"
 	"fmt"
 	"io"
 	"net"
@@ -105,16 +104,7 @@ func TestNoFileLayer(t *testing.T) {
 	if r.Plan.Has("files") || r.Plan.Services() {
 		t.Errorf("hello: files in %v, services %v; want neither", r.Plan.Has("files"), r.Plan.Services())
 	}
-	f, err := elf.Open(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	syms, err := f.Symbols()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range syms {
+	for _, s := range imageSymbols(t, img) {
 		if strings.HasPrefix(s.Name, "github.com/unikgen/unikgen/services/") {
 			t.Fatalf("hello links %s", s.Name)
 		}

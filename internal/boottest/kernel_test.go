@@ -80,16 +80,7 @@ func memLimit(memMiB int, want string) func(*testing.T, string, time.Duration) {
 // kernelStackGuard returns the address of the guard page below the kernel stack of image: the
 // first page boundary in runtime/boot's array stacks (runtime/boot.stacksBase).
 func kernelStackGuard(t *testing.T, image string) []string {
-	f, err := elf.Open(image)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	syms, err := f.Symbols()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range syms {
+	for _, s := range imageSymbols(t, image) {
 		if s.Name == "github.com/unikgen/unikgen/runtime/boot.stacks" {
 			return []string{fmt.Sprintf("%#x", (s.Value+4095)&^4095)}
 		}
@@ -128,10 +119,7 @@ func checkClock(t *testing.T, out string, wall time.Duration) {
 }
 
 func TestKernel(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots kernels; skipped with -short")
-	}
-	testenv.NeedQEMU(t)
+	testenv.NeedBoot(t, "boots kernels")
 	for _, c := range kernelCases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -167,10 +155,7 @@ func TestKernel(t *testing.T) {
 // status 2, not with a triple fault or a hang. (Below 3 MiB the image's text is not in RAM
 // either, and no kernel code runs at all: there only the CLI's check helps.)
 func TestNotEnoughMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots kernels; skipped with -short")
-	}
-	qemuBin := testenv.NeedQEMU(t)
+	qemuBin := testenv.NeedBoot(t, "boots kernels")
 	// The specialised image: the generic one carries every library-OS component, and its text
 	// alone runs past 4 MiB.
 	img := specialised(t, "examples/hello")
@@ -219,6 +204,21 @@ func TestNotEnoughMemory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// imageSymbols returns the symbol table of the ELF image at path.
+func imageSymbols(t *testing.T, path string) []elf.Symbol {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return syms
 }
 
 // imageTextEnd returns the address where the executable segment of the ELF image at path ends.

@@ -108,10 +108,7 @@ func (r *running) waitFor(t *testing.T, s string, d time.Duration) {
 
 func needQEMU(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("boots kernels; skipped with -short")
-	}
-	testenv.NeedQEMU(t)
+	testenv.NeedBoot(t, "boots kernels")
 }
 
 // freePort returns a TCP (or UDP) port of 127.0.0.1 that is free now.

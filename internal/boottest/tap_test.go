@@ -68,6 +68,23 @@ func (n *netns) exec(args ...string) *exec.Cmd {
 	return exec.Command("ip", append([]string{"netns", "exec", n.name}, args...)...)
 }
 
+// start starts a server inside the namespace for the rest of test t (which kills it at its
+// end) and returns the server's output.
+func (n *netns) start(t *testing.T, args ...string) *syncBuffer {
+	t.Helper()
+	d := n.exec(args...)
+	out := &syncBuffer{}
+	d.Stdout, d.Stderr = out, out
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.Process.Kill()
+		d.Wait()
+	})
+	return out
+}
+
 // curl GETs url from inside the namespace until it answers, or fails the test.
 func (n *netns) curl(t *testing.T, r *running, url string) string {
 	t.Helper()
@@ -103,22 +120,8 @@ func TestNetTap(t *testing.T) {
 		// examples/dns, built for the host, serves unikernel.test on the bridge's address; the
 		// kernel resolves names through it with Go's resolver (/etc/resolv.conf from the
 		// configuration, /etc/hosts for localhost).
-		bin := filepath.Join(t.TempDir(), "dns")
-		build := exec.Command("go", "build", "-o", bin, "./examples/dns")
-		build.Dir = moduleRoot()
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("go build examples/dns: %v\n%s", err, out)
-		}
-		d := n.exec(bin, "-addr", "10.9.0.1:53")
-		var dlog syncBuffer
-		d.Stdout, d.Stderr = &dlog, &dlog
-		if err := d.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			d.Process.Kill()
-			d.Wait()
-		}()
+		bin := hostBinary(t, "examples/dns")
+		dlog := n.start(t, bin, "-addr", "10.9.0.1:53")
 		r := boot(t, "internal/boottest/testdata/resolve", qemu.Config{QEMU: n.qemu, Net: qemu.NetTap + "tap0",
 			Env:  []string{"UNIKGEN_NET_IPV4=10.9.0.16/24", "UNIKGEN_NET_DNS=10.9.0.1"},
 			Args: []string{"www.unikernel.test", "api.unikernel.test", "localhost", "nothing.unikernel.test"}})
@@ -143,12 +146,7 @@ func TestNetTap(t *testing.T) {
 		// connection each, with no error, then the server still answers. (Through QEMU's user
 		// networking, libslirp loses the host's bytes on a few connections under this load, with
 		// a Linux guest too: docs/network.md, "Testing".)
-		bin := filepath.Join(t.TempDir(), "httpload")
-		build := exec.Command("go", "build", "-o", bin, "./internal/boottest/testdata/httpload")
-		build.Dir = moduleRoot()
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("go build httpload: %v\n%s", err, out)
-		}
+		bin := hostBinary(t, "internal/boottest/testdata/httpload")
 		r := boot(t, "examples/http", qemu.Config{QEMU: n.qemu, Net: qemu.NetTap + "tap0",
 			Env: []string{"UNIKGEN_NET_IPV4=10.9.0.17/24"}})
 		n.curl(t, r, "http://10.9.0.17/")
@@ -163,18 +161,9 @@ func TestNetTap(t *testing.T) {
 	})
 
 	t.Run("dhcp", func(t *testing.T) {
-		d := n.exec("dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=br0",
+		dlog := n.start(t, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=br0",
 			"--bind-interfaces", "--dhcp-range=10.9.0.50,10.9.0.60,255.255.255.0,1h", "--dhcp-option=3,10.9.0.1",
 			"--dhcp-option=6,10.9.0.1", "--dhcp-leasefile="+filepath.Join(t.TempDir(), "leases"))
-		var dlog syncBuffer
-		d.Stdout, d.Stderr = &dlog, &dlog
-		if err := d.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			d.Process.Kill()
-			d.Wait()
-		}()
 		r := boot(t, "examples/http", qemu.Config{QEMU: n.qemu, Net: qemu.NetTap + "tap0"})
 		r.waitFor(t, "(dhcp)", 90*time.Second)
 		m := regexp.MustCompile(`eth0 (10\.9\.0\.5\d)/24 via 10\.9\.0\.1 \(dhcp\), dns \[10\.9\.0\.1\]`).FindStringSubmatch(r.console.String())
@@ -185,4 +174,17 @@ func TestNetTap(t *testing.T) {
 			t.Errorf("GET /: %q", body)
 		}
 	})
+}
+
+// hostBinary builds pkg (relative to the module root) as a program of this machine, in a
+// temporary directory of t.
+func hostBinary(t *testing.T, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	build := exec.Command("go", "build", "-o", bin, "./"+pkg)
+	build.Dir = moduleRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
 }

@@ -165,10 +165,7 @@ func ExampleAdd_wrong() {
 }
 
 func TestBoot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("boots QEMU")
-	}
-	testenv.NeedQEMU(t)
+	testenv.NeedBoot(t, "boots QEMU")
 	testenv.NeedGo(t)
 	dir := t.TempDir()
 	testenv.WriteModule(t, dir, maps.Clone(calcModule)) // WriteModule adds go.mod to the map

@@ -72,6 +72,16 @@ func NeedQEMU(t testing.TB) string {
 	return p
 }
 
+// NeedBoot is for a test that boots kernels under QEMU: -short skips it, with what ("boots
+// kernels") as the reason, and QEMU must be installed (NeedQEMU, whose path it returns).
+func NeedBoot(t testing.TB, what string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("%s; skipped with -short", what)
+	}
+	return NeedQEMU(t)
+}
+
 // NeedXen ends the test through Missing unless the nested-Xen harness can run: QEMU is installed
 // and harness, the result of internal/host/xenlab.CheckHost, is nil. (testenv does not import xenlab,
 // so that xenlab's own tests can use it.)

@@ -82,6 +82,15 @@ func fileOf(fd int) (*file, int) {
 	return &files[i], i
 }
 
+// MaxIov is the most buffers readv(2) and writev(2) take (UIO_MAXIOV).
+const MaxIov = 1024
+
+// Iovec returns the base and length of struct iovec i of the array at iov.
+func Iovec(iov uintptr, i int) (base, n uintptr) {
+	p := iov + uintptr(i)*16
+	return uintptr(*arch.U64(p)), uintptr(*arch.U64(p + 8))
+}
+
 func get(fd int) *file {
 	f, _ := fileOf(fd)
 	return f
@@ -161,13 +170,12 @@ func Write(fd int, buf, n uintptr) int64 {
 // some bytes are written the call returns what it wrote rather than wait (it would run again
 // from the start).
 func Writev(fd int, iov uintptr, cnt int) int64 {
-	if cnt < 0 || cnt > 1024 {
+	if cnt < 0 || cnt > MaxIov {
 		return -errno.EINVAL
 	}
 	var total int64
 	for i := 0; i < cnt; i++ {
-		base := uintptr(*arch.U64(iov + uintptr(i)*16))
-		l := uintptr(*arch.U64(iov + uintptr(i)*16 + 8))
+		base, l := Iovec(iov, i)
 		if l == 0 {
 			continue
 		}

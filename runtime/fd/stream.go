@@ -117,6 +117,16 @@ func ringOf(obj int32) *ring {
 	return &rings[objs[obj].ring-1]
 }
 
+// streamOf returns the open file of served descriptor fd, its index and its ring pair; r is nil
+// when fd has no ring pair.
+func streamOf(fd int) (f *file, fi int, r *ring) {
+	f, fi = fileOf(fd)
+	if f == nil || f.kind != kindServed {
+		return nil, -1, nil
+	}
+	return f, fi, ringOf(f.obj)
+}
+
 // detachRing leaves obj's ring to the server as the object goes: it sends what the transmit ring
 // holds, then closes the connection and frees the ring (FreeRing).
 func detachRing(obj int32) {
@@ -172,11 +182,7 @@ func (r *ring) ready() uint32 {
 // With nothing to read it returns EAGAIN, or parks a blocking caller until the object's
 // readiness changes and runs the call again.
 func StreamRead(fd int, buf, n uintptr, peek, dontwait bool) (res int64, ok bool) {
-	f, fi := fileOf(fd)
-	if f == nil || f.kind != kindServed {
-		return 0, false
-	}
-	r := ringOf(f.obj)
+	f, fi, r := streamOf(fd)
 	if r == nil {
 		return 0, false
 	}
@@ -200,7 +206,7 @@ func StreamRead(fd int, buf, n uintptr, peek, dontwait bool) (res int64, ok bool
 	if n > avail {
 		n = avail
 	}
-	r.copyOut(tail, buf, n)
+	r.copy(false, tail, buf, n)
 	if peek {
 		return int64(n), true
 	}
@@ -215,11 +221,7 @@ func StreamRead(fd int, buf, n uintptr, peek, dontwait bool) (res int64, ok bool
 // has a ring pair; ok is false otherwise. It takes what the transmit ring has room for; with no
 // room it returns EAGAIN, or parks a blocking caller.
 func StreamWrite(fd int, buf, n uintptr, dontwait bool) (res int64, ok bool) {
-	f, fi := fileOf(fd)
-	if f == nil || f.kind != kindServed {
-		return 0, false
-	}
-	r := ringOf(f.obj)
+	f, fi, r := streamOf(fd)
 	if r == nil {
 		return 0, false
 	}
@@ -242,7 +244,7 @@ func StreamWrite(fd int, buf, n uintptr, dontwait bool) (res int64, ok bool) {
 	if n > room {
 		n = room
 	}
-	r.copyIn(head, buf, n)
+	r.copy(true, head, buf, n)
 	atomic.StoreUint32(&h.txHead, head+uint32(n))
 	if head == tail { // the ring was empty: the server may be idle
 		r.event()
@@ -253,11 +255,7 @@ func StreamWrite(fd int, buf, n uintptr, dontwait bool) (res int64, ok bool) {
 // StreamShutdown records shutdown(2) for a descriptor with a ring pair and tells the server; ok
 // is false without one.
 func StreamShutdown(fd int, how int) (res int64, ok bool) {
-	f := get(fd)
-	if f == nil || f.kind != kindServed {
-		return 0, false
-	}
-	r := ringOf(f.obj)
+	f, _, r := streamOf(fd)
 	if r == nil {
 		return 0, false
 	}
@@ -288,24 +286,18 @@ func wouldWait(f *file, fi int, dontwait bool) int64 {
 	return 0
 }
 
-// copyOut copies n bytes of the receive ring, from index at, to buf.
-func (r *ring) copyOut(at uint32, buf, n uintptr) {
+// copy copies n bytes between buf and the transmit ring (tx: into it) or the receive ring (out
+// of it), from ring index at, page by page.
+func (r *ring) copy(tx bool, at uint32, buf, n uintptr) {
 	for n > 0 {
 		off := uintptr(at % wire.RingSize)
-		pg := r.page(false, int(off/mm.PageSize)) + off%mm.PageSize
+		pg := r.page(tx, int(off/mm.PageSize)) + off%mm.PageSize
 		k := min(n, mm.PageSize-off%mm.PageSize)
-		arch.Copy(buf, pg, k)
-		buf, n, at = buf+k, n-k, at+uint32(k)
-	}
-}
-
-// copyIn copies n bytes from buf into the transmit ring, from index at.
-func (r *ring) copyIn(at uint32, buf, n uintptr) {
-	for n > 0 {
-		off := uintptr(at % wire.RingSize)
-		pg := r.page(true, int(off/mm.PageSize)) + off%mm.PageSize
-		k := min(n, mm.PageSize-off%mm.PageSize)
-		arch.Copy(pg, buf, k)
+		if tx {
+			arch.Copy(pg, buf, k)
+		} else {
+			arch.Copy(buf, pg, k)
+		}
 		buf, n, at = buf+k, n-k, at+uint32(k)
 	}
 }

@@ -221,39 +221,39 @@ func Block(wait uint8, addr uintptr, deadline int64) {
 }
 
 // Wake ends thread i's wait with the syscall result res.
-func Wake(i int, res int64) {
-	t := T(i)
-	if t.State != Blocked {
-		return
-	}
-	t.Regs.RAX = uint64(res)
-	t.Restart = false
-	t.Deadline = 0
-	makeRunnable(i)
-}
+func Wake(i int, res int64) { wake(i, res, false, false) }
 
 // WakeNext ends thread i's wait with the syscall result res, like Wake, and puts it at the head of
 // the run queue: the thread woken by a hand-off (a forwarded call and its server) runs next.
-func WakeNext(i int, res int64) {
-	t := T(i)
-	if t.State != Blocked {
-		return
-	}
-	t.Regs.RAX = uint64(res)
-	t.Restart = false
-	t.Deadline = 0
-	runFirst(i)
-}
+func WakeNext(i int, res int64) { wake(i, res, false, true) }
 
 // WakeRestartNext ends thread i's wait by re-executing its syscall, like WakeRestart, and puts it
 // at the head of the run queue.
-func WakeRestartNext(i int) {
+func WakeRestartNext(i int) { wake(i, 0, true, true) }
+
+// WakeRestart ends thread i's wait by re-executing its syscall.
+func WakeRestart(i int) { wake(i, 0, true, false) }
+
+// wake ends thread i's wait, if it is blocked: with restart its syscall runs again (its deadline
+// stays), else the syscall returns res. first puts it at the head of the run queue, else at the
+// tail.
+func wake(i int, res int64, restart, first bool) {
 	t := T(i)
 	if t.State != Blocked {
 		return
 	}
-	t.Restart = true
-	runFirst(i)
+	if restart {
+		t.Restart = true
+	} else {
+		t.Regs.RAX = uint64(res)
+		t.Restart = false
+		t.Deadline = 0
+	}
+	if first {
+		runFirst(i)
+	} else {
+		makeRunnable(i)
+	}
 }
 
 // runFirst puts thread i at the head of the run queue.
@@ -286,16 +286,6 @@ func WakeFile(file uintptr) {
 			WakeRestart(i)
 		}
 	}
-}
-
-// WakeRestart ends thread i's wait by re-executing its syscall.
-func WakeRestart(i int) {
-	t := T(i)
-	if t.State != Blocked {
-		return
-	}
-	t.Restart = true
-	makeRunnable(i)
 }
 
 // Interrupt ends thread i's wait, if any, with EINTR because a signal is pending. A call

@@ -1,7 +1,6 @@
 package sys
 
 import (
-	"github.com/unikgen/unikgen/runtime/arch"
 	"github.com/unikgen/unikgen/runtime/errno"
 	"github.com/unikgen/unikgen/runtime/fd"
 	"github.com/unikgen/unikgen/runtime/sched"
@@ -48,13 +47,12 @@ func Readv(r *sched.Regs) int64 {
 		return 0
 	}
 	cnt := int(r.RDX)
-	if cnt < 0 || cnt > 1024 {
+	if cnt < 0 || cnt > fd.MaxIov {
 		return -errno.EINVAL
 	}
 	for i := 0; i < cnt; i++ {
-		iov := uintptr(r.RSI) + uintptr(i)*16
-		if l := uintptr(*arch.U64(iov + 8)); l != 0 {
-			return fd.Read(int(r.RDI), uintptr(*arch.U64(iov)), l)
+		if base, l := fd.Iovec(uintptr(r.RSI), i); l != 0 {
+			return fd.Read(int(r.RDI), base, l)
 		}
 	}
 	return fd.Read(int(r.RDI), 0, 0)

@@ -79,7 +79,7 @@ func noAddr(lenAddr uintptr) {
 // buffer in turn, stopping at the first short one; only the first may wait. ok is false without a
 // ring.
 func streamIov(fdn int, iov uintptr, cnt int, write, peek, dontwait bool) (int64, bool) {
-	if cnt < 0 || cnt > 1024 {
+	if cnt < 0 || cnt > fd.MaxIov {
 		if _, _, _, served := fd.Served(fdn); !served {
 			return 0, false
 		}
@@ -87,8 +87,7 @@ func streamIov(fdn int, iov uintptr, cnt int, write, peek, dontwait bool) (int64
 	}
 	var total int64
 	for i := 0; i < cnt; i++ {
-		base := uintptr(*arch.U64(iov + uintptr(i)*16))
-		l := uintptr(*arch.U64(iov + uintptr(i)*16 + 8))
+		base, l := fd.Iovec(iov, i)
 		if l == 0 {
 			continue
 		}

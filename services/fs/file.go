@@ -252,12 +252,7 @@ func (f *openFile) iovecs(c *call) ([][]byte, syscall.Errno) {
 // (to be advanced).
 func (f *openFile) position(c *call) (int64, bool, syscall.Errno) {
 	switch c.r.Nr {
-	case syscall.SYS_PREAD64, syscall.SYS_PWRITE64:
-		if int64(c.r.Args[3]) < 0 {
-			return 0, false, syscall.EINVAL
-		}
-		return int64(c.r.Args[3]), false, 0
-	case syscall.SYS_PREADV, syscall.SYS_PWRITEV:
+	case syscall.SYS_PREAD64, syscall.SYS_PWRITE64, syscall.SYS_PREADV, syscall.SYS_PWRITEV:
 		if int64(c.r.Args[3]) < 0 {
 			return 0, false, syscall.EINVAL
 		}
@@ -267,44 +262,28 @@ func (f *openFile) position(c *call) (int64, bool, syscall.Errno) {
 }
 
 func (f *openFile) read(c *call) {
-	bufs, e := f.iovecs(c)
-	if e != 0 {
-		c.fail(e)
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	off, own, e := f.position(c)
-	if e != 0 {
-		c.fail(e)
-		return
-	}
-	var total int64
-	for _, b := range bufs {
-		if len(b) == 0 {
-			continue
-		}
+	f.transfer(c, false, func(b []byte, off int64) (int, error) {
 		n, err := f.h.ReadAt(b, off)
-		total += int64(n)
-		off += int64(n)
-		if err != nil && err != io.EOF {
-			if total == 0 {
-				c.done(err)
-				return
-			}
-			break
+		if err == io.EOF {
+			err = nil // a short read: the end of the file
 		}
-		if n < len(b) {
-			break
-		}
-	}
-	if own && !f.isStream() {
-		f.off = off
-	}
-	c.reply(total)
+		return n, err
+	})
 }
 
 func (f *openFile) write(c *call) {
+	f.transfer(c, true, func(b []byte, off int64) (int, error) {
+		n, err := f.h.WriteAt(b, off)
+		f.wrote(b[:n], off)
+		return n, err
+	})
+}
+
+// transfer serves a read or write call on f: move moves the call's buffers in order from the
+// call's position (for an O_APPEND write at the file's own offset, the end of the file), and
+// the file's own offset advances. A failed move ends the call, with its error when nothing moved
+// yet; so does a short read.
+func (f *openFile) transfer(c *call, write bool, move func(b []byte, off int64) (int, error)) {
 	bufs, e := f.iovecs(c)
 	if e != 0 {
 		c.fail(e)
@@ -317,7 +296,7 @@ func (f *openFile) write(c *call) {
 		c.fail(e)
 		return
 	}
-	if own && c.r.Flags&syscall.O_APPEND != 0 {
+	if write && own && c.r.Flags&syscall.O_APPEND != 0 {
 		a, err := f.h.Attr()
 		if err != nil {
 			c.done(err)
@@ -330,8 +309,7 @@ func (f *openFile) write(c *call) {
 		if len(b) == 0 {
 			continue
 		}
-		n, err := f.h.WriteAt(b, off)
-		f.wrote(b[:n], off)
+		n, err := move(b, off)
 		total += int64(n)
 		off += int64(n)
 		if err != nil {
@@ -339,6 +317,9 @@ func (f *openFile) write(c *call) {
 				c.done(err)
 				return
 			}
+			break
+		}
+		if !write && n < len(b) {
 			break
 		}
 	}

@@ -102,6 +102,22 @@ func (m *MemFS) parent(name string) (*node, string, error) {
 	return d, base, nil
 }
 
+// newName returns the directory that is to hold name, which must not exist (EEXIST), and name's
+// last element; a read-only MemFS makes nothing (EROFS).
+func (m *MemFS) newName(name string) (*node, string, error) {
+	d, base, err := m.parent(name)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, ok := d.kids[base]; ok {
+		return nil, "", syscall.EEXIST
+	}
+	if m.readOnly {
+		return nil, "", syscall.EROFS
+	}
+	return d, base, nil
+}
+
 // Builders, for the library OS's own trees (they work on a read-only MemFS too).
 
 // AddDir makes directory name and its missing parents, with mode perm.
@@ -287,18 +303,12 @@ func (m *MemFS) Open(name string, flags int, perm uint32) (Handle, error) {
 func (m *MemFS) Mkdir(name string, perm uint32) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d, base, err := m.parent(name)
+	d, base, err := m.newName(name)
 	if err != nil {
 		if err == syscall.EBUSY {
 			return syscall.EEXIST
 		}
 		return err
-	}
-	if _, ok := d.kids[base]; ok {
-		return syscall.EEXIST
-	}
-	if m.readOnly {
-		return syscall.EROFS
 	}
 	d.kids[base] = m.newNode(S_IFDIR | perm&0o7777)
 	d.a.Nlink++
@@ -399,15 +409,9 @@ func (m *MemFS) Rename(from, to string, noReplace bool) error {
 func (m *MemFS) Symlink(target, name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d, base, err := m.parent(name)
+	d, base, err := m.newName(name)
 	if err != nil {
 		return err
-	}
-	if _, ok := d.kids[base]; ok {
-		return syscall.EEXIST
-	}
-	if m.readOnly {
-		return syscall.EROFS
 	}
 	n := m.newNode(S_IFLNK | 0o777)
 	n.target = target
@@ -424,15 +428,9 @@ func (m *MemFS) Link(oldname, newname string) error {
 	if err != nil {
 		return err
 	}
-	d, base, err := m.parent(newname)
+	d, base, err := m.newName(newname)
 	if err != nil {
 		return err
-	}
-	if _, ok := d.kids[base]; ok {
-		return syscall.EEXIST
-	}
-	if m.readOnly {
-		return syscall.EROFS
 	}
 	if n.kids != nil {
 		return syscall.EPERM // hard links to directories

@@ -198,28 +198,22 @@ func fsType(f FileSystem) (string, string) {
 
 func mounts(v *VFS) []byte {
 	var b strings.Builder
-	v.mu.Lock()
-	ms := append([]*mount(nil), v.mounts...)
-	v.mu.Unlock()
-	for i := len(ms) - 1; i >= 0; i-- {
-		t, opts := fsType(ms[i].fs)
-		fmt.Fprintf(&b, "%s %s %s %s 0 0\n", t, ms[i].path, t, opts)
+	for _, m := range v.mountList() {
+		t, opts := fsType(m.fs)
+		fmt.Fprintf(&b, "%s %s %s %s 0 0\n", t, m.path, t, opts)
 	}
 	return []byte(b.String())
 }
 
 func mountinfo(v *VFS) []byte {
 	var b strings.Builder
-	v.mu.Lock()
-	ms := append([]*mount(nil), v.mounts...)
-	v.mu.Unlock()
-	for i := len(ms) - 1; i >= 0; i-- {
-		t, opts := fsType(ms[i].fs)
+	for _, m := range v.mountList() {
+		t, opts := fsType(m.fs)
 		parent := 1
-		if ms[i].path == "/" {
+		if m.path == "/" {
 			parent = 0
 		}
-		fmt.Fprintf(&b, "%d %d 0:%d / %s %s - %s %s %s\n", ms[i].dev, parent, ms[i].dev, ms[i].path, opts, t, t, opts)
+		fmt.Fprintf(&b, "%d %d 0:%d / %s %s - %s %s %s\n", m.dev, parent, m.dev, m.path, opts, t, t, opts)
 	}
 	return []byte(b.String())
 }

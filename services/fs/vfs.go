@@ -76,13 +76,23 @@ func (v *VFS) Mount(path string, f FileSystem, async bool) {
 
 // Mounts returns the mount points, shortest first.
 func (v *VFS) Mounts() []string {
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	var out []string
-	for i := len(v.mounts) - 1; i >= 0; i-- {
-		out = append(out, v.mounts[i].path)
+	for _, m := range v.mountList() {
+		out = append(out, m.path)
 	}
 	return out
+}
+
+// mountList returns a copy of v's mounts, the shortest mount point first (the root first, as
+// Mounts and /proc/self/mounts list them).
+func (v *VFS) mountList() []*mount {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	ms := make([]*mount, len(v.mounts))
+	for i, m := range v.mounts {
+		ms[len(ms)-1-i] = m
+	}
+	return ms
 }
 
 // clean returns the lexical clean form of an absolute path.

@@ -135,6 +135,22 @@ const (
 	msgMore     = 0x8000
 )
 
+// The events that end a wait to receive, and to send.
+const (
+	recvEvents = waiter.ReadableEvents | waiter.EventErr | waiter.EventHUp | waiter.EventRdHUp
+	sendEvents = waiter.WritableEvents | waiter.EventErr | waiter.EventHUp
+)
+
+// wouldBlock answers a call that cannot go on yet: EAGAIN when it must not wait (a non-blocking
+// descriptor, or MSG_DONTWAIT in flags), else the caller waits in the kernel for one of events.
+func (s *Socket) wouldBlock(r *relay.Request, flags int, events waiter.EventMask) {
+	if r.Nonblocking() || flags&msgDontwait != 0 {
+		r.Reply(-errno.EAGAIN, s.ready())
+		return
+	}
+	r.ReplyWouldBlock(s.ready(), uint32(events))
+}
+
 func (s *Socket) recvv(r *relay.Request, iov, n uint64, flags int, addr, addrLen uintptr) {
 	v, e := readIovecs(iov, n)
 	if e != 0 {
@@ -148,11 +164,7 @@ func (s *Socket) recvv(r *relay.Request, iov, n uint64, flags int, addr, addrLen
 func (s *Socket) recv(r *relay.Request, v []iovec, flags int, addr, addrLen uintptr) {
 	n, _, _, e := s.recvInto(v, flags, addr, addrLen)
 	if e == -errno.EAGAIN {
-		if r.Nonblocking() || flags&msgDontwait != 0 {
-			r.Reply(e, s.ready())
-		} else {
-			r.ReplyWouldBlock(s.ready(), uint32(waiter.ReadableEvents|waiter.EventErr|waiter.EventHUp|waiter.EventRdHUp))
-		}
+		s.wouldBlock(r, flags, recvEvents)
 		return
 	}
 	if e != 0 {
@@ -218,11 +230,7 @@ func (s *Socket) recvmsg(r *relay.Request) {
 	}
 	n, mflags, cm, e := s.recvInto(v, flags, name, nameLen)
 	if e == -errno.EAGAIN {
-		if r.Nonblocking() || flags&msgDontwait != 0 {
-			r.Reply(e, s.ready())
-		} else {
-			r.ReplyWouldBlock(s.ready(), uint32(waiter.ReadableEvents|waiter.EventErr|waiter.EventHUp|waiter.EventRdHUp))
-		}
+		s.wouldBlock(r, flags, recvEvents)
 		return
 	}
 	if e != 0 {
@@ -287,11 +295,7 @@ func (s *Socket) sendOpts(r *relay.Request, v []iovec, flags int, addr, addrLen 
 	}
 	if err != nil {
 		if _, ok := err.(*tcpip.ErrWouldBlock); ok {
-			if r.Nonblocking() || flags&msgDontwait != 0 {
-				r.Reply(-errno.EAGAIN, s.ready())
-			} else {
-				r.ReplyWouldBlock(s.ready(), uint32(waiter.WritableEvents|waiter.EventErr|waiter.EventHUp))
-			}
+			s.wouldBlock(r, flags, sendEvents)
 			return
 		}
 		r.Reply(-errnoOf(err), s.ready())

@@ -292,11 +292,7 @@ func (s *Socket) getsockopt(level, name int, val, lenAddr uintptr) int64 {
 			if name == syscall.TCP_MAXSEG {
 				opt = tcpip.MaxSegOption
 			}
-			v, err := s.ep.GetSockOptInt(opt)
-			if err != nil {
-				return -errnoOf(err)
-			}
-			return intOpt(val, lenAddr, v)
+			return s.endpointIntOpt(opt, val, lenAddr)
 		}
 	case syscall.IPPROTO_IPV6:
 		if s.family == syscall.AF_INET6 && name == syscall.IPV6_V6ONLY {
@@ -317,11 +313,16 @@ func (s *Socket) getsockopt(level, name int, val, lenAddr uintptr) int64 {
 		default:
 			return -errno.ENOPROTOOPT
 		}
-		v, err := s.ep.GetSockOptInt(opt)
-		if err != nil {
-			return -errnoOf(err)
-		}
-		return intOpt(val, lenAddr, v)
+		return s.endpointIntOpt(opt, val, lenAddr)
 	}
 	return -errno.ENOPROTOOPT
+}
+
+// endpointIntOpt answers getsockopt with the endpoint's integer option opt.
+func (s *Socket) endpointIntOpt(opt tcpip.SockOptInt, val, lenAddr uintptr) int64 {
+	v, err := s.ep.GetSockOptInt(opt)
+	if err != nil {
+		return -errnoOf(err)
+	}
+	return intOpt(val, lenAddr, v)
 }

@@ -311,8 +311,8 @@ func (s *Socket) connect(r *relay.Request) {
 	}
 	if s.connecting && !r.Nonblocking() {
 		// A blocking connect woken by readiness: report how the handshake ended.
-		if s.ep.Readiness(waiter.WritableEvents|waiter.EventErr|waiter.EventHUp) == 0 {
-			r.ReplyWouldBlock(s.ready(), uint32(waiter.WritableEvents|waiter.EventErr|waiter.EventHUp))
+		if s.ep.Readiness(sendEvents) == 0 {
+			r.ReplyWouldBlock(s.ready(), uint32(sendEvents))
 			return
 		}
 		s.connecting = false
@@ -332,7 +332,7 @@ func (s *Socket) connect(r *relay.Request) {
 			r.Reply(-errno.EINPROGRESS, s.ready())
 			return
 		}
-		r.ReplyWouldBlock(s.ready(), uint32(waiter.WritableEvents|waiter.EventErr|waiter.EventHUp))
+		r.ReplyWouldBlock(s.ready(), uint32(sendEvents))
 		return
 	case *tcpip.ErrAlreadyConnecting:
 		r.Reply(-errno.EALREADY, s.ready())

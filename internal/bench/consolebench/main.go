@@ -22,16 +22,13 @@ import (
 	"log"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"time"
 
-	"github.com/unikgen/unikgen/build"
-	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/internal/bench/benchcmd"
 	"github.com/unikgen/unikgen/internal/bench/runstats"
 	"github.com/unikgen/unikgen/internal/consoletest"
 	"github.com/unikgen/unikgen/internal/host/qemu"
-	"github.com/unikgen/unikgen/internal/libos"
 )
 
 const pkg = "./internal/boottest/testdata/bigoutput"
@@ -54,20 +51,12 @@ type variant struct {
 }
 
 func main() {
-	log.SetPrefix("consolebench: ")
-	log.SetFlags(0)
-	flag.Parse()
-	if _, err := qemu.LookPath(""); err != nil {
-		log.Fatal(err)
-	}
+	benchcmd.Start("consolebench", true)
 	ctx := context.Background()
-	tmp, err := os.MkdirTemp("", "consolebench-")
-	if err != nil {
-		log.Fatal(err)
-	}
+	tmp := benchcmd.TempDir("consolebench")
 	defer os.RemoveAll(tmp)
-	img := kernel(ctx, tmp)
-	bin := linuxBinary(tmp)
+	img := benchcmd.Kernel(ctx, tmp, pkg, false) // as `unikgen build` makes it
+	bin := benchcmd.LinuxBinary(tmp, pkg)        // with the kernel's flags
 
 	n := *mb * 1e6
 	sn := int(*serialMB*1e6) / consoletest.LineSize * consoletest.LineSize
@@ -154,31 +143,4 @@ func (v *variant) run(ctx context.Context, img, bin string) (time.Duration, erro
 		return 0, fmt.Errorf("after the lines: %q, want %q", check.Tail(), want)
 	}
 	return d, nil
-}
-
-// kernel builds the writer as `unikgen build` does (composition root specialised for it).
-func kernel(ctx context.Context, dir string) string {
-	r, err := gen.Generate(ctx, gen.Options{Package: pkg})
-	if err == nil {
-		err = r.Unsupported()
-	}
-	if err != nil {
-		log.Fatal(err)
-	}
-	out := filepath.Join(dir, "bigoutput.xen")
-	if _, err := build.Build(ctx, build.Options{Package: pkg, Output: out, BootOverlay: r.BootOverlay}); err != nil {
-		log.Fatal(err)
-	}
-	return out
-}
-
-// linuxBinary builds the writer as a static Linux binary with the kernel's flags.
-func linuxBinary(dir string) string {
-	bin := filepath.Join(dir, "bigoutput.linux")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
-	cmd.Env = append(os.Environ(), libos.BuildEnv()...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		log.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }

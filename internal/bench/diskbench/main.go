@@ -35,11 +35,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/internal/bench/benchcmd"
 	"github.com/unikgen/unikgen/internal/bench/linuxvm"
 	"github.com/unikgen/unikgen/internal/bench/runstats"
 	"github.com/unikgen/unikgen/internal/host/qemu"
-	"github.com/unikgen/unikgen/pipeline"
 	"github.com/unikgen/unikgen/services/fs/extfs/mkfs"
 )
 
@@ -80,17 +79,9 @@ type system struct {
 }
 
 func main() {
-	log.SetPrefix("diskbench: ")
-	log.SetFlags(0)
-	flag.Parse()
-	if _, err := qemu.LookPath(""); err != nil {
-		log.Fatal(err)
-	}
+	benchcmd.Start("diskbench", true)
 	ctx := context.Background()
-	tmp, err := os.MkdirTemp("", "diskbench-")
-	if err != nil {
-		log.Fatal(err)
-	}
+	tmp := benchcmd.TempDir("diskbench")
 	defer os.RemoveAll(tmp)
 
 	uni := unikernel(ctx, tmp, prog, false)
@@ -104,22 +95,16 @@ func main() {
 
 	// res[system][target+" "+test] are the values of the rounds.
 	res := []map[string][]float64{{}, {}}
-	for round := 0; round < *rounds; round++ {
-		order := []int{0, 1}
-		if round%2 == 1 {
-			order = []int{1, 0}
+	benchcmd.Interleave(*rounds, len(systems), func(round, i int) {
+		vals, err := measure(ctx, systems[i], tmp)
+		if err != nil {
+			log.Fatalf("%s: %v", systems[i].name, err)
 		}
-		for _, i := range order {
-			vals, err := measure(ctx, systems[i], tmp)
-			if err != nil {
-				log.Fatalf("%s: %v", systems[i].name, err)
-			}
-			for k, v := range vals {
-				res[i][k] = append(res[i][k], v)
-			}
-			log.Printf("round %d %s: %v", round, systems[i].name, vals)
+		for k, v := range vals {
+			res[i][k] = append(res[i][k], v)
 		}
-	}
+		log.Printf("round %d %s: %v", round, systems[i].name, vals)
+	})
 	for _, tg := range targets {
 		what := "a file on the ext3 volume (/data)"
 		if strings.HasPrefix(tg, "/dev/") {
@@ -230,19 +215,10 @@ func fileLayerBytes(kernel string) int64 {
 
 // unikernel builds pkg, specialised or generic.
 func unikernel(ctx context.Context, dir, pkg string, generic bool) string {
-	out := filepath.Join(dir, fmt.Sprintf("%s-%v.xen", filepath.Base(pkg), generic))
-	if _, err := pipeline.Build(ctx, pipeline.Options{Gen: gen.Options{Package: pkg, Generic: generic}, Output: out}); err != nil {
-		log.Fatal(err)
-	}
-	return out
+	return benchcmd.Kernel(ctx, dir, pkg, generic)
 }
 
-func tail(s string) string {
-	if len(s) > 3000 {
-		s = s[len(s)-3000:]
-	}
-	return s
-}
+func tail(s string) string { return benchcmd.Tail(s, 3000) }
 
 // linuxVM is the Linux baseline: Debian's kernel with the virtio-blk and ext4 modules,
 // linuxinit as /init and prog as /app; args go to /app.

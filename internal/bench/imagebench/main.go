@@ -32,8 +32,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unikgen/unikgen/internal/bench/benchcmd"
 	"github.com/unikgen/unikgen/internal/bench/runstats"
-	"github.com/unikgen/unikgen/internal/libos"
 
 	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
@@ -56,18 +56,10 @@ var (
 )
 
 func main() {
-	log.SetPrefix("imagebench: ")
-	log.SetFlags(0)
 	flag.Var(&microvm, "microvm", "also time boots with these microvm `properties` (repeatable)")
-	flag.Parse()
-	if _, err := qemu.LookPath(""); err != nil {
-		log.Fatal(err)
-	}
+	benchcmd.Start("imagebench", true)
 	ctx := context.Background()
-	tmp, err := os.MkdirTemp("", "imagebench-")
-	if err != nil {
-		log.Fatal(err)
-	}
+	tmp := benchcmd.TempDir("imagebench")
 	defer os.RemoveAll(tmp)
 
 	hello := kernel(ctx, tmp, "./examples/hello")
@@ -185,12 +177,7 @@ func specialised(ctx context.Context, dir string) (string, error) {
 
 // linux builds pkg as a static Linux binary with the kernel's flags and returns it and its output.
 func linux(dir, pkg string) (string, string) {
-	bin := filepath.Join(dir, filepath.Base(pkg)+".linux")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
-	cmd.Env = append(os.Environ(), libos.BuildEnv()...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		log.Fatalf("go build %s: %v\n%s", pkg, err, out)
-	}
+	bin := benchcmd.LinuxBinary(dir, pkg)
 	out, err := exec.Command(bin).CombinedOutput()
 	if err != nil {
 		log.Fatalf("%s: %v", bin, err)
@@ -223,13 +210,7 @@ func minMemory(ctx context.Context, img, want string) string {
 	return fmt.Sprint(hi)
 }
 
-func size(path string) int64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return fi.Size()
-}
+func size(path string) int64 { return runstats.FileSize(path) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
 

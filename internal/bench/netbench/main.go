@@ -33,18 +33,16 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/internal/bench/benchcmd"
 	"github.com/unikgen/unikgen/internal/bench/linuxvm"
 	"github.com/unikgen/unikgen/internal/bench/runstats"
 	"github.com/unikgen/unikgen/internal/host/qemu"
-	"github.com/unikgen/unikgen/pipeline"
 )
 
 var (
@@ -74,16 +72,11 @@ type sut struct {
 }
 
 func main() {
-	log.SetPrefix("netbench: ")
-	log.SetFlags(0)
-	flag.Parse()
+	benchcmd.Start("netbench", true)
 	for _, tool := range []string{"wrk"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			log.Fatalf("%s not found (Debian package %s)", tool, tool)
 		}
-	}
-	if _, err := qemu.LookPath(""); err != nil {
-		log.Fatal(err)
 	}
 	switch {
 	case *netMode == "tap" && os.Getenv(netnsEnv) == "":
@@ -92,10 +85,7 @@ func main() {
 		log.Fatalf("-net %s: want user or tap", *netMode)
 	}
 	ctx := context.Background()
-	tmp, err := os.MkdirTemp("", "netbench-")
-	if err != nil {
-		log.Fatal(err)
-	}
+	tmp := benchcmd.TempDir("netbench")
 	defer os.RemoveAll(tmp)
 
 	uni := unikernel(ctx, tmp, "./examples/http", false)
@@ -116,25 +106,19 @@ func main() {
 		rpsKeep, p99Keep, rpsNew, p99New []float64
 	}
 	res := make([]result, len(systems))
-	for round := 0; round < *rounds; round++ {
-		order := []int{0, 1}
-		if round%2 == 1 {
-			order = []int{1, 0}
+	benchcmd.Interleave(*rounds, len(systems), func(round, i int) {
+		s := systems[i]
+		b, rk, pk, rn, pn, err := measure(ctx, s)
+		if err != nil {
+			log.Fatalf("%s: %v", s.name, err)
 		}
-		for _, i := range order {
-			s := systems[i]
-			b, rk, pk, rn, pn, err := measure(ctx, s)
-			if err != nil {
-				log.Fatalf("%s: %v", s.name, err)
-			}
-			r := &res[i]
-			r.boot = append(r.boot, b)
-			r.rpsKeep, r.p99Keep = append(r.rpsKeep, rk), append(r.p99Keep, pk)
-			r.rpsNew, r.p99New = append(r.rpsNew, rn), append(r.p99New, pn)
-			log.Printf("round %d %s: boot %v, keep-alive %.0f req/s p99 %.2f ms, new connections %.0f req/s p99 %.2f ms",
-				round, s.name, b.Round(time.Millisecond), rk, pk, rn, pn)
-		}
-	}
+		r := &res[i]
+		r.boot = append(r.boot, b)
+		r.rpsKeep, r.p99Keep = append(r.rpsKeep, rk), append(r.p99Keep, pk)
+		r.rpsNew, r.p99New = append(r.rpsNew, rn), append(r.p99New, pn)
+		log.Printf("round %d %s: boot %v, keep-alive %.0f req/s p99 %.2f ms, new connections %.0f req/s p99 %.2f ms",
+			round, s.name, b.Round(time.Millisecond), rk, pk, rn, pn)
+	})
 	u, l := res[0], res[1]
 	fmt.Println("| examples/http | unikgen | Linux microVM | unikgen / Linux | target |")
 	fmt.Println("|---|---:|---:|---:|---|")
@@ -287,11 +271,7 @@ func floor(ctx context.Context, s sut, lo, hi int) int {
 
 // unikernel builds pkg, specialised or generic.
 func unikernel(ctx context.Context, dir, pkg string, generic bool) string {
-	out := filepath.Join(dir, fmt.Sprintf("%s-%v.xen", filepath.Base(pkg), generic))
-	if _, err := pipeline.Build(ctx, pipeline.Options{Gen: gen.Options{Package: pkg, Generic: generic}, Output: out}); err != nil {
-		log.Fatal(err)
-	}
-	return out
+	return benchcmd.Kernel(ctx, dir, pkg, generic)
 }
 
 func freePort() int {
@@ -303,12 +283,7 @@ func freePort() int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func tail(s string) string {
-	if len(s) > 2000 {
-		s = s[len(s)-2000:]
-	}
-	return s
-}
+func tail(s string) string { return benchcmd.Tail(s, 2000) }
 
 // The tap network: the namespace's side of the tap has QEMU user networking's host address, and
 // the guests its guest address, so that the Linux /init serves either network unchanged.

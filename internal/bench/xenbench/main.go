@@ -34,6 +34,7 @@ import (
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/deploy"
 	"github.com/unikgen/unikgen/gen"
+	"github.com/unikgen/unikgen/internal/bench/benchcmd"
 	"github.com/unikgen/unikgen/internal/bench/runstats"
 	"github.com/unikgen/unikgen/internal/host/xenlab"
 	"github.com/unikgen/unikgen/pipeline"
@@ -62,9 +63,7 @@ type outcome struct {
 }
 
 func main() {
-	log.SetPrefix("xenbench: ")
-	log.SetFlags(0)
-	flag.Parse()
+	benchcmd.Start("xenbench", false)
 	if *runs < 1 || *maxMem < 1 {
 		log.Fatal("-n and -maxmem must be positive")
 	}
@@ -77,10 +76,7 @@ func main() {
 	if err := xenlab.EnsureCache(ctx, "", os.Stderr); err != nil {
 		log.Fatal(err)
 	}
-	tmp, err := os.MkdirTemp("", "xenbench-")
-	if err != nil {
-		log.Fatal(err)
-	}
+	tmp := benchcmd.TempDir("xenbench")
 	defer os.RemoveAll(tmp)
 	img := filepath.Join(tmp, "hello.xen")
 	pr, err := pipeline.Build(ctx, pipeline.Options{Output: img,

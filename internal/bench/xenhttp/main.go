@@ -32,6 +32,7 @@ import (
 
 	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/deploy"
+	"github.com/unikgen/unikgen/internal/bench/benchcmd"
 	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/host/xenlab"
 )
@@ -48,10 +49,7 @@ const want = "Hello from a unikernel!"
 func main() {
 	flag.Parse()
 	log.SetFlags(0)
-	dir, err := os.MkdirTemp("", "xenhttp-")
-	if err != nil {
-		log.Fatal(err)
-	}
+	dir := benchcmd.TempDir("xenhttp")
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 	img := filepath.Join(dir, "http.xen")

@@ -48,6 +48,27 @@ func (f *FS) dirBlocks(dir *inode) (uint64, error) {
 	return n, nil
 }
 
+// scan calls fn with each record of dir and its block, in order, until fn says stop or fails.
+// It returns the number of dir's blocks.
+func (f *FS) scan(dir *inode, fn func(b *buf, e disk.Dirent) (stop bool, err error)) (uint64, error) {
+	nb, err := f.dirBlocks(dir)
+	if err != nil {
+		return 0, err
+	}
+	for lb := uint64(0); lb < nb; lb++ {
+		b, ents, err := f.dirBlock(dir, lb)
+		if err != nil {
+			return 0, err
+		}
+		for _, e := range ents {
+			if stop, err := fn(b, e); stop || err != nil {
+				return nb, err
+			}
+		}
+	}
+	return nb, nil
+}
+
 // lookup finds name in dir.
 func (f *FS) lookup(dir *inode, name string) (uint32, dirLoc, error) {
 	if !dir.d.IsDir() {
@@ -56,51 +77,45 @@ func (f *FS) lookup(dir *inode, name string) (uint32, dirLoc, error) {
 	if len(name) > disk.NameMax {
 		return 0, dirLoc{}, errNameLong
 	}
-	nb, err := f.dirBlocks(dir)
+	var ino uint32
+	var loc dirLoc
+	_, err := f.scan(dir, func(b *buf, e disk.Dirent) (bool, error) {
+		if e.Inode == 0 || e.Name != name {
+			return false, nil
+		}
+		if e.Inode > f.sb.InodesCount {
+			return true, f.corrupt("directory inode %d: entry %q names inode %d", dir.ino, name, e.Inode)
+		}
+		ino, loc = e.Inode, dirLoc{b, e.Off}
+		return true, nil
+	})
 	if err != nil {
 		return 0, dirLoc{}, err
 	}
-	for lb := uint64(0); lb < nb; lb++ {
-		b, ents, err := f.dirBlock(dir, lb)
-		if err != nil {
-			return 0, dirLoc{}, err
-		}
-		for _, e := range ents {
-			if e.Inode != 0 && e.Name == name {
-				if e.Inode > f.sb.InodesCount {
-					return 0, dirLoc{}, f.corrupt("directory inode %d: entry %q names inode %d", dir.ino, name, e.Inode)
-				}
-				return e.Inode, dirLoc{b, e.Off}, nil
-			}
-		}
+	if ino == 0 {
+		return 0, dirLoc{}, errNoEnt
 	}
-	return 0, dirLoc{}, errNoEnt
+	return ino, loc, nil
 }
 
 // entries lists dir without "." and "..".
 func (f *FS) entries(dir *inode) ([]fs.DirEntry, error) {
 	var out []fs.DirEntry
-	nb, err := f.dirBlocks(dir)
+	_, err := f.scan(dir, func(_ *buf, e disk.Dirent) (bool, error) {
+		if e.Inode == 0 || e.Name == "." || e.Name == ".." {
+			return false, nil
+		}
+		var mode uint32
+		if f.filetype && e.Type != disk.FtUnknown {
+			mode = ftMode(e.Type)
+		} else if in, err := f.iget(e.Inode); err == nil {
+			mode = uint32(in.d.Mode & disk.ModeFmt)
+		}
+		out = append(out, fs.DirEntry{Name: e.Name, Ino: uint64(e.Inode), Mode: mode})
+		return false, nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	for lb := uint64(0); lb < nb; lb++ {
-		_, ents, err := f.dirBlock(dir, lb)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range ents {
-			if e.Inode == 0 || e.Name == "." || e.Name == ".." {
-				continue
-			}
-			var mode uint32
-			if f.filetype && e.Type != disk.FtUnknown {
-				mode = ftMode(e.Type)
-			} else if in, err := f.iget(e.Inode); err == nil {
-				mode = uint32(in.d.Mode & disk.ModeFmt)
-			}
-			out = append(out, fs.DirEntry{Name: e.Name, Ino: uint64(e.Inode), Mode: mode})
-		}
 	}
 	return out, nil
 }
@@ -140,32 +155,25 @@ func (f *FS) addEntry(dir *inode, name string, ino uint32, typ uint8) error {
 		return errNameLong
 	}
 	need := disk.DirentLen(len(name))
-	n, err := f.dirBlocks(dir)
+	added := false
+	n, err := f.scan(dir, func(b *buf, e disk.Dirent) (bool, error) {
+		if e.Inode == 0 && e.RecLen >= need {
+			disk.PutDirent(b.data, e.Off, ino, e.RecLen, name, typ, f.filetype)
+		} else if used := disk.DirentLen(len(e.Name)); e.Inode != 0 && e.RecLen-used >= need {
+			disk.SetRecLen(b.data, e.Off, used)
+			disk.PutDirent(b.data, e.Off+used, ino, e.RecLen-used, name, typ, f.filetype)
+		} else {
+			return false, nil
+		}
+		f.dirty(b)
+		added = true
+		return true, nil
+	})
 	if err != nil {
 		return err
 	}
-	for lb := uint64(0); lb < n; lb++ {
-		b, ents, err := f.dirBlock(dir, lb)
-		if err != nil {
-			return err
-		}
-		if b == nil {
-			continue
-		}
-		for _, e := range ents {
-			if e.Inode == 0 && e.RecLen >= need {
-				disk.PutDirent(b.data, e.Off, ino, e.RecLen, name, typ, f.filetype)
-				f.dirty(b)
-				return f.touchDir(dir)
-			}
-			used := disk.DirentLen(len(e.Name))
-			if e.Inode != 0 && e.RecLen-used >= need {
-				disk.SetRecLen(b.data, e.Off, used)
-				disk.PutDirent(b.data, e.Off+used, ino, e.RecLen-used, name, typ, f.filetype)
-				f.dirty(b)
-				return f.touchDir(dir)
-			}
-		}
+	if added {
+		return f.touchDir(dir)
 	}
 	if n >= f.maxBlocks() {
 		return errFBig
@@ -219,22 +227,14 @@ func (f *FS) setEntry(dir *inode, loc dirLoc, ino uint32, typ uint8) error {
 
 // isEmpty reports whether dir holds nothing but "." and "..".
 func (f *FS) isEmpty(dir *inode) (bool, error) {
-	nb, err := f.dirBlocks(dir)
-	if err != nil {
-		return false, err
-	}
-	for lb := uint64(0); lb < nb; lb++ {
-		_, ents, err := f.dirBlock(dir, lb)
-		if err != nil {
-			return false, err
+	empty := true
+	_, err := f.scan(dir, func(_ *buf, e disk.Dirent) (bool, error) {
+		if e.Inode != 0 && e.Name != "." && e.Name != ".." {
+			empty = false
 		}
-		for _, e := range ents {
-			if e.Inode != 0 && e.Name != "." && e.Name != ".." {
-				return false, nil
-			}
-		}
-	}
-	return true, nil
+		return !empty, nil
+	})
+	return empty && err == nil, err
 }
 
 // initDir writes the first block of a new directory: "." and "..".

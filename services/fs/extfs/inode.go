@@ -29,35 +29,41 @@ func (f *FS) inodeLoc(ino uint32) (uint32, int, error) {
 	return blk, int(idx*isz) % f.bs, nil
 }
 
+// inodeBytes returns the buffer of the inode table block that holds inode ino, and the inode's
+// bytes in it.
+func (f *FS) inodeBytes(ino uint32) (*buf, []byte, error) {
+	blk, off, err := f.inodeLoc(ino)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := f.bread(blk)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, b.data[off : off+int(f.sb.InodeSize)], nil
+}
+
 // iget returns inode ino.
 func (f *FS) iget(ino uint32) (*inode, error) {
 	if in, ok := f.inodes[ino]; ok {
 		return in, nil
 	}
-	blk, off, err := f.inodeLoc(ino)
+	_, raw, err := f.inodeBytes(ino)
 	if err != nil {
 		return nil, err
 	}
-	b, err := f.bread(blk)
-	if err != nil {
-		return nil, err
-	}
-	in := &inode{ino: ino, d: disk.DecodeInode(b.data[off : off+int(f.sb.InodeSize)])}
+	in := &inode{ino: ino, d: disk.DecodeInode(raw)}
 	f.inodes[ino] = in
 	return in, nil
 }
 
 // iput writes in's fields into the inode table, in the running transaction.
 func (f *FS) iput(in *inode) error {
-	blk, off, err := f.inodeLoc(in.ino)
+	b, raw, err := f.inodeBytes(in.ino)
 	if err != nil {
 		return err
 	}
-	b, err := f.bread(blk)
-	if err != nil {
-		return err
-	}
-	in.d.Encode(b.data[off : off+int(f.sb.InodeSize)])
+	in.d.Encode(raw)
 	f.dirty(b)
 	return nil
 }
@@ -111,15 +117,11 @@ func (f *FS) newInode(parent *inode, mode uint16) (*inode, error) {
 		}
 	}
 	// The slot may hold an old inode's bytes: clear it before encoding the new one.
-	blk, off, err := f.inodeLoc(ino)
+	_, raw, err := f.inodeBytes(ino)
 	if err != nil {
 		return nil, err
 	}
-	b, err := f.bread(blk)
-	if err != nil {
-		return nil, err
-	}
-	clear(b.data[off : off+int(f.sb.InodeSize)])
+	clear(raw)
 	f.inodes[ino] = in
 	return in, f.iput(in)
 }

@@ -74,6 +74,39 @@ func (f *FS) parent(name string) (*inode, string, error) {
 	return d, base, nil
 }
 
+// entry returns the directory holding name, name's last element, the location of its entry in
+// the directory and the inode the entry names.
+func (f *FS) entry(name string) (dir *inode, base string, loc dirLoc, in *inode, err error) {
+	dir, base, err = f.parent(name)
+	if err != nil {
+		return nil, "", dirLoc{}, nil, err
+	}
+	ino, loc, err := f.lookup(dir, base)
+	if err != nil {
+		return nil, "", dirLoc{}, nil, err
+	}
+	if in, err = f.live(ino); err != nil {
+		return nil, "", dirLoc{}, nil, err
+	}
+	return dir, base, loc, in, nil
+}
+
+// newName returns the directory that is to hold name, which must not exist (errExist), and
+// name's last element.
+func (f *FS) newName(name string) (*inode, string, error) {
+	dir, base, err := f.parent(name)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, _, err := f.lookup(dir, base); err != errNoEnt {
+		if err == nil {
+			return nil, "", errExist
+		}
+		return nil, "", err
+	}
+	return dir, base, nil
+}
+
 // Lstat implements fs.FileSystem.
 func (f *FS) Lstat(name string) (a fs.Attr, err error) {
 	err = f.op(false, func() error {
@@ -187,17 +220,11 @@ func (f *FS) create(dir *inode, base string, mode uint16) (*inode, error) {
 // Mkdir implements fs.FileSystem.
 func (f *FS) Mkdir(name string, perm uint32) error {
 	return f.op(true, func() error {
-		dir, base, err := f.parent(name)
+		dir, base, err := f.newName(name)
 		if err == errBusy {
 			return errExist
 		}
 		if err != nil {
-			return err
-		}
-		if _, _, err := f.lookup(dir, base); err != errNoEnt {
-			if err == nil {
-				return errExist
-			}
 			return err
 		}
 		if dir.d.Links >= maxLinks {
@@ -224,15 +251,7 @@ func (f *FS) Mkdir(name string, perm uint32) error {
 // Remove implements fs.FileSystem.
 func (f *FS) Remove(name string, isDir bool) error {
 	return f.op(true, func() error {
-		dir, base, err := f.parent(name)
-		if err != nil {
-			return err
-		}
-		ino, loc, err := f.lookup(dir, base)
-		if err != nil {
-			return err
-		}
-		in, err := f.live(ino)
+		dir, _, loc, in, err := f.entry(name)
 		if err != nil {
 			return err
 		}
@@ -285,15 +304,7 @@ func (f *FS) unlink(in *inode) error {
 // Rename implements fs.FileSystem: one transaction, so that a crash leaves either name.
 func (f *FS) Rename(from, to string, noReplace bool) error {
 	return f.op(true, func() error {
-		fdir, fbase, err := f.parent(from)
-		if err != nil {
-			return err
-		}
-		ino, floc, err := f.lookup(fdir, fbase)
-		if err != nil {
-			return err
-		}
-		src, err := f.live(ino)
+		fdir, fbase, floc, src, err := f.entry(from)
 		if err != nil {
 			return err
 		}
@@ -383,14 +394,8 @@ func (f *FS) Rename(from, to string, noReplace bool) error {
 // Symlink implements fs.FileSystem.
 func (f *FS) Symlink(target, name string) error {
 	return f.op(true, func() error {
-		dir, base, err := f.parent(name)
+		dir, base, err := f.newName(name)
 		if err != nil {
-			return err
-		}
-		if _, _, err := f.lookup(dir, base); err != errNoEnt {
-			if err == nil {
-				return errExist
-			}
 			return err
 		}
 		if len(target) >= f.bs {
@@ -441,14 +446,8 @@ func (f *FS) Link(oldname, newname string) error {
 		if src.d.Links >= maxLinks {
 			return errMLink
 		}
-		dir, base, err := f.parent(newname)
+		dir, base, err := f.newName(newname)
 		if err != nil {
-			return err
-		}
-		if _, _, err := f.lookup(dir, base); err != errNoEnt {
-			if err == nil {
-				return errExist
-			}
 			return err
 		}
 		if err := f.addEntry(dir, base, src.ino, disk.FileType(src.d.Mode)); err != nil {

@@ -7,47 +7,24 @@ package main
 import (
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/unikgen/unikgen/internal/bench/linuxvm/guestinit"
 )
 
 func main() {
-	unix.Mount("devtmpfs", "/dev", "devtmpfs", 0, "")
-	if c, err := os.OpenFile("/dev/console", os.O_RDWR, 0); err == nil {
-		os.Stdout, os.Stderr = c, c
-		unix.Dup2(int(c.Fd()), 1)
-		unix.Dup2(int(c.Fd()), 2)
-	}
-	mods, _ := os.ReadDir("/modules")
-	sort.Slice(mods, func(i, j int) bool { return mods[i].Name() < mods[j].Name() }) // named NN-name.ko, in load order
-	for _, m := range mods {
-		f, err := os.Open("/modules/" + m.Name())
-		if err != nil {
-			fail("%v", err)
-		}
-		if err := unix.FinitModule(int(f.Fd()), "", 0); err != nil && err != unix.EEXIST {
-			fail("loading %s: %v", m.Name(), err)
-		}
-		f.Close()
-	}
+	guestinit.Start()
 	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
 	if err != nil {
 		fail("socket: %v", err)
 	}
-	for i := 0; ; i++ { // the driver registers eth0 asynchronously
+	guestinit.WaitFor("eth0", func() bool { // the driver registers eth0 asynchronously
 		ifr, _ := unix.NewIfreq("eth0")
-		if unix.IoctlIfreq(s, unix.SIOCGIFINDEX, ifr) == nil {
-			break
-		}
-		if i > 1000 {
-			fail("no eth0 after 10 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return unix.IoctlIfreq(s, unix.SIOCGIFINDEX, ifr) == nil
+	})
 	set := func(req uint, addr [4]byte) {
 		ifr, _ := unix.NewIfreq("eth0")
 		if err := ifr.SetInet4Addr(addr[:]); err != nil {
@@ -72,9 +49,4 @@ func main() {
 	fail("exec /app: %v", err)
 }
 
-func fail(format string, args ...any) {
-	fmt.Printf("linuxinit: "+format+"\n", args...)
-	time.Sleep(time.Second)
-	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
-	os.Exit(1)
-}
+func fail(format string, args ...any) { guestinit.Fail(format, args...) }

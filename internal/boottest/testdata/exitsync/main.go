@@ -10,22 +10,10 @@ import (
 	"os"
 
 	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/internal/bootcases/payload"
 )
 
 var _ = config.Kernel{Target: config.QEMU, Volumes: []config.Volume{{Path: "/data"}}}
-
-// payload is n bytes that depend on seed.
-func payload(seed, n int) []byte {
-	b := make([]byte, n)
-	x := uint32(seed*2654435761 + 1)
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		b[i] = byte(x)
-	}
-	return b
-}
 
 const bigSize = 300000
 
@@ -38,7 +26,7 @@ func main() {
 	case "write":
 		fmt.Println("mkdir:", os.MkdirAll("/data/out", 0o755))
 		fmt.Println("notes:", os.WriteFile("/data/out/notes.txt", []byte("kept at exit\n"), 0o644))
-		fmt.Println("big:", os.WriteFile("/data/out/big", payload(7, bigSize), 0o644))
+		fmt.Println("big:", os.WriteFile("/data/out/big", payload.Bytes(7, bigSize), 0o644))
 		fmt.Println("exiting")
 		os.Exit(0)
 	case "panic":
@@ -48,6 +36,6 @@ func main() {
 		b, err := os.ReadFile("/data/out/notes.txt")
 		fmt.Printf("notes: %q %v\n", b, err)
 		b, err = os.ReadFile("/data/out/big")
-		fmt.Printf("big: %d bytes ok=%v %v\n", len(b), bytes.Equal(b, payload(7, bigSize)), err)
+		fmt.Printf("big: %d bytes ok=%v %v\n", len(b), bytes.Equal(b, payload.Bytes(7, bigSize)), err)
 	}
 }

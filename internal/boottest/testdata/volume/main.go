@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/unikgen/unikgen/config"
+	"github.com/unikgen/unikgen/internal/bootcases/payload"
 )
 
 var _ = config.Kernel{Target: config.QEMU, Volumes: []config.Volume{{Path: "/data"}}}
@@ -44,19 +45,6 @@ func save(name string, data []byte) error {
 	return d.Sync()
 }
 
-// payload is n bytes that depend on seed.
-func payload(seed, n int) []byte {
-	b := make([]byte, n)
-	x := uint32(seed*2654435761 + 1)
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		b[i] = byte(x)
-	}
-	return b
-}
-
 func main() {
 	mode := "check"
 	if len(os.Args) > 1 {
@@ -70,7 +58,7 @@ func main() {
 		fmt.Println("save config:", save("/data/app/config.json", []byte(`{"version": 1}`)))
 		fmt.Println("save config again:", save("/data/app/config.json", []byte(`{"version": 2}`)))
 		for i := 0; i < 5; i++ {
-			if err := save(fmt.Sprintf("/data/app/blob%d", i), payload(i, 1000+i*70000)); err != nil {
+			if err := save(fmt.Sprintf("/data/app/blob%d", i), payload.Bytes(i, 1000+i*70000)); err != nil {
 				fmt.Println("save blob:", err)
 			}
 		}
@@ -86,7 +74,7 @@ func main() {
 		d, _ := os.Open("/data/app")
 		fmt.Println("dir sync:", d.Sync())
 		// Not synced: may or may not survive the kill, and must not break anything.
-		os.WriteFile("/data/app/unsynced", payload(99, 5000), 0o644)
+		os.WriteFile("/data/app/unsynced", payload.Bytes(99, 5000), 0o644)
 		fmt.Println("synced")
 		time.Sleep(time.Hour) // killed here
 	case "check":
@@ -94,7 +82,7 @@ func main() {
 		fmt.Printf("config: %s %v\n", b, err)
 		for i := 0; i < 5; i++ {
 			b, err := os.ReadFile(fmt.Sprintf("/data/app/blob%d", i))
-			want := payload(i, 1000+i*70000)
+			want := payload.Bytes(i, 1000+i*70000)
 			fmt.Printf("blob%d: %d bytes ok=%v %v\n", i, len(b), string(b) == string(want), err)
 		}
 		b, err = os.ReadFile("/data/app/logs/log")
