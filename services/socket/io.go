@@ -35,6 +35,19 @@ const (
 	msghdrSize    = 56
 )
 
+// readMsghdr reads the struct msghdr at addr and the iovecs it names.
+func readMsghdr(addr uint64) ([]byte, []iovec, int64) {
+	hdr, ok := relay.UserBytes(uintptr(addr), msghdrSize)
+	if !ok {
+		return nil, nil, -errno.EFAULT
+	}
+	v, e := readIovecs(le.Uint64(hdr[msgIov:]), le.Uint64(hdr[msgIovlen:]))
+	if e != 0 {
+		return nil, nil, e
+	}
+	return hdr, v, 0
+}
+
 // readIovecs reads n iovecs at addr.
 func readIovecs(addr, n uint64) ([]iovec, int64) {
 	if n > maxIovecs {
@@ -213,12 +226,7 @@ func (s *Socket) recvInto(v []iovec, flags int, addr, addrLen uintptr) (int, int
 }
 
 func (s *Socket) recvmsg(r *relay.Request) {
-	hdr, ok := relay.UserBytes(uintptr(r.Args[1]), msghdrSize)
-	if !ok {
-		r.Reply(-errno.EFAULT, s.ready())
-		return
-	}
-	v, e := readIovecs(le.Uint64(hdr[msgIov:]), le.Uint64(hdr[msgIovlen:]))
+	hdr, v, e := readMsghdr(r.Args[1])
 	if e != 0 {
 		r.Reply(e, s.ready())
 		return
@@ -305,12 +313,7 @@ func (s *Socket) sendOpts(r *relay.Request, v []iovec, flags int, addr, addrLen 
 }
 
 func (s *Socket) sendmsg(r *relay.Request) {
-	hdr, ok := relay.UserBytes(uintptr(r.Args[1]), msghdrSize)
-	if !ok {
-		r.Reply(-errno.EFAULT, s.ready())
-		return
-	}
-	v, e := readIovecs(le.Uint64(hdr[msgIov:]), le.Uint64(hdr[msgIovlen:]))
+	hdr, v, e := readMsghdr(r.Args[1])
 	if e != 0 {
 		r.Reply(e, s.ready())
 		return
