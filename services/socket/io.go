@@ -164,13 +164,20 @@ func (s *Socket) wouldBlock(r *relay.Request, flags int, events waiter.EventMask
 	r.ReplyWouldBlock(s.ready(), uint32(events))
 }
 
-func (s *Socket) recvv(r *relay.Request, iov, n uint64, flags int, addr, addrLen uintptr) {
+// iovecs reads the n iovecs at iov of call r; when they are bad it has replied, and ok is false.
+func (s *Socket) iovecs(r *relay.Request, iov, n uint64) (v []iovec, ok bool) {
 	v, e := readIovecs(iov, n)
 	if e != 0 {
 		r.Reply(e, s.ready())
-		return
+		return nil, false
 	}
-	s.recv(r, v, flags, addr, addrLen)
+	return v, true
+}
+
+func (s *Socket) recvv(r *relay.Request, iov, n uint64, flags int, addr, addrLen uintptr) {
+	if v, ok := s.iovecs(r, iov, n); ok {
+		s.recv(r, v, flags, addr, addrLen)
+	}
 }
 
 // recv reads into v and replies with the count.
@@ -264,12 +271,9 @@ func (s *Socket) recvmsg(r *relay.Request) {
 }
 
 func (s *Socket) sendv(r *relay.Request, iov, n uint64, flags int, addr, addrLen uintptr) {
-	v, e := readIovecs(iov, n)
-	if e != 0 {
-		r.Reply(e, s.ready())
-		return
+	if v, ok := s.iovecs(r, iov, n); ok {
+		s.send(r, v, flags, addr, addrLen)
 	}
-	s.send(r, v, flags, addr, addrLen)
 }
 
 func (s *Socket) send(r *relay.Request, v []iovec, flags int, addr, addrLen uintptr) {
