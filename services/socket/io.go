@@ -35,6 +35,19 @@ const (
 	msghdrSize    = 56
 )
 
+// readMsghdr reads the struct msghdr at addr and the iovecs it names.
+func readMsghdr(addr uint64) ([]byte, []iovec, int64) {
+	hdr, ok := relay.UserBytes(uintptr(addr), msghdrSize)
+	if !ok {
+		return nil, nil, -errno.EFAULT
+	}
+	v, e := readIovecs(le.Uint64(hdr[msgIov:]), le.Uint64(hdr[msgIovlen:]))
+	if e != 0 {
+		return nil, nil, e
+	}
+	return hdr, v, 0
+}
+
 // readIovecs reads n iovecs at addr.
 func readIovecs(addr, n uint64) ([]iovec, int64) {
 	if n > maxIovecs {
@@ -151,13 +164,20 @@ func (s *Socket) wouldBlock(r *relay.Request, flags int, events waiter.EventMask
 	r.ReplyWouldBlock(s.ready(), uint32(events))
 }
 
-func (s *Socket) recvv(r *relay.Request, iov, n uint64, flags int, addr, addrLen uintptr) {
+// iovecs reads the n iovecs at iov of call r; when they are bad it has replied, and ok is false.
+func (s *Socket) iovecs(r *relay.Request, iov, n uint64) (v []iovec, ok bool) {
 	v, e := readIovecs(iov, n)
 	if e != 0 {
 		r.Reply(e, s.ready())
-		return
+		return nil, false
 	}
-	s.recv(r, v, flags, addr, addrLen)
+	return v, true
+}
+
+func (s *Socket) recvv(r *relay.Request, iov, n uint64, flags int, addr, addrLen uintptr) {
+	if v, ok := s.iovecs(r, iov, n); ok {
+		s.recv(r, v, flags, addr, addrLen)
+	}
 }
 
 // recv reads into v and replies with the count.
@@ -213,12 +233,7 @@ func (s *Socket) recvInto(v []iovec, flags int, addr, addrLen uintptr) (int, int
 }
 
 func (s *Socket) recvmsg(r *relay.Request) {
-	hdr, ok := relay.UserBytes(uintptr(r.Args[1]), msghdrSize)
-	if !ok {
-		r.Reply(-errno.EFAULT, s.ready())
-		return
-	}
-	v, e := readIovecs(le.Uint64(hdr[msgIov:]), le.Uint64(hdr[msgIovlen:]))
+	hdr, v, e := readMsghdr(r.Args[1])
 	if e != 0 {
 		r.Reply(e, s.ready())
 		return
@@ -256,12 +271,9 @@ func (s *Socket) recvmsg(r *relay.Request) {
 }
 
 func (s *Socket) sendv(r *relay.Request, iov, n uint64, flags int, addr, addrLen uintptr) {
-	v, e := readIovecs(iov, n)
-	if e != 0 {
-		r.Reply(e, s.ready())
-		return
+	if v, ok := s.iovecs(r, iov, n); ok {
+		s.send(r, v, flags, addr, addrLen)
 	}
-	s.send(r, v, flags, addr, addrLen)
 }
 
 func (s *Socket) send(r *relay.Request, v []iovec, flags int, addr, addrLen uintptr) {
@@ -305,12 +317,7 @@ func (s *Socket) sendOpts(r *relay.Request, v []iovec, flags int, addr, addrLen 
 }
 
 func (s *Socket) sendmsg(r *relay.Request) {
-	hdr, ok := relay.UserBytes(uintptr(r.Args[1]), msghdrSize)
-	if !ok {
-		r.Reply(-errno.EFAULT, s.ready())
-		return
-	}
-	v, e := readIovecs(le.Uint64(hdr[msgIov:]), le.Uint64(hdr[msgIovlen:]))
+	hdr, v, e := readMsghdr(r.Args[1])
 	if e != 0 {
 		r.Reply(e, s.ready())
 		return

@@ -248,16 +248,20 @@ func (s *Store) handle(r Request) {
 		}
 		return s.abs(f[0]), true
 	}
+	// existing is pathArg for a node that must exist (ENOENT), with its value.
+	existing := func() (p, v string, ok bool) {
+		if p, ok = pathArg(); !ok {
+			return "", "", false
+		}
+		if v, ok = s.lookup(tx, p); !ok {
+			fail("ENOENT")
+		}
+		return p, v, ok
+	}
 	switch r.Type {
 	case wire.Read:
-		p, ok := pathArg()
-		if !ok {
-			return
-		}
-		if v, ok := s.lookup(tx, p); ok {
+		if _, v, ok := existing(); ok {
 			reply(v)
-		} else {
-			fail("ENOENT")
 		}
 	case wire.Write:
 		i := strings.IndexByte(r.Payload, 0)
@@ -277,23 +281,15 @@ func (s *Store) handle(r Request) {
 		}
 		reply("OK\x00")
 	case wire.Rm:
-		p, ok := pathArg()
+		p, _, ok := existing()
 		if !ok {
-			return
-		}
-		if _, ok := s.lookup(tx, p); !ok {
-			fail("ENOENT")
 			return
 		}
 		s.change(tx, p, "", true)
 		reply("OK\x00")
 	case wire.Directory:
-		p, ok := pathArg()
+		p, _, ok := existing()
 		if !ok {
-			return
-		}
-		if _, ok := s.lookup(tx, p); !ok {
-			fail("ENOENT")
 			return
 		}
 		var b strings.Builder
