@@ -118,6 +118,18 @@ func Pread64(r *sched.Regs) int64 {
 // Pipe2 implements pipe2(2).
 func Pipe2(r *sched.Regs) int64 { return fd.Pipe2(uintptr(r.RDI), int(r.RSI)) }
 
+// Splice implements splice(2) by declining it: EINVAL (after EBADF for a closed descriptor), which
+// Linux answers when the files do not support splicing. Go's internal/poll splices a TCP
+// connection's io.Copy through a pipe (Splice, splice_linux.go) and takes EINVAL, and only EINVAL,
+// as "not for these files", copying through user memory instead; ENOSYS would end the copy with
+// an error. The library OS has no zero-copy path between its files to offer.
+func Splice(r *sched.Regs) int64 {
+	if fd.Fcntl(int(r.RDI), 1, 0) < 0 || fd.Fcntl(int(r.RDX), 1, 0) < 0 {
+		return -errno.EBADF
+	}
+	return -errno.EINVAL
+}
+
 // Pipe implements pipe(2).
 func Pipe(r *sched.Regs) int64 { return fd.Pipe2(uintptr(r.RDI), 0) }
 

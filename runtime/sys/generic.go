@@ -124,6 +124,7 @@ var Generic = Table{
 	sysno.SYS_EVENTFD2:          Eventfd2,
 	sysno.SYS_PIPE:              Pipe,
 	sysno.SYS_PIPE2:             Pipe2,
+	sysno.SYS_SPLICE:            Splice,
 	sysno.SYS_EPOLL_CREATE1:     EpollCreate1,
 	sysno.SYS_DUP3:              Dup3,
 	sysno.SYS_PRLIMIT64:         Prlimit64,
