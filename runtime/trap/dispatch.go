@@ -47,13 +47,25 @@ func syscallTrap() {
 func userTrap() {
 	t := sched.CurrentThread()
 	v := t.Regs.Vector
+	if v >= firstExternal && inExtEntry(t.Regs.RIP) {
+		if first := recoverDuplicate(&t.Regs); first >= 0 && uint64(first) != v {
+			userInterrupt(uint64(first))
+		}
+	}
+	if v < firstExternal {
+		exception(t, v)
+		return
+	}
+	userInterrupt(v)
+}
+
+// userInterrupt handles external interrupt v taken in program code.
+func userInterrupt(v uint64) {
 	switch {
 	case v == timerVector:
 		ktime.TimerFired()
 		sched.Tick(ktime.Nanotime())
 	case v == ktime.SpuriousVector:
-	case v < 32:
-		exception(t, v)
 	default:
 		if h := irqHandlers[v]; h != nil {
 			h()
@@ -61,6 +73,58 @@ func userTrap() {
 			irq.Handle(v)
 		}
 	}
+}
+
+// maxDuplicates bounds how many deliveries of events in a row recoverDuplicate unwinds.
+const maxDuplicates = 8
+
+// Duplicates counts the events that were delivered again inside their entry stub
+// (recoverDuplicate), for diagnostics.
+var Duplicates uint64
+
+// accessible reports whether the kernel may read (or write) addr: mm.Accessible; tests replace it.
+var accessible = mm.Accessible
+
+// inExtEntry reports whether pc is in the external interrupts' entry before their frame left
+// the interrupted stack: a stub, or extEntry's first instruction.
+func inExtEntry(pc uint64) bool {
+	p := uintptr(pc)
+	return p >= extStubsLo && p < extStubsHi || p == extEntryPC
+}
+
+// recoverDuplicate undoes a second delivery of an event at the first instructions of its entry
+// (inExtEntry(r.RIP), interrupts off): r holds the second delivery's frame, whose RSP points at
+// the first delivery's frame (the stubs push nothing and change no register before extEntry
+// leaves the interrupted stack). It replaces r's RIP, CS, RFLAGS, RSP and SS by the first
+// frame's (repeatedly, for a third delivery), and returns the vector of the first delivery's
+// stub (-1 when it was at extEntry's first instruction: the same vector as r's). The general
+// registers in r are the interrupted code's already. No CPU delivers a maskable interrupt with
+// interrupts off; Xen 4.17 nested in QEMU TCG did deliver the event-channel upcall twice so
+// (issue 10), and with an IST the second frame used to overwrite the first, losing the
+// interrupted thread: the kernel then resumed the thread at the stub, forever.
+func recoverDuplicate(r *sched.Regs) int {
+	first := -1
+	for n := 0; inExtEntry(r.RIP); n++ {
+		f := uintptr(r.RSP)
+		if n == maxDuplicates || f&7 != 0 || !accessible(f, false) || !accessible(f+32, false) {
+			klog.Print("unikgen: an interrupt was delivered inside the entry of another, and its frame cannot be found\n")
+			kernelFault(r, "interrupt delivered twice")
+		}
+		if v := stubVector(uintptr(r.RIP)); v >= 0 {
+			first = v
+		}
+		r.RIP, r.CS, r.RFLAGS = *arch.U64(f), *arch.U64(f + 8), *arch.U64(f + 16)
+		r.RSP, r.SS = *arch.U64(f + 24), *arch.U64(f + 32)
+		Duplicates++
+		if Duplicates <= 3 {
+			klog.Print("unikgen: interrupt vector ")
+			klog.Dec(int64(r.Vector))
+			klog.Print(" was delivered again at the entry of vector ")
+			klog.Dec(int64(first))
+			klog.Print(" with interrupts off (a hypervisor's duplicate); recovered\n")
+		}
+	}
+	return first
 }
 
 // exception turns a CPU exception in program code into a signal, as Linux does.
@@ -111,7 +175,10 @@ func exception(t *sched.Thread, v uint64) {
 // pageFaultAddress returns the address of a page fault: CR2, or, when CR2 reads 0, the faulting
 // instruction's own address for an instruction fetch, else the address decoded from the faulting
 // instruction (see decode.go). For an access that may straddle two pages, it returns the second
-// page when the first allows the access.
+// page when the first allows the access. A write fault that the instruction does not explain
+// may come from the delivery of an external interrupt, which pushes its frame below RSP (no IST:
+// see extEntry in entry_amd64.s) onto a stack page not mapped yet (a new thread's stack): then it
+// returns the first page of those 48 bytes that is not writable.
 func pageFaultAddress(r *sched.Regs, cr2 uintptr, fsBase uint64) uintptr {
 	if cr2 != 0 {
 		return cr2
@@ -122,13 +189,34 @@ func pageFaultAddress(r *sched.Regs, cr2 uintptr, fsBase uint64) uintptr {
 	write := r.Err&mm.FaultWrite != 0
 	ea, ok := faultAddress(r, fsBase, write)
 	if !ok {
+		if write {
+			return framePushFault(r)
+		}
 		return 0
 	}
 	a := uintptr(ea)
-	if mm.Accessible(a, write) {
-		return (a + 15) &^ (mm.PageSize - 1) // the access runs into the next page
+	if accessible(a, write) {
+		next := (a + 15) &^ (mm.PageSize - 1) // the access may run into the next page
+		if write && (next <= a || accessible(next, write)) {
+			if f := framePushFault(r); f != 0 {
+				return f
+			}
+		}
+		return next
 	}
 	return a
+}
+
+// framePushFault returns the first address that an interrupt frame pushed below r.RSP (40 bytes
+// after aligning RSP down to 16) would write and cannot, or 0.
+func framePushFault(r *sched.Regs) uintptr {
+	sp := uintptr(r.RSP)
+	for _, a := range [...]uintptr{sp - 8, sp&^15 - 40} {
+		if !accessible(a, true) {
+			return a
+		}
+	}
+	return 0
 }
 
 // kernelTrap handles an interrupt or exception taken while the kernel runs: a demand-paging
@@ -136,13 +224,16 @@ func pageFaultAddress(r *sched.Regs, cr2 uintptr, fsBase uint64) uintptr {
 func kernelTrap(frame uintptr) {
 	r := (*sched.Regs)(arch.Ptr(frame))
 	v := r.Vector
+	if v >= firstExternal && inExtEntry(r.RIP) {
+		if first := recoverDuplicate(r); first >= 0 && uint64(first) != v {
+			kernelInterrupt(uint64(first))
+		}
+	}
+	if v >= firstExternal {
+		kernelInterrupt(v)
+		return
+	}
 	switch {
-	case v == timerVector:
-		ktime.TimerFired()
-		sched.Expire(ktime.Nanotime())
-		return
-	case v == ktime.SpuriousVector:
-		return
 	case v == excPage:
 		cr2 := pageFaultAddress(r, kernelCR2, uint64(kernelFS))
 		switch mm.HandleFault(cr2, r.Err) {
@@ -159,13 +250,24 @@ func kernelTrap(frame uintptr) {
 		klog.Print("\n")
 		kernelCR2 = cr2 // the address worked out when CR2 itself read 0 (see decode.go), for the report
 		kernelFault(r, "page fault in kernel")
-	case v < 32:
+	default:
 		kernelFault(r, "exception in kernel")
 	}
-	if h := irqHandlers[v]; h != nil {
-		h()
-	} else {
-		irq.Handle(v)
+}
+
+// kernelInterrupt handles external interrupt v taken while the kernel idles.
+func kernelInterrupt(v uint64) {
+	switch {
+	case v == timerVector:
+		ktime.TimerFired()
+		sched.Expire(ktime.Nanotime())
+	case v == ktime.SpuriousVector:
+	default:
+		if h := irqHandlers[v]; h != nil {
+			h()
+		} else {
+			irq.Handle(v)
+		}
 	}
 }
 

@@ -58,8 +58,34 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	CALL	·syscallTrap(SB)
 	JMP	·resumeUser(SB)
 
+// extEntry is where the stubs of external interrupts (vectors 32-255, vectors_amd64.s) go. Their
+// gates have no IST, so the CPU pushed the 5-word frame (RIP, CS, RFLAGS, RSP, SS) on the
+// interrupted stack, at extSP; the stub stored extSP and extVector and changed no register.
+// extEntry builds alltraps's frame on the IRQ stack (free whenever interrupts are enabled: the
+// kernel runs with them off) and goes on as an exception stub would.
+//
+// Why not an IST for these too: a hypervisor may deliver the same event twice, the second time
+// at the first instruction of its stub with interrupts off (Xen 4.17 nested in QEMU TCG did, for
+// the event-channel upcall: issue 10's stall). With an IST, the second frame lands on the first
+// and the interrupted thread's RIP, RSP and RFLAGS are gone; here it lands below the first, and
+// recoverDuplicate (dispatch.go) finds the first through the second's RSP.
+TEXT ·extEntry(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	·irqStackTop(SB), SP
+	PUSHQ	AX
+	MOVQ	·extSP(SB), AX
+	PUSHQ	32(AX)	// SS
+	PUSHQ	24(AX)	// RSP
+	PUSHQ	16(AX)	// RFLAGS
+	PUSHQ	8(AX)	// CS
+	PUSHQ	0(AX)	// RIP
+	PUSHQ	$0	// error code
+	PUSHQ	·extVector(SB)
+	MOVQ	56(SP), AX
+	JMP	·alltraps(SB)
+
 // alltraps is the common entry of the interrupt and exception stubs (vectors_amd64.s). The stack
-// (an IST stack) holds: vector, error code, RIP, CS, RFLAGS, RSP, SS.
+// (an IST stack, or the IRQ stack for an external interrupt) holds: vector, error code, RIP, CS,
+// RFLAGS, RSP, SS.
 TEXT ·alltraps(SB),NOSPLIT|NOFRAME,$0
 	PUSH_GPRS
 	CLD
@@ -120,6 +146,12 @@ TEXT ·resumeUser(SB),NOSPLIT|NOFRAME,$0
 // func syscallEntryPC() uintptr
 TEXT ·syscallEntryPC(SB),NOSPLIT,$0-8
 	LEAQ	·syscallEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func extEntryAddr() uintptr
+TEXT ·extEntryAddr(SB),NOSPLIT,$0-8
+	LEAQ	·extEntry(SB), AX
 	MOVQ	AX, ret+0(FP)
 	RET
 

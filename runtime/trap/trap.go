@@ -24,11 +24,14 @@ const (
 	selTSS  = 0x18
 )
 
-// IST slots.
+// IST slots. External interrupts (vectors firstExternal and up) have none: their stubs move to
+// the IRQ stack themselves (extEntry in entry_amd64.s).
 const (
-	istIRQ    = 1 // interrupts and most exceptions
+	istIRQ    = 1 // exceptions other than those below; its stack is also the IRQ stack
 	istDouble = 2 // double fault, NMI, machine check
 	istPage   = 3 // page faults
+
+	firstExternal = 32 // gen_vectors.go's firstExternal
 )
 
 // The assembly (entry_amd64.s) reads these through go_asm.h, which the go command writes for this
@@ -49,7 +52,16 @@ var (
 	scratchSP uintptr // user SP during the first instructions of syscallEntry
 	userCR2   uintptr // CR2 at the last trap from user code
 	kernelCR2 uintptr // CR2 at the last trap inside the kernel
+
+	irqStackTop uintptr // the IRQ stack (istIRQ's), where extEntry builds an external interrupt's frame
+	extSP       uintptr // written by an external interrupt's stub: where the CPU pushed its frame
+	extVector   uintptr // written by an external interrupt's stub: its vector
 )
+
+// The external interrupts' stubs and extEntry's first instruction, where a second delivery of an
+// event can find the CPU before the first one's frame left the interrupted stack
+// (recoverDuplicate): [extStubsLo, extStubsHi) and extEntryPC, set by Init.
+var extStubsLo, extStubsHi, extEntryPC uintptr
 
 var (
 	gdt  [6]uint64
@@ -93,18 +105,13 @@ func Init(st Stacks, fs uintptr) {
 	loadTable(arch.Lgdt, uintptr(unsafe.Pointer(&gdt)), len(gdt)*8)
 	arch.Ltr(selTSS)
 
+	irqStackTop = st.IRQ
 	vectors := vectorTable()
+	setExtRanges()
 	for v := 0; v < 256; v++ {
 		handler := *arch.U64(vectors + uintptr(v)*8)
-		ist := uint64(istIRQ)
-		switch v {
-		case 2, 8, 18:
-			ist = istDouble
-		case 14:
-			ist = istPage
-		}
-		idt[2*v] = handler&0xFFFF | selCode<<16 | ist<<32 | 0x8E<<40 | (handler>>16&0xFFFF)<<48
-		idt[2*v+1] = handler >> 32
+		ist := vectorIST(v)
+		idt[2*v], idt[2*v+1] = gate(handler, ist)
 	}
 	loadTable(arch.Lidt, uintptr(unsafe.Pointer(&idt)), len(idt)*8)
 
@@ -112,6 +119,47 @@ func Init(st Stacks, fs uintptr) {
 	arch.Wrmsr(arch.MSR_STAR, selCode<<32|selCode<<48)
 	arch.Wrmsr(arch.MSR_LSTAR, uint64(syscallEntryPC()))
 	arch.Wrmsr(arch.MSR_FMASK, 1<<8|1<<9|1<<10|1<<18) // TF IF DF AC
+}
+
+// vectorIST returns the IST slot of vector v's gate, 0 for none.
+func vectorIST(v int) uint64 {
+	switch {
+	case v >= firstExternal:
+		return 0
+	case v == 2, v == 8, v == 18:
+		return istDouble
+	case v == 14:
+		return istPage
+	}
+	return istIRQ
+}
+
+// gate returns the two words of a 64-bit interrupt gate (Intel SDM Vol. 3A §6.14.1) to handler,
+// DPL 0, present, with IST slot ist.
+func gate(handler, ist uint64) (lo, hi uint64) {
+	return handler&0xFFFF | selCode<<16 | ist<<32 | 0x8E<<40 | (handler>>16&0xFFFF)<<48, handler >> 32
+}
+
+// setExtRanges records where the external interrupts' stubs are (recoverDuplicate).
+func setExtRanges() {
+	vectors := vectorTable()
+	extStubsLo, extStubsHi, extEntryPC = ^uintptr(0), 0, extEntryAddr()
+	for v := firstExternal; v < 256; v++ {
+		stub := uintptr(*arch.U64(vectors + uintptr(v)*8))
+		extStubsLo = min(extStubsLo, stub)
+		extStubsHi = max(extStubsHi, stub+stubSize)
+	}
+}
+
+// stubVector returns the external interrupt whose stub holds pc, or -1.
+func stubVector(pc uintptr) int {
+	vectors := vectorTable()
+	for v := firstExternal; v < 256; v++ {
+		if stub := uintptr(*arch.U64(vectors + uintptr(v)*8)); pc >= stub && pc < stub+stubSize {
+			return v
+		}
+	}
+	return -1
 }
 
 func loadTable(load func(uintptr), base uintptr, size int) {
@@ -135,7 +183,11 @@ func setCurrent() {
 	curFS = uintptr(t.FSBase)
 }
 
+// stubSize bounds an external interrupt's stub (vectors_amd64.s: three instructions, 23 bytes).
+const stubSize = 32
+
 // Implemented in entry_amd64.s.
+func extEntryAddr() uintptr
 func syscallEntryPC() uintptr
 func vectorTable() uintptr
 func enterUser()

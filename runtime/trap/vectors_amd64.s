@@ -2,8 +2,11 @@
 
 #include "textflag.h"
 
-// Each stub pushes a zero error code when the CPU does not, then its vector number, and
-// jumps to the common entry.
+// An exception's stub (vectors 0-31, on an IST stack) pushes a zero error code when the CPU
+// does not, then its vector number, and jumps to the common entry. An external interrupt's
+// stub (32-255, no IST: the CPU pushed its frame on the interrupted stack) pushes nothing and
+// changes no register: it records the frame and the vector, and extEntry moves to the IRQ
+// stack (entry_amd64.s).
 
 TEXT ·vec0(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	$0
@@ -156,1124 +159,1124 @@ TEXT ·vec31(SB),NOSPLIT|NOFRAME,$0
 	JMP	·alltraps(SB)
 
 TEXT ·vec32(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$32
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$32, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec33(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$33
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$33, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec34(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$34
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$34, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec35(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$35
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$35, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec36(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$36
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$36, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec37(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$37
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$37, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec38(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$38
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$38, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec39(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$39
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$39, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec40(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$40
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$40, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec41(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$41
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$41, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec42(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$42
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$42, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec43(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$43
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$43, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec44(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$44
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$44, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec45(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$45
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$45, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec46(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$46
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$46, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec47(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$47
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$47, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec48(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$48
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$48, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec49(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$49
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$49, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec50(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$50
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$50, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec51(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$51
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$51, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec52(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$52
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$52, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec53(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$53
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$53, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec54(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$54
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$54, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec55(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$55
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$55, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec56(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$56
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$56, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec57(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$57
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$57, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec58(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$58
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$58, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec59(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$59
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$59, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec60(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$60
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$60, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec61(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$61
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$61, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec62(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$62
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$62, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec63(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$63
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$63, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec64(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$64
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$64, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec65(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$65
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$65, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec66(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$66
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$66, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec67(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$67
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$67, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec68(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$68
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$68, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec69(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$69
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$69, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec70(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$70
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$70, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec71(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$71
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$71, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec72(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$72
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$72, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec73(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$73
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$73, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec74(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$74
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$74, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec75(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$75
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$75, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec76(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$76
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$76, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec77(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$77
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$77, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec78(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$78
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$78, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec79(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$79
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$79, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec80(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$80
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$80, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec81(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$81
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$81, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec82(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$82
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$82, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec83(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$83
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$83, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec84(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$84
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$84, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec85(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$85
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$85, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec86(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$86
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$86, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec87(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$87
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$87, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec88(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$88
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$88, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec89(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$89
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$89, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec90(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$90
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$90, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec91(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$91
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$91, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec92(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$92
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$92, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec93(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$93
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$93, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec94(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$94
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$94, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec95(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$95
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$95, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec96(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$96
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$96, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec97(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$97
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$97, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec98(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$98
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$98, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec99(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$99
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$99, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec100(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$100
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$100, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec101(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$101
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$101, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec102(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$102
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$102, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec103(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$103
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$103, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec104(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$104
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$104, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec105(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$105
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$105, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec106(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$106
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$106, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec107(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$107
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$107, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec108(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$108
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$108, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec109(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$109
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$109, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec110(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$110
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$110, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec111(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$111
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$111, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec112(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$112
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$112, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec113(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$113
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$113, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec114(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$114
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$114, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec115(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$115
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$115, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec116(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$116
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$116, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec117(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$117
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$117, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec118(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$118
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$118, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec119(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$119
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$119, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec120(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$120
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$120, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec121(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$121
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$121, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec122(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$122
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$122, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec123(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$123
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$123, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec124(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$124
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$124, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec125(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$125
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$125, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec126(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$126
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$126, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec127(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$127
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$127, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec128(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$128
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$128, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec129(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$129
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$129, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec130(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$130
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$130, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec131(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$131
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$131, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec132(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$132
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$132, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec133(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$133
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$133, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec134(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$134
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$134, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec135(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$135
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$135, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec136(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$136
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$136, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec137(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$137
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$137, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec138(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$138
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$138, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec139(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$139
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$139, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec140(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$140
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$140, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec141(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$141
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$141, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec142(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$142
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$142, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec143(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$143
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$143, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec144(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$144
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$144, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec145(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$145
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$145, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec146(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$146
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$146, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec147(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$147
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$147, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec148(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$148
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$148, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec149(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$149
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$149, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec150(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$150
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$150, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec151(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$151
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$151, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec152(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$152
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$152, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec153(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$153
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$153, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec154(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$154
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$154, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec155(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$155
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$155, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec156(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$156
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$156, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec157(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$157
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$157, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec158(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$158
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$158, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec159(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$159
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$159, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec160(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$160
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$160, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec161(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$161
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$161, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec162(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$162
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$162, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec163(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$163
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$163, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec164(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$164
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$164, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec165(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$165
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$165, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec166(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$166
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$166, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec167(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$167
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$167, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec168(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$168
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$168, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec169(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$169
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$169, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec170(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$170
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$170, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec171(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$171
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$171, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec172(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$172
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$172, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec173(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$173
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$173, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec174(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$174
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$174, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec175(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$175
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$175, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec176(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$176
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$176, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec177(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$177
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$177, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec178(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$178
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$178, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec179(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$179
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$179, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec180(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$180
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$180, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec181(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$181
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$181, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec182(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$182
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$182, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec183(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$183
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$183, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec184(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$184
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$184, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec185(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$185
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$185, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec186(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$186
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$186, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec187(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$187
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$187, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec188(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$188
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$188, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec189(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$189
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$189, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec190(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$190
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$190, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec191(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$191
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$191, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec192(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$192
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$192, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec193(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$193
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$193, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec194(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$194
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$194, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec195(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$195
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$195, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec196(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$196
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$196, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec197(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$197
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$197, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec198(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$198
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$198, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec199(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$199
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$199, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec200(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$200
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$200, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec201(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$201
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$201, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec202(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$202
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$202, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec203(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$203
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$203, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec204(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$204
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$204, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec205(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$205
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$205, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec206(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$206
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$206, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec207(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$207
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$207, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec208(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$208
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$208, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec209(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$209
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$209, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec210(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$210
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$210, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec211(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$211
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$211, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec212(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$212
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$212, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec213(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$213
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$213, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec214(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$214
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$214, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec215(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$215
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$215, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec216(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$216
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$216, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec217(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$217
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$217, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec218(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$218
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$218, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec219(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$219
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$219, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec220(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$220
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$220, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec221(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$221
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$221, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec222(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$222
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$222, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec223(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$223
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$223, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec224(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$224
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$224, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec225(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$225
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$225, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec226(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$226
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$226, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec227(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$227
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$227, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec228(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$228
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$228, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec229(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$229
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$229, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec230(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$230
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$230, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec231(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$231
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$231, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec232(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$232
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$232, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec233(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$233
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$233, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec234(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$234
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$234, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec235(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$235
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$235, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec236(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$236
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$236, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec237(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$237
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$237, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec238(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$238
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$238, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec239(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$239
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$239, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec240(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$240
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$240, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec241(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$241
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$241, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec242(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$242
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$242, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec243(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$243
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$243, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec244(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$244
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$244, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec245(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$245
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$245, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec246(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$246
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$246, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec247(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$247
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$247, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec248(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$248
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$248, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec249(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$249
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$249, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec250(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$250
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$250, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec251(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$251
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$251, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec252(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$252
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$252, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec253(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$253
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$253, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec254(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$254
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$254, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 TEXT ·vec255(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ	$0
-	PUSHQ	$255
-	JMP	·alltraps(SB)
+	MOVQ	SP, ·extSP(SB)
+	MOVQ	$255, ·extVector(SB)
+	JMP	·extEntry(SB)
 
 DATA ·vectors+0(SB)/8, $·vec0(SB)
 DATA ·vectors+8(SB)/8, $·vec1(SB)
