@@ -208,8 +208,8 @@ type listed struct {
 	DepsErrors []*struct{ Err string }
 }
 
-// listFields are the fields of listed, for go list -json=.
-const listFields = "ImportPath,Dir,Standard,GoFiles,SFiles,HFiles,IgnoredGoFiles,Module,Error,DepsErrors"
+// ListFields are the fields of go list -json that the key covers, for go list -json=.
+const ListFields = "ImportPath,Dir,Standard,GoFiles,SFiles,HFiles,IgnoredGoFiles,Module,Error,DepsErrors"
 
 // envKeys are the variables of the environment that change what the go command builds or how
 // the program's code is read, beyond the package list.
@@ -219,7 +219,18 @@ var envKeys = []string{"GOFLAGS", "GOEXPERIMENT", "GOAMD64", "GOROOT", "GOPATH",
 // covers. trace, if set, receives the go command it runs. A program that go list reports errors
 // for has no key (*NoKeyError).
 func Key(ctx context.Context, in Inputs, trace func([]string)) (string, error) {
-	args := []string{"list", "-e", "-deps", "-json=" + listFields}
+	out, err := List(ctx, in, nil, trace)
+	if err != nil {
+		return "", err
+	}
+	return KeyFromListing(out, in, nil)
+}
+
+// List runs go list -e -deps -json=ListFields for in's patterns and the packages more, in the
+// kernel's configuration, and returns its output (for KeyFromListing). A failure of go list is
+// a *NoKeyError.
+func List(ctx context.Context, in Inputs, more []string, trace func([]string)) ([]byte, error) {
+	args := []string{"list", "-e", "-deps", "-json=" + ListFields}
 	if len(in.Tags) > 0 {
 		args = append(args, "-tags="+strings.Join(in.Tags, ","))
 	}
@@ -228,7 +239,7 @@ func Key(ctx context.Context, in Inputs, trace func([]string)) (string, error) {
 	if len(patterns) == 0 {
 		patterns = []string{"."}
 	}
-	args = append(args, patterns...)
+	args = append(append(args, patterns...), more...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = in.Dir
 	env := append(append(os.Environ(), in.Env...), libos.BuildEnv()...)
@@ -236,11 +247,23 @@ func Key(ctx context.Context, in Inputs, trace func([]string)) (string, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if trace != nil {
-		trace(append([]string{"go"}, args...))
+		trace(append(append(libos.BuildEnv(), "go"), args...))
 	}
 	out, err := cmd.Output()
 	if err != nil {
-		return "", &NoKeyError{Err: strings.TrimSpace(stderr.String() + " " + err.Error())}
+		return nil, &NoKeyError{Err: strings.TrimSpace(stderr.String() + " " + err.Error())}
+	}
+	return out, nil
+}
+
+// KeyFromListing is Key from the output of go list -e -deps -json with at least ListFields, run
+// for in's patterns in the kernel's configuration, possibly with more packages (the library OS's,
+// which the key then covers too). Errors of the packages that ignore names are not the
+// program's: they do not keep it from having a key.
+func KeyFromListing(out []byte, in Inputs, ignore func(importPath string) bool) (string, error) {
+	patterns := in.Patterns
+	if len(patterns) == 0 {
+		patterns = []string{"."}
 	}
 	var pkgs []*listed
 	dec := json.NewDecoder(bytes.NewReader(out))
@@ -250,6 +273,10 @@ func Key(ctx context.Context, in Inputs, trace func([]string)) (string, error) {
 			break
 		} else if err != nil {
 			return "", fmt.Errorf("reading go list output: %w", err)
+		}
+		if ignore != nil && ignore(p.ImportPath) && (p.Error != nil || len(p.DepsErrors) > 0) {
+			line := fmt.Sprintf("%s has errors", p.ImportPath) // still covered, by its state
+			p = &listed{ImportPath: line}
 		}
 		if p.Error != nil {
 			return "", &NoKeyError{Err: p.ImportPath + ": " + p.Error.Err}
