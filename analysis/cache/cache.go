@@ -8,8 +8,10 @@
 // outside GOROOT, the files the configuration ignores, where the analysis looks for cgo), the Go
 // release (GOROOT/VERSION), the environment the go command is given, and the identity of the
 // analyser itself (ToolID: unikgen's module version, or for a development build a hash of the
-// running executable). A change to any of them gives another key; nothing is ever looked up by
-// file times.
+// running executable). A change to any of them gives another key. The files of the standard
+// library and of module versions in the module cache, which are not edited in place, are
+// covered by their size and modification time rather than their contents (hashing them was most
+// of the key's cost); every other file, the program's own, by its contents.
 //
 // The store (Store) is a directory, os.UserCacheDir()/unikgen unless UNIKGEN_CACHE names another
 // (UNIKGEN_CACHE=off turns the cache off: Open). Its analysis/ directory holds the entries, files
@@ -299,9 +301,11 @@ func KeyFromListing(out []byte, in Inputs, ignore func(importPath string) bool) 
 	}
 	// The files, hashed in parallel (the standard library's are most of them).
 	type file struct {
-		path string
-		sum  [sha256.Size]byte
-		err  error
+		path     string
+		statOnly bool // GOROOT and the module cache: size and time
+		sum      [sha256.Size]byte
+		stat     string
+		err      error
 	}
 	var files []*file
 	var goroot string
@@ -320,9 +324,11 @@ func KeyFromListing(out []byte, in Inputs, ignore func(importPath string) bool) 
 		if !p.Standard {
 			lists = append(lists, p.IgnoredGoFiles) // the analysis looks for cgo there
 		}
+		// A module version from the module cache (not replaced by a directory) does not change.
+		statOnly := p.Standard || p.Module != nil && p.Module.Version != "" && p.Module.Replace == nil
 		for _, l := range lists {
 			for _, name := range l {
-				f := &file{path: filepath.Join(p.Dir, name)}
+				f := &file{path: filepath.Join(p.Dir, name), statOnly: statOnly}
 				files = append(files, f)
 			}
 		}
@@ -338,6 +344,14 @@ func KeyFromListing(out []byte, in Inputs, ignore func(importPath string) bool) 
 			defer wg.Done()
 			for i := w; i < len(files); i += workers {
 				f := files[i]
+				if f.statOnly {
+					st, err := os.Stat(f.path)
+					if err == nil {
+						f.stat = fmt.Sprintf("size %d time %d", st.Size(), st.ModTime().UnixNano())
+					}
+					f.err = err
+					continue
+				}
 				b, err := os.ReadFile(f.path)
 				if errors.Is(err, os.ErrNotExist) && filepath.Base(f.path) == "VERSION" {
 					b, err = nil, nil // a GOROOT built from source has none
@@ -351,7 +365,11 @@ func KeyFromListing(out []byte, in Inputs, ignore func(importPath string) bool) 
 		if f.err != nil {
 			return "", &NoKeyError{Err: f.err.Error()}
 		}
-		line("file %q %x", f.path, f.sum)
+		if f.statOnly {
+			line("file %q %s", f.path, f.stat)
+		} else {
+			line("file %q %x", f.path, f.sum)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
