@@ -130,7 +130,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		if terr == nil {
 			defer os.RemoveAll(tmp)
 			co := bo
-			co.Output = filepath.Join(tmp, "kernel")
+			co.Output, co.Progress = filepath.Join(tmp, "kernel"), nil
 			if _, berr := build.Build(ctx, co); berr != nil {
 				return nil, berr
 			}

@@ -17,7 +17,9 @@
 //
 // Usage (from the module root):
 //
-//	go run ./internal/bench/editrun [-n 3]
+//	go run ./internal/bench/editrun [-n 3] [-cache=false]
+//
+// -cache=false runs unikgen without its analysis cache (UNIKGEN_CACHE=off), as before it existed.
 package main
 
 import (
@@ -43,8 +45,9 @@ import (
 )
 
 var (
-	rounds  = flag.Int("n", 3, "rounds per program")
-	timeout = flag.Duration("timeout", 5*time.Minute, "limit of each step")
+	rounds   = flag.Int("n", 3, "rounds per program")
+	timeout  = flag.Duration("timeout", 5*time.Minute, "limit of each step")
+	useCache = flag.Bool("cache", true, "let unikgen use its analysis cache (false: UNIKGEN_CACHE=off, as before the cache existed)")
 )
 
 // program is one program under test.
@@ -114,6 +117,9 @@ func main() {
 		image := filepath.Join(dir, p.name+".xen")
 		prog := filepath.Join(dir, p.name+".linux")
 		env := append(os.Environ(), "UNIKGEN_CACHE="+cacheDir)
+		if !*useCache {
+			env = append(os.Environ(), "UNIKGEN_CACHE=off")
+		}
 		// Warm up: the caches, and the image that the baseline boots.
 		if out, err := exec.Command(unikgen, "build", "-o", image, "./"+rel(root, dir)).CombinedOutput(); err != nil {
 			log.Fatalf("%s: unikgen build: %v\n%s", p.name, err, out)
@@ -145,7 +151,7 @@ func main() {
 		}
 	}
 
-	fmt.Printf("`go run ./internal/bench/editrun -n %d` (%s, %s, %s, load average %s)\n\n", *rounds,
+	fmt.Printf("`go run ./internal/bench/editrun -n %d -cache=%v` (%s, %s, %s, load average %s)\n\n", *rounds, *useCache,
 		time.Now().UTC().Format("2006-01-02"), runtime.Version(), runstats.QEMUVersion(), runstats.LoadAverage())
 	fmt.Println("| program | case | unikgen run | go build + boot | ratio | target |")
 	fmt.Println("|---|---|---:|---:|---:|---|")
