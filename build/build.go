@@ -13,11 +13,13 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/unikgen/unikgen/analysis/cache"
 	"github.com/unikgen/unikgen/image"
 	"github.com/unikgen/unikgen/internal/childproc"
 )
@@ -54,6 +56,10 @@ type Options struct {
 	// rebuilding an unchanged program costs go build's check only. "" is a temporary
 	// directory (the program is linked every time).
 	LinkDir string
+	// ListDeps makes Resolve list the dependencies of the main package and of the library OS too,
+	// with the fields that package analysis/cache keys on (Package.Listing): one go list
+	// instead of two when the analysis cache is in use.
+	ListDeps bool
 	// Progress, if set, hears about long work: when go build is still running after
 	// SlowBuildAfter and the Go runtime is not in go build's cache for the kernel's configuration
 	// (a first build, or one after a change of Go release or flags), what it is doing and about
@@ -78,6 +84,9 @@ type Package struct {
 	// LibOS maps each of libos.GeneratorPackages that the module graph provides to its directory
 	// (gen.Options.LibOS).
 	LibOS map[string]string
+	// Listing is go list -deps -json's output for the main package and the library OS, with
+	// cache.ListFields (Options.ListDeps; gen.Options.Listing).
+	Listing []byte
 }
 
 // Result describes a built image.
@@ -268,7 +277,11 @@ type listed struct {
 	Dir        string
 	Module     *struct{ Path string }
 	Error      *struct{ Err string }
+	DepOnly    bool
 }
+
+// listFields are the fields of listed.
+const listFields = "ImportPath,Name,Dir,Module,Error,DepOnly"
 
 // Resolve finds the main package of opts and the runtime/boot package it will be linked with, in
 // the kernel's build configuration.
@@ -278,7 +291,15 @@ func Resolve(ctx context.Context, opts Options) (*Package, error) {
 		return nil, &PackageError{Package: pat, Err: "unikgen builds a package (a directory or an import path), not a list of .go files"}
 	}
 	var stdout, stderr bytes.Buffer
-	args := append([]string{"list", "-e", "-json=ImportPath,Name,Dir,Module,Error"}, tagsFlag(opts)...)
+	fields := listFields
+	if opts.ListDeps {
+		fields += "," + cache.ListFields
+	}
+	args := []string{"list", "-e", "-json=" + fields}
+	if opts.ListDeps {
+		args = append(args, "-deps")
+	}
+	args = append(args, tagsFlag(opts)...)
 	cmd := goCommand(ctx, opts, append(append(args, "--", pat), libos.GeneratorPackages...)...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := childproc.Run(cmd, nil); err != nil {
@@ -289,7 +310,7 @@ func Resolve(ctx context.Context, opts Options) (*Package, error) {
 		return nil, &PackageError{Package: pat, Err: msg}
 	}
 	var pkgs []listed
-	dec := json.NewDecoder(&stdout)
+	dec := json.NewDecoder(bytes.NewReader(stdout.Bytes())) // stdout stays whole, for Listing
 	for {
 		var p listed
 		if err := dec.Decode(&p); err == io.EOF {
@@ -297,25 +318,26 @@ func Resolve(ctx context.Context, opts Options) (*Package, error) {
 		} else if err != nil {
 			return nil, fmt.Errorf("reading go list output: %w", err)
 		}
-		pkgs = append(pkgs, p)
+		if !p.DepOnly { // with -deps, the dependencies come too
+			pkgs = append(pkgs, p)
+		}
 	}
-	// The library OS's packages come last, in the order given (go list prints each package once,
-	// so one that pat matches too is not repeated).
+	// The packages matched: pat's, and the library OS's (go list prints each package once, so one
+	// that pat matches too is not repeated).
 	var boot *listed
 	dirs := map[string]string{}
-	mains := pkgs
-	for i := len(libos.GeneratorPackages) - 1; i >= 0 && len(mains) > 0; i-- {
-		l := mains[len(mains)-1]
-		if l.ImportPath != libos.GeneratorPackages[i] {
+	var mains []listed
+	for i, l := range pkgs {
+		if !slices.Contains(libos.GeneratorPackages, l.ImportPath) {
+			mains = append(mains, l)
 			continue
 		}
 		if l.ImportPath == libos.BootPackage {
-			boot = &mains[len(mains)-1]
+			boot = &pkgs[i]
 		}
 		if l.Error == nil && l.Dir != "" {
 			dirs[l.ImportPath] = l.Dir
 		}
-		mains = mains[:len(mains)-1]
 	}
 	if boot == nil {
 		return nil, &PackageError{Package: pat, Err: "go list did not report " + libos.BootPackage}
@@ -354,6 +376,9 @@ func Resolve(ctx context.Context, opts Options) (*Package, error) {
 			filepath.Join(p.Dir, OverlayFile))}
 	}
 	pkg := &Package{ImportPath: p.ImportPath, Dir: p.Dir, BootDir: boot.Dir, LibOS: dirs}
+	if opts.ListDeps {
+		pkg.Listing = stdout.Bytes()
+	}
 	if p.Module != nil {
 		pkg.Module = p.Module.Path
 	}

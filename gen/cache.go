@@ -6,10 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/unikgen/unikgen/analysis"
 	"github.com/unikgen/unikgen/analysis/cache"
 	"github.com/unikgen/unikgen/gen/plan"
+	"github.com/unikgen/unikgen/internal/libos"
 )
 
 // cacheSalt is the format of cachedAnalysis: change it when the type changes.
@@ -61,7 +63,17 @@ func newCachedAnalysis(main mainPackage, uc *userConfig, r *analysis.Result) *ca
 // CacheUse has the key (to write the entry after an analysis) and any warning.
 func cacheGet(ctx context.Context, o Options, pattern string) (*cachedAnalysis, CacheUse) {
 	var use CacheUse
-	key, err := cache.Key(ctx, cache.Inputs{Dir: o.Dir, Patterns: []string{pattern}, Tags: o.Tags, Env: o.Env, Salt: cacheSalt}, o.Trace)
+	// The key covers the library OS's packages too: the listing is the one build.Resolve makes
+	// with ListDeps (o.Listing), or the same made here.
+	in := cache.Inputs{Dir: o.Dir, Patterns: []string{pattern}, Tags: o.Tags, Env: o.Env, Salt: cacheSalt}
+	listing, err := o.Listing, error(nil)
+	if listing == nil {
+		listing, err = cache.List(ctx, in, libos.GeneratorPackages, o.Trace)
+	}
+	key := ""
+	if err == nil {
+		key, err = cache.KeyFromListing(listing, in, func(p string) bool { return slices.Contains(libos.GeneratorPackages, p) })
+	}
 	var nk *cache.NoKeyError
 	switch {
 	case errors.As(err, &nk):

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/unikgen/unikgen/analysis/cache"
+	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/testenv"
 )
@@ -21,7 +22,6 @@ func TestAnalysisCache(t *testing.T) {
 	testenv.NeedGo(t)
 	dir := t.TempDir()
 	files := map[string]string{
-		"go.mod": testenv.AppGoMod(t, "example.com/app"),
 		"main.go": `package main
 
 import (
@@ -107,6 +107,20 @@ func init() { rand.Read(make([]byte, 8)) }
 	if again.Cache.Key != first.Cache.Key {
 		t.Errorf("unchanged program: key %s, then %s", first.Cache.Key, again.Cache.Key)
 	}
+	// The listing of build.Resolve (the pipeline's one go list) gives the same key.
+	t.Run("listing from build.Resolve", func(t *testing.T) {
+		pkg, err := build.Resolve(context.Background(), build.Options{Dir: dir, ListDeps: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := gen.Generate(context.Background(), gen.Options{Dir: dir, Package: ".", Cache: store, LibOS: pkg.LibOS, Listing: pkg.Listing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Cache.Hit || r.Cache.Key != first.Cache.Key {
+			t.Errorf("hit %v, key %s; want a hit on %s", r.Cache.Hit, r.Cache.Key, first.Cache.Key)
+		}
+	})
 	if first.Plan.Has("random") {
 		t.Fatalf("the program reads no random numbers yet, but the random component is in")
 	}

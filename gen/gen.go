@@ -73,6 +73,10 @@ type Options struct {
 	// analysed again. A Result made from the cache answers Analysis.Why only for capabilities;
 	// callers that query paths (unikgen explain -why) leave Cache nil.
 	Cache *cache.Store
+	// Listing is the output of go list -e -deps -json (with at least cache.ListFields) for the
+	// main package and libos.GeneratorPackages, when the caller has it (build.Resolve with
+	// ListDeps); nil: Generate lists them itself for the cache key.
+	Listing []byte
 	// Trace, if set, receives each go command that Generate runs itself (the cache key's go list).
 	Trace func(args []string)
 	// Progress, if set, receives what Generate is doing, one line at a time ("analysing the

@@ -108,7 +108,7 @@ func CheckMemory(mib int, from, image string, minMiB int) error {
 // Build runs the pipeline for o.
 func Build(ctx context.Context, o Options) (*Result, error) {
 	bo := build.Options{Dir: o.Gen.Dir, Package: o.Gen.Package, Tags: o.Gen.Tags, ExtraEnv: o.Gen.Env, LDFlags: o.LDFlags, Trace: o.Trace,
-		Progress: o.Progress}
+		Progress: o.Progress, ListDeps: o.Gen.Cache != nil && !o.Gen.Generic && o.Gen.Analysis == nil}
 	pkg, err := build.Resolve(ctx, bo)
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	}
 	bo.Resolved = pkg
 	gopts := o.Gen
-	gopts.LibOS = pkg.LibOS
+	gopts.LibOS, gopts.Listing = pkg.LibOS, pkg.Listing
 	g, err := gen.Generate(ctx, gopts)
 	if err == nil {
 		err = g.Unsupported()
@@ -131,7 +131,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		if terr == nil {
 			defer os.RemoveAll(tmp)
 			co := bo
-			co.Output = filepath.Join(tmp, "kernel")
+			co.Output, co.Progress = filepath.Join(tmp, "kernel"), nil
 			if _, berr := build.Build(ctx, co); berr != nil {
 				return nil, berr
 			}

@@ -8,8 +8,10 @@
 // outside GOROOT, the files the configuration ignores, where the analysis looks for cgo), the Go
 // release (GOROOT/VERSION), the environment the go command is given, and the identity of the
 // analyser itself (ToolID: unikgen's module version, or for a development build a hash of the
-// running executable). A change to any of them gives another key; nothing is ever looked up by
-// file times.
+// running executable). A change to any of them gives another key. The files of the standard
+// library and of module versions in the module cache, which are not edited in place, are
+// covered by their size and modification time rather than their contents (hashing them was most
+// of the key's cost); every other file, the program's own, by its contents.
 //
 // The store (Store) is a directory, os.UserCacheDir()/unikgen unless UNIKGEN_CACHE names another
 // (UNIKGEN_CACHE=off turns the cache off: Open). Its analysis/ directory holds the entries, files
@@ -208,8 +210,8 @@ type listed struct {
 	DepsErrors []*struct{ Err string }
 }
 
-// listFields are the fields of listed, for go list -json=.
-const listFields = "ImportPath,Dir,Standard,GoFiles,SFiles,HFiles,IgnoredGoFiles,Module,Error,DepsErrors"
+// ListFields are the fields of go list -json that the key covers, for go list -json=.
+const ListFields = "ImportPath,Dir,Standard,GoFiles,SFiles,HFiles,IgnoredGoFiles,Module,Error,DepsErrors"
 
 // envKeys are the variables of the environment that change what the go command builds or how
 // the program's code is read, beyond the package list.
@@ -219,7 +221,18 @@ var envKeys = []string{"GOFLAGS", "GOEXPERIMENT", "GOAMD64", "GOROOT", "GOPATH",
 // covers. trace, if set, receives the go command it runs. A program that go list reports errors
 // for has no key (*NoKeyError).
 func Key(ctx context.Context, in Inputs, trace func([]string)) (string, error) {
-	args := []string{"list", "-e", "-deps", "-json=" + listFields}
+	out, err := List(ctx, in, nil, trace)
+	if err != nil {
+		return "", err
+	}
+	return KeyFromListing(out, in, nil)
+}
+
+// List runs go list -e -deps -json=ListFields for in's patterns and the packages more, in the
+// kernel's configuration, and returns its output (for KeyFromListing). A failure of go list is
+// a *NoKeyError.
+func List(ctx context.Context, in Inputs, more []string, trace func([]string)) ([]byte, error) {
+	args := []string{"list", "-e", "-deps", "-json=" + ListFields}
 	if len(in.Tags) > 0 {
 		args = append(args, "-tags="+strings.Join(in.Tags, ","))
 	}
@@ -228,7 +241,7 @@ func Key(ctx context.Context, in Inputs, trace func([]string)) (string, error) {
 	if len(patterns) == 0 {
 		patterns = []string{"."}
 	}
-	args = append(args, patterns...)
+	args = append(append(args, patterns...), more...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = in.Dir
 	env := append(append(os.Environ(), in.Env...), libos.BuildEnv()...)
@@ -236,11 +249,23 @@ func Key(ctx context.Context, in Inputs, trace func([]string)) (string, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if trace != nil {
-		trace(append([]string{"go"}, args...))
+		trace(append(append(libos.BuildEnv(), "go"), args...))
 	}
 	out, err := cmd.Output()
 	if err != nil {
-		return "", &NoKeyError{Err: strings.TrimSpace(stderr.String() + " " + err.Error())}
+		return nil, &NoKeyError{Err: strings.TrimSpace(stderr.String() + " " + err.Error())}
+	}
+	return out, nil
+}
+
+// KeyFromListing is Key from the output of go list -e -deps -json with at least ListFields, run
+// for in's patterns in the kernel's configuration, possibly with more packages (the library OS's,
+// which the key then covers too). Errors of the packages that ignore names are not the
+// program's: they do not keep it from having a key.
+func KeyFromListing(out []byte, in Inputs, ignore func(importPath string) bool) (string, error) {
+	patterns := in.Patterns
+	if len(patterns) == 0 {
+		patterns = []string{"."}
 	}
 	var pkgs []*listed
 	dec := json.NewDecoder(bytes.NewReader(out))
@@ -250,6 +275,10 @@ func Key(ctx context.Context, in Inputs, trace func([]string)) (string, error) {
 			break
 		} else if err != nil {
 			return "", fmt.Errorf("reading go list output: %w", err)
+		}
+		if ignore != nil && ignore(p.ImportPath) && (p.Error != nil || len(p.DepsErrors) > 0) {
+			line := fmt.Sprintf("%s has errors", p.ImportPath) // still covered, by its state
+			p = &listed{ImportPath: line}
 		}
 		if p.Error != nil {
 			return "", &NoKeyError{Err: p.ImportPath + ": " + p.Error.Err}
@@ -272,9 +301,11 @@ func Key(ctx context.Context, in Inputs, trace func([]string)) (string, error) {
 	}
 	// The files, hashed in parallel (the standard library's are most of them).
 	type file struct {
-		path string
-		sum  [sha256.Size]byte
-		err  error
+		path     string
+		statOnly bool // GOROOT and the module cache: size and time
+		sum      [sha256.Size]byte
+		stat     string
+		err      error
 	}
 	var files []*file
 	var goroot string
@@ -293,9 +324,11 @@ func Key(ctx context.Context, in Inputs, trace func([]string)) (string, error) {
 		if !p.Standard {
 			lists = append(lists, p.IgnoredGoFiles) // the analysis looks for cgo there
 		}
+		// A module version from the module cache (not replaced by a directory) does not change.
+		statOnly := p.Standard || p.Module != nil && p.Module.Version != "" && p.Module.Replace == nil
 		for _, l := range lists {
 			for _, name := range l {
-				f := &file{path: filepath.Join(p.Dir, name)}
+				f := &file{path: filepath.Join(p.Dir, name), statOnly: statOnly}
 				files = append(files, f)
 			}
 		}
@@ -311,6 +344,14 @@ func Key(ctx context.Context, in Inputs, trace func([]string)) (string, error) {
 			defer wg.Done()
 			for i := w; i < len(files); i += workers {
 				f := files[i]
+				if f.statOnly {
+					st, err := os.Stat(f.path)
+					if err == nil {
+						f.stat = fmt.Sprintf("size %d time %d", st.Size(), st.ModTime().UnixNano())
+					}
+					f.err = err
+					continue
+				}
 				b, err := os.ReadFile(f.path)
 				if errors.Is(err, os.ErrNotExist) && filepath.Base(f.path) == "VERSION" {
 					b, err = nil, nil // a GOROOT built from source has none
@@ -324,7 +365,11 @@ func Key(ctx context.Context, in Inputs, trace func([]string)) (string, error) {
 		if f.err != nil {
 			return "", &NoKeyError{Err: f.err.Error()}
 		}
-		line("file %q %x", f.path, f.sum)
+		if f.statOnly {
+			line("file %q %s", f.path, f.stat)
+		} else {
+			line("file %q %x", f.path, f.sum)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

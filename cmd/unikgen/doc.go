@@ -132,7 +132,9 @@ The commands are:
 			-ldflags FLAGS    more go build -ldflags after unikgen's own ("-s -w"
 			                  strips the symbol table and DWARF; the image boots)
 			-x                print the go commands and the QEMU command line
-			                  on standard error as they run, and the analysis's progress
+			                  on standard error as they run, and the progress of
+			                  long work (printed anyway when standard error is a
+			                  terminal: a first build compiling the standard library)
 			-nocache          analyse the program afresh: neither read nor write the
 			                  analysis cache (also UNIKGEN_CACHE=off)
 		The analysis of a program is kept in os.UserCacheDir()/unikgen/analysis (UNIKGEN_CACHE

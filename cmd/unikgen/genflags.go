@@ -95,11 +95,21 @@ func (g *genFlags) options(pkg string) gen.Options {
 
 // pipeline returns the pipeline's options for pkg.
 func (g *genFlags) pipeline(pkg string) pipeline.Options {
-	o := pipeline.Options{Gen: g.options(pkg), LDFlags: *g.ldflags, Progress: func(msg string) { log.Print(msg) }}
+	o := pipeline.Options{Gen: g.options(pkg), LDFlags: *g.ldflags}
+	if *g.trace || stderrIsTerminal() {
+		// Progress is for people watching: not in logs and pipes, unless -x asks for it.
+		o.Progress = func(msg string) { log.Print(msg) }
+	}
 	if *g.trace {
 		o.Trace = printCommand
 	}
 	return o
+}
+
+// stderrIsTerminal reports whether standard error is a terminal (a character device).
+func stderrIsTerminal() bool {
+	st, err := os.Stderr.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // printCommand prints a command line on standard error, as go build -x does.
