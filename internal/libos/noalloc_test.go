@@ -93,6 +93,7 @@ var exemptions = map[string]exemption{
 	"runtime/sched.UseFrames":           {writeBarrierOnly, atBoot},
 	"runtime/sys.Install":               {writeBarrierOnly, atBoot},
 	"runtime/trap.SetHandler":           {writeBarrierOnly, atBoot},
+	"runtime/trap.SetReraisedHandler":   {writeBarrierOnly, atBoot},
 	"drivers/xen/console.Setup":         {writeBarrierOnly, atBoot},
 	"drivers/xen/evtchn.SetHandler":     {writeBarrierOnly, atBoot},
 	"drivers/xen/xenstore.Init":         {writeBarrierOnly, atBoot},

@@ -12,7 +12,7 @@
 //     xenstore (data/exit-status).
 //   - internal/boottest/testdata/files with its root file system.
 //   - the network over netfront and dom0's netback (bridge xenbr0, DHCP from dom0):
-//     examples/http (-target xen) serving 60 requests over 4 connections and /status to a
+//     examples/http (-target xen) serving 500 requests over 8 connections and /status to a
 //     client in dom0 (internal/boottest/testdata/dom0client); the kernel as an HTTP, TCP and
 //     UDP client of dom0client serve (testdata/netclient); a backend that goes away (xl
 //     network-detach) while the kernel reads a connection: the read and a new dial must fail

@@ -176,9 +176,10 @@ func exception(t *sched.Thread, v uint64) {
 // instruction's own address for an instruction fetch, else the address decoded from the faulting
 // instruction (see decode.go). For an access that may straddle two pages, it returns the second
 // page when the first allows the access. A write fault that the instruction does not explain
-// may come from the delivery of an external interrupt, which pushes its frame below RSP (no IST:
-// see extEntry in entry_amd64.s) onto a stack page not mapped yet (a new thread's stack): then it
-// returns the first page of those 48 bytes that is not writable.
+// may come from the delivery of an interrupt without an IST (SetReraisedHandler: Xen's upcall),
+// which pushes its frame below RSP onto a stack page not mapped yet (a new thread's stack): then
+// it returns the first page of those 48 bytes that is not writable. The delivery is lost; the
+// source raises the vector again once the page is mapped.
 func pageFaultAddress(r *sched.Regs, cr2 uintptr, fsBase uint64) uintptr {
 	if cr2 != 0 {
 		return cr2

@@ -58,19 +58,21 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	CALL	·syscallTrap(SB)
 	JMP	·resumeUser(SB)
 
-// extEntry is where the stubs of external interrupts (vectors 32-255, vectors_amd64.s) go. Their
-// gates have no IST, so the CPU pushed the 5-word frame (RIP, CS, RFLAGS, RSP, SS) on the
-// interrupted stack, at extSP; the stub stored extSP and extVector and changed no register.
-// extEntry builds alltraps's frame on the IRQ stack (free whenever interrupts are enabled: the
-// kernel runs with them off) and goes on as an exception stub would.
+// extEntry is where the stubs of external interrupts (vectors 32-255, vectors_amd64.s) go: the
+// CPU pushed the 5-word frame (RIP, CS, RFLAGS, RSP, SS) at extSP, on the IRQ stack's top (IST 1)
+// or, for a vector whose source raises it again (trap.SetReraisedHandler: Xen's upcall), on the
+// interrupted stack; the stub stored extSP and extVector and changed no register. extEntry builds
+// alltraps's frame on the IRQ stack below an IST frame (the IRQ stack is free whenever interrupts
+// are enabled: the kernel runs with them off) and goes on as an exception stub would.
 //
-// Why not an IST for these too: a hypervisor may deliver the same event twice, the second time
-// at the first instruction of its stub with interrupts off (Xen 4.17 nested in QEMU TCG did, for
-// the event-channel upcall: issue 10's stall). With an IST, the second frame lands on the first
-// and the interrupted thread's RIP, RSP and RFLAGS are gone; here it lands below the first, and
-// recoverDuplicate (dispatch.go) finds the first through the second's RSP.
+// Why the upcall has no IST: Xen 4.17 nested in QEMU TCG delivers it a second time at the first
+// instruction of its stub with interrupts off (issue 10's stall). With an IST the second frame
+// lands on the first and the interrupted thread's RIP, RSP and RFLAGS are gone; on the
+// interrupted stack it lands below the first, and recoverDuplicate (dispatch.go) finds the first
+// through the second's RSP.
 TEXT ·extEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	·irqStackTop(SB), SP
+	SUBQ	$64, SP	// below an IST frame (40 bytes at the top)
 	PUSHQ	AX
 	MOVQ	·extSP(SB), AX
 	PUSHQ	32(AX)	// SS

@@ -24,10 +24,11 @@ const (
 	selTSS  = 0x18
 )
 
-// IST slots. External interrupts (vectors firstExternal and up) have none: their stubs move to
-// the IRQ stack themselves (extEntry in entry_amd64.s).
+// IST slots. External interrupts whose source raises them again (SetReraisedHandler) have none;
+// the stubs of all external interrupts build their frame on the IRQ stack themselves (extEntry in
+// entry_amd64.s).
 const (
-	istIRQ    = 1 // exceptions other than those below; its stack is also the IRQ stack
+	istIRQ    = 1 // interrupts and the exceptions other than those below; also the IRQ stack
 	istDouble = 2 // double fault, NMI, machine check
 	istPage   = 3 // page faults
 
@@ -53,7 +54,7 @@ var (
 	userCR2   uintptr // CR2 at the last trap from user code
 	kernelCR2 uintptr // CR2 at the last trap inside the kernel
 
-	irqStackTop uintptr // the IRQ stack (istIRQ's), where extEntry builds an external interrupt's frame
+	irqStackTop uintptr // the IRQ stack (istIRQ's), where extEntry builds an external interrupt's frame below an IST frame
 	extSP       uintptr // written by an external interrupt's stub: where the CPU pushed its frame
 	extVector   uintptr // written by an external interrupt's stub: its vector
 )
@@ -77,6 +78,25 @@ var irqHandlers [256]Handler
 
 // SetHandler installs h for interrupt vector v. Call during boot only.
 func SetHandler(v int, h Handler) { irqHandlers[v] = h }
+
+// reraised marks the external vectors whose gates have no IST (SetReraisedHandler).
+var reraised [256 / 64]uint64
+
+// SetReraisedHandler installs h for external interrupt v (firstExternal..255) whose source
+// raises it again for as long as it is not served, such as Xen's event-channel upcall (level on
+// vcpu_info.evtchn_upcall_pending, no local APIC). Its gate has no IST: the CPU pushes its frame
+// on the interrupted stack, so that a second delivery at the first instruction of its stub, which
+// Xen 4.17 nested in QEMU TCG makes (issue 10), lands below the first and the kernel recovers the
+// first (recoverDuplicate). A page fault while the CPU pushes that frame (a stack page not mapped
+// yet) loses the delivery, which is why only such a source may have it: it raises the vector
+// again. Local APIC vectors keep their IST: a fault there would leave the vector in service
+// forever. Call during boot, before Init.
+func SetReraisedHandler(v int, h Handler) {
+	if v >= firstExternal && v < 256 {
+		irqHandlers[v] = h
+		reraised[v/64] |= 1 << (v % 64)
+	}
+}
 
 // Stacks gives the kernel's stacks: the kernel stack top and one IST stack top per IST slot.
 type Stacks struct {
@@ -124,7 +144,7 @@ func Init(st Stacks, fs uintptr) {
 // vectorIST returns the IST slot of vector v's gate, 0 for none.
 func vectorIST(v int) uint64 {
 	switch {
-	case v >= firstExternal:
+	case reraised[v/64]&(1<<(v%64)) != 0:
 		return 0
 	case v == 2, v == 8, v == 18:
 		return istDouble

@@ -4,9 +4,9 @@
 
 // An exception's stub (vectors 0-31, on an IST stack) pushes a zero error code when the CPU
 // does not, then its vector number, and jumps to the common entry. An external interrupt's
-// stub (32-255, no IST: the CPU pushed its frame on the interrupted stack) pushes nothing and
-// changes no register: it records the frame and the vector, and extEntry moves to the IRQ
-// stack (entry_amd64.s).
+// stub (32-255; its frame may be on the interrupted stack: trap.SetReraisedHandler) pushes
+// nothing and changes no register: it records the frame and the vector, and extEntry builds
+// the entry's frame on the IRQ stack (entry_amd64.s).
 
 TEXT ·vec0(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	$0

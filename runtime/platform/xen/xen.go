@@ -29,7 +29,8 @@ import (
 )
 
 // UpcallVector is the interrupt vector Xen raises for event channels (HVM_PARAM_CALLBACK_IRQ,
-// delivery type vector; it needs no EOI).
+// delivery type vector; it needs no EOI, and Xen raises it again for as long as
+// vcpu_info.evtchn_upcall_pending is set: trap.SetReraisedHandler).
 const UpcallVector = 0xF3
 
 // Detect reports whether the machine is a Xen domain.
@@ -51,7 +52,7 @@ func Init() bool {
 		platform.Install(platform.Ops{Name: "xen", Exit: exit, Crash: crash})
 		platform.Fatal("cannot map shared_info")
 	}
-	trap.SetHandler(UpcallVector, evtchn.HandleUpcall)
+	trap.SetReraisedHandler(UpcallVector, evtchn.HandleUpcall)
 	evtchn.SetHandler(event)
 	irq.SetEventRouter(routePort)
 	evtchn.EnableUpcall(UpcallVector)
