@@ -59,6 +59,11 @@ var Programs = []Program{
 		Exact: "writing down the main thread's stack\nfaulted 8 MiB below the top of the stack: true\n"},
 	{Name: "stack-overflow", Pkg: "internal/boottest/testdata/overflow", Status: 2,
 		Contain: []string{"recursing\n", "runtime: goroutine stack exceeds 8388608-byte limit\n", "fatal error: stack overflow"}},
+	// Timer interrupts while SP sits at the bottom of a mapped page above one never touched: a
+	// local APIC interrupt delivered on the interrupted stack would fault there and be lost for
+	// good (runtime/trap's IST slots), and the sleep after it would never end.
+	{Name: "irqstack", Pkg: "internal/boottest/testdata/irqstack", Status: 0,
+		Exact: "slept after spinning at the bottom of a page: true\n"},
 	{Name: "pipe", Pkg: "internal/boottest/testdata/pipe", Status: 0,
 		Exact: "named pipe: true\ntransfer: 1048576 bytes, same: true, <nil>\nread deadline: true\n" +
 			"write without a reader: true\nblocking read: \"late\" <nil>\nafter the writer closed: 0 <nil>\n"},
