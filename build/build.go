@@ -455,6 +455,10 @@ func copyFile(dst, src string) error {
 	return os.WriteFile(dst, b, 0o644)
 }
 
+// WriteImage writes an image to path as Build does: next to it, then renamed into place, so that
+// a failed write leaves no partial image.
+func WriteImage(path string, b []byte) error { return writeFile(path, b) }
+
 // writeFile writes the image next to its destination and renames it into place, so that a
 // failed write leaves no partial image.
 func writeFile(path string, b []byte) error {
