@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/unikgen/unikgen/analysis/cache"
@@ -149,6 +150,13 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		if err := os.MkdirAll(opts.LinkDir, 0o755); err != nil {
 			return nil, err
 		}
+		// Builds of the same program and flags share the directory (with other composition
+		// roots, say other -target flags): one at a time, from go build to the copy.
+		unlock, err := lockDir(ctx, opts.LinkDir)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 		linked = filepath.Join(opts.LinkDir, "kernel.elf")
 	}
 	ldflags := libos.LinkFlags()
@@ -413,6 +421,31 @@ func writeOverlay(dir string, pkg *Package, boot map[string][]byte) (string, err
 	return p, os.WriteFile(p, b, 0o644)
 }
 
+// lockDir takes the lock of dir (an flock on dir/lock), waiting while another process holds it
+// until ctx ends, and returns its release.
+func lockDir(ctx context.Context, dir string) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil // closing releases the lock
+		}
+		if err != syscall.EWOULDBLOCK {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", dir, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // copyFile copies the file src to dst.
 func copyFile(dst, src string) error {
 	b, err := os.ReadFile(src)
@@ -421,6 +454,10 @@ func copyFile(dst, src string) error {
 	}
 	return os.WriteFile(dst, b, 0o644)
 }
+
+// WriteImage writes an image to path as Build does: next to it, then renamed into place, so that
+// a failed write leaves no partial image.
+func WriteImage(path string, b []byte) error { return writeFile(path, b) }
 
 // writeFile writes the image next to its destination and renames it into place, so that a
 // failed write leaves no partial image.

@@ -5,10 +5,12 @@ import (
 	"context"
 	"debug/elf"
 	"errors"
+	"fmt"
 	"github.com/unikgen/unikgen/internal/libos"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -342,4 +344,65 @@ func TestBuildLinkDir(t *testing.T) {
 	if inodes[1] != inodes[0] {
 		t.Errorf("go build linked again (a new file replaced the linker's output)")
 	}
+}
+
+// TestBuildLinkDirConcurrent builds two kernels with other composition roots into one LinkDir at
+// once: each image is its own (the program's name is in the root), not the other's.
+func TestBuildLinkDirConcurrent(t *testing.T) {
+	needGo(t)
+	root := moduleRoot(t)
+	link := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(root, "runtime", "boot", "config_gen.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"first-kernel-name", "second-kernel-name"}
+	errs := make(chan error, len(names))
+	for _, name := range names {
+		go func() {
+			rootSrc := bytes.Replace(src, []byte(`"unikgen"`), []byte(strconv.Quote(name)), 1)
+			if bytes.Equal(rootSrc, src) {
+				errs <- fmt.Errorf("the generic root has no program name \"unikgen\" to replace")
+				return
+			}
+			res, err := Build(context.Background(), Options{Dir: root, Package: "./examples/hello", LinkDir: link,
+				Output: filepath.Join(t.TempDir(), name+".xen"), BootOverlay: map[string][]byte{"config_gen.go": rootSrc}})
+			if err != nil {
+				errs <- err
+				return
+			}
+			b, err := os.ReadFile(res.Image)
+			if err == nil && !bytes.Contains(b, []byte(name)) {
+				err = fmt.Errorf("the image of %s does not have its name", name)
+			}
+			errs <- err
+		}()
+	}
+	for range names {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestLockDir checks the LinkDir lock: a second taker waits while the first holds it (and gives up
+// when its context ends), and gets it once released.
+func TestLockDir(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := lockDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if u, err := lockDir(ctx, dir); err == nil {
+		u()
+		t.Fatal("took a lock that another holder has")
+	}
+	unlock()
+	u, err := lockDir(context.Background(), dir)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	u()
 }

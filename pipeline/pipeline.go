@@ -109,6 +109,20 @@ func CheckMemory(mib int, from, image string, minMiB int) error {
 func Build(ctx context.Context, o Options) (*Result, error) {
 	bo := build.Options{Dir: o.Gen.Dir, Package: o.Gen.Package, Tags: o.Gen.Tags, ExtraEnv: o.Gen.Env, LDFlags: o.LDFlags, Trace: o.Trace,
 		Progress: o.Progress, ListDeps: o.Gen.Cache != nil && !o.Gen.Generic && o.Gen.Analysis == nil}
+	// With the cache, go build starts at once, as the last build of this program and flags did
+	// (speculate.go): when the package and the composition root are the same again, as they are
+	// for an unchanged program or for most edits, its image is the build's, and go build ran
+	// while the package was listed and the plan made.
+	var spec *speculation
+	if c := o.Gen.Cache; c != nil {
+		dir, err := filepath.Abs(o.Gen.Dir)
+		if err != nil {
+			return nil, err
+		}
+		bo.LinkDir = c.LinkDir(dir, o.Gen.Package, strings.Join(o.Gen.Tags, ","), o.LDFlags, strings.Join(o.Gen.Env, "\x00"))
+		spec = speculate(ctx, bo)
+		defer func() { spec.stop() }() // unless the build took it (spec = nil)
+	}
 	pkg, err := build.Resolve(ctx, bo)
 	if err != nil {
 		return nil, err
@@ -131,7 +145,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		if terr == nil {
 			defer os.RemoveAll(tmp)
 			co := bo
-			co.Output, co.Progress = filepath.Join(tmp, "kernel"), nil
+			co.Output, co.Progress, co.LinkDir = filepath.Join(tmp, "kernel"), nil, ""
 			if _, berr := build.Build(ctx, co); berr != nil {
 				return nil, berr
 			}
@@ -163,12 +177,18 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	bo.BootOverlay = g.BootOverlay
-	if c := o.Gen.Cache; c != nil {
-		bo.LinkDir = c.LinkDir(pkg.Dir, pkg.ImportPath, strings.Join(o.Gen.Tags, ","), o.LDFlags, strings.Join(o.Gen.Env, "\x00"))
+	var b *build.Result
+	if spec != nil {
+		b = spec.result(pkg, g.BootOverlay, bo.Output)
+		spec = nil
 	}
-	b, err := build.Build(ctx, bo)
-	if err != nil {
-		return nil, err
+	if b == nil {
+		if b, err = build.Build(ctx, bo); err != nil {
+			return nil, err
+		}
+	}
+	if bo.LinkDir != "" {
+		writeLast(bo.LinkDir, pkg, g.BootOverlay)
 	}
 	r := &Result{Package: pkg, Gen: g, Build: b}
 	if o.CheckMemory || xl || g.MemoryFrom != "" {

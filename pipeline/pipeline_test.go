@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unikgen/unikgen/analysis/cache"
 	"github.com/unikgen/unikgen/gen"
 	"github.com/unikgen/unikgen/internal/host/qemu"
 	"github.com/unikgen/unikgen/internal/testenv"
@@ -183,5 +184,43 @@ func TestBuildRefusesEarly(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("wrote %v", ents)
+	}
+}
+
+// TestBuildCached builds examples/hello with the analysis cache, as the CLI does: the second build
+// (a cache hit, and go build started at once with the last build's composition root) gives the
+// same image; a build with another name (another composition root) has that name; and the
+// build after it, with the first root again, gives the first image, not the renamed one.
+func TestBuildCached(t *testing.T) {
+	testenv.NeedGo(t)
+	store := &cache.Store{Dir: t.TempDir()}
+	out := t.TempDir()
+	image := func(name string) []byte {
+		t.Helper()
+		o := pipeline.Options{Gen: gen.Options{Dir: "..", Package: "./examples/hello", Cache: store},
+			Output: filepath.Join(out, "hello.xen")}
+		if name != "" {
+			o.Gen.Overrides.Name = &name
+		}
+		r, err := pipeline.Build(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(r.Build.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	first := image("")
+	if again := image(""); !bytes.Equal(again, first) {
+		t.Errorf("the second build of the unchanged program gave another image")
+	}
+	const other = "zz-other-kernel-name"
+	if renamed := image(other); !bytes.Contains(renamed, []byte(other)) {
+		t.Errorf("the build with -name %s does not have that name", other)
+	}
+	if back := image(""); !bytes.Equal(back, first) || bytes.Contains(back, []byte(other)) {
+		t.Errorf("the build after the renamed one is not the first image again")
 	}
 }

@@ -75,9 +75,13 @@ func (s *Store) LinkDir(ids ...string) string {
 }
 
 // Open returns the store that the environment selects: the directory EnvVar names, else
-// DefaultDir; nil (and no error) when EnvVar is Off.
+// DefaultDir; nil (and no error) when EnvVar is Off. It starts computing ToolID (a development
+// build hashes its executable) while the caller goes on.
 func Open() (*Store, error) {
 	dir := os.Getenv(EnvVar)
+	if dir != Off {
+		go ToolID()
+	}
 	switch {
 	case dir == Off:
 		return nil, nil

@@ -151,7 +151,7 @@ func main() {
 		}
 	}
 
-	fmt.Printf("`go run ./internal/bench/editrun -n %d -cache=%v` (%s, %s, %s, load average %s)\n\n", *rounds, *useCache,
+	fmt.Printf("`go run ./internal/bench/editrun -n %d -cache=%v` (%s, %s, QEMU %s, load average %s)\n\n", *rounds, *useCache,
 		time.Now().UTC().Format("2006-01-02"), runtime.Version(), runstats.QEMUVersion(), runstats.LoadAverage())
 	fmt.Println("| program | case | unikgen run | go build + boot | ratio | target |")
 	fmt.Println("|---|---|---:|---:|---:|---|")
