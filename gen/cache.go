@@ -66,12 +66,11 @@ func cacheGet(ctx context.Context, o Options, pattern string) (*cachedAnalysis, 
 	// The key covers the library OS's packages too: the listing is the one build.Resolve makes
 	// with ListDeps (o.Listing), or the same made here.
 	in := cache.Inputs{Dir: o.Dir, Patterns: []string{pattern}, Tags: o.Tags, Env: o.Env, Salt: cacheSalt}
-	listing, err := o.Listing, error(nil)
-	if listing == nil {
+	listing, key, err := o.Listing, o.CacheKey, error(nil)
+	if listing == nil && key == "" {
 		listing, err = cache.List(ctx, in, libos.GeneratorPackages, o.Trace)
 	}
-	key := ""
-	if err == nil {
+	if err == nil && key == "" {
 		key, err = cache.KeyFromListing(listing, in, func(p string) bool { return slices.Contains(libos.GeneratorPackages, p) })
 	}
 	var nk *cache.NoKeyError

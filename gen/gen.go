@@ -77,6 +77,10 @@ type Options struct {
 	// main package and libos.GeneratorPackages, when the caller has it (build.Resolve with
 	// ListDeps); nil: Generate lists them itself for the cache key.
 	Listing []byte
+	// CacheKey, when set, is the cache key of the program's analysis, known to the caller
+	// without a listing (pipeline: the last build's key, whose inputs a cache.Snapshot shows
+	// unchanged); Listing is not needed then.
+	CacheKey string
 	// Trace, if set, receives each go command that Generate runs itself (the cache key's go list).
 	Trace func(args []string)
 	// Progress, if set, receives what Generate is doing, one line at a time ("analysing the

@@ -19,7 +19,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/unikgen/unikgen/analysis/cache"
 	"github.com/unikgen/unikgen/build"
 	"github.com/unikgen/unikgen/config"
 	"github.com/unikgen/unikgen/deploy"
@@ -113,18 +115,34 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	// (speculate.go): when the package and the composition root are the same again, as they are
 	// for an unchanged program or for most edits, its image is the build's, and go build ran
 	// while the package was listed and the plan made.
+	// And when the inputs of the last build's analysis key are all as they were (its snapshot:
+	// the same files by size and time), the package is taken as that build resolved it and the
+	// key as it was: no go list at all, for an unchanged program.
 	var spec *speculation
+	var snap *cache.Snapshot
+	gopts := o.Gen
+	var last *lastBuild
 	if c := o.Gen.Cache; c != nil {
 		dir, err := filepath.Abs(o.Gen.Dir)
 		if err != nil {
 			return nil, err
 		}
 		bo.LinkDir = c.LinkDir(dir, o.Gen.Package, strings.Join(o.Gen.Tags, ","), o.LDFlags, strings.Join(o.Gen.Env, "\x00"))
-		spec = speculate(ctx, bo)
+		last = readLast(bo.LinkDir)
+		spec = speculate(ctx, bo, last)
 		defer func() { spec.stop() }() // unless the build took it (spec = nil)
+		if last != nil && bo.ListDeps && last.Snapshot.Unchanged() {
+			snap = last.Snapshot
+			gopts.CacheKey = snap.Key
+		}
 	}
-	pkg, err := build.Resolve(ctx, bo)
-	if err != nil {
+	listedAt := time.Now()
+	var pkg *build.Package
+	var err error
+	if snap != nil {
+		p := last.Package
+		pkg = &p
+	} else if pkg, err = build.Resolve(ctx, bo); err != nil {
 		return nil, err
 	}
 	// The destinations are checked before the slow work.
@@ -132,7 +150,6 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	bo.Resolved = pkg
-	gopts := o.Gen
 	gopts.LibOS, gopts.Listing = pkg.LibOS, pkg.Listing
 	g, err := gen.Generate(ctx, gopts)
 	if err == nil {
@@ -188,7 +205,10 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	if bo.LinkDir != "" {
-		writeLast(bo.LinkDir, pkg, g.BootOverlay)
+		if snap == nil && g.Cache.Key != "" && pkg.Listing != nil {
+			snap, _ = cache.TakeSnapshot(g.Cache.Key, pkg.Listing, o.Gen.Dir, listedAt) // nil: list again next time
+		}
+		writeLast(bo.LinkDir, pkg, g.BootOverlay, snap)
 	}
 	r := &Result{Package: pkg, Gen: g, Build: b}
 	if o.CheckMemory || xl || g.MemoryFrom != "" {

@@ -224,3 +224,76 @@ func TestBuildCached(t *testing.T) {
 		t.Errorf("the build after the renamed one is not the first image again")
 	}
 }
+
+// TestBuildSkipsListing: with the cache, a build whose analysis inputs are all as the last build
+// left them (by size and time: cache.Snapshot) runs no go list and gives the same kernel; an edit
+// of the program, or a file added to its package, makes it list and analyse again.
+func TestBuildSkipsListing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds kernels")
+	}
+	testenv.NeedGo(t)
+	dir := t.TempDir()
+	main := func(word string) string {
+		return "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"" + word + "\") }\n"
+	}
+	testenv.WriteModule(t, dir, map[string]string{"main.go": main("first")})
+	past := time.Now().Add(-time.Minute)
+	age := func(paths ...string) { // as if written a while ago: no snapshot of inputs that are just changing
+		t.Helper()
+		for _, p := range paths {
+			if err := os.Chtimes(filepath.Join(dir, p), past, past); err != nil {
+				t.Fatal(err)
+			}
+		}
+		past = past.Add(time.Second)
+	}
+	age("main.go", "go.mod", "go.sum", ".")
+	store := &cache.Store{Dir: t.TempDir()}
+	build := func(want string) (listed bool) {
+		t.Helper()
+		o := pipeline.Options{Gen: gen.Options{Dir: dir, Package: ".", Cache: store},
+			Output: filepath.Join(dir, "app.xen"),
+			Trace: func(args []string) {
+				if strings.Contains(strings.Join(args, " "), "go list") {
+					listed = true
+				}
+			}}
+		r, err := pipeline.Build(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(r.Build.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("the image does not have the program's %q", want)
+		}
+		return listed
+	}
+	if !build("first") {
+		t.Errorf("the first build ran no go list")
+	}
+	if build("first") {
+		t.Errorf("the build of the unchanged program ran go list")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(main("second")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	age("main.go")
+	if !build("second") {
+		t.Errorf("the build after an edit ran no go list")
+	}
+	if build("second") {
+		t.Errorf("the build of the edited program, unchanged since, ran go list")
+	}
+	extra := "package main\n\nfunc init() { println(\"third\") }\n"
+	if err := os.WriteFile(filepath.Join(dir, "extra.go"), []byte(extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	age("extra.go") // the directory's time says a file came
+	if !build("third") {
+		t.Errorf("the build after a file was added ran no go list")
+	}
+}

@@ -12,13 +12,17 @@ import (
 	"path/filepath"
 	"reflect"
 
+	"github.com/unikgen/unikgen/analysis/cache"
 	"github.com/unikgen/unikgen/build"
 )
 
-// lastBuild is what a build leaves in its link directory for the next one's speculation.
+// lastBuild is what a build leaves in its link directory for the next one: the speculation's
+// package and overlay, and the snapshot of its analysis key's inputs, which lets the next build
+// skip the listing (and take Package as resolved) when none of them changed.
 type lastBuild struct {
-	Package build.Package     `json:"package"`
-	Overlay map[string][]byte `json:"overlay"` // the boot overlay, by file name
+	Package  build.Package     `json:"package"`
+	Overlay  map[string][]byte `json:"overlay"` // the boot overlay, by file name
+	Snapshot *cache.Snapshot   `json:"snapshot,omitempty"`
 }
 
 const lastBuildFile = "last-build.json"
@@ -36,12 +40,12 @@ func readLast(dir string) *lastBuild {
 	return l
 }
 
-// writeLast records the build of pkg with overlay in dir (atomically; a failure only loses the
-// next build's head start).
-func writeLast(dir string, pkg *build.Package, overlay map[string][]byte) {
+// writeLast records the build of pkg with overlay and snapshot snap (nil: none) in dir
+// (atomically; a failure only loses the next build's head start).
+func writeLast(dir string, pkg *build.Package, overlay map[string][]byte, snap *cache.Snapshot) {
 	p := *pkg
 	p.Listing = nil
-	b, err := json.Marshal(lastBuild{Package: p, Overlay: overlay})
+	b, err := json.Marshal(lastBuild{Package: p, Overlay: overlay, Snapshot: snap})
 	if err != nil {
 		return
 	}
@@ -71,10 +75,9 @@ type speculation struct {
 	tmp    string
 }
 
-// speculate starts building bo (its LinkDir set) as the last build in bo.LinkDir did, into a
-// temporary image; nil when there is no last build.
-func speculate(ctx context.Context, bo build.Options) *speculation {
-	last := readLast(bo.LinkDir)
+// speculate starts building bo (its LinkDir set) as last, the last build in bo.LinkDir, did, into
+// a temporary image; nil when there is no last build.
+func speculate(ctx context.Context, bo build.Options, last *lastBuild) *speculation {
 	if last == nil {
 		return nil
 	}
