@@ -71,7 +71,7 @@ func cacheGet(ctx context.Context, o Options, pattern string) (*cachedAnalysis, 
 		listing, err = cache.List(ctx, in, libos.GeneratorPackages, o.Trace)
 	}
 	if err == nil && key == "" {
-		key, err = cache.KeyFromListing(listing, in, func(p string) bool { return slices.Contains(libos.GeneratorPackages, p) })
+		key, use.Snapshot, err = cache.KeySnapshot(listing, in, func(p string) bool { return slices.Contains(libos.GeneratorPackages, p) })
 	}
 	var nk *cache.NoKeyError
 	switch {

@@ -176,6 +176,10 @@ type Result struct {
 type CacheUse struct {
 	Hit bool   // the analysis came from the cache
 	Key string // the entry's key ("" when there is none: no cache, or no key)
+	// Snapshot is what Key covered, as the key saw it, when Generate computed Key from a
+	// listing (Options.Listing or its own): given to a later build, Snapshot.Unchanged tells
+	// that Key still holds without a listing (Options.CacheKey).
+	Snapshot *cache.Snapshot
 	// Warning is a problem with the cache that the user should hear of (a corrupt entry, an
 	// entry that could not be written); the result is right regardless.
 	Warning string

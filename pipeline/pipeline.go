@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/unikgen/unikgen/analysis/cache"
 	"github.com/unikgen/unikgen/build"
@@ -116,8 +115,8 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	// for an unchanged program or for most edits, its image is the build's, and go build ran
 	// while the package was listed and the plan made.
 	// And when the inputs of the last build's analysis key are all as they were (its snapshot:
-	// the same files by size and time), the package is taken as that build resolved it and the
-	// key as it was: no go list at all, for an unchanged program.
+	// the same files, as the key saw them), the package is taken as that build resolved it and
+	// the key as it was: no go list at all, for an unchanged program.
 	var spec *speculation
 	var snap *cache.Snapshot
 	gopts := o.Gen
@@ -136,7 +135,6 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 			gopts.CacheKey = snap.Key
 		}
 	}
-	listedAt := time.Now()
 	var pkg *build.Package
 	var err error
 	if snap != nil {
@@ -205,8 +203,8 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	if bo.LinkDir != "" {
-		if snap == nil && g.Cache.Key != "" && pkg.Listing != nil {
-			snap, _ = cache.TakeSnapshot(g.Cache.Key, pkg.Listing, o.Gen.Dir, listedAt) // nil: list again next time
+		if snap == nil {
+			snap = g.Cache.Snapshot // nil: list again next time
 		}
 		writeLast(bo.LinkDir, pkg, g.BootOverlay, snap)
 	}

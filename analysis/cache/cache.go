@@ -267,6 +267,22 @@ func List(ctx context.Context, in Inputs, more []string, trace func([]string)) (
 // which the key then covers too). Errors of the packages that ignore names are not the
 // program's: they do not keep it from having a key.
 func KeyFromListing(out []byte, in Inputs, ignore func(importPath string) bool) (string, error) {
+	key, _, _, err := keyFiles(out, in, ignore)
+	return key, err
+}
+
+// keyedFile is a file the key covers: by its contents (sum), or for statOnly files by their size
+// and modification time (stat).
+type keyedFile struct {
+	path     string
+	statOnly bool // GOROOT and the module cache: size and time
+	sum      [sha256.Size]byte
+	stat     os.FileInfo
+	err      error
+}
+
+// keyFiles is KeyFromListing, also returning the files the key covers and the packages listed.
+func keyFiles(out []byte, in Inputs, ignore func(importPath string) bool) (string, []*keyedFile, []*listed, error) {
 	patterns := in.Patterns
 	if len(patterns) == 0 {
 		patterns = []string{"."}
@@ -278,17 +294,17 @@ func KeyFromListing(out []byte, in Inputs, ignore func(importPath string) bool) 
 		if err := dec.Decode(p); err == io.EOF {
 			break
 		} else if err != nil {
-			return "", fmt.Errorf("reading go list output: %w", err)
+			return "", nil, nil, fmt.Errorf("reading go list output: %w", err)
 		}
 		if ignore != nil && ignore(p.ImportPath) && (p.Error != nil || len(p.DepsErrors) > 0) {
 			line := fmt.Sprintf("%s has errors", p.ImportPath) // still covered, by its state
 			p = &listed{ImportPath: line}
 		}
 		if p.Error != nil {
-			return "", &NoKeyError{Err: p.ImportPath + ": " + p.Error.Err}
+			return "", nil, nil, &NoKeyError{Err: p.ImportPath + ": " + p.Error.Err}
 		}
 		if len(p.DepsErrors) > 0 {
-			return "", &NoKeyError{Err: p.ImportPath + ": " + p.DepsErrors[0].Err}
+			return "", nil, nil, &NoKeyError{Err: p.ImportPath + ": " + p.DepsErrors[0].Err}
 		}
 		pkgs = append(pkgs, p)
 	}
@@ -304,14 +320,7 @@ func KeyFromListing(out []byte, in Inputs, ignore func(importPath string) bool) 
 		line("env %s=%q", k, os.Getenv(k))
 	}
 	// The files, hashed in parallel (the standard library's are most of them).
-	type file struct {
-		path     string
-		statOnly bool // GOROOT and the module cache: size and time
-		sum      [sha256.Size]byte
-		stat     string
-		err      error
-	}
-	var files []*file
+	var files []*keyedFile
 	var goroot string
 	for _, p := range pkgs {
 		line("package %q dir %q standard %v", p.ImportPath, p.Dir, p.Standard)
@@ -332,13 +341,13 @@ func KeyFromListing(out []byte, in Inputs, ignore func(importPath string) bool) 
 		statOnly := p.Standard || p.Module != nil && p.Module.Version != "" && p.Module.Replace == nil
 		for _, l := range lists {
 			for _, name := range l {
-				f := &file{path: filepath.Join(p.Dir, name), statOnly: statOnly}
+				f := &keyedFile{path: filepath.Join(p.Dir, name), statOnly: statOnly}
 				files = append(files, f)
 			}
 		}
 	}
 	if goroot != "" {
-		files = append(files, &file{path: filepath.Join(goroot, "VERSION")})
+		files = append(files, &keyedFile{path: filepath.Join(goroot, "VERSION")})
 	}
 	var wg sync.WaitGroup
 	const workers = 4
@@ -349,11 +358,7 @@ func KeyFromListing(out []byte, in Inputs, ignore func(importPath string) bool) 
 			for i := w; i < len(files); i += workers {
 				f := files[i]
 				if f.statOnly {
-					st, err := os.Stat(f.path)
-					if err == nil {
-						f.stat = fmt.Sprintf("size %d time %d", st.Size(), st.ModTime().UnixNano())
-					}
-					f.err = err
+					f.stat, f.err = os.Stat(f.path)
 					continue
 				}
 				b, err := os.ReadFile(f.path)
@@ -367,15 +372,15 @@ func KeyFromListing(out []byte, in Inputs, ignore func(importPath string) bool) 
 	wg.Wait()
 	for _, f := range files {
 		if f.err != nil {
-			return "", &NoKeyError{Err: f.err.Error()}
+			return "", nil, nil, &NoKeyError{Err: f.err.Error()}
 		}
 		if f.statOnly {
-			line("file %q %s", f.path, f.stat)
+			line("file %q size %d time %d", f.path, f.stat.Size(), f.stat.ModTime().UnixNano())
 		} else {
 			line("file %q %x", f.path, f.sum)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), files, pkgs, nil
 }
 
 var toolID = sync.OnceValue(func() string {

@@ -1,43 +1,99 @@
 package cache
 
-// This file implements snapshots: what a key was computed from, by metadata, so that the next
-// build of the same program can tell with stats alone, without running go list, that it would
-// list and hash the same inputs and get the same key.
+// This file implements snapshots: what a key covered, so that the next build of the same program
+// can tell without running go list that it would list and hash the same inputs and get the same
+// key.
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"time"
+	"strings"
 )
 
-// A Snapshot records the inputs of a key by their metadata: the size and modification time of
-// every file KeyFromListing read (or stat'ed), of each module's go.mod, go.sum and
-// vendor/modules.txt, of the go.work files that could apply, of the go command's own
-// environment file, and of the go executable the PATH finds; the names of the source files in
-// each package directory that can be edited (not the standard library's or the module cache's),
-// so that a file added or removed shows; and the analyser's identity (ToolID) and the environment
-// variables the key covers. If none of that changed, go list would report the same packages and
-// files and KeyFromListing would give Key again (Unchanged).
+// A Snapshot records what a key covered, as the key saw it: each file the key hashed by the same
+// SHA-256 (the program's own files, and any outside GOROOT and the module cache), each file the
+// key took by size and modification time by those; the go.mod, go.sum and vendor/modules.txt of
+// each module, the go.work files that could apply and the go command's environment file, by
+// their contents; the go executable the PATH finds, by its size and time; the source-file names
+// of each package directory outside GOROOT and the module cache (a file added or removed shows);
+// the analyser's identity (ToolID) and the environment variables the key covers. If all of that is
+// as it was, go list would report the same packages and files and the key would be Key again
+// (Unchanged). Because the files' states are those the key was computed from, an edit made while
+// a build runs is never vouched for: it makes the next build list again.
 type Snapshot struct {
-	Key   string     `json:"key"`
-	Tool  string     `json:"tool"`
-	Env   []string   `json:"env"`
-	Go    string     `json:"go"` // the go executable the PATH finds
-	Stats []PathStat `json:"stats"`
-	Dirs  []DirFiles `json:"dirs"`
+	Key   string      `json:"key"`
+	Tool  string      `json:"tool"`
+	Env   []string    `json:"env"`
+	Go    FileState   `json:"go"`
+	Files []FileState `json:"files"`
+	Dirs  []DirFiles  `json:"dirs"`
+}
+
+// FileState is a file's contents (Sum, hex SHA-256; "-" for a file that does not exist) or, for
+// a file taken by its metadata, its size and modification time (Sum empty).
+type FileState struct {
+	Path string `json:"path"`
+	Sum  string `json:"sum,omitempty"`
+	Size int64  `json:"size,omitempty"`
+	Mod  int64  `json:"mod,omitempty"` // nanoseconds since 1970
 }
 
 // DirFiles are the names of a package directory's source files (sourceName).
 type DirFiles struct {
 	Dir   string   `json:"dir"`
 	Names []string `json:"names"`
+}
+
+const absent = "-"
+
+func sumOf(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return absent
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func statState(path string) FileState {
+	st, err := os.Stat(path)
+	if err != nil {
+		return FileState{Path: path, Sum: absent}
+	}
+	return FileState{Path: path, Size: st.Size(), Mod: st.ModTime().UnixNano()}
+}
+
+// now returns the state of the file f describes, taken the same way.
+func (f FileState) now() FileState {
+	if f.Sum != "" {
+		return FileState{Path: f.Path, Sum: sumOf(f.Path)}
+	}
+	return statState(f.Path)
+}
+
+// envValues are the values of envKeys now.
+func envValues() []string {
+	var v []string
+	for _, k := range envKeys {
+		v = append(v, k+"="+os.Getenv(k))
+	}
+	return v
+}
+
+// goEnvFile is the go command's environment file (go env -w), which GOENV may name.
+func goEnvFile() string {
+	if f := os.Getenv("GOENV"); f != "" {
+		return f
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "go", "env")
 }
 
 // sourceName reports whether a file named name can be part of a package for go list: Go,
@@ -66,125 +122,81 @@ func sourceNames(dir string) []string {
 	return names
 }
 
-// PathStat is a path's size and modification time, Size -1 for a path that does not exist.
-type PathStat struct {
-	Path string `json:"path"`
-	Size int64  `json:"size"`
-	Mod  int64  `json:"mod"` // nanoseconds since 1970
-}
-
-func statOf(path string) PathStat {
-	st, err := os.Stat(path)
+// KeySnapshot is KeyFromListing with the snapshot of the key's inputs; the snapshot is nil when
+// a package directory's files no longer match the listing (a file came or went since go list).
+func KeySnapshot(out []byte, in Inputs, ignore func(importPath string) bool) (string, *Snapshot, error) {
+	key, files, pkgs, err := keyFiles(out, in, ignore)
 	if err != nil {
-		return PathStat{Path: path, Size: -1}
+		return "", nil, err
 	}
-	return PathStat{Path: path, Size: st.Size(), Mod: st.ModTime().UnixNano()}
-}
-
-// envValues are the values of envKeys now.
-func envValues() []string {
-	var v []string
-	for _, k := range envKeys {
-		v = append(v, k+"="+os.Getenv(k))
-	}
-	return v
-}
-
-// goEnvFile is the go command's environment file (go env -w), which GOENV may name.
-func goEnvFile() string {
-	if f := os.Getenv("GOENV"); f != "" {
-		return f
-	}
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(dir, "go", "env")
-}
-
-// ErrRecent is TakeSnapshot's answer when an input changed too close to the listing to tell its
-// times apart reliably: no snapshot, and the next build lists the program again.
-var ErrRecent = errors.New("an input of the key changed too recently for a snapshot")
-
-// TakeSnapshot records the inputs of key, which KeyFromListing computed from listing (go list
-// -deps -json with at least ListFields, run in dir) started at listedAt. An input modified later
-// than a second before listedAt gives ErrRecent: it may have changed after the listing or its
-// hashing (an edit during the build), or twice within the file system's timestamp granularity,
-// and the snapshot could then vouch for contents the key does not cover.
-func TakeSnapshot(key string, listing []byte, dir string, listedAt time.Time) (*Snapshot, error) {
 	goExe, err := exec.LookPath("go")
 	if err != nil {
-		return nil, err
+		return key, nil, nil
 	}
-	s := &Snapshot{Key: key, Tool: ToolID(), Env: envValues(), Go: goExe}
-	var paths []string
-	add := func(p ...string) { paths = append(paths, p...) }
-	var goroot string
-	dec := json.NewDecoder(bytes.NewReader(listing))
-	for {
-		p := new(listed)
-		if err := dec.Decode(p); err == io.EOF {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("reading go list output: %w", err)
+	s := &Snapshot{Key: key, Tool: ToolID(), Env: envValues(), Go: statState(goExe)}
+	for _, f := range files {
+		if f.statOnly {
+			s.Files = append(s.Files, FileState{Path: f.path, Size: f.stat.Size(), Mod: f.stat.ModTime().UnixNano()})
+		} else {
+			s.Files = append(s.Files, FileState{Path: f.path, Sum: hex.EncodeToString(f.sum[:])})
 		}
-		if p.ImportPath == "runtime" {
-			goroot = filepath.Dir(filepath.Dir(p.Dir))
+	}
+	var meta []string
+	for _, p := range pkgs {
+		m := p.Module
+		if m != nil && m.Dir != "" {
+			meta = append(meta, filepath.Join(m.Dir, "go.mod"), filepath.Join(m.Dir, "go.sum"), filepath.Join(m.Dir, "vendor", "modules.txt"))
 		}
-		// The standard library and module versions in the module cache are not edited in place
-		// (another version is another directory); other package directories can gain files.
-		if m := p.Module; !p.Standard && (m == nil || m.Version == "" || m.Replace != nil) {
-			s.Dirs = append(s.Dirs, DirFiles{Dir: p.Dir, Names: sourceNames(p.Dir)})
+		if p.Standard || m != nil && m.Version != "" && m.Replace == nil {
+			continue // not edited in place
 		}
+		names := sourceNames(p.Dir)
+		listed := map[string]bool{}
 		for _, l := range [][]string{p.GoFiles, p.SFiles, p.HFiles, p.IgnoredGoFiles} {
-			for _, name := range l {
-				add(filepath.Join(p.Dir, name))
+			for _, n := range l {
+				listed[n] = true
 			}
 		}
-		if m := p.Module; m != nil && m.Dir != "" {
-			add(filepath.Join(m.Dir, "go.mod"), filepath.Join(m.Dir, "go.sum"), filepath.Join(m.Dir, "vendor", "modules.txt"))
+		for _, n := range names {
+			switch filepath.Ext(n) {
+			case ".go", ".s", ".h":
+				if !listed[n] && !strings.HasSuffix(n, "_test.go") {
+					return key, nil, nil // came after the listing
+				}
+			}
+		}
+		s.Dirs = append(s.Dirs, DirFiles{Dir: p.Dir, Names: names})
+	}
+	if abs, err := filepath.Abs(in.Dir); err == nil {
+		for d := abs; ; d = filepath.Dir(d) {
+			meta = append(meta, filepath.Join(d, "go.work"))
+			if d == filepath.Dir(d) {
+				break
+			}
 		}
 	}
-	if goroot == "" {
-		return nil, fmt.Errorf("the listing has no package runtime")
-	}
-	add(filepath.Join(goroot, "VERSION"), goExe, goEnvFile())
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	for d := abs; ; d = filepath.Dir(d) {
-		add(filepath.Join(d, "go.work"))
-		if d == filepath.Dir(d) {
-			break
+	meta = append(meta, goEnvFile())
+	slices.Sort(meta)
+	for _, p := range slices.Compact(meta) {
+		if p != "" {
+			s.Files = append(s.Files, FileState{Path: p, Sum: sumOf(p)})
 		}
 	}
-	slices.Sort(paths)
-	limit := listedAt.Add(-time.Second).UnixNano()
-	for _, p := range slices.Compact(paths) {
-		if p == "" {
-			continue
-		}
-		st := statOf(p)
-		if st.Mod > limit {
-			return nil, ErrRecent
-		}
-		s.Stats = append(s.Stats, st)
-	}
-	return s, nil
+	return key, s, nil
 }
 
 // Unchanged reports whether s's inputs are as they were: the same analyser, environment and go
-// executable, and every path with the same size and modification time (or still absent).
+// executable, every file in the same state and every package directory with the same source
+// files.
 func (s *Snapshot) Unchanged() bool {
 	if s == nil || s.Key == "" || s.Tool != ToolID() || !slices.Equal(s.Env, envValues()) {
 		return false
 	}
-	if goExe, err := exec.LookPath("go"); err != nil || goExe != s.Go {
+	if goExe, err := exec.LookPath("go"); err != nil || statState(goExe) != s.Go {
 		return false
 	}
-	for _, st := range s.Stats {
-		if statOf(st.Path) != st {
+	for _, f := range s.Files {
+		if f.now() != f {
 			return false
 		}
 	}
