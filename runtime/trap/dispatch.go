@@ -59,12 +59,24 @@ func userTrap() {
 	userInterrupt(v)
 }
 
-// userInterrupt handles external interrupt v taken in program code.
-func userInterrupt(v uint64) {
+// userInterrupt handles external interrupt v taken in program code: the timer also ends the
+// running thread's time slice (sched.Tick).
+func userInterrupt(v uint64) { interrupt(v, true) }
+
+// kernelInterrupt handles external interrupt v taken while the kernel idles: the timer only ends
+// the waits that are due (sched.Expire).
+func kernelInterrupt(v uint64) { interrupt(v, false) }
+
+// interrupt handles external interrupt v, taken in program code (inProgram) or while the kernel
+// idles.
+func interrupt(v uint64, inProgram bool) {
 	switch {
-	case v == timerVector:
+	case v == timerVector && inProgram:
 		ktime.TimerFired()
 		sched.Tick(ktime.Nanotime())
+	case v == timerVector:
+		ktime.TimerFired()
+		sched.Expire(ktime.Nanotime())
 	case v == ktime.SpuriousVector:
 	default:
 		if h := irqHandlers[v]; h != nil {
@@ -253,22 +265,6 @@ func kernelTrap(frame uintptr) {
 		kernelFault(r, "page fault in kernel")
 	default:
 		kernelFault(r, "exception in kernel")
-	}
-}
-
-// kernelInterrupt handles external interrupt v taken while the kernel idles.
-func kernelInterrupt(v uint64) {
-	switch {
-	case v == timerVector:
-		ktime.TimerFired()
-		sched.Expire(ktime.Nanotime())
-	case v == ktime.SpuriousVector:
-	default:
-		if h := irqHandlers[v]; h != nil {
-			h()
-		} else {
-			irq.Handle(v)
-		}
 	}
 }
 

@@ -12,20 +12,9 @@ import (
 	"os"
 	"syscall"
 	"time"
-)
 
-// payload is n bytes of a fixed pseudo-random sequence.
-func payload(n int) []byte {
-	b := make([]byte, n)
-	x := uint32(2463534242)
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		b[i] = byte(x)
-	}
-	return b
-}
+	"github.com/unikgen/unikgen/internal/bootcases/payload"
+)
 
 func main() {
 	r, w, err := os.Pipe()
@@ -37,7 +26,7 @@ func main() {
 	fmt.Println("named pipe:", err == nil && fi.Mode()&os.ModeNamedPipe != 0)
 
 	// 1 MiB in writes of uneven sizes, more than the pipe holds: the writer waits for the reader.
-	data := payload(1 << 20)
+	data := payload.Bytes(7, 1<<20)
 	go func() {
 		for off, k := 0, 1; off < len(data); k++ {
 			n := min(len(data)-off, k*7919%100000+1)
