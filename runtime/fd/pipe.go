@@ -111,7 +111,7 @@ func pipeRead(f *file, fi int, buf, n uintptr) int64 {
 		return wouldWait(f, fi, false)
 	}
 	n = min(n, avail)
-	p.copy(p.tail, buf, n, false)
+	copyPaged(p.frames[:], p.tail, buf, n, false)
 	p.tail += uint32(n)
 	if p.writeFile != 0 {
 		changed(int(p.writeFile - 1)) // room for the writer
@@ -135,25 +135,10 @@ func pipeWrite(f *file, fi int, buf, n uintptr) int64 {
 		return wouldWait(f, fi, false)
 	}
 	n = min(n, room)
-	p.copy(p.head, buf, n, true)
+	copyPaged(p.frames[:], p.head, buf, n, true)
 	p.head += uint32(n)
 	changed(int(p.readFile - 1))
 	return int64(n)
-}
-
-// copy moves n bytes between buf and the ring at index at: into the ring when in is true.
-func (p *pipe) copy(at uint32, buf, n uintptr, in bool) {
-	for n > 0 {
-		off := uintptr(at % pipeSize)
-		pg := p.frames[off/mm.PageSize] + off%mm.PageSize
-		k := min(n, mm.PageSize-off%mm.PageSize)
-		if in {
-			arch.Copy(pg, buf, k)
-		} else {
-			arch.Copy(buf, pg, k)
-		}
-		buf, n, at = buf+k, n-k, at+uint32(k)
-	}
 }
 
 // pipeReady returns the epoll readiness of a pipe end, as Linux's pipe_poll: the read end is

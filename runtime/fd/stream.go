@@ -287,13 +287,25 @@ func wouldWait(f *file, fi int, dontwait bool) int64 {
 }
 
 // copy copies n bytes between buf and the transmit ring (tx: into it) or the receive ring (out
-// of it), from ring index at, page by page.
+// of it), from ring index at.
 func (r *ring) copy(tx bool, at uint32, buf, n uintptr) {
+	if tx {
+		copyPaged(r.hdr.txPages[:], at, buf, n, true)
+	} else {
+		copyPaged(r.hdr.rxPages[:], at, buf, n, false)
+	}
+}
+
+// copyPaged copies n bytes between buf and a byte ring laid over frames (mm.PageSize bytes each,
+// in ring order; the ring's size is all of them), from ring index at: into the ring when in is
+// true, out of it otherwise. The stream rings and the pipes (pipe.go) are such rings.
+func copyPaged[F ~uint64 | ~uintptr](frames []F, at uint32, buf, n uintptr, in bool) {
+	size := uint32(len(frames)) * mm.PageSize
 	for n > 0 {
-		off := uintptr(at % wire.RingSize)
-		pg := r.page(tx, int(off/mm.PageSize)) + off%mm.PageSize
+		off := uintptr(at % size)
+		pg := uintptr(frames[off/mm.PageSize]) + off%mm.PageSize
 		k := min(n, mm.PageSize-off%mm.PageSize)
-		if tx {
+		if in {
 			arch.Copy(pg, buf, k)
 		} else {
 			arch.Copy(buf, pg, k)
