@@ -18,7 +18,9 @@
 // named by key, written atomically (a temporary file renamed into place) and checked when read: a
 // file that is not a complete entry for its key is reported as a *CorruptError and never used.
 // Its link/ directory holds, per program and flags, the linker's last output (LinkDir), which
-// go build relinks only when it is out of date.
+// go build relinks only when it is out of date. The store trims itself once a day (Open, Trim):
+// entries and link directories unused for five days go, and link directories whose program
+// directory is gone (a test's temporary module) go at once.
 package cache
 
 import (
@@ -38,6 +40,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/unikgen/unikgen/internal/libos"
 	"github.com/unikgen/unikgen/internal/version"
@@ -66,12 +69,16 @@ func DefaultDir() (string, error) {
 	return filepath.Join(d, "unikgen"), nil
 }
 
-// LinkDir returns the directory of the linker's output for a build that ids identify (the main
-// package's directory and import path, the build flags and environment): build.Options.LinkDir.
-func (s *Store) LinkDir(ids ...string) string {
+// LinkDir returns the directory of the linker's output for a build of the program in directory
+// dir that ids identify further (the main package's import path, the build flags and
+// environment): build.Options.LinkDir. It makes the directory, or records that it was used
+// (Trim keeps it while it is used and its program directory exists).
+func (s *Store) LinkDir(dir string, ids ...string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%q", ids)
-	return filepath.Join(s.Dir, "link", hex.EncodeToString(h.Sum(nil))[:32])
+	fmt.Fprintf(h, "%q", append([]string{dir}, ids...))
+	link := filepath.Join(s.Dir, "link", hex.EncodeToString(h.Sum(nil))[:32])
+	useLinkDir(link, dir)
+	return link
 }
 
 // Open returns the store that the environment selects: the directory EnvVar names, else
@@ -97,7 +104,9 @@ func Open() (*Store, error) {
 		}
 		dir = abs
 	}
-	return &Store{Dir: dir}, nil
+	s := &Store{Dir: dir}
+	s.trimIfDue()
+	return s, nil
 }
 
 // CorruptError is an entry that cannot be used: truncated, overwritten, or not an entry for its
@@ -149,6 +158,7 @@ func (s *Store) Get(key string, v any) (bool, error) {
 	if err := json.Unmarshal(body, v); err != nil {
 		return corrupt(err.Error())
 	}
+	touch(path, time.Now())
 	return true, nil
 }
 
