@@ -1,6 +1,7 @@
 package cmdline
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -94,6 +95,10 @@ func FuzzSplitCmdline(f *testing.F) {
 			kv = append(kv, e)
 		}
 		again, err := Encode(kv, args)
+		var tooLong *TooLongError
+		if errors.As(err, &tooLong) {
+			return // quoting made it longer than the kernel reads (a backslash outside quotes doubles)
+		}
 		if err != nil {
 			t.Fatalf("%q decodes to env %q args %q, which do not encode: %v", line, env, args, err)
 		}

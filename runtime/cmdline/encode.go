@@ -60,9 +60,16 @@ func Encode(env, args []string) (string, error) {
 		b.WriteString(quote(w))
 	}
 	if b.Len() > MaxBytes {
-		return "", errors.New("kernel command line is " + strconv.Itoa(b.Len()) + " bytes; the kernel reads at most " + strconv.Itoa(MaxBytes))
+		return "", &TooLongError{Bytes: b.Len()}
 	}
 	return b.String(), nil
+}
+
+// TooLongError is a command line longer than the kernel reads (MaxBytes).
+type TooLongError struct{ Bytes int }
+
+func (e *TooLongError) Error() string {
+	return "kernel command line is " + strconv.Itoa(e.Bytes) + " bytes; the kernel reads at most " + strconv.Itoa(MaxBytes)
 }
 
 func quote(w string) string {
