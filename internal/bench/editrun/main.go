@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -40,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/unikgen/unikgen/internal/bench/benchcmd"
 	"github.com/unikgen/unikgen/internal/bench/runstats"
 	"github.com/unikgen/unikgen/internal/host/qemu"
 )
@@ -68,9 +68,7 @@ type sample struct {
 }
 
 func main() {
-	log.SetPrefix("editrun: ")
-	log.SetFlags(0)
-	flag.Parse()
+	benchcmd.Start("editrun", true)
 	ctx := context.Background()
 	root, err := os.Getwd()
 	if err != nil {
@@ -195,7 +193,7 @@ func runUnikgen(ctx context.Context, unikgen, root, dir string, env []string, p 
 	args := []string{"run"}
 	port := 0
 	if p.serves {
-		port = freePort()
+		port = benchcmd.FreePort()
 		args = append(args, "-p", fmt.Sprintf("%d:80", port))
 	}
 	args = append(args, "./"+rel(root, dir))
@@ -248,7 +246,7 @@ func boot(ctx context.Context, image string, p program) (float64, error) {
 		}
 		return time.Since(start).Seconds(), nil
 	}
-	port := freePort()
+	port := benchcmd.FreePort()
 	cfg.Net, cfg.Forwards = qemu.NetUser, []qemu.Forward{{Proto: "tcp", Host: netip.MustParseAddr("127.0.0.1"), HostPort: port, GuestPort: 80}}
 	done := make(chan error, 1)
 	qctx, qcancel := context.WithCancel(ctx)
@@ -277,13 +275,4 @@ func firstResponse(ctx context.Context, port int, start time.Time) (float64, err
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -170,7 +169,7 @@ func start(ctx context.Context, s sut, mem int, wait time.Duration) (string, fun
 	if *netMode == "tap" {
 		cfg.Net = qemu.NetTap + tapName
 	} else {
-		port := freePort()
+		port := benchcmd.FreePort()
 		fw, _ := qemu.ParseForward(fmt.Sprintf("%d:80", port))
 		cfg.Net, cfg.Forwards = qemu.NetUser, []qemu.Forward{fw}
 		url = fmt.Sprintf("http://127.0.0.1:%d/", port)
@@ -272,15 +271,6 @@ func floor(ctx context.Context, s sut, lo, hi int) int {
 // unikernel builds pkg, specialised or generic.
 func unikernel(ctx context.Context, dir, pkg string, generic bool) string {
 	return benchcmd.Kernel(ctx, dir, pkg, generic)
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func tail(s string) string { return benchcmd.Tail(s, 2000) }
