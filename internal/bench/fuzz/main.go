@@ -81,6 +81,7 @@ func findTargets(roots []string) ([]target, error) {
 type result struct {
 	execs, interesting string // from go test's last progress line
 	crasher            string // the failing input's file, if any
+	tail               string // the end of go test's output, kept when the run failed
 	ok                 bool
 	wall               time.Duration
 }
@@ -112,6 +113,9 @@ func fuzz(t target, d time.Duration, parallel int, log io.Writer) result {
 		if m := failing.FindStringSubmatch(sc.Text()); m != nil {
 			r.crasher = filepath.Join(t.dir, m[1])
 		}
+	}
+	if err != nil {
+		r.tail = lastLines(out.String(), 40) + "\n" + cmd.String() + ": " + err.Error()
 	}
 	return r
 }
@@ -154,6 +158,7 @@ func main() {
 	}
 	fmt.Printf("| package | target | time | executions | new inputs | result |\n|---|---|---:|---:|---:|---|\n")
 	failed := 0
+	var failures []string // the output of failed runs, printed after the table
 	for _, t := range ts {
 		r := fuzz(t, *d, *parallel, out)
 		status := "ok"
@@ -165,9 +170,24 @@ func main() {
 			}
 		}
 		fmt.Printf("| %s | %s | %.0f s | %s | %s | %s |\n", t.dir, t.name, r.wall.Seconds(), r.execs, r.interesting, status)
+		if r.tail != "" && !*verbose {
+			failures = append(failures, fmt.Sprintf("%s %s:\n%s", t.dir, t.name, r.tail))
+		}
+	}
+	for _, f := range failures {
+		fmt.Fprintf(os.Stderr, "\n--- FAIL %s\n", f)
 	}
 	if failed > 0 {
 		log.Printf("%d of %d targets failed; rerun one with go test -run=NAME/INPUT ./pkg (see -v)", failed, len(ts))
 		os.Exit(1)
 	}
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
