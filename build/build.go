@@ -5,9 +5,10 @@ package build
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/unikgen/unikgen/internal/libos"
 	"io"
 	"os"
 	"os/exec"
@@ -19,6 +20,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/unikgen/unikgen/internal/libos"
 
 	"github.com/unikgen/unikgen/analysis/cache"
 	"github.com/unikgen/unikgen/image"
@@ -99,6 +102,9 @@ type Result struct {
 	// MinMemoryMiB is the smallest guest memory the image boots in (image.MinMemoryMiB).
 	MinMemoryMiB int
 	Stderr       []byte // what go build printed on success (warnings), usually empty
+	// Linked is the linker's output that the image was made from, when Options.LinkDir kept it
+	// (FromLinked).
+	Linked *LinkedFile
 }
 
 // PackageError reports a request that cannot be built: an unknown package, not exactly one main
@@ -144,8 +150,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 
-	out := filepath.Join(tmp, "kernel.elf")
-	linked := out
+	linked := filepath.Join(tmp, "kernel.elf")
 	if opts.LinkDir != "" {
 		if err := os.MkdirAll(opts.LinkDir, 0o755); err != nil {
 			return nil, err
@@ -175,18 +180,82 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, &GoError{Args: cmd.Args, Stderr: stderr.Bytes(), Err: err}
 	}
-	if linked != out {
-		// The linker's output stays as go build wrote it, for its next up-to-date check.
-		if err := copyFile(out, linked); err != nil {
-			return nil, err
-		}
-	}
-	if err := image.PatchFile(out); err != nil {
-		return nil, fmt.Errorf("%s: the linker's output is not a PVH kernel: %w", pkg.ImportPath, err)
-	}
-	b, err := os.ReadFile(out)
+	// The linker's output stays as go build wrote it, for its next up-to-date check; the image
+	// is a patched copy.
+	b, err := os.ReadFile(linked)
 	if err != nil {
 		return nil, err
+	}
+	var kept *LinkedFile
+	if opts.LinkDir != "" {
+		kept = linkedState(linked, b) // before finish patches b
+	}
+	r, err := finish(b, pkg, opts.Output)
+	if err != nil {
+		return nil, err
+	}
+	r.Linked, r.Stderr = kept, stderr.Bytes()
+	return r, nil
+}
+
+// LinkedFile identifies the linker's output in Options.LinkDir: its SHA-256 (hex), size and
+// modification time.
+type LinkedFile struct {
+	Sum  string `json:"sum"`
+	Size int64  `json:"size"`
+	Mod  int64  `json:"mod"` // nanoseconds since 1970
+}
+
+func linkedState(path string, b []byte) *LinkedFile {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	sum := sha256.Sum256(b)
+	return &LinkedFile{Sum: hex.EncodeToString(sum[:]), Size: st.Size(), Mod: st.ModTime().UnixNano()}
+}
+
+// FromLinked makes the image opts.Output of pkg from the linker's output that a build with the
+// same options left in opts.LinkDir, without go build, when that output is still want; nil when
+// it is not (another build relinked it, or it is gone). The caller vouches that go build would
+// link the same again (see cache.Snapshot.CoversBuild).
+func FromLinked(ctx context.Context, opts Options, pkg *Package, want *LinkedFile) (*Result, error) {
+	if opts.LinkDir == "" || want == nil {
+		return nil, nil
+	}
+	output, err := ImageOutput(opts.Dir, opts.Output, pkg.ImportPath)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := lockDir(ctx, opts.LinkDir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	linked := filepath.Join(opts.LinkDir, "kernel.elf")
+	b, err := os.ReadFile(linked)
+	if err != nil {
+		return nil, nil
+	}
+	if got := linkedState(linked, b); got == nil || *got != *want {
+		return nil, nil
+	}
+	r, err := finish(b, pkg, output)
+	if err != nil {
+		return nil, err
+	}
+	r.Linked = want
+	return r, nil
+}
+
+// finish patches the linker's output b (in place: b is the image afterwards) into a PVH kernel
+// and writes it to output.
+func finish(b []byte, pkg *Package, output string) (*Result, error) {
+	if err := image.Patch(b); err != nil {
+		return nil, fmt.Errorf("%s: the linker's output is not a PVH kernel: %w", pkg.ImportPath, err)
+	}
+	if _, err := image.ShrinkZeroTail(b); err != nil {
+		return nil, fmt.Errorf("%s: the linker's output is not a PVH kernel: %w", pkg.ImportPath, err)
 	}
 	entry, err := image.Entry(b)
 	if err != nil {
@@ -196,11 +265,10 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFile(opts.Output, b); err != nil {
+	if err := writeFile(output, b); err != nil {
 		return nil, err
 	}
-	return &Result{Package: *pkg, Image: opts.Output, Size: int64(len(b)), Entry: entry, MinMemoryMiB: minMiB,
-		Stderr: stderr.Bytes()}, nil
+	return &Result{Package: *pkg, Image: output, Size: int64(len(b)), Entry: entry, MinMemoryMiB: minMiB}, nil
 }
 
 // watchBuild tells opts.Progress when the go build that is starting compiles the standard library:
@@ -444,15 +512,6 @@ func lockDir(ctx context.Context, dir string) (unlock func(), err error) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// copyFile copies the file src to dst.
-func copyFile(dst, src string) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, b, 0o644)
 }
 
 // WriteImage writes an image to path as Build does: next to it, then renamed into place, so that

@@ -116,9 +116,12 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	// while the package was listed and the plan made.
 	// And when the inputs of the last build's analysis key are all as they were (its snapshot:
 	// the same files, as the key saw them), the package is taken as that build resolved it and
-	// the key as it was: no go list at all, for an unchanged program.
+	// the key as it was: no go list at all, for an unchanged program. When that snapshot also
+	// vouched for the linker's output (it covers all that go build reads, and nothing changed
+	// while go build ran), there is no go build either: the image is made from that output.
 	var spec *speculation
-	var snap *cache.Snapshot
+	var snap *cache.Snapshot // the last build's, when its inputs are as they were
+	var pre *cache.Snapshot  // the last build's inputs as they were before go build started
 	gopts := o.Gen
 	var last *lastBuild
 	if c := o.Gen.Cache; c != nil {
@@ -128,11 +131,16 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 		bo.LinkDir = c.LinkDir(dir, o.Gen.Package, strings.Join(o.Gen.Tags, ","), o.LDFlags, strings.Join(o.Gen.Env, "\x00"))
 		last = readLast(bo.LinkDir)
-		spec = speculate(ctx, bo, last)
-		defer func() { spec.stop() }() // unless the build took it (spec = nil)
-		if last != nil && bo.ListDeps && last.Snapshot.Unchanged() {
-			snap = last.Snapshot
-			gopts.CacheKey = snap.Key
+		if last != nil && last.Snapshot != nil && bo.ListDeps {
+			pre = last.Snapshot.Current()
+			if last.Snapshot.SeenIn(pre) {
+				snap = last.Snapshot
+				gopts.CacheKey = snap.Key
+			}
+		}
+		if snap == nil || last.Linked == nil {
+			spec = speculate(ctx, bo, last)
+			defer func() { spec.stop() }() // unless the build took it (spec = nil)
 		}
 	}
 	var pkg *build.Package
@@ -192,10 +200,24 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	bo.BootOverlay = g.BootOverlay
+	// The snapshot of this build's inputs: the last build's when they are as they were, else the
+	// key's, with the module trees as they were before go build started reading them.
+	cur := snap
+	if cur == nil && g.Cache.Snapshot != nil {
+		cur = g.Cache.Snapshot
+		cur.Trees = treesBefore(cur.Roots, pre)
+	}
 	var b *build.Result
-	if spec != nil {
+	reused, fromSpec := false, false
+	if snap != nil && last.Linked != nil && sameOverlay(last.Overlay, g.BootOverlay) {
+		if b, err = build.FromLinked(ctx, bo, pkg, last.Linked); err != nil {
+			return nil, err
+		}
+		reused = b != nil
+	}
+	if b == nil && spec != nil {
 		b = spec.result(pkg, g.BootOverlay, bo.Output)
-		spec = nil
+		spec, fromSpec = nil, b != nil
 	}
 	if b == nil {
 		if b, err = build.Build(ctx, bo); err != nil {
@@ -203,10 +225,14 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	if bo.LinkDir != "" {
-		if snap == nil {
-			snap = g.Cache.Snapshot // nil: list again next time
+		// The linker's output is vouched for when the snapshot covers all that go build read,
+		// the snapshot's states were those before go build started and are still those now (or
+		// when it is the output the last build vouched for, and no go build ran).
+		linked := b.Linked
+		if !reused && !(cur.CoversBuild() && (!fromSpec || cur.SeenIn(pre)) && cur.Unchanged()) {
+			linked = nil
 		}
-		writeLast(bo.LinkDir, pkg, g.BootOverlay, snap)
+		writeLast(bo.LinkDir, pkg, g.BootOverlay, cur, linked) // cur nil: list again next time
 	}
 	r := &Result{Package: pkg, Gen: g, Build: b}
 	if o.CheckMemory || xl || g.MemoryFrom != "" {
@@ -250,6 +276,27 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		r.Deployment = append(r.Deployment, path)
 	}
 	return r, nil
+}
+
+// treesBefore returns the trees of roots as pre holds them, taken before go build started, when
+// pre has them all; else as they are now.
+func treesBefore(roots []string, pre *cache.Snapshot) []cache.Tree {
+	if pre != nil {
+		have := map[string]cache.Tree{}
+		for _, t := range pre.Trees {
+			have[t.Root] = t
+		}
+		var trees []cache.Tree
+		for _, r := range roots {
+			if t, ok := have[r]; ok {
+				trees = append(trees, t)
+			}
+		}
+		if len(trees) == len(roots) {
+			return trees
+		}
+	}
+	return cache.WalkTrees(roots)
 }
 
 // XLOnCrash is the on_crash action of the xl config that Build writes: the crashed domain stays

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,9 +226,10 @@ func TestBuildCached(t *testing.T) {
 	}
 }
 
-// TestBuildSkipsListing: with the cache, a build whose analysis inputs are all as the last build's
-// key saw them (cache.Snapshot) runs no go list and gives the same kernel; an edit
-// of the program, or a file added to its package, makes it list and analyse again.
+// TestBuildSkipsListing: with the cache, a build whose inputs are all as the last build's key saw
+// them (cache.Snapshot) runs no go list and no go build, and gives the same kernel; an edit of the
+// program, of a file it embeds, a file added to an embedded directory or to its package makes it
+// list, analyse and build again.
 func TestBuildSkipsListing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds kernels")
@@ -235,52 +237,63 @@ func TestBuildSkipsListing(t *testing.T) {
 	testenv.NeedGo(t)
 	dir := t.TempDir()
 	main := func(word string) string {
-		return "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"" + word + "\") }\n"
+		return "package main\n\nimport (\n\t\"embed\"\n\t\"fmt\"\n)\n\n//go:embed texts\nvar texts embed.FS\n\n" +
+			"func main() {\n\tfmt.Println(\"" + word + "\")\n\tents, _ := texts.ReadDir(\"texts\")\n\tfor _, e := range ents {\n" +
+			"\t\tb, _ := texts.ReadFile(\"texts/\" + e.Name())\n\t\tfmt.Print(string(b))\n\t}\n}\n"
 	}
-	testenv.WriteModule(t, dir, map[string]string{"main.go": main("first")})
+	testenv.WriteModule(t, dir, map[string]string{"main.go": main("first"), "texts/a.txt": "alpha-one\n"})
 	store := &cache.Store{Dir: t.TempDir()}
-	build := func(want string) (listed bool) {
+	type ran struct{ list, build bool }
+	step := func(what string, want ran, words ...string) {
 		t.Helper()
+		var got ran
+		var mu sync.Mutex // the speculative go build traces from its goroutine
 		o := pipeline.Options{Gen: gen.Options{Dir: dir, Package: ".", Cache: store},
 			Output: filepath.Join(dir, "app.xen"),
 			Trace: func(args []string) {
-				if strings.Contains(strings.Join(args, " "), "go list") {
-					listed = true
-				}
+				cmd := strings.Join(args, " ")
+				mu.Lock()
+				defer mu.Unlock()
+				got.list = got.list || strings.Contains(cmd, "go list")
+				got.build = got.build || strings.Contains(cmd, "go build")
 			}}
 		r, err := pipeline.Build(context.Background(), o)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", what, err)
 		}
 		b, err := os.ReadFile(r.Build.Image)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Contains(b, []byte(want)) {
-			t.Errorf("the image does not have the program's %q", want)
+		for _, w := range words {
+			if !bytes.Contains(b, []byte(w)) {
+				t.Errorf("%s: the image does not have the program's %q", what, w)
+			}
 		}
-		return listed
+		if got != want {
+			t.Errorf("%s: ran go list %v (want %v), go build %v (want %v)", what, got.list, want.list, got.build, want.build)
+		}
 	}
-	if !build("first") {
-		t.Errorf("the first build ran no go list")
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if build("first") {
-		t.Errorf("the build of the unchanged program ran go list")
-	}
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(main("second")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if !build("second") {
-		t.Errorf("the build after an edit ran no go list")
-	}
-	if build("second") {
-		t.Errorf("the build of the edited program, unchanged since, ran go list")
-	}
-	extra := "package main\n\nfunc init() { println(\"third\") }\n"
-	if err := os.WriteFile(filepath.Join(dir, "extra.go"), []byte(extra), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if !build("third") {
-		t.Errorf("the build after a file was added ran no go list")
-	}
+	step("the first build", ran{true, true}, "first", "alpha-one")
+	step("the build of the unchanged program", ran{false, false}, "first", "alpha-one")
+	write("main.go", main("second"))
+	step("the build after an edit", ran{true, true}, "second")
+	step("the build of the edited program, unchanged since", ran{false, false}, "second")
+	write("texts/a.txt", "alpha-two\n")
+	step("the build after an embedded file changed", ran{true, true}, "alpha-two")
+	step("the build after that, unchanged", ran{false, false}, "alpha-two")
+	write("texts/b.txt", "beta-one\n")
+	step("the build after a file came into an embedded directory", ran{true, true}, "alpha-two", "beta-one")
+	write("extra.go", "package main\n\nfunc init() { println(\"third\") }\n")
+	step("the build after a file was added", ran{true, true}, "third")
+	// The speculative go build of that build started before the listing that found extra.go: it
+	// cannot tell which extra.go go build read, so the next build links (up to date) to be sure.
+	step("the build after that, unchanged", ran{false, true}, "third", "beta-one")
+	step("the build after that, unchanged again", ran{false, false}, "third", "beta-one")
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,12 +18,14 @@ import (
 )
 
 // lastBuild is what a build leaves in its link directory for the next one: the speculation's
-// package and overlay, and the snapshot of its analysis key's inputs, which lets the next build
-// skip the listing (and take Package as resolved) when none of them changed.
+// package and overlay, the snapshot of its analysis key's inputs, which lets the next build skip
+// the listing (and take Package as resolved) when none of them changed, and the linker's output
+// that the snapshot vouches for, which lets it skip go build too.
 type lastBuild struct {
 	Package  build.Package     `json:"package"`
 	Overlay  map[string][]byte `json:"overlay"` // the boot overlay, by file name
 	Snapshot *cache.Snapshot   `json:"snapshot,omitempty"`
+	Linked   *build.LinkedFile `json:"linked,omitempty"`
 }
 
 const lastBuildFile = "last-build.json"
@@ -40,12 +43,13 @@ func readLast(dir string) *lastBuild {
 	return l
 }
 
-// writeLast records the build of pkg with overlay and snapshot snap (nil: none) in dir
-// (atomically; a failure only loses the next build's head start).
-func writeLast(dir string, pkg *build.Package, overlay map[string][]byte, snap *cache.Snapshot) {
+// writeLast records the build of pkg with overlay, snapshot snap (nil: none) and the linker's
+// output that snap vouches for (nil: none) in dir (atomically; a failure only loses the next
+// build's head start).
+func writeLast(dir string, pkg *build.Package, overlay map[string][]byte, snap *cache.Snapshot, linked *build.LinkedFile) {
 	p := *pkg
 	p.Listing = nil
-	b, err := json.Marshal(lastBuild{Package: p, Overlay: overlay, Snapshot: snap})
+	b, err := json.Marshal(lastBuild{Package: p, Overlay: overlay, Snapshot: snap, Linked: linked})
 	if err != nil {
 		return
 	}
@@ -101,15 +105,12 @@ func speculate(ctx context.Context, bo build.Options, last *lastBuild) *speculat
 func (s *speculation) matches(pkg *build.Package, overlay map[string][]byte) bool {
 	a, b := s.last.Package, *pkg
 	a.Listing, b.Listing = nil, nil
-	if !reflect.DeepEqual(a, b) || len(overlay) != len(s.last.Overlay) {
-		return false
-	}
-	for name, content := range overlay {
-		if !bytes.Equal(content, s.last.Overlay[name]) {
-			return false
-		}
-	}
-	return true
+	return reflect.DeepEqual(a, b) && sameOverlay(s.last.Overlay, overlay)
+}
+
+// sameOverlay reports whether two boot overlays have the same files with the same contents.
+func sameOverlay(a, b map[string][]byte) bool {
+	return maps.EqualFunc(a, b, bytes.Equal)
 }
 
 // result waits for the speculative build and returns its result when it matches pkg and overlay

@@ -216,16 +216,20 @@ type listed struct {
 	ImportPath, Dir                         string
 	Standard                                bool
 	GoFiles, SFiles, HFiles, IgnoredGoFiles []string
-	Module                                  *struct {
-		Path, Version, Dir, GoVersion string
-		Replace                       *struct{ Path, Version, Dir string }
+	// EmbedPatterns, EmbedFiles and SysoFiles are not read by the analysis, so the key leaves them out; go
+	// build reads them, so a snapshot covers them (Snapshot.Vouches).
+	EmbedPatterns, EmbedFiles, SysoFiles []string
+	Module                               *struct {
+		Path, Version, Dir, GoVersion, GoMod string
+		Main                                 bool
+		Replace                              *struct{ Path, Version, Dir string }
 	}
 	Error      *struct{ Err string }
 	DepsErrors []*struct{ Err string }
 }
 
 // ListFields are the fields of go list -json that the key covers, for go list -json=.
-const ListFields = "ImportPath,Dir,Standard,GoFiles,SFiles,HFiles,IgnoredGoFiles,Module,Error,DepsErrors"
+const ListFields = "ImportPath,Dir,Standard,GoFiles,SFiles,HFiles,IgnoredGoFiles,EmbedPatterns,EmbedFiles,SysoFiles,Module,Error,DepsErrors"
 
 // envKeys are the variables of the environment that change what the go command builds or how
 // the program's code is read, beyond the package list.
