@@ -12,8 +12,9 @@
 //	go test -run '^$' -fuzz '^FuzzXxx$' -fuzztime D [-parallel N] ./pkg
 //
 // A failing input is written by go test to pkg/testdata/fuzz/FuzzXxx/ and named in the table;
-// commit it with the fix, so that plain go test runs it from then on. The exit status is 1 when a
-// target failed.
+// commit it with the fix, so that plain go test runs it from then on. A run that fails without
+// writing an input (go test's own failure at the end of -fuzztime, golang/go#51484) is run once
+// more, and the table says so. A failed target's output ends the report, and the exit status is 1.
 package main
 
 import (
@@ -82,6 +83,7 @@ type result struct {
 	execs, interesting string // from go test's last progress line
 	crasher            string // the failing input's file, if any
 	tail               string // the end of go test's output, kept when the run failed
+	exit               string // the command and how it ended, when the run failed
 	ok                 bool
 	wall               time.Duration
 }
@@ -115,7 +117,7 @@ func fuzz(t target, d time.Duration, parallel int, log io.Writer) result {
 		}
 	}
 	if err != nil {
-		r.tail = lastLines(out.String(), 40) + "\n" + cmd.String() + ": " + err.Error()
+		r.tail, r.exit = lastLines(out.String(), 40), cmd.String()+": "+err.Error()
 	}
 	return r
 }
@@ -162,6 +164,18 @@ func main() {
 	for _, t := range ts {
 		r := fuzz(t, *d, *parallel, out)
 		status := "ok"
+		if !r.ok && r.crasher == "" {
+			// A failure that wrote no input is go test's, not the target's: its fuzzing engine
+			// can exit non-zero when -fuzztime ends while a worker is mid-input ("context
+			// deadline exceeded", golang/go#51484). The target runs once more, and fails only
+			// if that run fails too.
+			first := r
+			if r = fuzz(t, *d, *parallel, out); r.ok {
+				status = "ok (run again: the first run failed with no failing input: " + lastLine(first.tail) + ")"
+			} else {
+				r.tail = first.tail + "\n" + first.exit + "\n--- run again:\n" + r.tail
+			}
+		}
 		if !r.ok {
 			failed++
 			status = "FAIL"
@@ -170,8 +184,8 @@ func main() {
 			}
 		}
 		fmt.Printf("| %s | %s | %.0f s | %s | %s | %s |\n", t.dir, t.name, r.wall.Seconds(), r.execs, r.interesting, status)
-		if r.tail != "" && !*verbose {
-			failures = append(failures, fmt.Sprintf("%s %s:\n%s", t.dir, t.name, r.tail))
+		if !r.ok {
+			failures = append(failures, fmt.Sprintf("%s %s:\n%s\n%s", t.dir, t.name, r.tail, r.exit))
 		}
 	}
 	for _, f := range failures {
@@ -181,6 +195,18 @@ func main() {
 		log.Printf("%d of %d targets failed; rerun one with go test -run=NAME/INPUT ./pkg (see -v)", failed, len(ts))
 		os.Exit(1)
 	}
+}
+
+// lastLine returns the last line of go test's output in tail that says something, for a
+// one-line note.
+func lastLine(tail string) string {
+	lines := strings.Split(strings.TrimSpace(tail), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" && !strings.HasPrefix(l, "FAIL") {
+			return l
+		}
+	}
+	return "no output"
 }
 
 // lastLines returns the last n lines of s.
