@@ -18,7 +18,8 @@
 // named by key, written atomically (a temporary file renamed into place) and checked when read: a
 // file that is not a complete entry for its key is reported as a *CorruptError and never used.
 // Its link/ directory holds, per program and flags, the linker's last output (LinkDir), which
-// go build relinks only when it is out of date. The store trims itself once a day (Open, Trim):
+// go build relinks only when it is out of date, and which the next build of an unchanged program
+// takes without running go build when the last build's snapshot vouched for it (Snapshot). The store trims itself once a day (Open, Trim):
 // entries and link directories unused for five days go, and link directories whose program
 // directory is gone (a test's temporary module) go at once.
 package cache
