@@ -107,7 +107,8 @@ func fuzz(t target, d time.Duration, parallel int, log io.Writer) result {
 	start := time.Now()
 	err := cmd.Run()
 	r := result{ok: err == nil, wall: time.Since(start), execs: "-", interesting: "-"}
-	sc := bufio.NewScanner(&out)
+	text := out.String()
+	sc := bufio.NewScanner(strings.NewReader(text))
 	for sc.Scan() {
 		if m := progress.FindStringSubmatch(sc.Text()); m != nil {
 			r.execs, r.interesting = m[1], m[2]
@@ -117,7 +118,7 @@ func fuzz(t target, d time.Duration, parallel int, log io.Writer) result {
 		}
 	}
 	if err != nil {
-		r.tail, r.exit = lastLines(out.String(), 40), cmd.String()+": "+err.Error()
+		r.tail, r.exit = lastLines(text, 40), cmd.String()+": "+err.Error()
 	}
 	return r
 }
