@@ -414,42 +414,30 @@ func (s *Snapshot) SeenIn(pre *Snapshot) bool {
 	if s == nil || pre == nil || s.Tool != pre.Tool || !slices.Equal(s.Env, pre.Env) || s.Go != pre.Go {
 		return false
 	}
-	files := map[string]FileState{}
-	for _, f := range pre.Files {
-		files[f.Path] = f
-	}
-	for _, f := range s.Files {
-		if g, ok := files[f.Path]; !ok || g != f {
-			return false
-		}
-	}
-	return sameDirs(s.Dirs, pre.Dirs) && sameDirs(s.Embeds, pre.Embeds) && sameTrees(s.Trees, pre.Trees)
+	sameFile := func(a, b FileState) bool { return a == b }
+	return allIn(s.Files, pre.Files, func(f FileState) string { return f.Path }, sameFile) &&
+		sameDirs(s.Dirs, pre.Dirs) && sameDirs(s.Embeds, pre.Embeds) && sameTrees(s.Trees, pre.Trees)
 }
 
 // sameDirs reports whether each of ds is in pre with the same names.
 func sameDirs(ds, pre []DirFiles) bool {
-	names := map[string][]string{}
-	for _, d := range pre {
-		names[d.Dir] = d.Names
-	}
-	for _, d := range ds {
-		n, ok := names[d.Dir]
-		if !ok || !slices.Equal(n, d.Names) {
-			return false
-		}
-	}
-	return true
+	return allIn(ds, pre, func(d DirFiles) string { return d.Dir }, func(a, b DirFiles) bool { return slices.Equal(a.Names, b.Names) })
 }
 
 // sameTrees reports whether each of ts is in pre with the same files.
 func sameTrees(ts, pre []Tree) bool {
-	files := map[string][]FileState{}
-	for _, t := range pre {
-		files[t.Root] = t.Files
+	return allIn(ts, pre, func(t Tree) string { return t.Root }, func(a, b Tree) bool { return slices.Equal(a.Files, b.Files) })
+}
+
+// allIn reports whether each of xs has an element of pre with the same key that is equal to it.
+func allIn[T any](xs, pre []T, key func(T) string, equal func(a, b T) bool) bool {
+	byKey := map[string]T{}
+	for _, p := range pre {
+		byKey[key(p)] = p
 	}
-	for _, t := range ts {
-		f, ok := files[t.Root]
-		if !ok || !slices.Equal(f, t.Files) {
+	for _, x := range xs {
+		p, ok := byKey[key(x)]
+		if !ok || !equal(x, p) {
 			return false
 		}
 	}
