@@ -162,6 +162,7 @@ func main() {
 	fmt.Printf("| package | target | time | executions | new inputs | result |\n|---|---|---:|---:|---:|---|\n")
 	failed := 0
 	var failures []string // the output of failed runs, printed after the table
+	var retried []string  // the output of first runs that failed with no input, printed too
 	for _, t := range ts {
 		r := fuzz(t, *d, *parallel, out)
 		status := "ok"
@@ -173,6 +174,7 @@ func main() {
 			first := r
 			if r = fuzz(t, *d, *parallel, out); r.ok {
 				status = "ok (run again: the first run failed with no failing input: " + lastLine(first.tail) + ")"
+				retried = append(retried, fmt.Sprintf("%s %s, first run:\n%s\n%s", t.dir, t.name, first.tail, first.exit))
 			} else {
 				r.tail = first.tail + "\n" + first.exit + "\n--- run again:\n" + r.tail
 			}
@@ -188,6 +190,9 @@ func main() {
 		if !r.ok {
 			failures = append(failures, fmt.Sprintf("%s %s:\n%s\n%s", t.dir, t.name, r.tail, r.exit))
 		}
+	}
+	for _, f := range retried {
+		fmt.Fprintf(os.Stderr, "\n--- RUN AGAIN %s\n", f)
 	}
 	for _, f := range failures {
 		fmt.Fprintf(os.Stderr, "\n--- FAIL %s\n", f)
