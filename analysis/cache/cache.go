@@ -234,7 +234,7 @@ const ListFields = "ImportPath,Dir,Standard,GoFiles,SFiles,HFiles,IgnoredGoFiles
 
 // envKeys are the variables of the environment that change what the go command builds or how
 // the program's code is read, beyond the package list.
-var envKeys = []string{"GOFLAGS", "GOEXPERIMENT", "GOAMD64", "GOROOT", "GOPATH", "GOWORK", "GO111MODULE", "GOTOOLCHAIN"}
+var envKeys = []string{"GOFLAGS", "GOEXPERIMENT", "GOAMD64", "GOFIPS140", "GOROOT", "GOPATH", "GOWORK", "GO111MODULE", "GOTOOLCHAIN"}
 
 // Key returns the key of the analysis of in's program: see the package documentation for what it
 // covers. trace, if set, receives the go command it runs. A program that go list reports errors

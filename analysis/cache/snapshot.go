@@ -37,8 +37,8 @@ import (
 // directories that hold embedded files and of the package directories' entries that an embed
 // pattern's first element matches (a file that a pattern would match shows), and the source
 // files under each module root edited in place whose packages the listing does not show (Roots:
-// the library OS's module when it is not a module-cache version, and the main module's
-// replacements by directories), which the composition root can import (Trees, taken by
+// the library OS's module when it is not a module-cache version, the main module's replacements
+// by directories and its vendor directory), which the composition root can import (Trees, taken by
 // WalkTrees).
 type Snapshot struct {
 	Key    string      `json:"key"`
@@ -323,8 +323,8 @@ func KeySnapshot(out []byte, in Inputs, ignore func(importPath string) bool) (st
 
 // localRoots returns the roots of the modules edited in place whose packages the composition root
 // can import without the listing showing them: the library OS's module when it is not a version
-// from the module cache, and each directory that the main module's go.mod puts in place of a
-// module. why says why there are none to give (the snapshot cannot vouch for a build).
+// from the module cache, each directory that the main module's go.mod puts in place of a module,
+// and the main module's vendor directory when it has one. why says why there are none to give (the snapshot cannot vouch for a build).
 func localRoots(pkgs []*listed) (roots []string, why string) {
 	var main *listed
 	for _, p := range pkgs {
@@ -363,6 +363,10 @@ func localRoots(pkgs []*listed) (roots []string, why string) {
 			dir = filepath.Join(main.Module.Dir, dir)
 		}
 		roots = append(roots, filepath.Clean(dir))
+	}
+	// A vendored module graph: the packages come from vendor/, which can be edited in place.
+	if _, err := os.Stat(filepath.Join(main.Module.Dir, "vendor", "modules.txt")); err == nil {
+		roots = append(roots, filepath.Join(main.Module.Dir, "vendor"))
 	}
 	slices.Sort(roots)
 	return slices.Compact(roots), ""

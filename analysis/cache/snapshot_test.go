@@ -105,8 +105,8 @@ func TestSnapshot(t *testing.T) {
 // TestSnapshotCoversBuild: a snapshot covers what go build reads beyond the analysis: embedded
 // files and the entries of embedded directories, and the module trees that the composition root
 // can import from (the library OS edited in place, the main module's replacements by
-// directories), but not the files beside them that go build does not read; a go.work file keeps
-// it from vouching for a build.
+// directories, the vendor directory), but not the files beside them that go build does not read;
+// a go.work file keeps it from vouching for a build.
 func TestSnapshotCoversBuild(t *testing.T) {
 	root := t.TempDir()
 	app, lib, libos := filepath.Join(root, "app"), filepath.Join(root, "lib"), filepath.Join(root, "libos")
@@ -197,6 +197,15 @@ func TestSnapshotCoversBuild(t *testing.T) {
 		if !s.Unchanged() {
 			t.Fatalf("%s: changed after it was undone", c.what)
 		}
+	}
+	if err := os.MkdirAll(filepath.Join(app, "vendor"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(filepath.Join(app, "vendor", "modules.txt"), "# example.com/lib v1.0.0\n")
+	if _, s2, _ := KeySnapshot(listing, in, nil); s2 == nil {
+		t.Error("no snapshot with a vendor directory")
+	} else if !slices.Contains(s2.Roots, filepath.Join(app, "vendor")) {
+		t.Errorf("with a vendor directory, roots %q", s2.Roots)
 	}
 	write(filepath.Join(root, "go.work"), "go 1.26\n\nuse ./app\n")
 	if _, s2, _ := KeySnapshot(listing, in, nil); s2 == nil || s2.CoversBuild() || s2.NoBuild == "" {
