@@ -37,15 +37,11 @@ func TestSnapshot(t *testing.T) {
 	write(filepath.Join(goroot, "VERSION"), "go1.26.8\n", past)
 	write(filepath.Join(app, "main.go"), "package main\n", past)
 	write(filepath.Join(app, "go.mod"), "module example.com/app\n", past)
-	var listing []byte
-	for _, p := range []any{
+	listing := listingOf(
 		map[string]any{"ImportPath": "runtime", "Dir": filepath.Dir(std), "Standard": true, "GoFiles": []string{"proc.go"}},
 		map[string]any{"ImportPath": "example.com/app", "Dir": app, "GoFiles": []string{"main.go"},
 			"Module": map[string]any{"Path": "example.com/app", "Dir": app}},
-	} {
-		b, _ := json.Marshal(p)
-		listing = append(listing, b...)
-	}
+	)
 	in := Inputs{Dir: app}
 	key, s, err := KeySnapshot(listing, in, nil)
 	if err != nil || s == nil {
@@ -133,17 +129,13 @@ func TestSnapshotCoversBuild(t *testing.T) {
 	write(filepath.Join(lib, "lib.go"), "package lib\n")
 	write(filepath.Join(libos, "go.mod"), "module github.com/unikgen/unikgen\n")
 	write(filepath.Join(boot, "boot.go"), "package boot\n")
-	var listing []byte
-	for _, p := range []any{
+	listing := listingOf(
 		map[string]any{"ImportPath": "example.com/app", "Dir": app, "GoFiles": []string{"main.go"},
 			"EmbedPatterns": []string{"static"}, "EmbedFiles": []string{"static/a.txt"},
 			"Module": map[string]any{"Path": "example.com/app", "Dir": app, "Main": true, "GoMod": filepath.Join(app, "go.mod")}},
 		map[string]any{"ImportPath": "github.com/unikgen/unikgen/runtime/boot", "Dir": boot, "GoFiles": []string{"boot.go"},
 			"Module": map[string]any{"Path": "github.com/unikgen/unikgen", "Dir": libos}},
-	} {
-		b, _ := json.Marshal(p)
-		listing = append(listing, b...)
-	}
+	)
 	in := Inputs{Dir: app}
 	_, s, err := KeySnapshot(listing, in, nil)
 	if err != nil || s == nil {
@@ -211,4 +203,15 @@ func TestSnapshotCoversBuild(t *testing.T) {
 	if _, s2, _ := KeySnapshot(listing, in, nil); s2 == nil || s2.CoversBuild() || s2.NoBuild == "" {
 		t.Errorf("with a go.work file: %+v", s2)
 	}
+}
+
+// listingOf is go list -json's output for the packages pkgs (ImportPath, Dir, ... as go list
+// names them).
+func listingOf(pkgs ...map[string]any) []byte {
+	var listing []byte
+	for _, p := range pkgs {
+		b, _ := json.Marshal(p)
+		listing = append(listing, b...)
+	}
+	return listing
 }
