@@ -13,8 +13,9 @@
 //
 // A failing input is written by go test to pkg/testdata/fuzz/FuzzXxx/ and named in the table;
 // commit it with the fix, so that plain go test runs it from then on. A run that fails without
-// writing an input (go test's own failure at the end of -fuzztime, golang/go#51484) is run once
-// more, and the table says so. A failed target's output ends the report, and the exit status is 1.
+// writing an input (go test's own failure at the end of -fuzztime, golang/go#51484) is run again,
+// up to twice, and the table says so. A failed target's output ends the report, and the exit
+// status is 1.
 package main
 
 import (
@@ -166,17 +167,17 @@ func main() {
 	for _, t := range ts {
 		r := fuzz(t, *d, *parallel, out)
 		status := "ok"
-		if !r.ok && r.crasher == "" {
-			// A failure that wrote no input is go test's, not the target's: its fuzzing engine
-			// can exit non-zero when -fuzztime ends while a worker is mid-input ("context
-			// deadline exceeded", golang/go#51484). The target runs once more, and fails only
-			// if that run fails too.
-			first := r
+		// A failure that wrote no input is go test's, not the target's: its fuzzing engine can
+		// exit non-zero when -fuzztime ends while a worker is mid-input ("context deadline
+		// exceeded", golang/go#51484). The target runs again, up to twice, and fails only if
+		// every run fails.
+		for again := 1; !r.ok && r.crasher == "" && again <= 2; again++ {
+			earlier := r
 			if r = fuzz(t, *d, *parallel, out); r.ok {
-				status = "ok (run again: the first run failed with no failing input: " + lastLine(first.tail) + ")"
-				retried = append(retried, fmt.Sprintf("%s %s, first run:\n%s\n%s", t.dir, t.name, first.tail, first.exit))
+				status = fmt.Sprintf("ok (run %d times: a run failed with no failing input: %s)", again+1, lastLine(earlier.tail))
+				retried = append(retried, fmt.Sprintf("%s %s, run %d:\n%s\n%s", t.dir, t.name, again, earlier.tail, earlier.exit))
 			} else {
-				r.tail = first.tail + "\n" + first.exit + "\n--- run again:\n" + r.tail
+				r.tail = earlier.tail + "\n" + earlier.exit + "\n--- run again:\n" + r.tail
 			}
 		}
 		if !r.ok {
