@@ -214,6 +214,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 		reused = b != nil
+		if reused && o.Gen.Progress != nil {
+			o.Gen.Progress("image: from the linker's output of the last build, which nothing go build reads has changed since (no go build)")
+		}
 	}
 	if b == nil && spec != nil {
 		b = spec.result(pkg, g.BootOverlay, bo.Output)
