@@ -155,6 +155,27 @@ func TestFenceTransitive(t *testing.T) {
 	}
 }
 
+// TestNoEmbeds checks that no package a kernel can link from this module embeds files: a
+// snapshot of a build covers the library OS's module tree by its source files only
+// (analysis/cache WalkTrees), so an embedded file of it would not be seen to change.
+func TestNoEmbeds(t *testing.T) {
+	cmd := exec.Command("go", "list", "-f", "{{.ImportPath}} {{.EmbedPatterns}}", "../../runtime/...", "../../drivers/...", "../../services/...")
+	cmd.Env = append(cmd.Environ(), BuildEnv()...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 10 {
+		t.Fatalf("go list found only %d packages", len(lines))
+	}
+	for _, l := range lines {
+		if path, patterns, _ := strings.Cut(l, " "); patterns != "[]" {
+			t.Errorf("%s embeds %s: cover its embedded files in analysis/cache's snapshot first", path, patterns)
+		}
+	}
+}
+
 // TestFenceViolation checks that the fence rejects what it must, with the reason.
 func TestFenceViolation(t *testing.T) {
 	for _, c := range []struct{ rel, path, want string }{
