@@ -226,6 +226,68 @@ func TestBuildCached(t *testing.T) {
 	}
 }
 
+// TestBuildEditDuringBuild: an edit made while a build runs is never vouched for. Here the file
+// changes after the analysis and before go build (which reads the edit), and is put back as the
+// analysis saw it before the next build: that build must not take the image, whose program is
+// the edit, as the one of the file it finds.
+func TestBuildEditDuringBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds kernels")
+	}
+	testenv.NeedGo(t)
+	dir := t.TempDir()
+	main := func(word string) string {
+		return "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"" + word + "\") }\n"
+	}
+	write := func(word string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(main(word)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testenv.WriteModule(t, dir, map[string]string{"main.go": main("word-one")})
+	store := &cache.Store{Dir: t.TempDir()}
+	build := func(name string, planned func(*gen.Result) error) (image []byte, built bool) {
+		t.Helper()
+		var mu sync.Mutex
+		o := pipeline.Options{Gen: gen.Options{Dir: dir, Package: ".", Cache: store},
+			Output: filepath.Join(dir, "app.xen"), Planned: planned,
+			Trace: func(args []string) {
+				mu.Lock()
+				defer mu.Unlock()
+				built = built || strings.Contains(strings.Join(args, " "), "go build")
+			}}
+		if name != "" {
+			o.Gen.Overrides.Name = &name
+		}
+		r, err := pipeline.Build(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(r.Build.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, built
+	}
+	build("", nil)
+	if _, built := build("", nil); built {
+		t.Fatal("the build of the unchanged program ran go build")
+	}
+	write("word-two")
+	// Another name gives another composition root, so the speculative go build (which started
+	// before the edit) is not taken: go build runs after the plan, and reads the edit.
+	image, _ := build("other", func(*gen.Result) error { write("edited-during-the-build"); return nil })
+	if !bytes.Contains(image, []byte("edited-during-the-build")) {
+		t.Fatal("go build did not read the edit made before it started")
+	}
+	write("word-two") // as the analysis of that build saw it
+	image, built := build("other", nil)
+	if !built || !bytes.Contains(image, []byte("word-two")) {
+		t.Errorf("the build after it: ran go build %v, the image has the program's %q %v", built, "word-two", bytes.Contains(image, []byte("word-two")))
+	}
+}
+
 // TestBuildSkipsListing: with the cache, a build whose inputs are all as the last build's key saw
 // them (cache.Snapshot) runs no go list and no go build, and gives the same kernel; an edit of the
 // program, of a file it embeds, a file added to an embedded directory or to its package makes it
@@ -241,7 +303,7 @@ func TestBuildSkipsListing(t *testing.T) {
 			"func main() {\n\tfmt.Println(\"" + word + "\")\n\tents, _ := texts.ReadDir(\"texts\")\n\tfor _, e := range ents {\n" +
 			"\t\tb, _ := texts.ReadFile(\"texts/\" + e.Name())\n\t\tfmt.Print(string(b))\n\t}\n}\n"
 	}
-	testenv.WriteModule(t, dir, map[string]string{"main.go": main("first"), "texts/a.txt": "alpha-one\n"})
+	testenv.WriteModule(t, dir, map[string]string{"main.go": main("hello-one"), "texts/a.txt": "alpha-one\n"})
 	store := &cache.Store{Dir: t.TempDir()}
 	type ran struct{ list, build bool }
 	step := func(what string, want ran, words ...string) {
@@ -280,20 +342,20 @@ func TestBuildSkipsListing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	step("the first build", ran{true, true}, "first", "alpha-one")
-	step("the build of the unchanged program", ran{false, false}, "first", "alpha-one")
-	write("main.go", main("second"))
-	step("the build after an edit", ran{true, true}, "second")
-	step("the build of the edited program, unchanged since", ran{false, false}, "second")
+	step("the first build", ran{true, true}, "hello-one", "alpha-one")
+	step("the build of the unchanged program", ran{false, false}, "hello-one", "alpha-one")
+	write("main.go", main("hello-two"))
+	step("the build after an edit", ran{true, true}, "hello-two")
+	step("the build of the edited program, unchanged since", ran{false, false}, "hello-two")
 	write("texts/a.txt", "alpha-two\n")
 	step("the build after an embedded file changed", ran{true, true}, "alpha-two")
 	step("the build after that, unchanged", ran{false, false}, "alpha-two")
 	write("texts/b.txt", "beta-one\n")
 	step("the build after a file came into an embedded directory", ran{true, true}, "alpha-two", "beta-one")
-	write("extra.go", "package main\n\nfunc init() { println(\"third\") }\n")
-	step("the build after a file was added", ran{true, true}, "third")
+	write("extra.go", "package main\n\nfunc init() { println(\"hello-three\") }\n")
+	step("the build after a file was added", ran{true, true}, "hello-three")
 	// The speculative go build of that build started before the listing that found extra.go: it
 	// cannot tell which extra.go go build read, so the next build links (up to date) to be sure.
-	step("the build after that, unchanged", ran{false, true}, "third", "beta-one")
-	step("the build after that, unchanged again", ran{false, false}, "third", "beta-one")
+	step("the build after that, unchanged", ran{false, true}, "hello-three", "beta-one")
+	step("the build after that, unchanged again", ran{false, false}, "hello-three", "beta-one")
 }
