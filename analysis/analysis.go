@@ -217,7 +217,7 @@ func AnalyzeAll(ctx context.Context, cfg Config) ([]*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.logf("load: %d packages in %v", len(lp.Packages()), time.Since(t0))
+	cfg.logf("load: %d packages in %v", len(lp.Packages()), time.Since(t0).Round(time.Millisecond))
 	t0 = time.Now()
 	prog, spkgs := ssautil.AllPackages(lp.Initial, ssa.InstantiateGenerics)
 	type mainPkg struct {
@@ -247,7 +247,7 @@ func AnalyzeAll(ctx context.Context, cfg Config) ([]*Result, error) {
 	// Drop the syntax before building, as cmd/deadcode does.
 	lp, spkgs = nil, nil
 	prog.Build()
-	cfg.logf("ssa: built in %v", time.Since(t0))
+	cfg.logf("ssa: built in %v", time.Since(t0).Round(time.Millisecond))
 
 	var out []*Result
 	for _, m := range mains {
@@ -284,12 +284,12 @@ func analyzeMain(prog *ssa.Program, fset *token.FileSet, main *ssa.Package, modu
 		Asm:        asm,
 		Visit:      capIn.Visit,
 	})
-	cfg.logf("%s: reach: %d functions in %v", main.Pkg.Path(), len(res.Reachable), time.Since(t0))
+	cfg.logf("%s: reach: %d functions in %v", main.Pkg.Path(), len(res.Reachable), time.Since(t0).Round(time.Millisecond))
 	t0 = time.Now()
 	res.Refine()
-	cfg.logf("%s: refine (VTA): %v", main.Pkg.Path(), time.Since(t0))
+	cfg.logf("%s: refine (VTA): %v", main.Pkg.Path(), time.Since(t0).Round(time.Millisecond))
 	t0 = time.Now()
-	defer func() { cfg.logf("%s: derive: %v", main.Pkg.Path(), time.Since(t0)) }()
+	defer func() { cfg.logf("%s: derive: %v", main.Pkg.Path(), time.Since(t0).Round(time.Millisecond)) }()
 	g := res.Graph(fset)
 	r := &Result{
 		Package: main.Pkg.Path(),

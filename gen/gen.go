@@ -292,7 +292,7 @@ func Generate(ctx context.Context, o Options) (*Result, error) {
 		o.progress("analysing the program (whole-program: load, SSA, reachability)...")
 		t0 := time.Now()
 		ares, err = analysis.Analyze(ctx, analysis.Config{Dir: o.Dir, Patterns: []string{pattern}, Tags: o.Tags, Env: o.Env,
-			Inspect: configure})
+			Inspect: configure, Log: func(format string, args ...any) { o.progress("analysis: "+format, args...) }})
 		var le *analysis.ErrorList
 		if errors.As(err, &le) {
 			return nil, &LoadError{Errors: le.Errors}
