@@ -203,14 +203,7 @@ func TestBuildCached(t *testing.T) {
 		if name != "" {
 			o.Gen.Overrides.Name = &name
 		}
-		r, err := pipeline.Build(context.Background(), o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(r.Build.Image)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, _ := buildTraced(t, o)
 		return b
 	}
 	first := image("")
@@ -249,26 +242,13 @@ func TestBuildEditDuringBuild(t *testing.T) {
 	store := &cache.Store{Dir: t.TempDir()}
 	build := func(name string, planned func(*gen.Result) error) (image []byte, built bool) {
 		t.Helper()
-		var mu sync.Mutex
 		o := pipeline.Options{Gen: gen.Options{Dir: dir, Package: ".", Cache: store},
-			Output: filepath.Join(dir, "app.xen"), Planned: planned,
-			Trace: func(args []string) {
-				mu.Lock()
-				defer mu.Unlock()
-				built = built || strings.Contains(strings.Join(args, " "), "go build")
-			}}
+			Output: filepath.Join(dir, "app.xen"), Planned: planned}
 		if name != "" {
 			o.Gen.Overrides.Name = &name
 		}
-		r, err := pipeline.Build(context.Background(), o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(r.Build.Image)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b, built
+		b, ran := buildTraced(t, o)
+		return b, ran.build
 	}
 	build("", nil)
 	if _, built := build("", nil); built {
@@ -305,28 +285,10 @@ func TestBuildSkipsListing(t *testing.T) {
 	}
 	testenv.WriteModule(t, dir, map[string]string{"main.go": main("hello-one"), "texts/a.txt": "alpha-one\n"})
 	store := &cache.Store{Dir: t.TempDir()}
-	type ran struct{ list, build bool }
-	step := func(what string, want ran, words ...string) {
+	step := func(what string, want goCommands, words ...string) {
 		t.Helper()
-		var got ran
-		var mu sync.Mutex // the speculative go build traces from its goroutine
-		o := pipeline.Options{Gen: gen.Options{Dir: dir, Package: ".", Cache: store},
-			Output: filepath.Join(dir, "app.xen"),
-			Trace: func(args []string) {
-				cmd := strings.Join(args, " ")
-				mu.Lock()
-				defer mu.Unlock()
-				got.list = got.list || strings.Contains(cmd, "go list")
-				got.build = got.build || strings.Contains(cmd, "go build")
-			}}
-		r, err := pipeline.Build(context.Background(), o)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		b, err := os.ReadFile(r.Build.Image)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b, got := buildTraced(t, pipeline.Options{Gen: gen.Options{Dir: dir, Package: ".", Cache: store},
+			Output: filepath.Join(dir, "app.xen")})
 		for _, w := range words {
 			if !bytes.Contains(b, []byte(w)) {
 				t.Errorf("%s: the image does not have the program's %q", what, w)
@@ -342,20 +304,49 @@ func TestBuildSkipsListing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	step("the first build", ran{true, true}, "hello-one", "alpha-one")
-	step("the build of the unchanged program", ran{false, false}, "hello-one", "alpha-one")
+	step("the first build", goCommands{true, true}, "hello-one", "alpha-one")
+	step("the build of the unchanged program", goCommands{false, false}, "hello-one", "alpha-one")
 	write("main.go", main("hello-two"))
-	step("the build after an edit", ran{true, true}, "hello-two")
-	step("the build of the edited program, unchanged since", ran{false, false}, "hello-two")
+	step("the build after an edit", goCommands{true, true}, "hello-two")
+	step("the build of the edited program, unchanged since", goCommands{false, false}, "hello-two")
 	write("texts/a.txt", "alpha-two\n")
-	step("the build after an embedded file changed", ran{true, true}, "alpha-two")
-	step("the build after that, unchanged", ran{false, false}, "alpha-two")
+	step("the build after an embedded file changed", goCommands{true, true}, "alpha-two")
+	step("the build after that, unchanged", goCommands{false, false}, "alpha-two")
 	write("texts/b.txt", "beta-one\n")
-	step("the build after a file came into an embedded directory", ran{true, true}, "alpha-two", "beta-one")
+	step("the build after a file came into an embedded directory", goCommands{true, true}, "alpha-two", "beta-one")
 	write("extra.go", "package main\n\nfunc init() { println(\"hello-three\") }\n")
-	step("the build after a file was added", ran{true, true}, "hello-three")
+	step("the build after a file was added", goCommands{true, true}, "hello-three")
 	// The speculative go build of that build started before the listing that found extra.go: it
 	// cannot tell which extra.go go build read, so the next build links (up to date) to be sure.
-	step("the build after that, unchanged", ran{false, true}, "hello-three", "beta-one")
-	step("the build after that, unchanged again", ran{false, false}, "hello-three", "beta-one")
+	step("the build after that, unchanged", goCommands{false, true}, "hello-three", "beta-one")
+	step("the build after that, unchanged again", goCommands{false, false}, "hello-three", "beta-one")
+}
+
+// goCommands says which go commands a build ran.
+type goCommands struct{ list, build bool }
+
+// buildTraced runs pipeline.Build with o (its Trace replaced) and returns the image and which go
+// commands the build ran.
+func buildTraced(t *testing.T, o pipeline.Options) ([]byte, goCommands) {
+	t.Helper()
+	var ran goCommands
+	var mu sync.Mutex // the speculative go build traces from its goroutine
+	o.Trace = func(args []string) {
+		cmd := strings.Join(args, " ")
+		mu.Lock()
+		defer mu.Unlock()
+		ran.list = ran.list || strings.Contains(cmd, "go list")
+		ran.build = ran.build || strings.Contains(cmd, "go build")
+	}
+	r, err := pipeline.Build(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(r.Build.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return b, ran
 }
